@@ -1,0 +1,3 @@
+"""cupola: the view from the International Space Station at any instant."""
+
+__version__ = "0.1.0"
