@@ -1,0 +1,188 @@
+"""Lighting: Sun vector, the Earth's shadow (geometric and cone models), Sun elevation below the
+ISS, phase words, and vectorised orbital sunrise/sunset search.
+
+Two shadow models:
+
+* ``geometric`` (default, used for ``State.sunlit``): the station is in shadow when the straight
+  line to the Sun's centre meets a sphere of radius 6378.1366 km. This is exactly skyfield's
+  ``ICRF.is_sunlit`` (``intersect_line_and_sphere`` with ``ERAD``), so sunrise/sunset times agree
+  with skyfield to the search tolerance.
+* ``cone``: the Sun is a disc of radius 695,700 km (IAU 2015 nominal) and the Earth an oblate
+  WGS84 ellipsoid grown by ``atmosphere_km`` (the height below which the grazing sunlight is
+  absorbed; ~20-50 km in practice). Returns the visible fraction of the solar disc, so penumbra
+  lasts ~8-10 s for the ISS and the geometric edge sits in the middle of it. The ellipsoid is
+  handled by scaling z by a/b, which turns it into a sphere (exact for the line test, a close
+  approximation for the cone angles). With ``atmosphere_km=0`` the 50 % point of the penumbra
+  differs from the geometric edge by < 1 s at mid latitudes; the oblateness moves edges by up to
+  ~2-3 s near the poles, and every 10 km of absorbing atmosphere makes sunrise ~1.3 s later and
+  sunset ~1.3 s earlier (at ISS height the shadow boundary is crossed at ~7.5 km/s at a
+  grazing angle of about 70 deg).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ephemeris import body_teme_km
+from .errors import InputError
+from .frames import WGS84_A_KM, WGS84_B_KM, enu_basis, geodetic_to_itrs, rotate_z, gmst82, unit
+from .timebase import Instants
+
+SKYFIELD_ERAD_KM = 6378.1366  # skyfield.constants.ERAD in km (IERS 2010 equatorial radius)
+SUN_RADIUS_KM = 695_700.0
+SHADOW_MODELS = ("geometric", "cone")
+
+PHASES = ("day", "night", "before_sunrise", "after_sunset", "sunlit_over_night")
+# The ground below counts as dark when the Sun is lower than this (civil twilight's end).
+DARK_GROUND_SUN_ELEV_DEG = -6.0
+
+
+def sun_teme_km(inst: Instants) -> np.ndarray:
+    """Return the geocentric Sun position in TEME, km, shape inst.shape + (3,)."""
+    return body_teme_km("sun", inst)
+
+
+def sunlit_geometric(r_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+    """Return True where the station sees the Sun's centre past a 6378.1366 km sphere.
+
+    Args:
+        r_km: station positions (..., 3), any Earth-centred frame.
+        sun_km: Sun positions (..., 3), same frame and shape (broadcasting).
+    NaN positions give False.
+    """
+    s = unit(sun_km - r_km)
+    d = -np.sum(r_km * s, axis=-1)  # distance along the Sun line to the closest approach to Earth
+    miss2 = np.sum(r_km * r_km, axis=-1) - d * d
+    shadow = (d > 0.0) & (miss2 < SKYFIELD_ERAD_KM**2)
+    ok = np.isfinite(d)
+    return ~shadow & ok
+
+
+def sun_fraction(r_km, sun_km, model: str = "geometric", atmosphere_km: float = 0.0) -> np.ndarray:
+    """Return the visible fraction (0..1) of the solar disc from the station.
+
+    Args:
+        r_km, sun_km: (..., 3) positions in an Earth-centred frame whose z is the Earth's axis
+            (TEME or ITRS), km.
+        model: 'geometric' (0 or 1, skyfield's test) or 'cone' (disc overlap, oblate Earth).
+        atmosphere_km: for 'cone', the absorbing height added to the ellipsoid.
+    """
+    if model not in SHADOW_MODELS:
+        raise InputError(f"unknown shadow model {model!r}; use one of {', '.join(SHADOW_MODELS)}")
+    if model == "geometric":
+        return sunlit_geometric(r_km, sun_km).astype(np.float64)
+    a = WGS84_A_KM + atmosphere_km
+    scale = np.array([1.0, 1.0, a / (WGS84_B_KM + atmosphere_km)])
+    r = np.asarray(r_km) * scale
+    sun = np.asarray(sun_km) * scale
+    to_sun = sun - r
+    dist_sun = np.linalg.norm(to_sun, axis=-1)
+    dist_earth = np.linalg.norm(r, axis=-1)
+    alpha_s = np.arcsin(np.clip(SUN_RADIUS_KM / dist_sun, 0.0, 1.0))
+    alpha_e = np.arcsin(np.clip(a / dist_earth, 0.0, 1.0))
+    cosd = -np.sum(to_sun * r, axis=-1) / (dist_sun * dist_earth)
+    d = np.arccos(np.clip(cosd, -1.0, 1.0))
+    return _disc_visible_fraction(alpha_s, alpha_e, d)
+
+
+def _disc_visible_fraction(a, b, d):
+    """Return the fraction of a disc of radius `a` not covered by a disc of radius `b` at
+    centre distance `d` (small-angle, planar circle-overlap area)."""
+    a, b, d = np.broadcast_arrays(a, b, d)
+    out = np.ones(a.shape)
+    inside = d <= np.abs(b - a)
+    out[inside & (b >= a)] = 0.0
+    small = inside & (b < a)
+    out[small] = 1.0 - (b[small] / a[small]) ** 2
+    part = ~inside & (d < a + b)
+    if part.any():
+        ap, bp, dp = a[part], b[part], d[part]
+        c1 = np.clip((dp**2 + ap**2 - bp**2) / (2 * dp * ap), -1, 1)
+        c2 = np.clip((dp**2 + bp**2 - ap**2) / (2 * dp * bp), -1, 1)
+        k = (-dp + ap + bp) * (dp + ap - bp) * (dp - ap + bp) * (dp + ap + bp)
+        area = ap**2 * np.arccos(c1) + bp**2 * np.arccos(c2) - 0.5 * np.sqrt(np.clip(k, 0, None))
+        out[part] = 1.0 - area / (np.pi * ap**2)
+    out[~np.isfinite(d)] = np.nan
+    return out
+
+
+def shadow_status(fraction: np.ndarray) -> np.ndarray:
+    """Return 'sunlit', 'penumbra' or 'umbra' for visible-disc fractions (array of str)."""
+    f = np.asarray(fraction)
+    return np.where(f >= 1.0, "sunlit", np.where(f <= 0.0, "umbra", "penumbra"))
+
+
+def sun_elevation_deg(lat_deg, lon_deg, sun_teme_km_: np.ndarray, inst: Instants) -> np.ndarray:
+    """Return the Sun's geometric elevation (deg) seen from the ground point (lat, lon, 0).
+
+    Elevation is measured from the WGS84 local horizontal (geodetic up), without refraction.
+    """
+    theta, _ = gmst82(inst)
+    sun_itrs = rotate_z(sun_teme_km_, theta)
+    ground = geodetic_to_itrs(lat_deg, lon_deg, 0.0)
+    up = enu_basis(lat_deg, lon_deg)[..., 2, :]
+    s = unit(sun_itrs - ground)
+    return np.degrees(np.arcsin(np.clip(np.sum(s * up, axis=-1), -1.0, 1.0)))
+
+
+def phase_codes(sunlit_now, sunlit_before, sunlit_after, ground_sun_elev_deg) -> np.ndarray:
+    """Return phase codes (see PHASES) from the station's light now, `window` before and after.
+
+    'before_sunrise': in shadow now, in sunlight `window` later; 'after_sunset': in shadow now,
+    in sunlight `window` earlier; 'sunlit_over_night': the station is sunlit but the ground
+    below is dark (Sun below -6 deg there); otherwise 'day' or 'night'. The ISS's shadow and
+    sunlit arcs last 30-60 minutes, so three samples decide it for windows up to ~15 minutes.
+    """
+    now = np.asarray(sunlit_now, dtype=bool)
+    out = np.where(now, "day", "night").astype("<U17")
+    dark_ground = np.asarray(ground_sun_elev_deg) < DARK_GROUND_SUN_ELEV_DEG
+    out[now & dark_ground] = "sunlit_over_night"
+    out[~now & np.asarray(sunlit_before, bool)] = "after_sunset"
+    out[~now & np.asarray(sunlit_after, bool)] = "before_sunrise"
+    return out
+
+
+# -- searches over time (take any object with `sunlit_at(t, model, atmosphere_km)`) -----------
+ORBIT_SEARCH_STEP_S = 60.0  # ISS sunlit and shadow arcs last >= 30 min: a 60 s step skips none
+PHASE_WINDOW_S = 300.0
+
+
+def orbital_sun_events(sat, start, end, model: str = "geometric", atmosphere_km: float = 0.0,
+                       step_s: float = ORBIT_SEARCH_STEP_S, tol_s: float = 0.01):
+    """Return orbital sunrises (rising=True) and sunsets between `start` and `end`.
+
+    With ``model='cone'`` an edge is where half of the solar disc is visible.
+    """
+    from .search import Predicate, find_edges
+
+    def lit(t):
+        return sat.sunlit_at(t, model=model, atmosphere_km=atmosphere_km) > 0.5
+
+    return find_edges(Predicate(lit, step_s, "orbital sunrise/sunset"), start, end, tol_s)
+
+
+def next_sun_events(sat, t, model: str = "geometric") -> tuple[np.datetime64, np.datetime64]:
+    """Return (next orbital sunrise, next orbital sunset) after the single instant `t`."""
+    from .timebase import add_seconds, to_utc64
+
+    t0 = to_utc64(t)
+    # Two orbital periods of a LEO station (< 2 x 100 min) always hold both events.
+    edges = orbital_sun_events(sat, t0, add_seconds(t0, 4 * 3600.0), model=model)
+    rise = edges.t_utc[edges.rising]
+    sets = edges.t_utc[~edges.rising]
+    nat = np.datetime64("NaT", "ns")
+    return (rise[0] if rise.size else nat, sets[0] if sets.size else nat)
+
+
+def phases(sat, state, window_s: float = PHASE_WINDOW_S) -> np.ndarray:
+    """Return the phase code (see PHASES) for each instant of `state`, shaped like it.
+
+    Uses the station's sunlight `window_s` before and after (default 5 minutes) and the Sun's
+    elevation at the ground point below.
+    """
+    from .timebase import add_seconds
+
+    before = sat.sunlit_at(add_seconds(state.t_utc, -window_s)) > 0.5
+    after = sat.sunlit_at(add_seconds(state.t_utc, window_s)) > 0.5
+    elev = sun_elevation_deg(state.lat_deg, state.lon_deg, state.sun_teme_km, state.instants)
+    return phase_codes(state.sunlit, before, after, elev)
