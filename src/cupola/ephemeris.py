@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from . import _kernels
 from .errors import DataMissingError
 from .timebase import NS_PER_S, Instants, instants, timescale
 
@@ -78,16 +79,7 @@ def body_teme_km(body: str, inst: Instants) -> np.ndarray:
         node_hours = np.unique(np.concatenate([hour - 1, hour, hour + 1, hour + 2]))
         base = np.searchsorted(node_hours, hour - 1)
     nodes = _body_teme_at_nodes(body, node_hours * _NODE_NS)
-    x = (ns - hour * _NODE_NS) / _NODE_NS  # in [0, 1), nodes at -1, 0, 1, 2
-    # Cubic Lagrange weights for nodes at -1, 0, 1, 2.
-    w0 = -x * (x - 1.0) * (x - 2.0) / 6.0
-    w1 = (x + 1.0) * (x - 1.0) * (x - 2.0) / 2.0
-    w2 = -(x + 1.0) * x * (x - 2.0) / 2.0
-    w3 = (x + 1.0) * x * (x - 1.0) / 6.0
-    out = (
-        w0[:, None] * nodes[base]
-        + w1[:, None] * nodes[base + 1]
-        + w2[:, None] * nodes[base + 2]
-        + w3[:, None] * nodes[base + 3]
-    )
+    x = (ns - hour * _NODE_NS) / _NODE_NS  # in [0, 1); nodes at -1, 0, 1, 2 around it
+    out = np.empty((ns.size, 3))
+    _kernels.lagrange4(nodes, np.ascontiguousarray(base, dtype=np.intp), x, out)
     return out.reshape(inst.shape + (3,))

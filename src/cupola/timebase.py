@@ -168,8 +168,12 @@ def _delta_t(jd_tt: np.ndarray) -> np.ndarray:
     flat = np.asarray(jd_tt, dtype=np.float64).ravel()
     if flat.size <= 64:
         return np.asarray(ts.delta_t_function(flat)).reshape(np.shape(jd_tt))
-    node = np.floor(flat * 2.0) / 2.0
-    nodes = np.unique(np.concatenate([node, node + 0.5]))
+    lo, hi = np.floor(flat.min() * 2.0) / 2.0, np.floor(flat.max() * 2.0) / 2.0
+    if (hi - lo) * 2.0 < 4 * flat.size:
+        nodes = np.arange(lo, hi + 1.0, 0.5)  # dense input: one contiguous run, no sort
+    else:
+        node = np.floor(flat * 2.0) / 2.0
+        nodes = np.unique(np.concatenate([node, node + 0.5]))
     values = np.asarray(ts.delta_t_function(nodes), dtype=np.float64)
     return np.interp(flat, nodes, values).reshape(np.shape(jd_tt))
 

@@ -1,0 +1,98 @@
+"""numba kernels for the per-instant hot loops of the orbit chain (parallel over instants).
+
+Each kernel has a numpy twin in the calling module that documents the maths; the kernels fuse
+the steps so that 1M instants touch memory once instead of once per numpy operation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+_OPTS = dict(parallel=True, fastmath=False, cache=True, nogil=True)
+
+
+@nb.njit(**_OPTS)
+def hermite_fill(rn, vn, ns, k0, step_ns, r_out, v_out, e_nodes, e_out):  # pragma: no cover - jit
+    """Cubic Hermite interpolation of node states (rn, vn at k0 + i steps) at instants `ns`."""
+    h = step_ns / 1e9
+    for i in nb.prange(ns.shape[0]):
+        k = ns[i] // step_ns
+        j = k - k0
+        u = (ns[i] - k * step_ns) / step_ns
+        u2 = u * u
+        u3 = u2 * u
+        a0 = 2 * u3 - 3 * u2 + 1
+        a1 = (u3 - 2 * u2 + u) * h
+        a2 = 3 * u2 - 2 * u3
+        a3 = (u3 - u2) * h
+        b0 = (6 * u2 - 6 * u) / h
+        b1 = 3 * u2 - 4 * u + 1
+        b3 = 3 * u2 - 2 * u
+        for c in range(3):
+            p0 = rn[j, c]
+            p1 = rn[j + 1, c]
+            v0 = vn[j, c]
+            v1 = vn[j + 1, c]
+            r_out[i, c] = a0 * p0 + a1 * v0 + a2 * p1 + a3 * v1
+            v_out[i, c] = b0 * (p0 - p1) + b1 * v0 + b3 * v1
+        e_out[i] = max(e_nodes[j], e_nodes[j + 1])
+
+
+@nb.njit(**_OPTS)
+def lagrange4(nodes, base, x, out):  # pragma: no cover - jit
+    """Cubic Lagrange interpolation between nodes base..base+3 (at -1, 0, 1, 2) at x in [0,1)."""
+    for i in nb.prange(x.shape[0]):
+        t = x[i]
+        w0 = -t * (t - 1.0) * (t - 2.0) / 6.0
+        w1 = (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0
+        w2 = -(t + 1.0) * t * (t - 2.0) / 2.0
+        w3 = (t + 1.0) * t * (t - 1.0) / 6.0
+        b = base[i]
+        for c in range(3):
+            out[i, c] = w0 * nodes[b, c] + w1 * nodes[b + 1, c] + w2 * nodes[b + 2, c] + w3 * nodes[b + 3, c]
+
+
+@nb.njit(**_OPTS)
+def teme_chain(r, v, theta, theta_dot, sun, a, e2, erad2, r_itrs, v_itrs, lat, lon, alt, sunlit):  # pragma: no cover
+    """TEME -> ITRS (rotation by GMST82), WGS84 geodetic (Bowring, 3 rounds) and the geometric
+    sunlight test, fused; see frames.teme_to_itrs, frames.geodetic, lighting.sunlit_geometric."""
+    for i in nb.prange(r.shape[0]):
+        c = math.cos(theta[i])
+        s = math.sin(theta[i])
+        x = c * r[i, 0] + s * r[i, 1]
+        y = -s * r[i, 0] + c * r[i, 1]
+        z = r[i, 2]
+        w = theta_dot[i]
+        r_itrs[i, 0] = x
+        r_itrs[i, 1] = y
+        r_itrs[i, 2] = z
+        v_itrs[i, 0] = c * v[i, 0] + s * v[i, 1] + w * y
+        v_itrs[i, 1] = -s * v[i, 0] + c * v[i, 1] - w * x
+        v_itrs[i, 2] = v[i, 2]
+        p = math.hypot(x, y)
+        phi = math.atan2(z, p * (1.0 - e2))
+        for _ in range(3):
+            sp = math.sin(phi)
+            n = a / math.sqrt(1.0 - e2 * sp * sp)
+            phi = math.atan2(z + e2 * n * sp, p)
+        sp = math.sin(phi)
+        cp = math.cos(phi)
+        alt[i] = p * cp + z * sp - a * math.sqrt(1.0 - e2 * sp * sp)
+        lat[i] = math.degrees(phi)
+        lon[i] = math.degrees(math.atan2(y, x))
+        # Geometric sunlight: does the line to the Sun's centre pass within erad of the centre?
+        dx = sun[i, 0] - r[i, 0]
+        dy = sun[i, 1] - r[i, 1]
+        dz = sun[i, 2] - r[i, 2]
+        dn = math.sqrt(dx * dx + dy * dy + dz * dz)
+        d = -(r[i, 0] * dx + r[i, 1] * dy + r[i, 2] * dz) / dn
+        rr = r[i, 0] * r[i, 0] + r[i, 1] * r[i, 1] + r[i, 2] * r[i, 2]
+        lit = not (d > 0.0 and rr - d * d < erad2)
+        sunlit[i] = lit and math.isfinite(d)
+
+
+def empty3(n: int) -> np.ndarray:
+    return np.empty((n, 3))
