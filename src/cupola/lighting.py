@@ -27,6 +27,7 @@ import numpy as np
 
 from .ephemeris import body_teme_km
 from .errors import InputError
+from .geo.caption import PHASES  # noqa: F401  (the phase vocabulary lives with its words)
 from .frames import WGS84_A_KM, WGS84_B_KM, enu_basis, geodetic_to_itrs, rotate_z, gmst82, unit
 from .timebase import Instants
 
@@ -34,7 +35,6 @@ SKYFIELD_ERAD_KM = 6378.1366  # skyfield.constants.ERAD in km (IERS 2010 equator
 SUN_RADIUS_KM = 695_700.0
 SHADOW_MODELS = ("geometric", "cone")
 
-PHASES = ("day", "night", "before_sunrise", "after_sunset", "sunlit_over_night")
 # The ground below counts as dark when the Sun is lower than this (civil twilight's end).
 DARK_GROUND_SUN_ELEV_DEG = -6.0
 

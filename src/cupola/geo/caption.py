@@ -1,0 +1,354 @@
+"""NASA-style place phrases and captions, in English and French, vectorised.
+
+English follows NASA's image captions ("...as it soared 258 miles above the Pacific Ocean northeast of
+Papua New Guinea"; "...265 miles above the Pacific Ocean off the coast of Chile just before sunrise"):
+miles first, kilometres in brackets. French puts kilometres first and uses the usual articles and
+contractions (du, des, de l', au large du Chili).
+
+Strings are built once per unique (phrase, rounded altitude, phase) combination and scattered back, so
+a caption costs a few integer operations per instant.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import InputError
+from .places import COMPASS, Places, _tables, region_names
+
+PHASES = ("day", "night", "before_sunrise", "after_sunset", "sunlit_over_night")
+LANGS = ("en", "fr")
+KM_PER_MILE = 1.609344          # international statute mile
+OFF_COAST_KM = 250.0            # "off the coast of X" within this distance of X's coast. NASA wrote
+# "northeast of Papua New Guinea" for open sea ~300 km from New Ireland, and "off the coast of Chile" nearer in.
+FAR_KM = 2500.0                 # beyond this, no bearing phrase at all
+
+_PHASE_EN = {
+    "day": "in daylight",
+    "night": "at night",
+    "before_sunrise": "just before orbital sunrise",
+    "after_sunset": "just after orbital sunset",
+    "sunlit_over_night": "in sunlight above the night side",
+}
+_PHASE_FR = {
+    "day": "de jour",
+    "night": "de nuit",
+    "before_sunrise": "juste avant le lever de soleil orbital",
+    "after_sunset": "juste après le coucher de soleil orbital",
+    "sunlit_over_night": "au soleil, au-dessus de la face nocturne",
+}
+_COMPASS_EN = {"N": "north", "NE": "northeast", "E": "east", "SE": "southeast",
+               "S": "south", "SW": "southwest", "W": "west", "NW": "northwest"}
+_COMPASS_FR = {"N": "au nord", "NE": "au nord-est", "E": "à l'est", "SE": "au sud-est",
+               "S": "au sud", "SW": "au sud-ouest", "W": "à l'ouest", "NW": "au nord-ouest"}
+
+# No elision before h (Honduras, Hongrie are aspirated) nor y (le Yémen).
+_VOWELS = "AEIOUÀÂÄÆÉÈÊËÎÏÔŒÙÛÜÅØaeiouàâäæéèêëîïôœùûüåø"
+
+# --- English articles -------------------------------------------------------------------------------
+_EN_THE_WORDS = ("Republic", "Islands", "Kingdom", "States", "Emirates", "Lands", "Territory",
+                 "Territories", "Netherlands", "Philippines", "Bahamas", "Gambia", "Maldives",
+                 "Seychelles", "Comoros", "Isle of", "Buffer Zone", "Naval Base", "Glacier", "Ice Field",
+                 "Base Area", "Cantonment")
+_EN_SEA_NO_THE = re.compile(r"( Bay| Sound| Inlet| Lake| Lagoon| Haff|fjorden|Fjord)$|^(Lake |Lago|Lagoa|Bass |Cook |Torres |"
+                            r"Shark |Kangertittivaq|Boknafjorden|Ozero)")
+
+# --- French names -----------------------------------------------------------------------------------
+_FR_PLURAL = {"États-Unis", "Pays-Bas", "Philippines", "Émirats arabes unis", "Bahamas", "Maldives",
+              "Seychelles", "Comores", "Fidji", "Bermudes", "Samoa américaines", "États fédérés de Micronésie",
+              "Terres australes et antarctiques françaises", "Territoires extérieurs australiens de l'Océan Indien"}
+_FR_NO_ARTICLE = {"Cuba", "Chypre", "Chypre du Nord", "Malte", "Madagascar", "Haïti", "Maurice", "Singapour",
+                  "Bahreïn", "Israël", "Monaco", "Saint-Marin", "Taïwan", "Tonga", "Nauru", "Samoa", "Tuvalu",
+                  "Kiribati", "Porto Rico", "Sainte-Lucie", "Antigua-et-Barbuda", "Trinité-et-Tobago",
+                  "Sao Tomé-et-Principe", "Saint-Christophe-et-Niévès", "Saint-Vincent-et-les-Grenadines",
+                  "Jersey", "Guernesey", "Hong Kong", "Macao", "Gibraltar", "Djibouti", "Oman", "Aruba",
+                  "Curaçao", "Anguilla", "Montserrat", "Guam", "Niue", "Palaos", "Sainte-Hélène", "Saint-Martin",
+                  "Saint-Barthélemy", "Saint-Pierre-et-Miquelon", "Wallis-et-Futuna", "Åland", "Wake",
+                  "Akrotiri", "Dhekelia", "Baïkonour", "Bir Tawil"}
+# Head words ending in -e that are masculine, and feminine heads that do not end in -e.
+_FR_MASCULINE_E = {"Mexique", "Cambodge", "Mozambique", "Zimbabwe", "Belize", "Suriname", "Royaume", "Territoire"}
+_FR_FEMININE_OTHER = {"Sierra", "Cité"}
+
+# Major seas and oceans: French name with its article. The rest follow patterns (see `_sea_fr`).
+_SEA_FR = {
+    "Pacific Ocean": "l'océan Pacifique", "Atlantic Ocean": "l'océan Atlantique",
+    "Indian Ocean": "l'océan Indien", "Southern Ocean": "l'océan Austral", "Arctic Ocean": "l'océan Arctique",
+    "Coral Sea": "la mer de Corail", "Tasman Sea": "la mer de Tasman", "Bismarck Sea": "la mer de Bismarck",
+    "Solomon Sea": "la mer des Salomon", "Philippine Sea": "la mer des Philippines",
+    "South China Sea": "la mer de Chine méridionale", "East China Sea": "la mer de Chine orientale",
+    "Yellow Sea": "la mer Jaune", "Sea of Japan": "la mer du Japon", "Sea of Okhotsk": "la mer d'Okhotsk",
+    "Bering Sea": "la mer de Béring", "Chukchi Sea": "la mer des Tchouktches",
+    "East Siberian Sea": "la mer de Sibérie orientale", "Laptev Sea": "la mer des Laptev",
+    "Kara Sea": "la mer de Kara", "Barents Sea": "la mer de Barents", "White Sea": "la mer Blanche",
+    "Norwegian Sea": "la mer de Norvège", "Greenland Sea": "la mer du Groenland", "North Sea": "la mer du Nord",
+    "Baltic Sea": "la mer Baltique", "Irish Sea": "la mer d'Irlande", "English Channel": "la Manche",
+    "Bay of Biscay": "le golfe de Gascogne", "Mediterranean Sea": "la mer Méditerranée",
+    "Adriatic Sea": "la mer Adriatique", "Ionian Sea": "la mer Ionienne", "Aegean Sea": "la mer Égée",
+    "Tyrrhenian Sea": "la mer Tyrrhénienne", "Ligurian Sea": "la mer Ligure", "Balearic Sea": "la mer des Baléares",
+    "Alboran Sea": "la mer d'Alboran", "Sea of Crete": "la mer de Crète", "Black Sea": "la mer Noire",
+    "Sea of Azov": "la mer d'Azov", "Caspian Sea": "la mer Caspienne", "Red Sea": "la mer Rouge",
+    "Arabian Sea": "la mer d'Arabie", "Laccadive Sea": "la mer des Laquedives", "Andaman Sea": "la mer d'Andaman",
+    "Bay of Bengal": "le golfe du Bengale", "Persian Gulf": "le golfe Persique", "Gulf of Oman": "le golfe d'Oman",
+    "Gulf of Aden": "le golfe d'Aden", "Mozambique Channel": "le canal du Mozambique",
+    "Gulf of Mexico": "le golfe du Mexique", "Caribbean Sea": "la mer des Caraïbes",
+    "Sargasso Sea": "la mer des Sargasses", "Gulf of Guinea": "le golfe de Guinée",
+    "Bight of Benin": "le golfe du Bénin", "Bight of Biafra": "la baie du Biafra",
+    "Gulf of Saint Lawrence": "le golfe du Saint-Laurent", "Hudson Bay": "la baie d'Hudson",
+    "Hudson Strait": "le détroit d'Hudson", "James Bay": "la baie James", "Labrador Sea": "la mer du Labrador",
+    "Baffin Bay": "la baie de Baffin", "Beaufort Sea": "la mer de Beaufort", "Gulf of Alaska": "le golfe d'Alaska",
+    "Gulf of California": "le golfe de Californie", "Gulf of Thailand": "le golfe de Thaïlande",
+    "Gulf of Tonkin": "le golfe du Tonkin", "Java Sea": "la mer de Java", "Celebes Sea": "la mer de Célèbes",
+    "Sulu Sea": "la mer de Sulu", "Banda Sea": "la mer de Banda", "Timor Sea": "la mer de Timor",
+    "Arafura Sea": "la mer d'Arafura", "Flores Sea": "la mer de Florès", "Molucca Sea": "la mer des Moluques",
+    "Gulf of Carpentaria": "le golfe de Carpentarie", "Great Australian Bight": "la Grande Baie australienne",
+    "Gulf of Papua": "le golfe de Papouasie", "Great Barrier Reef": "la Grande Barrière de corail",
+    "Torres Strait": "le détroit de Torres", "Bass Strait": "le détroit de Bass",
+    "Strait of Gibraltar": "le détroit de Gibraltar", "Strait of Malacca": "le détroit de Malacca",
+    "Taiwan Strait": "le détroit de Taïwan", "Korea Strait": "le détroit de Corée",
+    "Luzon Strait": "le détroit de Luçon", "Denmark Strait": "le détroit du Danemark",
+    "Tatar Strait": "le détroit de Tartarie", "Straits of Florida": "le détroit de Floride",
+    "Drake Passage": "le passage de Drake", "Scotia Sea": "la mer de Scotia", "Weddell Sea": "la mer de Weddell",
+    "Ross Sea": "la mer de Ross", "Amundsen Sea": "la mer d'Amundsen", "Bellingshausen Sea": "la mer de Bellingshausen",
+    "Gulf of Bothnia": "le golfe de Botnie", "Gulf of Finland": "le golfe de Finlande",
+    "Gulf of Riga": "le golfe de Riga", "Kattegat": "le Cattégat", "Skagerrak": "le Skagerrak",
+    "Bosporus": "le Bosphore", "Dardanelles": "les Dardanelles", "Sea of Marmara": "la mer de Marmara",
+    "Gulf of Sidra": "le golfe de Syrte", "Gulf of Lion": "le golfe du Lion", "Gulf of Maine": "le golfe du Maine",
+    "Gulf of Honduras": "le golfe du Honduras", "Yucatan Channel": "le canal du Yucatán",
+    "Bay of Campeche": "la baie de Campeche", "Bay of Plenty": "la baie de l'Abondance",
+    "Amazon River": "l'Amazone", "Saint Lawrence River": "le Saint-Laurent", "Yangtze River": "le Yangzi Jiang",
+    "Río de la Plata": "le Río de la Plata", "Strait of Magellan": "le détroit de Magellan",
+    "Wadden Sea": "la mer des Wadden", "Northwest Passages": "les passages du Nord-Ouest",
+    "Bab el Mandeb": "le Bab-el-Mandeb", "Øresund": "l'Øresund", "Inner Sea": "la mer Intérieure",
+    "Inner Seas": "les mers Intérieures", "Gulf St. Vincent": "le golfe Saint-Vincent",
+    "Bras d'Or Lake": "le lac Bras d'Or", "Husky Lakes": "les lacs Husky", "East Korea Bay": "la baie de Corée orientale",
+    "Strait of Singapore": "le détroit de Singapour", "Gulf of Sakhalin": "le golfe de Sakhaline",
+    "Gulf of Kamchatka": "le golfe du Kamtchatka", "Visayan Sea": "la mer des Visayas", "Ceram Sea": "la mer de Seram",
+}
+_SEA_PATTERNS_FR = [
+    (re.compile(r"^Sea of (.+)$"), "la mer {de}"),
+    (re.compile(r"^Gulf of (.+)$"), "le golfe {de}"),
+    (re.compile(r"^Bay of (.+)$"), "la baie {de}"),
+    (re.compile(r"^Straits? of (.+)$"), "le détroit {de}"),
+    (re.compile(r"^(.+) Sea$"), "la mer {de}"),
+    (re.compile(r"^(.+) Gulf$"), "le golfe {de}"),
+    (re.compile(r"^(.+) Bay$"), "la baie {de}"),
+    (re.compile(r"^(.+) Bight$"), "la baie {de}"),
+    (re.compile(r"^(.+) Strait$"), "le détroit {de}"),
+    (re.compile(r"^(.+) Sound$"), "le détroit {de}"),
+    (re.compile(r"^(.+) Channel$"), "le canal {de}"),
+    (re.compile(r"^(.+) Passage$"), "le passage {de}"),
+    (re.compile(r"^(.+) Basin$"), "le bassin {de}"),
+    (re.compile(r"^(.+) Inlet$"), "le bras de mer {de}"),
+    (re.compile(r"^(.+) Entrance$"), "le passage {de}"),
+    (re.compile(r"^(.+) Lagoon$"), "la lagune {de}"),
+    (re.compile(r"^(.+) River$"), "le fleuve {bare}"),
+    (re.compile(r"^Lake (.+)$"), "le lac {bare}"),
+]
+
+
+def _de(name: str) -> str:
+    """Return French "de" + a name that may start with an article: de le -> du, de les -> des, d'."""
+    if name.startswith("le "):
+        return "du " + name[3:]
+    if name.startswith("les "):
+        return "des " + name[4:]
+    if name.startswith("la ") or name.startswith("l'"):
+        return "de " + name
+    if name[:1] in _VOWELS:
+        return "d'" + name
+    return "de " + name
+
+
+def _fr_country(name: str) -> str:
+    """Return a French country name with its article ('la France', "l'Iran", 'les États-Unis', 'Cuba')."""
+    if not name or name in _FR_NO_ARTICLE:
+        return name
+    low = name[:1].lower() + name[1:]
+    if low.startswith("îles ") or name in _FR_PLURAL:
+        return "les " + (low if low.startswith("îles ") else name)
+    if low.startswith("île "):
+        return "l'" + low
+    head = re.split(r"[ \-]", name, maxsplit=1)[0]
+    feminine = (head.endswith("e") and head not in _FR_MASCULINE_E) or head in _FR_FEMININE_OTHER
+    if name[:1] in _VOWELS:
+        return "l'" + name
+    return ("la " if feminine else "le ") + name
+
+
+def _sea_fr(name: str) -> str:
+    """Return the French name of a sea with its article (table first, then patterns)."""
+    if name in _SEA_FR:
+        return _SEA_FR[name]
+    for pat, tmpl in _SEA_PATTERNS_FR:
+        m = pat.match(name)
+        if m:
+            x = m.group(1)
+            return tmpl.format(de=_de(x), bare=x)
+    return ("l'" if name[:1] in _VOWELS else "le ") + name
+
+
+def _en_country(name: str) -> str:
+    """Return an English country name with 'the' where English uses it ('the Philippines')."""
+    if any(w in name for w in _EN_THE_WORDS):
+        return "the " + name
+    return name
+
+
+def _en_sea(name: str) -> str:
+    if _EN_SEA_NO_THE.search(name):
+        return name
+    return "the " + name
+
+
+def _check_lang(lang) -> str:
+    if lang not in LANGS:
+        raise InputError(f"unknown language {lang!r}: use one of {', '.join(repr(x) for x in LANGS)}")
+    return lang
+
+
+def _phase_codes(phase) -> np.ndarray:
+    arr = np.asarray(phase)
+    if arr.dtype.kind not in "UO":
+        raise InputError(f"phase must be text, got {phase!r}: use one of {', '.join(PHASES)}")
+    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
+    bad = [u for u in uniq if u not in PHASES]
+    if bad:
+        raise InputError(f"unknown phase {str(bad[0])!r}: use one of {', '.join(PHASES)}")
+    lut = np.array([PHASES.index(u) for u in uniq], dtype=np.int64)
+    return lut[inv].reshape(arr.shape)
+
+
+# Kinds of phrase, packed in the phrase key's top bits.
+_K_NONE, _K_LAND, _K_SEA = 0, 1, 2
+_MODE_FAR, _MODE_COAST = 8, 9  # 0..7 are compass indices
+
+
+def _phrase_keys(places: Places) -> np.ndarray:
+    """Return one int64 key per point that identifies its place phrase in every language."""
+    land = places.over_land
+    sea = (places.sea_id >= 0) & ~land
+    d = places.near_distance_km
+    with np.errstate(invalid="ignore"):
+        mode = np.where(d <= OFF_COAST_KM, _MODE_COAST,
+                        np.where((d > FAR_KM) | (places.bearing_id < 0), _MODE_FAR, places.bearing_id))
+    land_key = (_K_LAND << 56) | ((places.country_id + 1) << 24) | (places.region_id + 1)
+    sea_key = (_K_SEA << 56) | ((places.sea_id + 1) << 36) | ((places.near_id + 1) << 12) | mode
+    return np.where(land, land_key, np.where(sea, sea_key, 0)).astype(np.int64)
+
+
+def _phrase_for_key(key: int, lang: str, tab, regions) -> str:
+    kind = key >> 56
+    if kind == _K_LAND:
+        cid = ((key >> 24) & 0xFFFFFFFF) - 1
+        rid = (key & 0xFFFFFF) - 1
+        region = regions[rid] if rid >= 0 else ""
+        if region == tab.country_en[cid]:
+            region = ""  # "Saint Helena, Saint Helena"
+        if lang == "en":
+            name = tab.country_en[cid]
+            return f"{region}, {name}" if region else _en_country(name)
+        fr = _fr_country(tab.country_fr[cid])
+        return f"{fr} ({region})" if region else fr
+    if kind == _K_SEA:
+        sid = ((key >> 36) & 0xFFFFF) - 1
+        nid = ((key >> 12) & 0xFFFFFF) - 1
+        mode = key & 0xFFF
+        if lang == "en":
+            sea = _en_sea(tab.sea_en[sid])
+            if nid < 0 or mode == _MODE_FAR:
+                return sea
+            land = _en_country(tab.country_en[nid])
+            if mode == _MODE_COAST:
+                return f"{sea} off the coast of {land}"
+            return f"{sea}, {_COMPASS_EN[COMPASS[mode]]} of {land}"
+        sea = _sea_fr(tab.sea_en[sid])
+        if nid < 0 or mode == _MODE_FAR:
+            return sea
+        land = _fr_country(tab.country_fr[nid])
+        if mode == _MODE_COAST:
+            return f"{sea} au large {_de(land)}"
+        return f"{sea}, {_COMPASS_FR[COMPASS[mode]]} {_de(land)}"
+    return ""
+
+
+def _phrases(places: Places, lang: str):
+    """Return (unique phrase strings as an object array, inverse index shaped like places)."""
+    keys = _phrase_keys(places)
+    uniq, inv = np.unique(keys.ravel(), return_inverse=True)
+    tab = _tables()
+    needs_regions = bool(np.any((uniq >> 56) == _K_LAND) and np.any(places.region_id >= 0))
+    regions = region_names() if needs_regions else None
+    text = np.array([_phrase_for_key(int(k), lang, tab, regions) for k in uniq], dtype=object)
+    return text, inv.reshape(keys.shape)
+
+
+def place_phrase(places: Places, lang: str = "en") -> np.ndarray:
+    """Return the NASA-style place phrase for each located point.
+
+    Examples: 'the Pacific Ocean, northeast of Papua New Guinea', 'Texas, United States',
+    "l'océan Pacifique, au nord-est de la Papouasie-Nouvelle-Guinée".
+
+    Args:
+        places: the result of :func:`cupola.geo.locate`.
+        lang: 'en' or 'fr'.
+
+    Returns:
+        An object array of str shaped like the located points ('' for invalid points).
+    """
+    lang = _check_lang(lang)
+    text, inv = _phrases(places, lang)
+    return text[inv]
+
+
+def caption(alt_km, places: Places, phase, lang: str = "en"):
+    """Return a NASA-style caption: 'The ISS was 258 miles (415 km) above ..., at night.'
+
+    French puts kilometres first: "L'ISS se trouvait à 415 km (258 milles) au-dessus de ..., de nuit."
+
+    Args:
+        alt_km: altitude in km, scalar or array, broadcast against the places and ``phase``.
+        places: the result of :func:`cupola.geo.locate`.
+        phase: one of ``PHASES`` or an array of them.
+        lang: 'en' or 'fr'.
+
+    Returns:
+        A str when every input is scalar, otherwise an object array of str of the broadcast shape.
+        Points with no place or a non-finite altitude give ''.
+    """
+    lang = _check_lang(lang)
+    pcode = _phase_codes(phase)
+    text, pinv = _phrases(places, lang)
+    alt = np.asarray(alt_km, dtype=np.float64)
+    alt, pinv, pcode = np.broadcast_arrays(alt, pinv, pcode)
+    ok = np.isfinite(alt) & (alt >= 0) & (alt < 1e6)
+    altc = np.where(ok, alt, 0.0)
+    # Round half up, as people do (np.rint would give 426 km for 426.5 km).
+    km = np.floor(altc + 0.5).astype(np.int64)
+    mi = np.floor(altc / KM_PER_MILE + 0.5).astype(np.int64)
+    key = ((((pinv.astype(np.int64) * 8 + pcode) << 20) | km) << 20) | mi
+    key = np.where(ok, key, -1)
+    uniq, inv = np.unique(key.ravel(), return_inverse=True)
+    phase_words = _PHASE_EN if lang == "en" else _PHASE_FR
+    out = []
+    for k in uniq.tolist():
+        if k < 0:
+            out.append("")
+            continue
+        m = k & 0xFFFFF
+        kmv = (k >> 20) & 0xFFFFF
+        rest = k >> 40
+        ph = text[rest >> 3]
+        if not ph:
+            out.append("")
+            continue
+        pw = phase_words[PHASES[rest & 7]]
+        if lang == "en":
+            out.append(f"The ISS was {m} miles ({kmv} km) above {ph}, {pw}.")
+        else:
+            out.append(f"L'ISS se trouvait à {kmv} km ({m} milles) au-dessus {_de(ph)}, {pw}.")
+    res = np.array(out, dtype=object)[inv].reshape(key.shape)
+    if res.ndim == 0:
+        return str(res[()])
+    return res
