@@ -21,7 +21,7 @@ from .elements import (
 )
 from .errors import ElementSetError
 from . import _kernels
-from .frames import WGS84_A_KM, WGS84_E2, gmst82
+from .frames import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from .lighting import SKYFIELD_ERAD_KM, sun_fraction, sun_teme_km
 from .timebase import JD_UNIX_EPOCH, NS_PER_DAY, Instants, instants
 
@@ -97,15 +97,13 @@ def _teme_chain(r, v, sun, inst: Instants):
     are frames.teme_to_itrs, frames.geodetic and lighting.sunlit_geometric)."""
     shape = inst.shape
     n = int(np.prod(shape, dtype=np.int64))
-    theta, theta_dot = gmst82(inst)
     r_itrs, v_itrs = np.empty((n, 3)), np.empty((n, 3))
     lat, lon, alt = np.empty(n), np.empty(n), np.empty(n)
     sunlit = np.empty(n, dtype=np.bool_)
     _kernels.teme_chain(
         np.ascontiguousarray(r.reshape(n, 3)), np.ascontiguousarray(v.reshape(n, 3)),
-        np.ascontiguousarray(np.broadcast_to(theta, shape).ravel()),
-        np.ascontiguousarray(np.broadcast_to(theta_dot, shape).ravel()),
-        np.ascontiguousarray(sun.reshape(n, 3)), WGS84_A_KM, WGS84_E2, SKYFIELD_ERAD_KM**2,
+        np.ascontiguousarray(inst.jd_whole.ravel()), np.ascontiguousarray(inst.ut1_fraction.ravel()),
+        np.ascontiguousarray(sun.reshape(n, 3)), WGS84_A_KM, WGS84_B_KM, WGS84_E2, SKYFIELD_ERAD_KM**2,
         r_itrs, v_itrs, lat, lon, alt, sunlit,
     )
     v3 = shape + (3,)
