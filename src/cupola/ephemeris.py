@@ -47,6 +47,24 @@ def kernel():
     return load_file(path)
 
 
+# Node vectors already computed, per body: {hour index: (3,) TEME km}. Searches call the
+# ephemeris many times on a few instants each; the skyfield work is then done once per hour.
+_NODE_CACHE: dict[str, dict[int, np.ndarray]] = {}
+_NODE_CACHE_MAX = 200_000
+
+
+def _nodes_cached(body: str, node_hours: np.ndarray) -> np.ndarray:
+    cache = _NODE_CACHE.setdefault(body, {})
+    missing = [h for h in node_hours.tolist() if h not in cache]
+    if missing:
+        if len(cache) + len(missing) > _NODE_CACHE_MAX:
+            cache.clear()
+            missing = node_hours.tolist()
+        vecs = _body_teme_at_nodes(body, np.asarray(missing, dtype=np.int64) * _NODE_NS)
+        cache.update(zip(missing, vecs))
+    return np.array([cache[h] for h in node_hours.tolist()])
+
+
 def _body_teme_at_nodes(body: str, node_ns: np.ndarray) -> np.ndarray:
     from skyfield.sgp4lib import TEME
 
@@ -78,7 +96,7 @@ def body_teme_km(body: str, inst: Instants) -> np.ndarray:
     else:
         node_hours = np.unique(np.concatenate([hour - 1, hour, hour + 1, hour + 2]))
         base = np.searchsorted(node_hours, hour - 1)
-    nodes = _body_teme_at_nodes(body, node_hours * _NODE_NS)
+    nodes = _nodes_cached(body, node_hours)
     x = (ns - hour * _NODE_NS) / _NODE_NS  # in [0, 1); nodes at -1, 0, 1, 2 around it
     out = np.empty((ns.size, 3))
     _kernels.lagrange4(nodes, np.ascontiguousarray(base, dtype=np.intp), x, out)
