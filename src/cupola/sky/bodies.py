@@ -1,0 +1,266 @@
+"""The Sun, the Moon and the bright planets seen from the station.
+
+Positions: JPL DE421 (``skyfield-data``) barycentric vectors read through skyfield's kernel
+reader. Directions are *apparent* in the sense of skyfield's ``observe().apparent()``:
+- light time: the body is taken at t - tau, tau = |body(t - tau) - station(t)| / c, iterated
+  (tau is 1.3 s for the Moon, minutes for the planets; leaving it out moves the Moon by ~0.7"
+  and the planets by up to ~35");
+- aberration: relativistic, from the station's barycentric velocity (Earth's from DE421 plus
+  the orbital velocity), ~20" + ~5";
+- not applied: gravitational light deflection by the Sun (< 0.05" for a planet more than 10 deg
+  from the Sun) and by the planets.
+Then GCRS -> TEME with skyfield's TEME rotation (evaluated at each instant).
+
+Earth blocking: the WGS84 ellipsoid grown by the same opaque atmosphere as the stars
+(:data:`cupola.sky.stars.ATMOSPHERE_KM`), tested at the body's centre with
+:func:`cupola.view.earth_blocks`; `limb_margin_deg` is the centre's angular height above that
+limb (compare it with `radius_deg` for discs half set).
+
+Magnitudes: planets from Mallama & Hilton (2018, "Computing apparent planetary magnitudes for
+The Astronomical Almanac", Astronomy and Computing 25, 10; eqs. 2-12, Saturn with its rings,
+Mars without the rotation/orbit corrections of +/-0.06 mag) with the true Sun (skyfield places
+the Sun at the barycentre, which shifts Mercury by up to ~0.05 mag); the Sun as
+V = -26.74 + 5 log10(d / 1 au) (Allen's Astrophysical Quantities); the Moon as
+V = -12.73 + 0.026 |i| + 4e-9 i^4 at its mean distance (Allen 1976; i = phase angle in
+degrees), plus 5 log10(d / 384,400 km).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..frames import unit
+from ..timebase import timescale
+from ..view import azel_deg, earth_blocks
+from .stars import (
+    ATMOSPHERE_KM,
+    AU_KM,
+    C_AU_DAY,
+    _observer_bary,
+    _skyfield_frame,
+    aberrate,
+    limb_margin_deg,
+)
+
+# name -> DE421 target
+BODY_KEYS = {
+    "sun": "sun",
+    "moon": "moon",
+    "mercury": "mercury",
+    "venus": "venus",
+    "mars": "mars",
+    "jupiter": "jupiter barycenter",
+    "saturn": "saturn barycenter",
+}
+
+# Mean (Sun, Moon: IAU 2015 B3 nominal / IAU WGCCRE 2009 mean) or equatorial radii, km.
+RADIUS_KM = {
+    "sun": 695_700.0, "moon": 1_737.4, "mercury": 2_440.53, "venus": 6_051.8,
+    "mars": 3_396.19, "jupiter": 71_492.0, "saturn": 60_268.0,
+}
+
+MOON_PHASES = (
+    "new", "waxing crescent", "first quarter", "waxing gibbous",
+    "full", "waning gibbous", "last quarter", "waning crescent",
+)
+
+# Saturn's north pole, IAU WGCCRE 2009: RA 40.589 deg, Dec 83.537 deg (ICRS).
+_SAT_RA, _SAT_DEC = math.radians(40.589), math.radians(83.537)
+SATURN_POLE_ICRS = np.array([
+    math.cos(_SAT_DEC) * math.cos(_SAT_RA), math.cos(_SAT_DEC) * math.sin(_SAT_RA), math.sin(_SAT_DEC),
+])
+# Ecliptic north pole in ICRS, obliquity at J2000 84381.406" (IAU 2006).
+_EPS = math.radians(84381.406 / 3600.0)
+ECLIPTIC_POLE_ICRS = np.array([0.0, -math.sin(_EPS), math.cos(_EPS)])
+
+
+@dataclass(frozen=True, eq=False)
+class Body:
+    """One body seen from the station; arrays shaped like the state's instants.
+
+    `illuminated_fraction`/`phase_angle_deg` are NaN for the Sun; `phase_name` is set for the
+    Moon only (a str for one instant, an object array otherwise).
+    """
+
+    name: str
+    dir_teme: np.ndarray  # apparent unit vector (..., 3)
+    distance_km: np.ndarray  # light-time corrected
+    az_deg: np.ndarray
+    el_deg: np.ndarray
+    above_limb: np.ndarray  # bool: centre not hidden by Earth + atmosphere
+    limb_margin_deg: np.ndarray  # centre above (+) or behind (-) the limb
+    radius_deg: np.ndarray  # apparent angular radius
+    vmag: np.ndarray
+    phase_angle_deg: np.ndarray
+    illuminated_fraction: np.ndarray
+    phase_name: object = None
+
+
+# -- magnitudes (Mallama & Hilton 2018) ---------------------------------------------------------
+def _poly(x, coeffs):
+    out = np.zeros_like(x)
+    for c in coeffs[::-1]:
+        out = out * x + c
+    return out
+
+
+def planet_vmag(name: str, r_au, delta_au, phase_deg, saturn_sub_lat_deg=None) -> np.ndarray:
+    """Return the V magnitude of a planet (Mallama & Hilton 2018, Astronomy and Computing 25, 10).
+
+    Args:
+        name: 'mercury', 'venus', 'mars', 'jupiter' or 'saturn'.
+        r_au: Sun-planet distance; delta_au: observer-planet distance; phase_deg: phase angle.
+        saturn_sub_lat_deg: for Saturn, the geometric mean of the saturnicentric latitudes of
+            the Sun and the observer (0 when their signs differ).
+    Returns:
+        V (NaN outside the published phase-angle range for Saturn, beyond 6.5 deg).
+    """
+    r, d, a = (np.asarray(x, float) for x in (r_au, delta_au, phase_deg))
+    dist = 5.0 * np.log10(r * d)
+    if name == "mercury":  # eq. 2
+        return -0.613 + dist + _poly(a, [0.0, 6.3280e-02, -1.6336e-03, 3.3644e-05, -3.4265e-07,
+                                        1.6893e-09, -3.0334e-12])
+    if name == "venus":  # eqs. 3, 4
+        low = _poly(a, [0.0, -1.044e-03, 3.687e-04, -2.814e-06, 8.938e-09])
+        high = _poly(a, [236.05828 + 4.384, -2.81914e00, 8.39034e-03])
+        return -4.384 + dist + np.where(a < 163.7, low, high)
+    if name == "mars":  # eqs. 6, 7
+        low = -1.601 + 2.267e-02 * a - 1.302e-04 * a * a
+        high = -0.367 - 0.02573 * a + 0.0003445 * a * a
+        return dist + np.where(a <= 50.0, low, high)
+    if name == "jupiter":  # eqs. 8, 9
+        low = -9.395 - 3.7e-04 * a + 6.16e-04 * a * a
+        x = a / 180.0
+        high = -9.428 - 2.5 * np.log10(_poly(x, [1.0, -1.507, -0.363, -0.062, 2.809, -1.876]))
+        return dist + np.where(a <= 12.0, low, high)
+    if name == "saturn":  # eq. 10, globe and rings
+        beta = np.radians(np.asarray(saturn_sub_lat_deg, float))
+        v = -8.914 - 1.825 * np.sin(beta) + 0.026 * a - 0.378 * np.sin(beta) * np.exp(-2.25 * a)
+        ok = (a <= 6.5) & (np.degrees(beta) <= 27.0)
+        return np.where(ok, v + dist, np.nan)
+    raise ValueError(f"no magnitude formula for {name!r}; use one of mercury, venus, mars, jupiter, saturn")
+
+
+def _saturn_sub_lat(sun_to_planet, obs_to_planet):
+    def lat(v):
+        return 90.0 - np.degrees(np.arccos(np.clip(unit(v) @ SATURN_POLE_ICRS, -1.0, 1.0)))
+
+    p = lat(sun_to_planet) * lat(obs_to_planet)
+    return np.where(p >= 0.0, np.sqrt(np.abs(p)), 0.0)
+
+
+def moon_phase_name(phase_angle_deg, waxing) -> np.ndarray:
+    """Return the Moon's phase name from the phase angle (deg) and whether it is waxing.
+
+    The age angle D = 180 - i (waxing) or 180 + i (waning) is cut into eight 45-deg bins centred
+    on new (0), first quarter (90), full (180) and last quarter (270).
+    """
+    i = np.asarray(phase_angle_deg, float)
+    d = np.where(np.asarray(waxing, bool), 180.0 - i, 180.0 + i)
+    ok = np.isfinite(d)
+    k = (np.floor(((np.where(ok, d, 0.0) + 22.5) % 360.0) / 45.0).astype(int)) % 8
+    return np.where(ok, np.asarray(MOON_PHASES, dtype=object)[k], "")
+
+
+def _angle_deg(u, v):
+    u, v = unit(u), unit(v)
+    return np.degrees(np.arctan2(np.linalg.norm(np.cross(u, v), axis=-1), np.sum(u * v, axis=-1)))
+
+
+def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) -> list[Body]:
+    """Return the Sun, Moon, Mercury, Venus, Mars, Jupiter and Saturn seen from the station.
+
+    Args:
+        state: a :class:`cupola.orbit.State` (any shape; arrays in each Body have its shape).
+        atmosphere_km: opaque shell above the WGS84 ellipsoid for the limb test.
+        names: which bodies (keys of ``BODY_KEYS``), in the order returned.
+    Returns:
+        list of :class:`Body`.
+    """
+    from ..ephemeris import kernel
+
+    unknown = [n for n in names if n not in BODY_KEYS]
+    if unknown:
+        from ..errors import InputError
+
+        raise InputError(f"unknown body {unknown[0]!r}; choose from {', '.join(BODY_KEYS)}")
+    inst = state.instants
+    shape = inst.shape
+    jdw = np.asarray(inst.jd_whole, float).ravel()
+    ttf = np.asarray(inst.tt_fraction, float).ravel()
+    n = jdw.size
+    r_teme = np.asarray(state.r_teme_km, float).reshape(-1, 3)
+    rot, epos, evel = _skyfield_frame(jdw, ttf)
+    obs, obs_v = _observer_bary(state, rot, epos, evel)
+    beta = obs_v / C_AU_DAY
+    ts = timescale()
+    t = ts.tt_jd(jdw, ttf)
+    whole, tdb_f = t.whole, t.tdb_fraction
+    eph = kernel()
+    sun_seg = eph["sun"]
+
+    def at(target, tau_days):
+        return np.asarray(target.at(ts.tdb_jd(whole, tdb_f - tau_days)).position.au).T
+
+    out = []
+    for name in names:
+        target = eph[BODY_KEYS[name]]
+        tau = np.zeros(n)
+        for _ in range(4):  # converges to < 1e-12 day for every body here
+            p = at(target, tau)
+            tau = np.nan_to_num(np.linalg.norm(p - obs, axis=-1) / C_AU_DAY)  # failed rows: 0
+        vec = p - obs  # astrometric, GCRS axes, au
+        dist_au = np.linalg.norm(vec, axis=-1)
+        app = aberrate(unit(vec), beta)
+        d_teme = np.einsum("nij,nj->ni", rot, app)
+        az, el = azel_deg(r_teme, d_teme)
+        blocked = earth_blocks(r_teme, d_teme, atmosphere_km)
+        margin = limb_margin_deg(r_teme, d_teme, atmosphere_km)
+        radius = np.degrees(np.arcsin(np.minimum(RADIUS_KM[name] / (dist_au * AU_KM), 1.0)))
+        if name == "sun":
+            phase = np.full(n, np.nan)
+            frac = np.full(n, np.nan)
+            vmag = -26.74 + 5.0 * np.log10(dist_au)
+        else:
+            sun_p = at(sun_seg, tau)
+            sun_to_body = p - sun_p
+            phase = _angle_deg(sun_to_body, vec)
+            frac = 0.5 * (1.0 + np.cos(np.radians(phase)))
+            if name == "moon":
+                vmag = -12.73 + 0.026 * phase + 4e-9 * phase**4 + 5.0 * np.log10(dist_au * AU_KM / 384_400.0)
+            else:
+                sub = _saturn_sub_lat(sun_to_body, vec) if name == "saturn" else None
+                vmag = planet_vmag(name, np.linalg.norm(sun_to_body, axis=-1), dist_au, phase, sub)
+        phase_name = None
+        if name == "moon":
+            sun_dir = unit(at(sun_seg, np.zeros(n)) - obs)
+            waxing = np.cross(sun_dir, unit(vec)) @ ECLIPTIC_POLE_ICRS > 0.0
+            names_arr = moon_phase_name(phase, waxing).reshape(shape)
+            phase_name = str(names_arr) if shape == () else names_arr
+        bad = np.asarray(state.error).ravel() != 0
+
+        def shaped(a, fill=np.nan):
+            a = np.where(bad.reshape((-1,) + (1,) * (a.ndim - 1)), fill, a) if bad.any() else a
+            return a.reshape(shape + a.shape[1:])
+
+        out.append(Body(
+            name=name,
+            dir_teme=shaped(d_teme),
+            distance_km=shaped(dist_au * AU_KM),
+            az_deg=shaped(az),
+            el_deg=shaped(el),
+            above_limb=shaped(~blocked, False),
+            limb_margin_deg=shaped(margin),
+            radius_deg=shaped(radius),
+            vmag=shaped(vmag),
+            phase_angle_deg=shaped(phase),
+            illuminated_fraction=shaped(frac),
+            phase_name=phase_name,
+        ))
+    return out
+
+
+__all__ = ["BODY_KEYS", "Body", "MOON_PHASES", "RADIUS_KM", "bodies", "moon_phase_name", "planet_vmag"]
