@@ -201,6 +201,12 @@ def test_moon_phase_names():
     assert moon_phase_name(40.0, True) == "waxing gibbous"
     assert moon_phase_name(40.0, False) == "waning gibbous"
     assert moon_phase_name(130.0, False) == "waning crescent"
+    # Quarter names only near half lit: cos 70 deg -> 67 % lit is gibbous, cos 87 deg -> 52.6 % a quarter.
+    assert moon_phase_name(70.0, False) == "waning gibbous"
+    assert moon_phase_name(87.0, False) == "last quarter"
+    assert moon_phase_name(25.0, True) == "waxing gibbous"  # 95.3 % lit: not yet full
+    assert moon_phase_name(15.0, True) == "full"  # 98.3 % lit
+    assert moon_phase_name(np.nan, True) == ""
 
 
 # -- limb geometry ----------------------------------------------------------------------------

@@ -18,6 +18,24 @@ from .orbit import SGP4_ERRORS, Satellite, State
 from .search import Edges, Predicate, find_edges, windows
 from .timebase import Instants, instants, iso_utc, to_utc64
 from .where import Where, where
+from .scene import Lighting, Scene, compute_scene
+from .view import (
+    azel_deg,
+    earth_blocks,
+    footprint_radius_km,
+    horizon_dip_deg,
+    limb_height_above_hard_limb_deg,
+    lvlh_basis,
+    ray_ellipsoid,
+    ray_sphere,
+    shell_visible_arc_deg,
+)
+from .sky.stars import StarCatalog, StarsView, catalog, star_colour_rgb, visible_stars
+from .sky.bodies import Body, bodies
+from .phenomena.airglow import LAYERS as AIRGLOW_LAYERS, AirglowLayerView, airglow_in_view, layer_emission_along_rays
+from .phenomena.aurora import AuroraView, aurora_in_view, oval_mlat_deg
+from .phenomena.kp import KpValues, kp_at, last_observed_utc
+from .phenomena.lights import City, cities_in_view, light_sources
 
 __all__ = [
     "CupolaError", "DataMissingError", "ElementSetError", "InputError", "TimeInputError",
@@ -30,4 +48,11 @@ __all__ = [
     "Edges", "Predicate", "find_edges", "windows",
     "Places", "locate", "caption",
     "Where", "where",
+    "Lighting", "Scene", "compute_scene",
+    "azel_deg", "earth_blocks", "footprint_radius_km", "horizon_dip_deg",
+    "limb_height_above_hard_limb_deg", "lvlh_basis", "ray_ellipsoid", "ray_sphere", "shell_visible_arc_deg",
+    "StarCatalog", "StarsView", "catalog", "star_colour_rgb", "visible_stars", "Body", "bodies",
+    "AIRGLOW_LAYERS", "AirglowLayerView", "airglow_in_view", "layer_emission_along_rays",
+    "AuroraView", "aurora_in_view", "oval_mlat_deg", "KpValues", "kp_at", "last_observed_utc",
+    "City", "cities_in_view", "light_sources",
 ]

@@ -152,17 +152,28 @@ def _saturn_sub_lat(sun_to_planet, obs_to_planet):
     return np.where(p >= 0.0, np.sqrt(np.abs(p)), 0.0)
 
 
+# Named phases are moments; a name is given within these illuminated-fraction margins of them
+# (about a day either side), otherwise crescent or gibbous.
+MOON_NEW_FULL_MARGIN = 0.03
+MOON_QUARTER_MARGIN = 0.05
+
+
 def moon_phase_name(phase_angle_deg, waxing) -> np.ndarray:
     """Return the Moon's phase name from the phase angle (deg) and whether it is waxing.
 
-    The age angle D = 180 - i (waxing) or 180 + i (waning) is cut into eight 45-deg bins centred
-    on new (0), first quarter (90), full (180) and last quarter (270).
+    'new' and 'full' within 3 % of illumination of 0 and 1, 'first/last quarter' within 5 % of
+    half lit (about a day around each moment); otherwise 'waxing/waning crescent/gibbous'.
     """
     i = np.asarray(phase_angle_deg, float)
-    d = np.where(np.asarray(waxing, bool), 180.0 - i, 180.0 + i)
-    ok = np.isfinite(d)
-    k = (np.floor(((np.where(ok, d, 0.0) + 22.5) % 360.0) / 45.0).astype(int)) % 8
-    return np.where(ok, np.asarray(MOON_PHASES, dtype=object)[k], "")
+    wax = np.asarray(waxing, bool)
+    frac = 0.5 * (1.0 + np.cos(np.radians(i)))
+    side = np.where(wax, "waxing", "waning")
+    shape = np.where(frac < 0.5, "crescent", "gibbous")
+    name = np.char.add(np.char.add(side, " "), shape).astype(object)
+    name = np.where(np.abs(frac - 0.5) < MOON_QUARTER_MARGIN, np.where(wax, "first quarter", "last quarter"), name)
+    name = np.where(frac < MOON_NEW_FULL_MARGIN, "new", name)
+    name = np.where(frac > 1.0 - MOON_NEW_FULL_MARGIN, "full", name)
+    return np.where(np.isfinite(i), name, "").astype(object)
 
 
 def _angle_deg(u, v):
@@ -209,7 +220,7 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
     for name in names:
         target = eph[BODY_KEYS[name]]
         tau = np.zeros(n)
-        for _ in range(4):  # converges to < 1e-12 day for every body here
+        for _ in range(3):  # tau_0 = 0; tau_2 is good to ~1e-8 of the light time (< 1 m)
             p = at(target, tau)
             tau = np.nan_to_num(np.linalg.norm(p - obs, axis=-1) / C_AU_DAY)  # failed rows: 0
         vec = p - obs  # astrometric, GCRS axes, au
