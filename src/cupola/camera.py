@@ -86,7 +86,9 @@ def parse_look(text: str) -> Look:
         lat, lon = _floats(arg, 2, "the target latitude,longitude")
         if not -90.0 <= lat <= 90.0:
             raise InputError(f"target latitude {lat:g} is outside -90..90; write target:LAT,LON, e.g. target:48.86,2.35")
-        return Look("target", lat_deg=lat, lon_deg=((lon + 180.0) % 360.0) - 180.0)
+        if not -180.0 <= lon <= 180.0:
+            lon = ((lon + 180.0) % 360.0) - 180.0
+        return Look("target", lat_deg=lat, lon_deg=lon)
     if mode == "sky":
         ra, dec = _floats(arg, 2, "the sky RA,Dec")
         if not -90.0 <= dec <= 90.0:
@@ -197,7 +199,7 @@ def pointing_basis(camera: Camera, r_teme_km, v_teme_km_s, inst=None, icrs_to_te
     look = camera.look
     if look.mode == "nadir":
         fwd = -up_local
-        hint = -unit(v - np.dot(v, up_local) * up_local)  # image top toward the way ahead
+        hint = unit(v - np.dot(v, up_local) * up_local)  # image top toward the way ahead
     elif look.mode == "horizon":
         fwd, hint = _horizon_forward(look, r, v)
     elif look.mode == "target":
@@ -217,6 +219,8 @@ def pointing_basis(camera: Camera, r_teme_km, v_teme_km_s, inst=None, icrs_to_te
         raise InputError(f"unknown pointing mode {look.mode!r}")
     if abs(np.dot(fwd, unit(hint))) > 0.999:  # looking straight along the hint: pick another
         hint = np.array([0.0, 0.0, 1.0]) if abs(fwd[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    # right = forward x hint, down = forward x right = -hint (for a hint normal to forward):
+    # the hint points to the top of the image.
     right = unit(np.cross(fwd, hint))
     down = np.cross(fwd, right)
     if camera.roll_deg:

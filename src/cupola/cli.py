@@ -122,6 +122,69 @@ def cmd_where(args) -> int:
     return 0
 
 
+def parse_exposure(text: str) -> float:
+    """Return seconds from '10', '0.5' or '1/320'."""
+    from .errors import InputError
+
+    t = str(text).strip()
+    try:
+        if "/" in t:
+            num, den = t.split("/", 1)
+            value = float(num) / float(den)
+        else:
+            value = float(t)
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"cannot read the exposure {text!r}; write seconds such as 10, 0.5 or 1/320") from None
+    if not value > 0:
+        raise InputError(f"the exposure must be positive, got {text!r}; e.g. --exposure 10 or 1/320")
+    return value
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Return (width, height) from '1920x1080'."""
+    from .errors import InputError
+
+    w, sep, h = str(text).lower().partition("x")
+    try:
+        if not sep:
+            raise ValueError
+        return int(w), int(h)
+    except ValueError:
+        raise InputError(f"cannot read the image size {text!r}; write WIDTHxHEIGHT, e.g. --size 1920x1080") from None
+
+
+def camera_from_args(args):
+    """Return the Camera described by the render options."""
+    from .camera import Camera, parse_look
+
+    w, h = parse_size(args.size)
+    return Camera(
+        model=args.camera, focal_mm=args.lens, fov_deg=args.fov, width_px=w, height_px=h,
+        look=parse_look(args.look), roll_deg=args.roll, exposure_s=parse_exposure(args.exposure),
+        iso=args.iso, f_number=args.f_number, tracked=args.tracked,
+    )
+
+
+def cmd_render(args) -> int:
+    from .render import render
+    from .render.output import save_frame
+    from .scene import compute_scene
+    from .where import check_lang
+
+    check_lang(args.lang)
+    camera = camera_from_args(args)
+    layers = tuple(args.layers.split(",")) if args.layers else None
+    sat = _satellite(args.tle)
+    scene = compute_scene(args.time, camera=camera, sat=sat)
+    frame = render(scene, camera, **({"layers": layers} if layers else {}))
+    path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
+    took = sum(frame.timings_s.values())
+    print(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.focal_mm:g} mm, "
+          f"{camera.look.text}, rendered in {took:.2f} s)")
+    print(f"  {scene.caption(args.lang)}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -143,6 +206,26 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--lang", default="en", help="en or fr")
     w.add_argument("--json", action="store_true", help="print one JSON object")
     w.set_defaults(func=cmd_where)
+
+    r = sub.add_parser("render", help="render what a camera on the ISS would record, as PNG or JPEG")
+    r.add_argument("time", help="ISO-8601 time with a zone")
+    r.add_argument("-o", "--output", required=True, help="output file, .png or .jpg")
+    r.add_argument("--tle", metavar="FILE", help="element sets; the nearest set is used")
+    r.add_argument("--camera", default="D5", help="sensor preset: D4, D5, Z9 or FF (default D5)")
+    r.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
+    r.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
+    r.add_argument("--look", default="horizon:ahead",
+                   help="nadir, horizon:AZ|north|ahead|behind|port|starboard[,PITCH], target:LAT,LON, sky:RA,DEC")
+    r.add_argument("--roll", type=float, default=0.0, help="camera roll about its axis, degrees")
+    r.add_argument("--exposure", default="1/60", help="exposure time in s, e.g. 10 or 1/320 (default 1/60)")
+    r.add_argument("--iso", type=float, default=1600.0, help="ISO sensitivity (default 1600)")
+    r.add_argument("--f-number", type=float, default=1.4, help="aperture f-number (default 1.4)")
+    r.add_argument("--tracked", action="store_true", help="sidereal tracking: stars stay round")
+    r.add_argument("--size", default="1920x1080", help="image size WIDTHxHEIGHT (default 1920x1080)")
+    r.add_argument("--caption", action="store_true", help="write time, caption and element-set epoch on the image")
+    r.add_argument("--lang", default="en", help="caption language: en or fr")
+    r.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all)")
+    r.set_defaults(func=cmd_render)
 
     d = sub.add_parser("demo", help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")
