@@ -116,7 +116,7 @@ def test_console_script_exit_codes_and_debug_traceback():
 
 
 def test_demo_answers_both_seed_stories(capsys):
-    code, out, _ = run(capsys, "demo")
+    code, out, _ = run(capsys, "demo", "--no-images")
     assert code == 0
     assert "northeast of Papua New Guinea, at night." in out
     assert "2021-05-02T06:56:00Z" in out and "just before orbital sunrise" in out

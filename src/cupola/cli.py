@@ -188,7 +188,7 @@ def cmd_render(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    return run_demo(lang=args.lang, out=sys.stdout)
+    return run_demo(lang=args.lang, out=sys.stdout, images=None if args.no_images else args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")
+    d.add_argument("--out", default="out", help="folder for the seed gallery images (default out/)")
+    d.add_argument("--no-images", action="store_true", help="print the answers only")
     d.set_defaults(func=cmd_demo)
     return p
 

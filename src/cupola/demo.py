@@ -37,7 +37,47 @@ def night_northeast_of_png(sat: Satellite) -> Predicate:
     return Predicate(pred, 20.0, "ISS at night north-east of Papua New Guinea")
 
 
-def run_demo(lang: str = "en", out=None) -> int:
+# The seed gallery: camera settings after the NASA captions (design note section 8).
+SEED1_CAMERA = dict(model="Z9", focal_mm=24.0, look="horizon:ahead,6", exposure_s=10.0, iso=6400.0,
+                    f_number=1.4, tracked=True)
+SEED2_TIME = "2021-05-02T06:56:00Z"
+SEED2_CAMERA = dict(model="D5", focal_mm=14.0, look="horizon:345,4", exposure_s=1.0, iso=12800.0,
+                    f_number=1.4, tracked=False)
+
+
+def seed_cameras(size=(1920, 1080)):
+    """Return the two gallery cameras (seed 1 airglow, seed 2 aurora at sunrise)."""
+    from .camera import Camera, parse_look
+
+    def cam(spec):
+        kw = dict(spec)
+        kw["look"] = parse_look(kw["look"])
+        return Camera(width_px=size[0], height_px=size[1], **kw)
+
+    return cam(SEED1_CAMERA), cam(SEED2_CAMERA)
+
+
+def render_gallery(folder, t_seed1, sat: Satellite, lang: str = "en", size=(1920, 1080), log=None):
+    """Render the two seed scenes into `folder`; return the written paths."""
+    from pathlib import Path
+
+    from .render import render
+    from .render.output import save_frame
+    from .scene import compute_scene
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cam1, cam2 = seed_cameras(size)
+    paths = []
+    for name, t, cam in (("seed1_airglow.png", t_seed1, cam1), ("seed2_aurora_sunrise.png", SEED2_TIME, cam2)):
+        frame = render(compute_scene(t, camera=cam, sat=sat), cam)
+        paths.append(save_frame(frame, folder / name, caption=True, lang=lang))
+        if log:
+            print(f"  wrote {paths[-1]} ({sum(frame.timings_s.values()):.2f} s)", file=log)
+    return paths
+
+
+def run_demo(lang: str = "en", out=None, images: str | None = "out") -> int:
     import sys
 
     out = out or sys.stdout
@@ -58,4 +98,8 @@ def run_demo(lang: str = "en", out=None) -> int:
     for minute in range(0, 27, 13):
         t = t0 + np.timedelta64(minute * 60, "s")
         print(format_where(where(sat, t, lang), lang), file=out)
+    if images and found:
+        print(file=out)
+        print(f"== Seed gallery: rendering both scenes into {images}/ ==", file=out)
+        render_gallery(images, mid, sat, lang, log=out)
     return 0

@@ -8,6 +8,7 @@ ray geometry, so the renderer never recomputes physics.
 from __future__ import annotations
 
 import importlib
+import inspect
 import time
 from dataclasses import dataclass
 
@@ -17,10 +18,10 @@ from ..camera import Camera
 from ..errors import InputError
 from .geometry import RayGeometry, ray_geometry
 
-# name -> (module, function); every function is layer(scene, geom) -> (H, W, 3) float32 cd/m^2.
+# name -> (module, function); every function is layer(scene, geom, out=None) -> (H, W, 3) float32
+# cd/m^2, adding into `out` when given (the first, the Earth, writes every pixel and starts the sum).
 LAYERS = {
-    "earth": ("cupola.render.earth", "earth_layer"),
-    "atmosphere": ("cupola.render.earth", "atmosphere_layer"),
+    "earth": ("cupola.render.earth", "earth_layer"),  # surface, twilight, moonlight, haze, blue limb
     "airglow": ("cupola.render.glow", "airglow_layer"),
     "aurora": ("cupola.render.glow", "aurora_layer"),
     "city_lights": ("cupola.render.points", "city_lights_layer"),
@@ -59,7 +60,7 @@ def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS) -> Frame:
         camera: the camera; required when the scene carries none.
         layers: names of the layers to draw (all by default).
     """
-    from .response import expose, to_uint8
+    from .response import develop
 
     camera = camera or scene.camera
     if camera is None:
@@ -69,12 +70,19 @@ def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS) -> Frame:
     t0 = time.perf_counter()
     geom = ray_geometry(scene, camera)
     timings["geometry"] = time.perf_counter() - t0
-    total = np.zeros((camera.height_px, camera.width_px, 3), np.float32)
+    total = None
     for name, func in funcs:
         t0 = time.perf_counter()
-        total += func(scene, geom)
+        if total is None:
+            total = func(scene, geom)
+        elif "out" in inspect.signature(func).parameters:
+            func(scene, geom, out=total)
+        else:  # pragma: no cover - every bundled layer takes `out`
+            total += func(scene, geom)
         timings[name] = time.perf_counter() - t0
+    if total is None:
+        total = np.zeros((camera.height_px, camera.width_px, 3), np.float32)
     t0 = time.perf_counter()
-    rgb = to_uint8(expose(total, camera))
+    rgb = develop(total, camera)
     timings["response"] = time.perf_counter() - t0
     return Frame(scene=scene, camera=camera, geometry=geom, luminance=total, rgb=rgb, timings_s=timings)

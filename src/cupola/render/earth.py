@@ -1,0 +1,505 @@
+"""The Earth's surface and the Rayleigh-lit atmosphere (limb and haze) as a render layer.
+
+`earth_layer(scene, geom)` returns float32 (H, W, 3) luminance in cd/m^2, linear sRGB/Rec.709
+primaries (Y = 0.2126 R + 0.7152 G + 0.0722 B); sunlight is taken as white (R = G = B), i.e. the
+camera is white-balanced for daylight.
+
+Ground (rays that hit the WGS84 ellipsoid)
+------------------------------------------
+- Reflectance rho (per channel): NASA Blue Marble Next Generation (bundled ``earth_day.jpg``,
+  see ``tools/build_earth_textures.py``), sRGB-decoded (IEC 61966-2-1) and multiplied by
+  :data:`ALBEDO_SCALE` = 0.85, so the Sahara comes out at Y ~ 0.35, Greenland's ice ~ 0.8 and the
+  open ocean ~ 0.005 (water-leaving reflectance is a few per cent; the ocean's blue from space is
+  mostly the Rayleigh path radiance below). BMNG is a cloud-free composite: there are no clouds.
+  Sampled bilinearly at the hit point's geodetic lat/lon.
+- Direct sunlight: L = E_sun rho cos(theta_s) / pi (Lambertian), E_sun = :data:`E_SUN_LUX`
+  (128,000 lx: solar illuminance at the top of the atmosphere, the solar constant 1361 W/m^2
+  times ~94 lm/W). With the atmosphere on, the sunlight and the reflected light are attenuated by
+  Rayleigh extinction exp(-tau_c m) along both paths (air mass m from :func:`_airmass`).
+- Rayleigh path radiance (aerial perspective, the blue haze that grows toward the limb): single
+  scattering in a plane-parallel layer, with air masses that stay finite at grazing incidence:
+  L = E_sun P(Theta)/(4 pi) m_v/(m_s + m_v) (1 - exp(-tau_c (m_s + m_v))) (Chandrasekhar 1960,
+  the single-scattering term of the reflected radiance; thin limit E P tau / (4 pi mu_v)),
+  P = 3/4 (1 + cos^2 Theta). Past the terminator only the air above the Earth's shadow scatters:
+  tau is replaced by tau exp(-h_shadow / H), h_shadow the height of the shadow above the point.
+- Twilight (Sun zenith 90..108 deg): diffuse sky light with a reddish colour :data:`TWILIGHT_RGB`,
+  horizontal illuminance 400 lx at sunset falling log-linearly to 3.4 lx at the end of civil twilight
+  (96 deg; the usual photometric figures for clear skies), then faded out by 108 deg.
+- Night: E = :data:`NIGHT_FLOOR_LUX` (2e-3 lx, airglow + starlight on a moonless night) plus the
+  Moon's illuminance times the cosine of its zenith angle at the ground point. The Moon's
+  illuminance comes from its V magnitude in the scene (E = 2.54e-6 lx 10^(-0.4 V), Allen's
+  Astrophysical Quantities; full Moon V = -12.7 -> 0.31 lx at the top of the atmosphere), which
+  carries the phase law better than scaling by the illuminated fraction (a half Moon gives ~1/10
+  of a full one, not 1/2); the illuminated fraction times 0.25 lx is the fallback when V is NaN.
+  The Moon's direction is the one seen from the station (``scene.body('Moon').dir_teme``): the
+  parallax between the station and a ground point is under 1.1 deg, negligible for lighting.
+  Coastlines get an extra reflectance :data:`COAST_RHO` at night only, so that land edges read
+  against the sea under moonlight and airglow (e.g. France on the night horizon).
+- The ground does not smear in this layer: it is rendered at the frame's instant whatever the
+  exposure time (ground motion blur, if any, belongs to the compositor).
+
+Limb (rays that miss the Earth, tangent height 0..100 km)
+--------------------------------------------------------
+Single Rayleigh scattering along the tangent path, exponential atmosphere with scale height
+H = :data:`SCALE_HEIGHT_KM`: the column along a tangent path at height h is the vertical column
+times exp(-h/H) sqrt(2 pi R / H) (the Chapman grazing function, Ch(90 deg) = sqrt(pi R / (2 H)) per
+half path), so the optical depth is tau_los = tau_c exp(-h/H) sqrt(2 pi R / H) and
+
+    L = E_sun T_sun P(Theta) / (4 pi) (1 - exp(-tau_los)),
+
+which is proportional to exp(-h/H) sqrt(2 pi R H) where the path is thin (h > ~40 km) and saturates
+at E_sun P / (4 pi) (~7,600-15,000 cd/m^2) in the thick bottom ~20 km: the bright blue band seen
+from the station, whiter at its base. T_sun is the Rayleigh transmission of the sunlight reaching
+the tangent point (for an optically thick line of sight, the point one optical depth in, where the
+light seen comes from). Where that point is inside the Earth's geometric shadow (a cylinder of radius
+R behind the Earth) only the air above the shadow's height h_sh scatters: the lit column is the
+tangent column times erfc(sqrt((h_sh - h)/H)), lit by sunlight that grazed the Earth (reddened); deep
+in the shadow (h_sh - h >> H) that is nothing. The glow fades to zero between 80 and 100 km.
+
+Rayleigh optical depth per channel (:data:`TAU_RAYLEIGH_RGB`): tau(550 nm) = 0.097 at sea level
+(Bucholtz 1995, Appl. Opt. 34, 2765) with tau proportional to lambda^-4.08; the effective value
+for each sRGB channel is the channel of the lambda^-4.08-weighted solar spectrum (5,778 K black
+body through the CIE 1931 functions and the sRGB matrix) over the same channel of the unweighted
+spectrum, computed once at import (about 0.06, 0.10, 0.19).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import io
+import math
+
+import numba as nb
+import numpy as np
+
+from ..errors import DataMissingError, InputError
+from ..frames import WGS84_A_KM, WGS84_B_KM
+from ..sky.stars import _XYZ_TO_SRGB, _cmf
+from ..view import R_EARTH_KM
+
+E_SUN_LUX = 128_000.0  # top-of-atmosphere solar illuminance (lx)
+ALBEDO_SCALE = 0.85  # linear BMNG value -> reflectance
+NIGHT_FLOOR_LUX = 2.0e-3  # airglow + starlight illuminance on a moonless night
+FULL_MOON_LUX = 0.25  # fallback when the Moon's V magnitude is unknown
+MAG0_LUX = 2.54e-6  # illuminance of a V = 0 source (Allen's Astrophysical Quantities)
+COAST_RHO = 0.06  # extra night-time reflectance on coastline cells
+SCALE_HEIGHT_KM = 8.0
+TAU_550 = 0.097
+RAYLEIGH_EXPONENT = 4.08
+LIMB_TOP_KM = 100.0
+LIMB_FADE_KM = 80.0
+TWILIGHT_SUNSET_LUX = 400.0  # diffuse illuminance at sunset
+TWILIGHT_CIVIL_LUX = 3.4  # ... at the end of civil twilight (Sun zenith 96 deg)
+TWILIGHT_END_DEG = 108.0
+# The Moon lights the ground only where the Sun is below ~3 deg (elsewhere it is < 1e-5 of the Sun).
+NIGHT_MU = 0.05
+# Twilight sky light on the ground, as seen from above through the limb: reddish; normalised Y = 1.
+_TW = np.array([1.0, 0.55, 0.35])
+TWILIGHT_RGB = (_TW / (0.2126 * _TW[0] + 0.7152 * _TW[1] + 0.0722 * _TW[2])).astype(np.float64)
+SUN_TEMPERATURE_K = 5778.0
+# Air mass at grazing incidence for half a tangent path: Ch(90 deg) = sqrt(pi R / (2 H)).
+CH90 = math.sqrt(math.pi * R_EARTH_KM / (2.0 * SCALE_HEIGHT_KM))
+# Air column (in vertical columns) crossed by sunlight that grazes the Earth's surface: the light
+# that reaches the air just above the Earth's shadow (deep red); the same limit as a lit tangent
+# point at the shadow's edge, so the glow is continuous across it.
+SHADOW_EDGE_COLUMN = 2.0 * CH90
+
+_DATA_HINT = "rebuild the textures with: python tools/build_earth_textures.py (needs pip install -e '.[tools]')"
+
+
+def rayleigh_tau_rgb(tau_550: float = TAU_550, exponent: float = RAYLEIGH_EXPONENT,
+                     temperature_k: float = SUN_TEMPERATURE_K) -> np.ndarray:
+    """Return the effective Rayleigh vertical optical depth of each linear sRGB channel, shape (3,)."""
+    lam = np.arange(380.0, 781.0, 1.0)
+    sun = lam**-5.0 / np.expm1(1.4388e7 / (lam * temperature_k))  # Planck, up to constants
+    cmf = _cmf(lam)
+    rgb_sun = (sun @ cmf) @ _XYZ_TO_SRGB.T
+    rgb_scat = ((sun * (lam / 550.0) ** -exponent) @ cmf) @ _XYZ_TO_SRGB.T
+    return tau_550 * rgb_scat / rgb_sun
+
+
+TAU_RAYLEIGH_RGB = rayleigh_tau_rgb()
+# exp(-tau_c m) tabulated over air masses 0..TRANS_MAX (>= 2 CH90, the longest path used): the
+# kernel interpolates it linearly (relative error < 5e-5) instead of calling exp 6 times a pixel.
+TRANS_N = 4096
+TRANS_MAX = 72.0
+_TRANS_TABLE = np.exp(-TAU_RAYLEIGH_RGB[:, None] * np.linspace(0.0, TRANS_MAX, TRANS_N)[None, :])
+
+
+# -- textures -----------------------------------------------------------------------------------
+def _data_bytes(name: str) -> bytes:
+    try:
+        return importlib.resources.files("cupola.data").joinpath(name).read_bytes()
+    except FileNotFoundError:
+        raise DataMissingError(f"the bundled Earth texture {name!r} is missing; {_DATA_HINT}") from None
+
+
+@functools.cache
+def _textures():
+    """Return (day uint8 (H, W, 3), reflectance LUT float32 (256,), mask uint8 (h, w)), cached."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(_data_bytes("earth_day.jpg"))) as im:
+        day = np.ascontiguousarray(np.asarray(im.convert("RGB"), dtype=np.uint8))
+    with np.load(io.BytesIO(_data_bytes("earth_mask.npz"))) as z:
+        mask = np.ascontiguousarray(z["mask"], dtype=np.uint8)
+    code = np.arange(256) / 255.0
+    lin = np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)  # IEC 61966-2-1
+    lut = (ALBEDO_SCALE * lin).astype(np.float32)
+    return day, lut, mask
+
+
+def _bilinear_np(img, lat_deg, lon_deg):
+    """Return bilinear samples of an equirectangular image (row 0 at 90 N, column 0 at 180 W)."""
+    h, w = img.shape[:2]
+    x = (np.asarray(lon_deg, float) + 180.0) / 360.0 * w - 0.5
+    y = np.clip((90.0 - np.asarray(lat_deg, float)) / 180.0 * h - 0.5, 0.0, h - 1.0)
+    x0 = np.floor(x)
+    y0 = np.minimum(np.floor(y), h - 2)
+    fx, fy = x - x0, y - y0
+    x0 = x0.astype(np.int64) % w
+    x1 = (x0 + 1) % w
+    y0 = y0.astype(np.int64)
+    y1 = y0 + 1
+    if img.ndim == 3:
+        fx, fy = fx[..., None], fy[..., None]
+    return ((1 - fy) * ((1 - fx) * img[y0, x0] + fx * img[y0, x1])
+            + fy * ((1 - fx) * img[y1, x0] + fx * img[y1, x1]))
+
+
+def reflectance_at(lat_deg, lon_deg) -> np.ndarray:
+    """Return the calibrated linear reflectance (..., 3) of the day texture at geodetic lat/lon (deg)."""
+    day, lut, _ = _textures()
+    return _reflectance_np(day, lut, lat_deg, lon_deg)
+
+
+def _reflectance_np(day, lut, lat_deg, lon_deg):
+    # Bilinear in linear reflectance (decode the four taps, then interpolate), like the kernel.
+    h, w = day.shape[:2]
+    x = (np.asarray(lon_deg, float) + 180.0) / 360.0 * w - 0.5
+    y = np.clip((90.0 - np.asarray(lat_deg, float)) / 180.0 * h - 0.5, 0.0, h - 1.0)
+    x0 = np.floor(x)
+    y0 = np.minimum(np.floor(y), h - 2)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    x0 = x0.astype(np.int64) % w
+    x1 = (x0 + 1) % w
+    y0 = y0.astype(np.int64)
+    y1 = y0 + 1
+    return ((1 - fy) * ((1 - fx) * lut[day[y0, x0]] + fx * lut[day[y0, x1]])
+            + fy * ((1 - fx) * lut[day[y1, x0]] + fx * lut[day[y1, x1]]))
+
+
+def land_fraction_at(lat_deg, lon_deg) -> np.ndarray:
+    """Return the bilinear land fraction (0 sea .. 1 land) of the Natural Earth 10m mask at lat/lon."""
+    _, _, mask = _textures()
+    return _bilinear_np((mask & 1).astype(np.float32), lat_deg, lon_deg)
+
+
+def coast_fraction_at(lat_deg, lon_deg) -> np.ndarray:
+    """Return the bilinear coastline weight (0..1) of the Natural Earth 10m coastline raster."""
+    _, _, mask = _textures()
+    return _bilinear_np(((mask >> 1) & 1).astype(np.float32), lat_deg, lon_deg)
+
+
+# -- photometric pieces (scalar, shared by the kernel; numpy versions below) --------------------
+@nb.njit(cache=True, inline="always")
+def _airmass(mu):  # pragma: no cover - jit
+    """Air mass of a path leaving the ground at zenith cosine mu: 1/mu overhead, CH90 at grazing."""
+    mu = max(mu, 0.0)
+    return 1.0 / (mu + 1.0 / CH90)
+
+
+def twilight_lux(cos_sun_zenith) -> np.ndarray:
+    """Return the diffuse twilight illuminance (lx) on the ground for the Sun's zenith cosine.
+
+    400 lx up to sunset, log-linear to 3.4 lx at zenith 96 deg (end of civil twilight), then
+    faded linearly to 0 between 102 and 108 deg. The atmosphere's scattered light only.
+    """
+    z = np.degrees(np.arccos(np.clip(np.asarray(cos_sun_zenith, float), -1.0, 1.0)))
+    e = TWILIGHT_SUNSET_LUX * np.exp(-np.maximum(z - 90.0, 0.0) / 6.0
+                                     * math.log(TWILIGHT_SUNSET_LUX / TWILIGHT_CIVIL_LUX))
+    return e * np.clip((TWILIGHT_END_DEG - z) / (TWILIGHT_END_DEG - 102.0), 0.0, 1.0)
+
+
+def shadow_fade(cos_sun_zenith) -> np.ndarray:
+    """Return exp(-h_shadow / H): the fraction of the air column above the Earth's shadow (1 by day)."""
+    mu = np.minimum(np.asarray(cos_sun_zenith, float), 0.0)
+    h_shadow = R_EARTH_KM * (1.0 / np.sqrt(np.maximum(1.0 - mu * mu, 1e-12)) - 1.0)
+    return np.exp(-h_shadow / SCALE_HEIGHT_KM)
+
+
+# Twilight illuminance and shadow fade tabulated over the Sun's zenith cosine MU_NIGHT_MIN..0
+# (both are 1e-20 or 0 beyond), for the kernel.
+NIGHT_N = 4096
+MU_NIGHT_MIN = -0.35
+_MU_GRID = np.linspace(MU_NIGHT_MIN, 0.0, NIGHT_N)
+_NIGHT_TABLE = np.stack([twilight_lux(_MU_GRID), shadow_fade(_MU_GRID)])
+
+
+@nb.njit(cache=True, inline="always")
+def _night_terms(nt, mus):  # pragma: no cover - jit
+    """Return (twilight lx, shadow fade) interpolated from the table `nt`."""
+    if mus >= 0.0:
+        return TWILIGHT_SUNSET_LUX, 1.0
+    if mus <= MU_NIGHT_MIN:
+        return 0.0, 0.0
+    x = (mus - MU_NIGHT_MIN) * ((NIGHT_N - 1) / -MU_NIGHT_MIN)
+    i = min(int(x), NIGHT_N - 2)
+    f = x - i
+    return nt[0, i] + f * (nt[0, i + 1] - nt[0, i]), nt[1, i] + f * (nt[1, i + 1] - nt[1, i])
+
+
+@nb.njit(cache=True, inline="always")
+def _cell(lat, lon, h, w):  # pragma: no cover - jit
+    """Return the bilinear cell (y0, x0, x1, fy, fx) of an equirectangular image, wrapping in longitude."""
+    x = (lon + 180.0) * (w / 360.0) - 0.5
+    y = (90.0 - lat) * (h / 180.0) - 0.5
+    y = min(max(y, 0.0), h - 1.0)
+    x0f = math.floor(x)
+    y0f = min(math.floor(y), h - 2.0)
+    x0 = int(x0f)
+    if x0 < 0:
+        x0 += w
+    elif x0 >= w:
+        x0 -= w
+    x1 = x0 + 1
+    if x1 >= w:
+        x1 -= w
+    return int(y0f), x0, x1, y - y0f, x - x0f
+
+
+@nb.njit(cache=True, inline="always")
+def _rho_tap(day, lut, lat, lon, out_rho):  # pragma: no cover - jit
+    """Bilinear calibrated linear reflectance into out_rho (3,)."""
+    y0, x0, x1, fy, fx = _cell(lat, lon, day.shape[0], day.shape[1])
+    w00, w01, w10, w11 = (1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx
+    for c in range(3):
+        out_rho[c] = (w00 * lut[day[y0, x0, c]] + w01 * lut[day[y0, x1, c]]
+                      + w10 * lut[day[y0 + 1, x0, c]] + w11 * lut[day[y0 + 1, x1, c]])
+
+
+@nb.njit(cache=True, inline="always")
+def _coast_tap(mask, lat, lon):  # pragma: no cover - jit
+    """Bilinear coastline weight (bit 1 of the mask)."""
+    y0, x0, x1, fy, fx = _cell(lat, lon, mask.shape[0], mask.shape[1])
+    return ((1 - fy) * ((1 - fx) * (mask[y0, x0] >> 1 & 1) + fx * (mask[y0, x1] >> 1 & 1))
+            + fy * ((1 - fx) * (mask[y0 + 1, x0] >> 1 & 1) + fx * (mask[y0 + 1, x1] >> 1 & 1)))
+
+
+@nb.njit(cache=True, inline="always")
+def _trans(tl, k, m):  # pragma: no cover - jit
+    """Return exp(-tau_k m) from the table `tl` (linear interpolation; m in air masses)."""
+    x = m * (TRANS_N - 1) / TRANS_MAX
+    if x >= TRANS_N - 1:
+        return tl[k, TRANS_N - 1]
+    i = int(x)
+    f = x - i
+    return tl[k, i] + f * (tl[k, i + 1] - tl[k, i])
+
+
+@nb.njit(parallel=True, cache=True, fastmath={'contract', 'arcp', 'afn', 'reassoc'})
+def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon,
+                  e_sun, e_moon, e_floor, tau, tw_rgb, coast_rho, atmos,
+                  day, lut, mask, tl, nt, out):  # pragma: no cover - jit
+    h, w = hit.shape
+    inv_a2 = 1.0 / (WGS84_A_KM * WGS84_A_KM)
+    inv_b2 = 1.0 / (WGS84_B_KM * WGS84_B_KM)
+    inv4pi = 1.0 / (4.0 * math.pi)
+    inv_pi = 1.0 / math.pi
+    r_e = R_EARTH_KM
+    sh = SCALE_HEIGHT_KM
+    for i in nb.prange(h):
+        rho = np.empty(3)
+        for j in range(w):
+            out[i, j, 0] = 0.0
+            out[i, j, 1] = 0.0
+            out[i, j, 2] = 0.0
+            mu_sr = cos_sr[i, j]
+            phase = 0.75 * (1.0 + mu_sr * mu_sr)
+            if hit[i, j]:
+                la, lo = lat[i, j], lon[i, j]
+                _rho_tap(day, lut, la, lo, rho)
+                mus = cos_sz[i, j]
+                muv = max(cos_vz[i, j], 0.0)
+                e_night = e_floor
+                coast = 0.0
+                if mus < NIGHT_MU:
+                    coast = _coast_tap(mask, la, lo)
+                if e_moon > 0.0 and mus < NIGHT_MU:
+                    # Ellipsoid normal (TEME) at the hit point, for the Moon's zenith angle.
+                    tk = hit_km[i, j]
+                    nx = (o[0] + tk * dirs[i, j, 0]) * inv_a2
+                    ny = (o[1] + tk * dirs[i, j, 1]) * inv_a2
+                    nz = (o[2] + tk * dirs[i, j, 2]) * inv_b2
+                    mum = (nx * moon[0] + ny * moon[1] + nz * moon[2]) / math.sqrt(nx * nx + ny * ny + nz * nz)
+                    e_night += e_moon * max(mum, 0.0)
+                e_tw, fade = _night_terms(nt, mus)
+                if not atmos:
+                    e_tw = 0.0
+                m_s = _airmass(mus)
+                m_v = _airmass(muv)
+                for k in range(3):
+                    t_v = 1.0
+                    t_s = 1.0
+                    if atmos:
+                        t_v = _trans(tl, k, m_v)
+                        t_s = _trans(tl, k, m_s)
+                    val = (e_tw * tw_rgb[k] * rho[k] + e_night * (rho[k] + coast_rho * coast)) * t_v * inv_pi
+                    if mus > 0.0:
+                        val += e_sun * mus * t_s * t_v * rho[k] * inv_pi
+                    if atmos and fade > 1e-12:
+                        # Path radiance of the sunlit air above the shadow (all of it by day, where
+                        # exp(-tau (m_s + m_v)) = t_s t_v).
+                        ext = t_s * t_v if fade == 1.0 else _trans(tl, k, fade * (m_s + m_v))
+                        val += e_sun * phase * inv4pi * m_v / (m_s + m_v) * (1.0 - ext)
+                    out[i, j, k] = val
+            elif atmos:
+                ht = tangent[i, j]
+                if ht >= LIMB_TOP_KM:
+                    continue
+                ht = max(ht, 0.0)
+                dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
+                t = -(o[0] * dx + o[1] * dy + o[2] * dz)
+                if t <= 0.0:
+                    continue
+                px, py, pz = o[0] + t * dx, o[1] + t * dy, o[2] + t * dz
+                rp = math.sqrt(px * px + py * py + pz * pz)
+                ps = px * s[0] + py * s[1] + pz * s[2]
+                cx = py * s[2] - pz * s[1]
+                cy = pz * s[0] - px * s[2]
+                cz = px * s[1] - py * s[0]
+                dperp = math.sqrt(cx * cx + cy * cy + cz * cz)  # distance of the sun ray's axis
+                rho_h = math.exp(-ht / sh)
+                taper = 1.0
+                if ht > LIMB_FADE_KM:
+                    taper = (LIMB_TOP_KM - ht) / (LIMB_TOP_KM - LIMB_FADE_KM)
+                for k in range(3):
+                    tau_los = tau[k] * 2.0 * CH90 * rho_h
+                    # An optically thick line of sight shows its outer layer, where tau_los ~ 1:
+                    # take the sunlight there (h_eff), not at the tangent point.
+                    h_eff = max(ht, sh * math.log(max(tau[k] * 2.0 * CH90, 1.0)))
+                    f = (r_e + h_eff) / rp
+                    if ps < 0.0 and dperp * f < r_e:
+                        # The tangent point is inside the Earth's shadow cylinder; only the part of
+                        # the path above the shadow's height h_sh there is lit, by sunlight that
+                        # grazed the Earth: column above h_sh of a
+                        # tangent path = column * erfc(sqrt((h_sh - h) / H)).
+                        h_sh = r_e * rp / max(dperp, 1e-9) - r_e
+                        tau_up = tau_los * math.erfc(math.sqrt(max(h_sh - ht, 0.0) / sh))
+                        out[i, j, k] = (e_sun * phase * inv4pi * taper * math.exp(-tau[k] * SHADOW_EDGE_COLUMN)
+                                        * (1.0 - math.exp(-tau_up)))
+                        continue
+                    rho_e = math.exp(-(h_eff - ht) / sh) * rho_h
+                    if ps < 0.0:
+                        # Sunlight grazes down to h_s before reaching the point: one full tangent
+                        # column at h_s less the half column beyond the point.
+                        col_sun = CH90 * (2.0 * math.exp(-(dperp * f - r_e) / sh) - rho_e)
+                    else:
+                        col_sun = rho_e * _airmass(ps / rp)
+                    out[i, j, k] = (e_sun * phase * inv4pi * taper * math.exp(-tau[k] * col_sun)
+                                    * (1.0 - math.exp(-tau_los)))
+
+
+def _moon_terms(scene):
+    """Return (Moon unit direction (3,), its illuminance at the top of the atmosphere in lx)."""
+    try:
+        moon = scene.body("Moon")
+    except (InputError, AttributeError):  # no Moon in this scene
+        return np.array([0.0, 0.0, 1.0]), 0.0
+    d = np.asarray(moon.dir_teme, float).reshape(3)
+    vmag = float(np.asarray(moon.vmag, float).reshape(()))
+    if math.isfinite(vmag):
+        e = MAG0_LUX * 10.0 ** (-0.4 * vmag)
+    else:
+        e = FULL_MOON_LUX * float(np.nan_to_num(np.asarray(moon.illuminated_fraction, float).reshape(())))
+    return d / np.linalg.norm(d), e
+
+
+def _args(scene, geom):
+    moon, e_moon = _moon_terms(scene)
+    day, lut, mask = _textures()
+    return (geom.hit, geom.hit_km, geom.lat_deg, geom.lon_deg, geom.cos_sun_zenith, geom.cos_view_zenith, geom.tangent_km,
+            geom.cos_sun_ray, geom.dirs_teme, np.asarray(geom.origin_teme_km, float),
+            np.asarray(geom.sun_dir_teme, float), moon, E_SUN_LUX, e_moon,
+            NIGHT_FLOOR_LUX, TAU_RAYLEIGH_RGB.astype(np.float64), TWILIGHT_RGB, COAST_RHO), (day, lut, mask, _TRANS_TABLE, _NIGHT_TABLE)
+
+
+def earth_layer(scene, geom, *, atmosphere: bool = True) -> np.ndarray:
+    """Return the Earth's surface and Rayleigh atmosphere as float32 (H, W, 3) luminance, cd/m^2.
+
+    Args:
+        scene: the :class:`cupola.scene.Scene` (only the Moon is read: direction and V magnitude).
+        geom: the frame's :class:`cupola.render.geometry.RayGeometry`.
+        atmosphere: False gives the bare ground (no extinction, path radiance, twilight or limb
+            glow): reflected sunlight E_sun rho cos(theta_s) / pi plus the night illumination.
+    Returns:
+        float32 (H, W, 3), linear sRGB primaries, cd/m^2. Independent of the exposure time: the
+        ground is drawn at the frame's instant, without smear.
+    """
+    args, tex = _args(scene, geom)
+    out = np.empty(geom.hit.shape + (3,), np.float32)
+    _earth_kernel(*args, bool(atmosphere), *tex, out)
+    return out
+
+
+_erfc = np.vectorize(math.erfc, otypes=[float])
+
+
+def earth_layer_numpy(scene, geom, *, atmosphere: bool = True) -> np.ndarray:
+    """Return the same as :func:`earth_layer`, computed with numpy only (the reference path)."""
+    (hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon, e_sun, e_moon, e_floor,
+     tau, tw_rgb, coast_rho), (day, lut, mask, _, _) = _args(scene, geom)
+    out = np.zeros(hit.shape + (3,), np.float64)
+    phase = 0.75 * (1.0 + cos_sr.astype(float) ** 2)
+
+    def airmass(mu):
+        return 1.0 / (np.maximum(mu, 0.0) + 1.0 / CH90)
+
+    # Ground.
+    la, lo = lat[hit].astype(float), lon[hit].astype(float)
+    rho = _reflectance_np(day, lut, la, lo)
+    coast = _bilinear_np(((mask >> 1) & 1).astype(np.float32), la, lo)[:, None]
+    mus = cos_sz[hit].astype(float)
+    muv = np.maximum(cos_vz[hit].astype(float), 0.0)
+    hp = o + hit_km[hit].astype(float)[:, None] * dirs[hit].astype(float)
+    nrm = hp / np.array([WGS84_A_KM**2, WGS84_A_KM**2, WGS84_B_KM**2])
+    mum = (nrm @ moon) / np.linalg.norm(nrm, axis=-1)
+    e_night = (e_floor + np.where(mus < NIGHT_MU, e_moon * np.maximum(mum, 0.0), 0.0))[:, None]
+    m_s, m_v = airmass(mus)[:, None], airmass(muv)[:, None]
+    t_v = np.exp(-tau * m_v) if atmosphere else 1.0
+    t_s = np.exp(-tau * m_s) if atmosphere else 1.0
+    g = e_sun * np.maximum(mus, 0.0)[:, None] * t_s * t_v * rho / np.pi
+    if atmosphere:
+        g += twilight_lux(mus)[:, None] * tw_rgb * rho * t_v / np.pi
+        fade = shadow_fade(mus)[:, None]
+        g += e_sun * phase[hit][:, None] / (4 * np.pi) * m_v / (m_s + m_v) * (1.0 - np.exp(-tau * fade * (m_s + m_v)))
+    g += e_night * (rho + coast_rho * coast) * t_v / np.pi
+    out[hit] = g
+    if atmosphere:
+        miss = ~hit & (tangent < LIMB_TOP_KM)
+        d = dirs[miss].astype(float)
+        t = -(d @ o)
+        ht = np.maximum(tangent[miss].astype(float), 0.0)
+        p = o + t[:, None] * d
+        rp = np.linalg.norm(p, axis=-1)[:, None]
+        ps = (p @ s)[:, None]
+        dperp = np.linalg.norm(np.cross(p, s), axis=-1)[:, None]
+        rho_h = np.exp(-ht / SCALE_HEIGHT_KM)[:, None]
+        h_eff = np.maximum(ht[:, None], SCALE_HEIGHT_KM * np.log(np.maximum(tau * 2.0 * CH90, 1.0)))
+        f = (R_EARTH_KM + h_eff) / rp
+        rho_e = np.exp(-h_eff / SCALE_HEIGHT_KM)
+        with np.errstate(over="ignore", invalid="ignore"):
+            col_sun = np.where(ps < 0.0, CH90 * (2.0 * np.exp(-(dperp * f - R_EARTH_KM) / SCALE_HEIGHT_KM) - rho_e),
+                               rho_e * airmass(ps / rp))
+            shadow = (ps < 0.0) & (dperp * f < R_EARTH_KM)
+            taper = np.clip((LIMB_TOP_KM - ht) / (LIMB_TOP_KM - LIMB_FADE_KM), 0.0, 1.0)[:, None]
+            tau_los = tau * 2.0 * CH90 * rho_h
+            glow = (e_sun * phase[miss][:, None] / (4 * np.pi) * taper * np.exp(-tau * col_sun)
+                    * (1.0 - np.exp(-tau_los)))
+            h_sh = R_EARTH_KM * rp / np.maximum(dperp, 1e-9) - R_EARTH_KM
+            tau_up = tau_los * _erfc(np.sqrt(np.maximum(h_sh - ht[:, None], 0.0) / SCALE_HEIGHT_KM))
+            glow_up = (e_sun * phase[miss][:, None] / (4 * np.pi) * taper * np.exp(-tau * SHADOW_EDGE_COLUMN)
+                       * (1.0 - np.exp(-tau_up)))
+        out[miss] = np.where(t[:, None] > 0.0, np.where(shadow, glow_up, glow), 0.0)
+    return out.astype(np.float32)

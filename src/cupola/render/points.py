@@ -1,0 +1,561 @@
+"""Point sources and discs: stars and planets (with trails), the Moon, the Sun and its glare, city lights.
+
+Every layer follows the render contract ``layer(scene, geom) -> float32 (H, W, 3)``: linear
+luminance (cd/m^2), linear sRGB primaries.
+
+Photometry
+----------
+* Stars and planets: a V = 0 source gives an illuminance of 2.54e-6 lux outside the atmosphere
+  (Allen's Astrophysical Quantities, 4th ed., Cox 2000, section 15.1: m_V = -13.98 - 2.5 log10 E),
+  so E = 2.54e-6 * 10**(-0.4 V) lux. A point source spread by the point-spread function w over a
+  pixel of solid angle Omega (1 / f_px**2 sr on axis, times cos^3 of the off-axis angle) has the
+  luminance E w / Omega: lux / sr = cd/m^2. The PSF is a Gaussian (sigma ``PSF_SIGMA_PX``)
+  normalised over its window, so each source's energy is kept exactly.
+* Moon: mean luminance of the full Moon's disc ~2,500 cd/m^2 (e.g. Schlyter, "Radiometry and
+  photometry in astronomy"; CIE 1987). Away from full, the whole-disc flux follows Allen's phase
+  law m(alpha) - m(0) = 0.026 |alpha| + 4e-9 alpha^4 (alpha in deg), spread over the lit part
+  (fraction k = (1 + cos alpha) / 2), so the lit surface has 2500 * 10**(-0.4 dm) / k cd/m^2;
+  the night side gets earthshine of ~1e-4 of full (0.25 cd/m^2 x (1 - k)). A pixel is lit where
+  the Moon's surface normal under it faces the Sun (exact ray/sphere geometry).
+* Sun: mean luminance of the disc 1.6e9 cd/m^2 (e.g. CIE; Schlyter, op. cit.). Glare: a
+  power-law halo 1e-4 x the disc luminance x (theta / theta_sun)**-2.5 out to 30 deg (the form
+  of camera-lens veiling-glare PSFs, e.g. the CIE 146:2002 glare spread function falls as
+  theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``).
+* City lights (a population model, not radiance; see ``phenomena.lights``): each place is a
+  Lambertian-like ground patch with luminous intensity I = ``CITY_CD_PER_PERSON`` x population x
+  (0.25 + 0.75 cos(view zenith)) and a Gaussian ground profile of sigma
+  ``CITY_SIGMA_KM_PER_SQRT_MILLION`` x sqrt(population / 1e6) km. Calibration: VIIRS DNB
+  radiances of big-city cores are a few hundred nW cm^-2 sr^-1 (Elvidge et al. 2017, Int. J. Remote
+  Sens. 38, 5860; Levin et al. 2020, Remote Sens. Environ. 237, 111443), 2-5e-3 W m^-2 sr^-1,
+  which with the ~250-350 lm/W luminous efficacy of high-pressure-sodium and LED light
+  in the DNB band is ~1 cd/m^2. A 10-million city (sigma 9.5 km) with a 1 cd/m^2 core has
+  I = 1 cd/m^2 x 2 pi sigma^2 = 5.7e8 cd, ~57 cd (lm sr^-1) per person: we use 60. Colour: a
+  3,000 K black body (sodium/warm-LED mix).
+
+Trails
+------
+An untracked camera is fixed in the station's LVLH frame (``view.lvlh_basis``), which turns
+about the orbit normal at omega = |r x v| / |r|^2 (one turn per orbit, ~3.9 deg/min): over the
+exposure the sky turns the other way in the camera, so a star at angle psi from the orbit
+normal draws an arc of omega * exposure * sin(psi). A tracked camera (sidereal drive) keeps stars
+round. Each source is drawn at K sub-steps along its path (K from the path length: at least one
+step per pixel), each with 1/K of its light. The splatting itself is a serial numba loop over
+sources (a few thousand sources x K steps x a 7x7 window: ~ms); per-pixel work (the Sun's glare)
+is parallel.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numba as nb
+import numpy as np
+
+from ..camera import project
+from ..frames import geodetic_to_itrs
+from ..phenomena.lights import light_sources
+from ..sky.stars import _XYZ_TO_SRGB, blackbody_xyz, star_colour_rgb
+
+LUMA = np.array([0.2126, 0.7152, 0.0722])
+LUX_V0 = 2.54e-6  # lux from a V = 0 source (Allen's Astrophysical Quantities, 4th ed., 15.1)
+PSF_SIGMA_PX = 0.8
+PSF_RADIUS_SIGMA = 3.5
+MAX_SUBSTEPS = 4000
+PATH_SAMPLES = 9  # times along the exposure where source positions are computed (then linear)
+
+MOON_FULL_CD_M2 = 2500.0
+EARTHSHINE_CD_M2 = 0.25
+SUN_CD_M2 = 1.6e9
+SUN_GLARE_REL = 1e-4
+SUN_GLARE_SLOPE = -2.5
+SUN_GLARE_MAX_DEG = 30.0
+
+CITY_CD_PER_PERSON = 60.0  # lm sr^-1 per person (see the module docstring)
+CITY_SIGMA_KM_PER_SQRT_MILLION = 3.0
+CITY_MIN_POPULATION = 50_000
+CITY_DARK_SUN_ELEV_DEG = -6.0
+CITY_COLOUR_K = 3000.0
+CITY_PATH_SAMPLES = 17
+EARTH_ROTATION_RAD_S = 7.2921150e-5
+
+# Planet colours: B-V (Allen's Astrophysical Quantities, 4th ed., Table 12.19; Mallama 2018).
+PLANET_BV = {"mercury": 0.93, "venus": 0.82, "mars": 1.36, "jupiter": 0.83, "saturn": 1.04}
+
+
+def srgb_decode(v) -> np.ndarray:
+    """Return linear values from gamma-encoded sRGB `v` (IEC 61966-2-1)."""
+    v = np.asarray(v, float)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def _unit_lum(rgb_linear) -> np.ndarray:
+    c = np.asarray(rgb_linear, float)
+    return c / (c @ LUMA)[..., None]
+
+
+def vmag_to_lux(vmag) -> np.ndarray:
+    """Return the illuminance (lux) of a source of visual magnitude `vmag` (2.54e-6 at V = 0)."""
+    return LUX_V0 * 10.0 ** (-0.4 * np.asarray(vmag, float))
+
+
+# -- paths ---------------------------------------------------------------------------------------------
+def _rotation(axis, angle) -> np.ndarray:
+    """Return rotation matrices (..., 3, 3) by `angle` (rad, any shape) about unit `axis` (3,)."""
+    k = np.asarray(axis, float)
+    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    a = np.asarray(angle, float)[..., None, None]
+    return np.eye(3) + np.sin(a) * kx + (1.0 - np.cos(a)) * (kx @ kx)
+
+
+def orbit_rate(state) -> tuple[np.ndarray, float]:
+    """Return (unit orbit normal (3,) TEME, angular rate rad/s) of the LVLH frame: |r x v| / |r|^2."""
+    r = np.asarray(state.r_teme_km, float).reshape(3)
+    v = np.asarray(state.v_teme_km_s, float).reshape(3)
+    h = np.cross(r, v)
+    return h / np.linalg.norm(h), float(np.linalg.norm(h) / np.dot(r, r))
+
+
+def camera_bases(scene, camera, basis, times_s) -> np.ndarray:
+    """Return the camera basis (T, 3, 3) (rows right, down, forward in TEME) at offsets `times_s`
+    (s) from the scene's instant: fixed when ``camera.tracked`` (sidereal drive), else turning
+    with the LVLH frame about the orbit normal."""
+    t = np.atleast_1d(np.asarray(times_s, float))
+    b0 = np.asarray(basis, float)
+    if camera.tracked:
+        return np.broadcast_to(b0, t.shape + (3, 3)).copy()
+    axis, omega = orbit_rate(scene.state)
+    # LVLH axes at t are R(omega t) applied to those at 0, so B(t) = B0 R(omega t)^T.
+    return b0 @ np.swapaxes(_rotation(axis, omega * t), -1, -2)
+
+
+def star_positions(scene, camera, basis, times_s, dirs_teme=None):
+    """Return pixel (x, y) and an in-front mask, each (T, N), of the scene's stars (or of the
+    fixed TEME directions `dirs_teme` (N, 3)) at offsets `times_s` (s) from the scene's instant.
+
+    The directions are fixed on the sky; the camera turns with the station (untracked) or not
+    (tracked), see :func:`camera_bases`.
+    """
+    d = np.asarray(scene.stars.dir_teme if dirs_teme is None else dirs_teme, float).reshape(-1, 3)
+    bases = camera_bases(scene, camera, basis, times_s)
+    c = np.matmul(d[None], np.swapaxes(bases, -1, -2))
+    f = camera.focal_px
+    cx, cy = camera.principal_point
+    z = c[..., 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = cx + f * c[..., 0] / z
+        y = cy + f * c[..., 1] / z
+    return x, y, z > 0
+
+
+def exposure_times(camera, n: int = PATH_SAMPLES) -> np.ndarray:
+    """Return `n` times (s) spanning the exposure, centred on the scene's instant."""
+    e = float(camera.exposure_s)
+    return np.linspace(-0.5 * e, 0.5 * e, n)
+
+
+# -- splatting -----------------------------------------------------------------------------------------
+@nb.njit(cache=True, fastmath=True)
+def _splat_kernel(xs, ys, ok, flux, rgb, sigma, hit, mask_mode, f_px, cx, cy, radius_sigma, max_k,
+                  out):  # pragma: no cover - jit
+    """Draw each source along its polyline (N, T) at K sub-steps with a normalised Gaussian.
+
+    mask_mode 1: skip sub-steps whose pixel's ray hits the Earth (sky sources)."""
+    h, w = out.shape[0], out.shape[1]
+    n, nt = xs.shape
+    for s in range(n):
+        sg = sigma[s]
+        length = 0.0
+        good = True
+        for t in range(nt):
+            if not ok[s, t]:
+                good = False
+        if not good or flux[s] <= 0.0:
+            continue
+        for t in range(nt - 1):
+            length += math.hypot(xs[s, t + 1] - xs[s, t], ys[s, t + 1] - ys[s, t])
+        step = max(0.75, 0.5 * sg)
+        k_steps = int(math.ceil(length / step)) if nt > 1 else 1
+        if k_steps < 1:
+            k_steps = 1
+        if k_steps > max_k:
+            k_steps = max_k
+        rad = int(math.ceil(radius_sigma * sg))
+        margin = rad + 1.0
+        fk = flux[s] / k_steps
+        inv2s2 = 1.0 / (2.0 * sg * sg)
+        gx = np.empty(2 * rad + 1)
+        gy = np.empty(2 * rad + 1)
+        for k in range(k_steps):
+            if nt > 1:
+                u = (k + 0.5) / k_steps * (nt - 1)
+                t0 = min(int(u), nt - 2)
+                fu = u - t0
+                x = xs[s, t0] * (1.0 - fu) + xs[s, t0 + 1] * fu
+                y = ys[s, t0] * (1.0 - fu) + ys[s, t0 + 1] * fu
+            else:
+                x = xs[s, 0]
+                y = ys[s, 0]
+            if x < -margin or y < -margin or x > w - 1 + margin or y > h - 1 + margin:
+                continue
+            ic = int(math.floor(y + 0.5))
+            jc = int(math.floor(x + 0.5))
+            if mask_mode == 1 and 0 <= ic < h and 0 <= jc < w and hit[ic, jc]:
+                continue
+            # Pixel solid angle off axis: cos^3 of the angle from the optical axis over f^2.
+            rx = (x - cx) / f_px
+            ry = (y - cy) / f_px
+            cos_t = 1.0 / math.sqrt(1.0 + rx * rx + ry * ry)
+            inv_omega = f_px * f_px / (cos_t * cos_t * cos_t)
+            # Separable Gaussian: 2 (2 rad + 1) exponentials per sub-step.
+            tx = 0.0
+            ty = 0.0
+            for d in range(-rad, rad + 1):
+                gx[d + rad] = math.exp(-((jc + d - x) ** 2) * inv2s2)
+                gy[d + rad] = math.exp(-((ic + d - y) ** 2) * inv2s2)
+                tx += gx[d + rad]
+                ty += gy[d + rad]
+            scale = fk * inv_omega / (tx * ty)
+            for di in range(-rad, rad + 1):
+                i = ic + di
+                if i < 0 or i >= h:
+                    continue
+                vy = scale * gy[di + rad]
+                for dj in range(-rad, rad + 1):
+                    j = jc + dj
+                    if j < 0 or j >= w:
+                        continue
+                    v = vy * gx[dj + rad]
+                    out[i, j, 0] += v * rgb[s, 0]
+                    out[i, j, 1] += v * rgb[s, 1]
+                    out[i, j, 2] += v * rgb[s, 2]
+
+
+def splat(out, geom, xs, ys, ok, lux, rgb_unit, sigma_px, mask_sky: bool) -> np.ndarray:
+    """Add sources (polylines xs, ys (N, T), illuminance `lux` (N,), unit-luminance linear colour
+    (N, 3), Gaussian sigma (N,) px) to `out` (H, W, 3) float32 as luminance; return `out`."""
+    xs = np.ascontiguousarray(np.atleast_2d(xs), float)
+    n = xs.shape[0]
+    cam = geom.camera
+    cx, cy = cam.principal_point
+    _splat_kernel(xs, np.ascontiguousarray(np.atleast_2d(ys), float), np.ascontiguousarray(np.atleast_2d(ok)),
+                  np.ascontiguousarray(np.broadcast_to(lux, (n,)), float),
+                  np.ascontiguousarray(np.broadcast_to(rgb_unit, (n, 3)), float),
+                  np.ascontiguousarray(np.broadcast_to(sigma_px, (n,)), float), geom.hit, 1 if mask_sky else 0,
+                  float(cam.focal_px), float(cx), float(cy), PSF_RADIUS_SIGMA, MAX_SUBSTEPS, out)
+    return out
+
+
+# -- stars and planets ---------------------------------------------------------------------------------
+def _planets(scene):
+    names, dirs, vmag, bv = [], [], [], []
+    for b in scene.bodies:
+        key = b.name.lower()
+        if key in PLANET_BV and bool(np.asarray(b.above_limb)) and np.isfinite(float(np.asarray(b.vmag))):
+            names.append(b.name)
+            dirs.append(np.asarray(b.dir_teme, float).reshape(3))
+            vmag.append(float(np.asarray(b.vmag)))
+            bv.append(PLANET_BV[key])
+    return names, np.array(dirs).reshape(-1, 3), np.array(vmag), np.array(bv)
+
+
+def stars_layer(scene, geom, out: np.ndarray | None = None) -> np.ndarray:
+    """Return the stars (``scene.stars``) and planets as PSF splats, (H, W, 3) float32 cd/m^2.
+
+    Untracked exposures draw trails (module docstring); nothing is drawn where the pixel's ray
+    meets the Earth.
+    """
+    cam = geom.camera
+    h, w = geom.dirs_teme.shape[:2]
+    out = np.zeros((h, w, 3), np.float32) if out is None else out  # splats add into it
+    st = scene.stars
+    pn, pd, pv, pbv = _planets(scene)
+    if st.dir_teme is None:
+        dirs, vmag, rgb = pd, pv, star_colour_rgb(pbv)
+    else:
+        dirs = np.concatenate([np.asarray(st.dir_teme, float).reshape(-1, 3), pd])
+        vmag = np.concatenate([np.asarray(st.vmag, float), pv])
+        rgb = np.concatenate([np.asarray(st.rgb, float).reshape(-1, 3), star_colour_rgb(pbv).reshape(-1, 3)])
+    if dirs.shape[0] == 0:
+        return out
+    times = exposure_times(cam) if not cam.tracked else np.zeros(1)
+    x, y, front = star_positions(scene, cam, geom.basis_teme, times, dirs_teme=dirs)
+    colour = _unit_lum(np.maximum(srgb_decode(rgb), 1e-6))
+    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, PSF_SIGMA_PX, True)
+
+
+# -- Moon and Sun ----------------------------------------------------------------------------------------
+@nb.njit(parallel=True, cache=True, fastmath=True)
+def _moon_kernel(dirs, hit, i0, i1, j0, j1, m_dir, m_dist, m_rad, sun_from_moon, lit_cd, dark_cd, px_rad,
+                 sub, out):  # pragma: no cover - jit
+    """Moon disc in the pixel box [i0, i1) x [j0, j1): sub x sub samples per pixel (nearest pixel
+    rays offset by fractions of the pixel's angular size), lit where the normal faces the Sun."""
+    for i in nb.prange(i0, i1):
+        for j in range(j0, j1):
+            if hit[i, j]:
+                continue
+            dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
+            # Two unit vectors across the pixel (perpendicular to the ray).
+            ax, ay, az = m_dir[1] * dz - m_dir[2] * dy, m_dir[2] * dx - m_dir[0] * dz, m_dir[0] * dy - m_dir[1] * dx
+            an = math.sqrt(ax * ax + ay * ay + az * az)
+            if an < 1e-12:
+                ax, ay, az = 1.0, 0.0, 0.0
+                if abs(dx) > 0.9:
+                    ax, ay, az = 0.0, 1.0, 0.0
+                t = ax * dx + ay * dy + az * dz
+                ax, ay, az = ax - t * dx, ay - t * dy, az - t * dz
+                an = math.sqrt(ax * ax + ay * ay + az * az)
+            ax, ay, az = ax / an, ay / an, az / an
+            bx, by, bz = dy * az - dz * ay, dz * ax - dx * az, dx * ay - dy * ax
+            acc = 0.0
+            for si in range(sub):
+                for sj in range(sub):
+                    u = ((si + 0.5) / sub - 0.5) * px_rad
+                    v = ((sj + 0.5) / sub - 0.5) * px_rad
+                    rx, ry, rz = dx + u * ax + v * bx, dy + u * ay + v * by, dz + u * az + v * bz
+                    rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+                    rx, ry, rz = rx / rn, ry / rn, rz / rn
+                    # Ray / sphere (Moon centre at m_dist along m_dir).
+                    tc = m_dist * (rx * m_dir[0] + ry * m_dir[1] + rz * m_dir[2])
+                    d2 = m_dist * m_dist - tc * tc
+                    if d2 > m_rad * m_rad:
+                        continue
+                    t = tc - math.sqrt(m_rad * m_rad - d2)
+                    nx = (t * rx - m_dist * m_dir[0]) / m_rad
+                    ny = (t * ry - m_dist * m_dir[1]) / m_rad
+                    nz = (t * rz - m_dist * m_dir[2]) / m_rad
+                    if nx * sun_from_moon[0] + ny * sun_from_moon[1] + nz * sun_from_moon[2] > 0.0:
+                        acc += lit_cd
+                    else:
+                        acc += dark_cd
+            out[i, j] += acc / (sub * sub)
+
+
+def moon_luminance_cd_m2(phase_angle_deg: float) -> float:
+    """Return the mean luminance (cd/m^2) of the Moon's lit surface at phase angle `alpha`: 2,500 at
+    full, the whole-disc flux following Allen's phase law spread over the lit fraction."""
+    a = abs(float(phase_angle_deg))
+    k = max((1.0 + math.cos(math.radians(a))) / 2.0, 0.02)
+    return MOON_FULL_CD_M2 * 10.0 ** (-0.4 * (0.026 * a + 4e-9 * a**4)) / k
+
+
+def _pixel_box(cam, basis, direction, radius_rad, pad_px):
+    x, y, front = project(cam, basis, np.asarray(direction, float))
+    x, y = float(x), float(y)
+    if not bool(front) or not (np.isfinite(x) and np.isfinite(y)):
+        return None
+    r_px = cam.focal_px * math.tan(radius_rad) * (1.0 + ((x - cam.principal_point[0]) ** 2 +
+                                                      (y - cam.principal_point[1]) ** 2) / cam.focal_px**2) + pad_px
+    i0, i1 = max(int(math.floor(y - r_px)), 0), min(int(math.ceil(y + r_px)) + 1, cam.height_px)
+    j0, j1 = max(int(math.floor(x - r_px)), 0), min(int(math.ceil(x + r_px)) + 1, cam.width_px)
+    if i0 >= i1 or j0 >= j1:
+        return None
+    return i0, i1, j0, j1
+
+
+def moon_layer(scene, geom, subsamples: int = 4, out_rgb: np.ndarray | None = None) -> np.ndarray:
+    """Return the Moon's disc (phase, terminator, earthshine), (H, W, 3) float32 cd/m^2; nothing
+    where the Earth is in front."""
+    cam = geom.camera
+    h, w = geom.dirs_teme.shape[:2]
+    moon = scene.body("Moon")
+    sun = scene.body("Sun")
+    m_dir = np.asarray(moon.dir_teme, float).reshape(3)
+    m_dist = float(np.asarray(moon.distance_km))
+    rad = math.radians(float(np.asarray(moon.radius_deg)))
+    box = _pixel_box(cam, geom.basis_teme, m_dir, rad, 2.0)
+    rgb = np.zeros((h, w, 3), np.float32) if out_rgb is None else out_rgb
+    if box is None:
+        return rgb
+    out = np.zeros((h, w), np.float32)
+    s_pos = np.asarray(sun.dir_teme, float).reshape(3) * float(np.asarray(sun.distance_km))
+    sfm = s_pos - m_dir * m_dist
+    sfm /= np.linalg.norm(sfm)
+    m_rad_km = m_dist * math.sin(rad)
+    alpha = float(np.asarray(moon.phase_angle_deg))
+    k = float(np.asarray(moon.illuminated_fraction))
+    _moon_kernel(geom.dirs_teme, geom.hit, *box, m_dir, m_dist, m_rad_km, sfm, moon_luminance_cd_m2(alpha),
+                 EARTHSHINE_CD_M2 * (1.0 - k), 1.0 / cam.focal_px, int(subsamples), out)
+    # The Moon's colour is close to the Sun's (albedo slightly redder): drawn neutral (D65 white).
+    i0, i1, j0, j1 = box
+    rgb[i0:i1, j0:j1] += out[i0:i1, j0:j1, None]
+    return rgb
+
+
+@nb.njit(parallel=True, cache=True, fastmath=True)
+def _sun_kernel(dirs, hit, cos_sr, s_dir, r_sun, disc_cd, glare_cd, slope, max_rad, px_rad, glare,
+                out):  # pragma: no cover - jit
+    h, w = dirs.shape[0], dirs.shape[1]
+    for i in nb.prange(h):
+        for j in range(w):
+            v = 0.0
+            if glare:
+                c = cos_sr[i, j]
+                th = math.acos(min(max(c, -1.0), 1.0))
+                if th < max_rad:
+                    th = max(th, r_sun)
+                    v += glare_cd * (th / r_sun) ** slope
+            if not hit[i, j]:
+                dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
+                cx = dy * s_dir[2] - dz * s_dir[1]
+                cy = dz * s_dir[0] - dx * s_dir[2]
+                cz = dx * s_dir[1] - dy * s_dir[0]
+                th = math.atan2(math.sqrt(cx * cx + cy * cy + cz * cz), dx * s_dir[0] + dy * s_dir[1] + dz * s_dir[2])
+                cover = (r_sun - th) / px_rad + 0.5  # area-coverage ramp across the edge pixel
+                if cover > 0.0:
+                    v += disc_cd * min(cover, 1.0)
+            out[i, j] = v
+
+
+def sun_layer(scene, geom, out_rgb: np.ndarray | None = None) -> np.ndarray:
+    """Return the Sun's disc (1.6e9 cd/m^2, nothing where the Earth is in front) and its glare halo,
+    (H, W, 3) float32 cd/m^2; zero when the Sun is behind the Earth or farther than 30 deg outside
+    the frame."""
+    cam = geom.camera
+    h, w = geom.dirs_teme.shape[:2]
+    sun = scene.body("Sun")
+    frac = float(scene.lighting.sun_fraction)
+    s_dir = np.asarray(sun.dir_teme, float).reshape(3)
+    r_sun = math.radians(float(np.asarray(sun.radius_deg)))
+    rgb = np.zeros((h, w, 3), np.float32) if out_rgb is None else out_rgb
+    # Angle from the Sun to the frame: the frame's corner rays bound it.
+    corners = geom.dirs_teme[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float)
+    fwd = np.asarray(geom.basis_teme, float)[2]
+    half_diag = math.acos(float(np.min(corners @ fwd)))
+    off = math.acos(float(np.clip(s_dir @ fwd, -1.0, 1.0)))
+    if off > half_diag + math.radians(SUN_GLARE_MAX_DEG) or (frac <= 0.0 and not bool(np.asarray(sun.above_limb))):
+        return rgb
+    out = np.zeros((h, w), np.float32)
+    glare = frac > 0.0
+    _sun_kernel(geom.dirs_teme, geom.hit, geom.cos_sun_ray, s_dir, r_sun, SUN_CD_M2, SUN_GLARE_REL * SUN_CD_M2 * frac,
+                SUN_GLARE_SLOPE, math.radians(SUN_GLARE_MAX_DEG), 1.0 / cam.focal_px, glare, out)
+    rgb += out[..., None]  # the Sun's colour outside the atmosphere is near the D65 white point
+    return rgb
+
+
+def bodies_layer(scene, geom, out: np.ndarray | None = None) -> np.ndarray:
+    """Return the Moon and the Sun (:func:`moon_layer` + :func:`sun_layer`), (H, W, 3) float32,
+    added into `out` when given."""
+    out = moon_layer(scene, geom, out_rgb=out)
+    return sun_layer(scene, geom, out_rgb=out)
+
+
+# -- city lights -----------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _default_sat():
+    from ..orbit import Satellite
+
+    return Satellite.from_archive()
+
+
+@lru_cache(maxsize=4)
+def _cities(min_population: int):
+    lat, lon, pop = light_sources(min_population)
+    r_itrs = geodetic_to_itrs(lat, lon, 0.0)
+    la, lo = np.radians(lat), np.radians(lon)
+    n_itrs = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+    return r_itrs, n_itrs, pop.astype(float)
+
+
+@lru_cache(maxsize=1)
+def city_colour_rgb() -> np.ndarray:
+    """Return the unit-luminance linear sRGB of a 3,000 K black body (city lights)."""
+    rgb = np.clip(np.asarray(blackbody_xyz(CITY_COLOUR_K), float).reshape(3) @ _XYZ_TO_SRGB.T, 0.0, None)
+    return _unit_lum(rgb)
+
+
+def _rot_z(theta):
+    c, s = np.cos(theta), np.sin(theta)
+    z, o = np.zeros_like(c), np.ones_like(c)
+    # ITRS -> TEME: rotate by -theta about z (TEME -> ITRS is +theta, as in render.geometry).
+    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+
+
+def city_positions(scene, camera, basis, theta_gmst, times_s, sat=None, min_population: int = CITY_MIN_POPULATION):
+    """Return pixel (x, y) (T, N), a visibility mask (T, N) and per-city data for the modelled
+    light sources at offsets `times_s` (s) from the scene's instant.
+
+    The station is propagated at each time (`sat`, default the bundled ISS history), the cities
+    turn with the Earth (GMST + omega_E t) and the camera follows :func:`camera_bases`. A city is
+    visible when it is in front of the camera, above its own horizon as seen from the station
+    (the exact test for a convex Earth: (station - city) . normal > 0) and on the night side
+    (Sun below -6 deg there).
+    Returns: x, y, visible, slant_km (T, N), cos_view (T, N), population (N,), and the indices
+    (N,) of those N places in ``light_sources(min_population)`` (places far outside the
+    station's view or in daylight are left out before the rest is computed).
+    """
+    t = np.atleast_1d(np.asarray(times_s, float))
+    r_itrs, n_itrs, pop = _cities(int(min_population))
+    if t.size == 1 and t[0] == 0.0:
+        r_st = np.asarray(scene.state.r_teme_km, float).reshape(1, 3)
+    else:
+        sat = sat or _default_sat()
+        ns = (t * 1e9).round().astype("timedelta64[ns]")
+        st = sat.at(np.datetime64(scene.t_utc, "ns") + ns)
+        r_st = np.asarray(st.r_teme_km, float).reshape(-1, 3)
+    # Cull first (one dot product per place): the night side and the station's footprint (+5 deg
+    # for the motion during a 30 s exposure), at the scene's instant.
+    sun = np.asarray(scene.state.sun_teme_km, float).reshape(3)
+    sun = sun / np.linalg.norm(sun)
+    rot0 = _rot_z(np.asarray(theta_gmst, float))
+    o_hat = np.asarray(scene.state.r_teme_km, float).reshape(3) @ rot0  # TEME -> ITRS
+    r_o = float(np.linalg.norm(o_hat))
+    o_hat = o_hat / r_o
+    arc = math.acos(min(6356.0 / r_o, 1.0)) + math.radians(5.0)
+    sel = np.flatnonzero((n_itrs @ o_hat > math.cos(arc)) &
+                         (n_itrs @ (sun @ rot0) < math.sin(math.radians(CITY_DARK_SUN_ELEV_DEG))))
+    r_itrs, n_itrs, pop = r_itrs[sel], n_itrs[sel], pop[sel]
+    rot_t = np.swapaxes(_rot_z(theta_gmst + EARTH_ROTATION_RAD_S * t), -1, -2)  # (T, 3, 3)^T
+    p = np.matmul(r_itrs[None], rot_t)  # (T, N, 3) TEME city positions
+    nrm = np.matmul(n_itrs[None], rot_t)
+    los = p - r_st[:, None, :]
+    slant = np.linalg.norm(los, axis=-1)
+    u = los / slant[..., None]
+    cos_view = -np.sum(u * nrm, axis=-1)
+    bases = camera_bases(scene, camera, basis, t)
+    c = np.matmul(u, np.swapaxes(bases, -1, -2))
+    f = camera.focal_px
+    cx, cy = camera.principal_point
+    z = c[..., 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = cx + f * c[..., 0] / z
+        y = cy + f * c[..., 1] / z
+    vis = (z > 0) & (cos_view > 0)
+    return x, y, vis, slant, cos_view, pop, sel
+
+
+def city_lights_layer(scene, geom, sat=None, min_population: int = CITY_MIN_POPULATION,
+                      out: np.ndarray | None = None) -> np.ndarray:
+    """Return the modelled city lights as splats, (H, W, 3) float32 cd/m^2 (module docstring).
+
+    Long exposures smear them along the ground's apparent motion (station motion, Earth rotation
+    and, untracked, the attitude's turn), with the station propagated by `sat` at sub-times.
+    """
+    cam = geom.camera
+    h, w = geom.dirs_teme.shape[:2]
+    out = np.zeros((h, w, 3), np.float32) if out is None else out  # splats add into it
+    # Below ~1/20 px of motion at 7 km/s the exposure is a single instant.
+    times = exposure_times(cam, CITY_PATH_SAMPLES) if cam.exposure_s > 0.02 else np.zeros(1)
+    x, y, vis, slant, cos_view, pop, _ = city_positions(scene, cam, geom.basis_teme, geom.theta_gmst, times, sat,
+                                                     min_population)
+    mid = vis.shape[0] // 2
+    keep = vis.all(axis=0)
+    # Sources within the frame (with a margin) at some time of the exposure.
+    inside = ((x > -50) & (x < w + 50) & (y > -50) & (y < h + 50)).any(axis=0)
+    keep &= inside
+    if not keep.any():
+        return out
+    s_km = slant[mid, keep]
+    intensity = CITY_CD_PER_PERSON * pop[keep] * (0.25 + 0.75 * cos_view[mid, keep])
+    lux = intensity / (s_km * 1e3) ** 2
+    sigma_km = CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(pop[keep] / 1e6)
+    sigma_px = np.hypot(sigma_km / s_km * cam.focal_px, PSF_SIGMA_PX)
+    return splat(out, geom, x[:, keep].T, y[:, keep].T, vis[:, keep].T, lux, city_colour_rgb(), sigma_px, False)
+
+
+__all__ = [
+    "stars_layer", "moon_layer", "sun_layer", "bodies_layer", "city_lights_layer", "star_positions",
+    "city_positions", "camera_bases", "orbit_rate", "exposure_times", "splat", "vmag_to_lux",
+    "moon_luminance_cd_m2", "city_colour_rgb", "srgb_decode", "LUX_V0", "PSF_SIGMA_PX",
+    "CITY_CD_PER_PERSON", "SUN_CD_M2", "MOON_FULL_CD_M2",
+]
