@@ -65,16 +65,24 @@ def caption_lines(frame, lang: str = "en") -> list[str]:
     ]
 
 
+def _font(size: int):
+    """Return DejaVu Sans (bundled: Latin, accents, degree sign) at `size` px."""
+    from importlib.resources import files
+
+    from PIL import ImageFont
+
+    path = files("cupola") / "data" / "fonts" / "DejaVuSans.ttf"
+    with path.open("rb") as f:
+        return ImageFont.truetype(f, size)
+
+
 def draw_caption(rgb: np.ndarray, lines: list[str]) -> np.ndarray:
     """Return a copy of `rgb` with `lines` written on a dark band at the bottom."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     h, w = rgb.shape[:2]
     size = max(10, int(round(h / 45)))
-    try:
-        font = ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType: the fixed bitmap font
-        font = ImageFont.load_default()
+    font = _font(size)
     img = Image.fromarray(rgb)
     draw = ImageDraw.Draw(img, "RGBA")
     line_h = int(size * 1.35)
