@@ -122,3 +122,30 @@ def test_demo_writes_the_seed_gallery(tmp_path, capsys):
     meta = read_metadata(tmp_path / "seed2_aurora_sunrise.png")
     assert meta["datetime_original"] == "2021:05:02 06:56:00" and meta["model"] == "NIKON D5"
     assert "just before orbital sunrise" in meta["description"]
+
+
+def test_ray_geometry_matches_numpy_closed_forms():
+    from cupola.camera import pixel_rays
+    from cupola.frames import geodetic, rotate_z
+    from cupola.render.geometry import ray_geometry
+    from cupola.view import ray_ellipsoid
+
+    cam = Camera(model="D5", focal_mm=14.0, width_px=240, height_px=160, look=Look("horizon", "ahead", -8.0))
+    scene = compute_scene("2021-05-02T07:10:00Z", camera=cam)
+    g = ray_geometry(scene, cam)
+    d = pixel_rays(cam, g.basis_teme)
+    near, far = ray_ellipsoid(np.broadcast_to(g.origin_teme_km, d.shape), d)
+    hit = np.isfinite(near) & (far > 0)
+    assert np.array_equal(hit, g.hit) and 0.2 < hit.mean() < 0.95
+    p = g.origin_teme_km + near[..., None] * d
+    lat, lon, alt = geodetic(rotate_z(p[hit], g.theta_gmst))
+    assert np.abs(alt).max() < 1e-6
+    assert np.abs(g.lat_deg[hit] - lat).max() < 1e-3  # the kernel's polynomial atan2: 6e-4 deg
+    assert np.abs((g.lon_deg[hit] - lon + 180) % 360 - 180).max() < 1e-3
+    assert np.allclose(g.hit_km[hit], near[hit], rtol=1e-6)
+    # Tangent heights of the rays that miss: closest approach to the centre (ahead of the
+    # station; a ray pointing away from the Earth is closest at the station) minus the mean radius.
+    o = g.origin_teme_km
+    tca = np.maximum(-(d[~hit] @ o), 0.0)
+    closest = np.linalg.norm(o + tca[:, None] * d[~hit], axis=-1) - 6371.0088
+    assert np.allclose(g.tangent_km[~hit], closest, atol=1e-3)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..camera import Camera
 from ..errors import InputError
-from .geometry import RayGeometry, ray_geometry
+from .geometry import RayGeometry, pooled, ray_geometry
 
 # name -> (module, function); every function is layer(scene, geom, out=None) -> (H, W, 3) float32
 # cd/m^2, adding into `out` when given (the first, the Earth, writes every pixel and starts the sum).
@@ -52,13 +52,15 @@ def layer_function(name: str):
     return getattr(importlib.import_module(module), func)
 
 
-def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS) -> Frame:
+def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS, reuse: bool = False) -> Frame:
     """Return the :class:`Frame` seen by `camera` (default: ``scene.camera``) at the scene's instant.
 
     Args:
         scene: a Scene from `cupola.scene.compute_scene`.
         camera: the camera; required when the scene carries none.
         layers: names of the layers to draw (all by default).
+        reuse: draw into pooled buffers (see `geometry.ray_geometry`); the frame's `geometry` and
+            `luminance` then stay valid only until the next ``reuse=True`` render of that size.
     """
     from .response import develop
 
@@ -68,20 +70,21 @@ def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS) -> Frame:
     funcs = [(name, layer_function(name)) for name in layers]
     timings = {}
     t0 = time.perf_counter()
-    geom = ray_geometry(scene, camera)
+    geom = ray_geometry(scene, camera, reuse=reuse)
     timings["geometry"] = time.perf_counter() - t0
-    total = None
-    for name, func in funcs:
+    shape = (camera.height_px, camera.width_px, 3)
+    total = pooled("luminance", shape, np.float32) if reuse else np.empty(shape, np.float32)
+    for k, (name, func) in enumerate(funcs):
         t0 = time.perf_counter()
-        if total is None:
-            total = func(scene, geom)
-        elif "out" in inspect.signature(func).parameters:
+        if k == 0 and name != "earth":
+            total.fill(0.0)  # only the Earth writes every pixel; other layers add
+        if "out" in inspect.signature(func).parameters:
             func(scene, geom, out=total)
         else:  # pragma: no cover - every bundled layer takes `out`
             total += func(scene, geom)
         timings[name] = time.perf_counter() - t0
-    if total is None:
-        total = np.zeros((camera.height_px, camera.width_px, 3), np.float32)
+    if not funcs:
+        total.fill(0.0)
     t0 = time.perf_counter()
     rgb = develop(total, camera)
     timings["response"] = time.perf_counter() - t0

@@ -425,7 +425,7 @@ def _args(scene, geom):
             NIGHT_FLOOR_LUX, TAU_RAYLEIGH_RGB.astype(np.float64), TWILIGHT_RGB, COAST_RHO), (day, lut, mask, _TRANS_TABLE, _NIGHT_TABLE)
 
 
-def earth_layer(scene, geom, *, atmosphere: bool = True) -> np.ndarray:
+def earth_layer(scene, geom, *, atmosphere: bool = True, out: np.ndarray | None = None) -> np.ndarray:
     """Return the Earth's surface and Rayleigh atmosphere as float32 (H, W, 3) luminance, cd/m^2.
 
     Args:
@@ -438,7 +438,8 @@ def earth_layer(scene, geom, *, atmosphere: bool = True) -> np.ndarray:
         ground is drawn at the frame's instant, without smear.
     """
     args, tex = _args(scene, geom)
-    out = np.empty(geom.hit.shape + (3,), np.float32)
+    # The Earth is the first layer: it writes (not adds to) every pixel of `out`.
+    out = np.empty(geom.hit.shape + (3,), np.float32) if out is None else out
     _earth_kernel(*args, bool(atmosphere), *tex, out)
     return out
 

@@ -598,7 +598,7 @@ def _aurora_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, para
 
 
 @nb.njit(parallel=True, cache=True, fastmath=True)
-def _upsample_kernel(low, fct, off, lum_rgb, hit, out):  # pragma: no cover - jit
+def _upsample_kernel(low, lit, fct, off, lum_rgb, hit, out):  # pragma: no cover - jit
     """Bilinear upsampling of the traced (rows, cols, lines) column grid to the full frame, mixing
     the lines into RGB luminance. Only traced rays on the same side of the limb as the pixel
     (both meeting the Earth, or both missing it) are mixed: a ray that grazes above the limb
@@ -626,6 +626,8 @@ def _upsample_kernel(low, fct, off, lum_rgb, hit, out):  # pragma: no cover - ji
             if j0 >= nc - 1:
                 j0, fv = nc - 1, 0.0
             j1 = min(j0 + 1, nc - 1)
+            if not (lit[i0, j0] or lit[i0, j1] or lit[i1, j0] or lit[i1, j1]):
+                continue  # no aurora along any neighbouring traced ray
             pj0 = min(int(off + j0 * fct), w - 1)
             pj1 = min(int(off + j1 * fct), w - 1)
             side = hit[i, j]
@@ -727,7 +729,7 @@ def aurora_layer(scene, geom, grid: np.ndarray | None = None, out: np.ndarray | 
     kr = aurora_green_kilorayleigh(scene.aurora.intensity)
     ratios = np.array([line[5] for line in AURORA_LINES])
     lum = np.ascontiguousarray(aurora_line_luminance_rgb() * (1000.0 * kr * ratios)[:, None])
-    _upsample_kernel(low, float(fct), float(off), lum, geom.hit, out)
+    _upsample_kernel(low, np.ascontiguousarray(low.sum(axis=-1) > 0.0), float(fct), float(off), lum, geom.hit, out)
     return out
 
 
