@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 import numpy as np
 import pytest
@@ -44,8 +46,11 @@ def test_exif_round_trip(frame, tmp_path, ext):
     assert "northeast of Papua New Guinea" in meta["description"]
     assert meta["cupola"]["look"] == "horizon:ahead" and meta["cupola"]["tracked"] is True
     assert meta["cupola"]["tle_epoch_utc"].startswith("2024-01-18T10:29:15")
-    # No temporary file is left behind.
+    # No temporary file is left behind, and the file is readable by others as umask allows.
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"view{ext}"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_short_exposure_is_written_as_a_fraction(frame, tmp_path):

@@ -162,6 +162,9 @@ def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str 
     try:
         kw = {"quality": 92} if fmt == "JPEG" else {}
         img.save(tmp, format=fmt, exif=exif, **kw)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
