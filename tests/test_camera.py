@@ -133,3 +133,30 @@ def test_projection_and_pixel_rays_are_inverse(state):
     d = np.cos(a) * b[2] + np.sin(a) * b[0]
     x, y, _ = project(cam, b, d)
     assert x == pytest.approx(cam.principal_point[0] + cam.focal_px * np.tan(a))
+
+
+def test_named_targets_and_sky_objects():
+    paris = parse_look("target:Paris")
+    # GeoNames: Paris 48.85341 N, 2.3488 E (the most populous place of that name).
+    assert paris.name == "Paris"
+    assert paris.lat_deg == pytest.approx(48.85341, abs=1e-4) and paris.lon_deg == pytest.approx(2.3488, abs=1e-4)
+    assert parse_look("target:montreal").name == "Montréal"  # accents and case folded
+    assert parse_look("target:Paris").text == "target:Paris"
+    sirius = parse_look("sky:Sirius")
+    # Hipparcos (J1991.25): Sirius RA 101.2885 deg, Dec -16.7131 deg.
+    assert sirius.ra_deg == pytest.approx(101.2885, abs=1e-3) and sirius.dec_deg == pytest.approx(-16.7131, abs=1e-3)
+    moon = parse_look("sky:Moon")
+    assert moon.body == "moon" and moon.text == "sky:Moon"
+    with pytest.raises(InputError, match="no place called 'Pariss'.*did you mean 'paris'"):
+        parse_look("target:Pariss")
+    with pytest.raises(InputError, match="unknown sky object 'Zeus'"):
+        parse_look("sky:Zeus")
+
+
+def test_pointing_at_a_body_uses_its_direction(state):
+    d = np.array([0.3, -0.4, 0.866])
+    d /= np.linalg.norm(d)
+    b = pointing_basis(Camera(look=parse_look("sky:venus")), state.r_teme_km, state.v_teme_km_s, body_dir_teme=d)
+    assert np.allclose(b[2], d)
+    with pytest.raises(InputError, match="needs its direction"):
+        pointing_basis(Camera(look=parse_look("sky:venus")), state.r_teme_km, state.v_teme_km_s)

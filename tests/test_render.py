@@ -149,3 +149,22 @@ def test_ray_geometry_matches_numpy_closed_forms():
     tca = np.maximum(-(d[~hit] @ o), 0.0)
     closest = np.linalg.norm(o + tca[:, None] * d[~hit], axis=-1) - 6371.0088
     assert np.allclose(g.tangent_km[~hit], closest, atol=1e-3)
+
+
+def test_pointing_at_the_moon_centres_it():
+    # 2021-05-02 06:56 UTC: the Moon (waning gibbous) stands above the limb (see test_scene).
+    from cupola.camera import parse_look
+
+    cam = Camera(model="Z9", focal_mm=400.0, width_px=400, height_px=300, look=parse_look("sky:Moon"),
+                 exposure_s=1 / 500, iso=200.0, f_number=5.6)
+    scene = compute_scene("2021-05-02T06:56:00Z", camera=cam)
+    frame = render(scene, cam, layers=("bodies",))
+    y = frame.luminance.sum(axis=-1)
+    lit = y > 0.5 * y.max()
+    ys, xs = np.nonzero(lit)
+    # The lit part of a gibbous Moon is off-centre; its bounding box spans the whole disc along
+    # the terminator, so the box centre on that axis and the disc radius are checked.
+    radius_px = cam.focal_px * np.tan(np.radians(float(scene.body("Moon").radius_deg)))
+    assert abs((ys.min() + ys.max()) / 2 - cam.principal_point[1]) <= 1.5 or \
+        abs((xs.min() + xs.max()) / 2 - cam.principal_point[0]) <= 1.5
+    assert max(ys.max() - ys.min(), xs.max() - xs.min()) == pytest.approx(2 * radius_px, abs=3)

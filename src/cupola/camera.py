@@ -30,7 +30,8 @@ NAMED_AZIMUTHS = {"north": 0.0, "northeast": 45.0, "east": 90.0, "southeast": 13
 # Relative to the station's velocity (azimuth of the ground track ahead).
 RELATIVE_AZIMUTHS = {"ahead": 0.0, "starboard": 90.0, "behind": 180.0, "port": 270.0}
 LOOK_HELP = ("use nadir, horizon:AZ_DEG or horizon:north|ahead|behind|port|starboard (optionally "
-             "horizon:AZ,PITCH_DEG), target:LAT,LON, or sky:RA_DEG,DEC_DEG")
+             "horizon:AZ,PITCH_DEG), target:LAT,LON or target:PLACE, or sky:RA_DEG,DEC_DEG or "
+             "sky:STAR|moon|sun|venus|mars|jupiter|saturn|mercury")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Look:
     lon_deg: float = 0.0
     ra_deg: float = 0.0  # sky mode (ICRS)
     dec_deg: float = 0.0
+    name: str = ""  # the place, star or body the user named ('' for numbers)
+    body: str = ""  # sky mode toward a solar-system body: its direction comes from the scene
 
     @property
     def text(self) -> str:
@@ -53,6 +56,8 @@ class Look:
             p = f",{self.pitch_deg:g}" if self.pitch_deg else ""
             az = self.azimuth if isinstance(self.azimuth, str) else f"{self.azimuth:g}"
             return f"horizon:{az}{p}"
+        if self.name:
+            return f"{self.mode}:{self.name}"
         if self.mode == "target":
             return f"target:{self.lat_deg:g},{self.lon_deg:g}"
         return f"sky:{self.ra_deg:g},{self.dec_deg:g}"
@@ -69,6 +74,55 @@ def _floats(text: str, n: int, what: str) -> list[float]:
     return vals
 
 
+def _looks_numeric(text: str) -> bool:
+    return all(c in "0123456789+-.,eE " for c in text)
+
+
+def _fold(text: str) -> str:
+    """Return `text` lower-cased without accents, for name matching."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower().strip()
+
+
+def _place(text: str) -> tuple[float, float, str]:
+    """Return (lat, lon, name) of the most populous GeoNames place called `text`."""
+    import difflib
+
+    from .geo.geonames import geonames
+
+    g = geonames()
+    want = _fold(text)
+    folded = np.array([_fold(n) for n in g.name], dtype=object)
+    match = np.flatnonzero(folded == want)
+    if match.size == 0:
+        big = np.argsort(-g.population)[:20_000]
+        close = list(dict.fromkeys(difflib.get_close_matches(want, [folded[i] for i in big], n=6, cutoff=0.75)))[:3]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise InputError(f"no place called {text!r} in the bundled GeoNames list{hint} "
+                         "(or give coordinates: target:LAT,LON)")
+    k = match[np.argmax(g.population[match])]
+    return float(g.lat_deg[k]), float(g.lon_deg[k]), str(g.name[k])
+
+
+def _sky_name(text: str) -> Look:
+    """Return the sky Look for a named star (IAU name, Hipparcos catalogue) or a body."""
+    from .sky.bodies import BODY_KEYS
+    from .sky.stars import NAMES, catalog
+
+    want = _fold(text)
+    if want in BODY_KEYS:
+        return Look("sky", name=want.capitalize(), body=want)
+    by_name = {_fold(n): hip for hip, n in NAMES.items()}
+    if want not in by_name:
+        names = sorted(NAMES.values())
+        raise InputError(f"unknown sky object {text!r}; name a body ({', '.join(BODY_KEYS)}), a bright star "
+                         f"({', '.join(names[:6])}, ...) or give sky:RA_DEG,DEC_DEG")
+    cat = catalog()
+    k = int(cat.index_of([by_name[want]])[0])
+    return Look("sky", ra_deg=float(cat.ra_deg[k]), dec_deg=float(cat.dec_deg[k]), name=NAMES[by_name[want]])
+
+
 def parse_look(text: str) -> Look:
     """Return the :class:`Look` for CLI text such as 'nadir', 'horizon:30', 'target:48.8,2.3'."""
     mode, _, arg = str(text).strip().partition(":")
@@ -83,6 +137,9 @@ def parse_look(text: str) -> Look:
             return Look("horizon", az_text, pitch)
         return Look("horizon", _floats(az_text, 1, "the azimuth")[0] % 360.0, pitch)
     if mode == "target":
+        if arg and not _looks_numeric(arg):
+            lat, lon, name = _place(arg)
+            return Look("target", lat_deg=lat, lon_deg=lon, name=name)
         lat, lon = _floats(arg, 2, "the target latitude,longitude")
         if not -90.0 <= lat <= 90.0:
             raise InputError(f"target latitude {lat:g} is outside -90..90; write target:LAT,LON, e.g. target:48.86,2.35")
@@ -90,6 +147,8 @@ def parse_look(text: str) -> Look:
             lon = ((lon + 180.0) % 360.0) - 180.0
         return Look("target", lat_deg=lat, lon_deg=lon)
     if mode == "sky":
+        if arg and not _looks_numeric(arg):
+            return _sky_name(arg)
         ra, dec = _floats(arg, 2, "the sky RA,Dec")
         if not -90.0 <= dec <= 90.0:
             raise InputError(f"declination {dec:g} is outside -90..90; write sky:RA_DEG,DEC_DEG, e.g. sky:101.29,-16.72")
@@ -185,13 +244,15 @@ def _horizon_forward(look: Look, r_km, v_km_s):
     return fwd, up
 
 
-def pointing_basis(camera: Camera, r_teme_km, v_teme_km_s, inst=None, icrs_to_teme=None) -> np.ndarray:
+def pointing_basis(camera: Camera, r_teme_km, v_teme_km_s, inst=None, icrs_to_teme=None,
+                   body_dir_teme=None) -> np.ndarray:
     """Return the camera frame rows (right, down, forward) in TEME, shape (3, 3), for one instant.
 
     Args:
         r_teme_km, v_teme_km_s: the station's state (3,).
         inst: timebase.Instants for that instant (needed for 'target').
         icrs_to_teme: (3, 3) rotation (needed for 'sky').
+        body_dir_teme: (3,) direction of the named body (needed for 'sky' toward a body).
     """
     r = np.asarray(r_teme_km, float)
     v = np.asarray(v_teme_km_s, float)
@@ -207,6 +268,11 @@ def pointing_basis(camera: Camera, r_teme_km, v_teme_km_s, inst=None, icrs_to_te
             raise InputError("pointing at a target needs the instant")
         tgt = itrs_to_teme(geodetic_to_itrs(look.lat_deg, look.lon_deg, 0.0), inst)
         fwd = unit(tgt - r)
+        hint = up_local
+    elif look.mode == "sky" and look.body:
+        if body_dir_teme is None:
+            raise InputError(f"pointing at {look.name} needs its direction from the scene")
+        fwd = unit(np.asarray(body_dir_teme, float))
         hint = up_local
     elif look.mode == "sky":
         if icrs_to_teme is None:

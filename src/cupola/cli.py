@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
     r.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
     r.add_argument("--look", default="horizon:ahead",
-                   help="nadir, horizon:AZ|north|ahead|behind|port|starboard[,PITCH], target:LAT,LON, sky:RA,DEC")
+                   help="nadir, horizon:AZ|north|ahead|behind|port|starboard[,PITCH], target:LAT,LON|PLACE, "
+                        "sky:RA,DEC|STAR|moon|planet")
     r.add_argument("--roll", type=float, default=0.0, help="camera roll about its axis, degrees")
     r.add_argument("--exposure", default="1/60", help="exposure time in s, e.g. 10 or 1/320 (default 1/60)")
     r.add_argument("--iso", type=float, default=1600.0, help="ISO sensitivity (default 1600)")

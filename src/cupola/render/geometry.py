@@ -166,8 +166,9 @@ def ray_geometry(scene, camera: Camera | None = None, reuse: bool = False) -> Ra
     camera = camera or scene.camera
     st = scene.state
     r = np.asarray(st.r_teme_km, float)
+    body = scene.body(camera.look.body).dir_teme if camera.look.body else None
     basis = pointing_basis(camera, r, np.asarray(st.v_teme_km_s, float), st.instants,
-                           icrs_to_teme=icrs_to_teme_matrix(st.instants))
+                           icrs_to_teme=icrs_to_teme_matrix(st.instants), body_dir_teme=body)
     sun = np.asarray(st.sun_teme_km, float) - r
     sun_dir = sun / np.linalg.norm(sun)
     theta = float(gmst82(st.instants)[0])
