@@ -296,9 +296,13 @@ def pointing_basis(camera: Camera, r_teme_km, v_teme_km_s, inst=None, icrs_to_te
 
 
 def project(camera: Camera, basis: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return pixel (x, y) and an in-front mask for unit directions (..., 3) in the basis' frame."""
+    """Return pixel (x, y) and an in-front mask for unit directions (..., 3) in the basis' frame.
+
+    `basis` is (3, 3), or a stack (..., 3, 3) of camera attitudes that broadcasts against `dirs`
+    (e.g. bases (T, 3, 3) with dirs (1, N, 3) for N sources at T instants of an exposure).
+    """
     d = np.asarray(dirs, float)
-    c = d @ basis.T  # (..., 3) in camera coordinates
+    c = np.matmul(d, np.swapaxes(np.asarray(basis, float), -1, -2))  # (..., 3) camera coordinates
     f = camera.focal_px
     cx, cy = camera.principal_point
     z = c[..., 2]

@@ -99,16 +99,8 @@ def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, dirs
             bq = ox * sx + oy * sy + oz * sz
             cq = ox * ox + oy * oy + oz * oz - a * a
             disc = bq * bq - cq
-            if disc < 0.0:
-                hit[i, j] = False
-                hit_km[i, j] = np.nan
-                lat[i, j] = np.nan
-                lon[i, j] = np.nan
-                cos_sz[i, j] = np.nan
-                cos_vz[i, j] = np.nan
-                continue
-            t_scaled = -bq - math.sqrt(disc)
-            if t_scaled <= 0.0:
+            t_scaled = -bq - math.sqrt(disc) if disc >= 0.0 else -1.0
+            if t_scaled <= 0.0:  # misses, or the Earth is behind the camera
                 hit[i, j] = False
                 hit_km[i, j] = np.nan
                 lat[i, j] = np.nan

@@ -1,6 +1,6 @@
 """Emissive layers: airglow shells and the auroral oval, as linear luminance (cd/m^2, sRGB primaries).
 
-Every layer follows the render contract ``layer(scene, geom) -> float32 (H, W, 3)``: linear
+Every layer follows the render contract ``layer(scene, geom, out=None) -> float32 (H, W, 3)`` (adding into `out` when given): linear
 luminance in cd/m^2 with linear sRGB/Rec.709 primaries (Y = 0.2126 R + 0.7152 G + 0.0722 B).
 
 Photometry of a line emission (rayleigh -> luminance)
@@ -597,6 +597,18 @@ def _aurora_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, para
                     out[ii, jj, k] = _table_at(tin, tout, k, p, inward, params) * num[k] / den[k] / sn
 
 
+@nb.njit(cache=True, inline="always")
+def _grid_cell(u, n):  # pragma: no cover - jit
+    """Return (k0, k1, fraction) of position `u` on a grid of `n` nodes, clamped at the ends."""
+    k0 = int(math.floor(u))
+    f = u - k0
+    if k0 < 0:
+        k0, f = 0, 0.0
+    if k0 >= n - 1:
+        k0, f = n - 1, 0.0
+    return k0, min(k0 + 1, n - 1), f
+
+
 @nb.njit(parallel=True, cache=True, fastmath=True)
 def _upsample_kernel(low, lit, fct, off, lum_rgb, hit, out):  # pragma: no cover - jit
     """Bilinear upsampling of the traced (rows, cols, lines) column grid to the full frame, mixing
@@ -607,25 +619,11 @@ def _upsample_kernel(low, lit, fct, off, lum_rgb, hit, out):  # pragma: no cover
     h, w = out.shape[0], out.shape[1]
     nr, nc, nl = low.shape
     for i in nb.prange(h):
-        u = (i - off) / fct
-        i0 = int(math.floor(u))
-        fu = u - i0
-        if i0 < 0:
-            i0, fu = 0, 0.0
-        if i0 >= nr - 1:
-            i0, fu = nr - 1, 0.0
-        i1 = min(i0 + 1, nr - 1)
+        i0, i1, fu = _grid_cell((i - off) / fct, nr)
         pi0 = min(int(off + i0 * fct), h - 1)
         pi1 = min(int(off + i1 * fct), h - 1)
         for j in range(w):
-            v = (j - off) / fct
-            j0 = int(math.floor(v))
-            fv = v - j0
-            if j0 < 0:
-                j0, fv = 0, 0.0
-            if j0 >= nc - 1:
-                j0, fv = nc - 1, 0.0
-            j1 = min(j0 + 1, nc - 1)
+            j0, j1, fv = _grid_cell((j - off) / fct, nc)
             if not (lit[i0, j0] or lit[i0, j1] or lit[i1, j0] or lit[i1, j1]):
                 continue  # no aurora along any neighbouring traced ray
             pj0 = min(int(off + j0 * fct), w - 1)

@@ -1,6 +1,6 @@
 """Point sources and discs: stars and planets (with trails), the Moon, the Sun and its glare, city lights.
 
-Every layer follows the render contract ``layer(scene, geom) -> float32 (H, W, 3)``: linear
+Every layer follows the render contract ``layer(scene, geom, out=None) -> float32 (H, W, 3)`` (adding into `out` when given): linear
 luminance (cd/m^2), linear sRGB primaries.
 
 Photometry
@@ -137,15 +137,7 @@ def star_positions(scene, camera, basis, times_s, dirs_teme=None):
     (tracked), see :func:`camera_bases`.
     """
     d = np.asarray(scene.stars.dir_teme if dirs_teme is None else dirs_teme, float).reshape(-1, 3)
-    bases = camera_bases(scene, camera, basis, times_s)
-    c = np.matmul(d[None], np.swapaxes(bases, -1, -2))
-    f = camera.focal_px
-    cx, cy = camera.principal_point
-    z = c[..., 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = cx + f * c[..., 0] / z
-        y = cy + f * c[..., 1] / z
-    return x, y, z > 0
+    return project(camera, camera_bases(scene, camera, basis, times_s), d[None])
 
 
 def exposure_times(camera, n: int = PATH_SAMPLES) -> np.ndarray:
@@ -512,15 +504,8 @@ def city_positions(scene, camera, basis, theta_gmst, times_s, sat=None, min_popu
     slant = np.linalg.norm(los, axis=-1)
     u = los / slant[..., None]
     cos_view = -np.sum(u * nrm, axis=-1)
-    bases = camera_bases(scene, camera, basis, t)
-    c = np.matmul(u, np.swapaxes(bases, -1, -2))
-    f = camera.focal_px
-    cx, cy = camera.principal_point
-    z = c[..., 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = cx + f * c[..., 0] / z
-        y = cy + f * c[..., 1] / z
-    vis = (z > 0) & (cos_view > 0)
+    x, y, front = project(camera, camera_bases(scene, camera, basis, t), u)
+    vis = front & (cos_view > 0)
     return x, y, vis, slant, cos_view, pop, sel
 
 
