@@ -136,3 +136,19 @@ def test_ut1_and_tt_match_skyfield_timescale():
     for k, s in enumerate(sk):
         assert (inst.jd_whole[k] + inst.tt_fraction[k]) == pytest.approx(s.tt, abs=1e-9 / 86400 * 1e3)
         assert (inst.jd_whole[k] + inst.ut1_fraction[k]) == pytest.approx(s.ut1, abs=1e-4 / 86400)
+
+
+def test_itrs_velocity_is_the_derivative_of_the_itrs_position():
+    # Central difference over +-0.5 s of the Earth-fixed position (SGP4's own velocity differs
+    # from its position's derivative by ~3 cm/s, so the check is at 1e-4 km/s).
+    from cupola.frames import teme_to_itrs
+
+    sat = Satellite.from_tle(L1, L2)
+    t0 = np.datetime64("2024-01-22T10:00:00", "ns")
+    dt = np.array([-500_000_000, 0, 500_000_000], dtype="timedelta64[ns]")
+    st = sat.at(t0 + dt, exact=True)
+    fd = (st.r_itrs_km[2] - st.r_itrs_km[0]) / 1.0
+    assert np.abs(st.v_itrs_km_s[1] - fd).max() < 1e-4
+    # The fused kernel and the numpy transform agree.
+    r, v = teme_to_itrs(st.r_teme_km, st.v_teme_km_s, st.instants)
+    assert np.abs(r - st.r_itrs_km).max() < 1e-9 and np.abs(v - st.v_itrs_km_s).max() < 1e-12
