@@ -129,3 +129,33 @@ def test_french_block_uses_french_typography(capsys):
     assert "423,9 km (263,4 milles)" in out and "71,67°O" in out
     assert "(nuit orbitale) ; Soleil au point au sol : -25,8°" in out
     assert "(0,47 jour après)" in out
+
+
+def test_render_command_writes_a_photo_like_file(tmp_path, capsys):
+    from cupola.render.output import read_metadata
+
+    out = tmp_path / "view.jpg"
+    code, text, _ = run(capsys, "render", "2021-05-02T06:56:00Z", "--camera", "D5", "--lens", "14",
+                        "--look", "horizon:345,4", "--exposure", "1", "--iso", "12800", "--size", "160x90",
+                        "--caption", "-o", str(out))
+    assert code == 0 and out.is_file()
+    assert "wrote" in text and "just before orbital sunrise" in text
+    meta = read_metadata(out)
+    assert meta["size"] == (160, 90) and meta["iso"] == 12800 and meta["exposure_s"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--look", "sideways"], "unknown pointing 'sideways'"),
+        (["--exposure", "fast"], "cannot read the exposure 'fast'"),
+        (["--size", "big"], "WIDTHxHEIGHT"),
+        (["--camera", "D850"], "unknown camera 'D850'"),
+        (["--layers", "earth,fog"], "unknown render layer 'fog'"),
+    ],
+)
+def test_render_errors_exit_2_and_write_nothing(tmp_path, capsys, extra, message):
+    out = tmp_path / "view.png"
+    code, _, err = run(capsys, "render", "2021-05-02T06:56:00Z", "--size", "160x90", "-o", str(out), *extra)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
