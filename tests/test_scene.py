@@ -109,3 +109,21 @@ def test_scene_refuses_arrays_and_failed_propagation():
         compute_scene(np.array(["2021-05-02T06:45", "2021-05-02T06:46"], dtype="datetime64[ns]"))
     with pytest.raises(InputError, match="SGP4 cannot propagate"):
         compute_scene("2026-06-01T00:00:00Z", sat=Satellite.from_tle(L1, L2))
+
+
+def test_no_kp_history_still_answers_and_says_why(tmp_path, capsys):
+    # A set at 2026-11-23: past the bundled Kp file (observed to 2025-07-20, predictions to 2025-08).
+    tle = tmp_path / "iss_2026.tle"
+    tle.write_text(_with_epoch(L1, "26327.00000000") + "\n" + L2 + "\n")
+    assert main(["where", "2026-11-23T06:00:00Z", "--tle", str(tle), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["in_view"]["aurora"]["kp"] is None and got["in_view"]["aurora"]["visible"] is None
+    assert "covers 1957" in got["in_view"]["aurora"]["note"]
+    assert any("--kp N" in w for w in got["warnings"])
+    assert got["caption"].startswith("The ISS was")
+    # A Kp given by the user is used and said to be given.
+    assert main(["where", "2026-11-23T06:00:00Z", "--tle", str(tle), "--kp", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "Kp 6o (given)" in out
+    assert main(["where", "2026-11-23T06:00:00Z", "--tle", str(tle), "--kp", "12"]) == 2
+    assert "Kp must be between 0 and 9, got 12.0" in capsys.readouterr().err

@@ -114,7 +114,7 @@ def cmd_where(args) -> int:
 
     check_lang(args.lang)
     sat = _satellite(args.tle)
-    w = where(sat, args.time, lang=args.lang)
+    w = where(sat, args.time, lang=args.lang, kp=args.kp)
     if args.json:
         print(json.dumps(w.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -175,7 +175,7 @@ def cmd_render(args) -> int:
     camera = camera_from_args(args)
     layers = tuple(args.layers.split(",")) if args.layers else None
     sat = _satellite(args.tle)
-    scene = compute_scene(args.time, camera=camera, sat=sat)
+    scene = compute_scene(args.time, camera=camera, sat=sat, kp=args.kp)
     frame = render(scene, camera, **({"layers": layers} if layers else {}))
     path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
     took = sum(frame.timings_s.values())
@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--tle", metavar="FILE", help="element sets (TLE 2/3-line or OMM JSON/XML/CSV); the nearest set is used")
     w.add_argument("--lang", default="en", help="en or fr")
     w.add_argument("--json", action="store_true", help="print one JSON object")
+    w.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
     w.set_defaults(func=cmd_where)
 
     r = sub.add_parser("render", help="render what a camera on the ISS would record, as PNG or JPEG")
@@ -226,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--caption", action="store_true", help="write time, caption and element-set epoch on the image")
     r.add_argument("--lang", default="en", help="caption language: en or fr")
     r.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all)")
+    r.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
     r.set_defaults(func=cmd_render)
 
     d = sub.add_parser("demo", help="the two seed stories on the bundled element sets")

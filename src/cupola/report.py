@@ -76,8 +76,13 @@ def in_view_lines(in_view: dict, lang: str) -> list[tuple[str, str]]:
     out.append((L["airglow"], text))
 
     a = in_view["aurora"]
-    kp = f"Kp {a['kp_symbol']} ({'prévision' if a['kp_is_prediction'] else 'observé'})" if fr else \
-        f"Kp {a['kp_symbol']} ({'predicted' if a['kp_is_prediction'] else 'observed'})"
+    if a["kp"] is None:
+        out.append((L["aurora"], "Kp inconnu pour cette date : pas de réponse pour l'aurore (--kp N)" if fr
+                    else "Kp unknown for this date: no aurora answer (pass --kp N)"))
+        return out + _city_lines(in_view, lang)
+    source = {"en": {"observed": "observed", "predicted": "predicted", "given": "given"},
+              "fr": {"observed": "observé", "predicted": "prévision", "given": "imposé"}}[lang]
+    kp = f"Kp {a['kp_symbol']} ({source.get(a['kp_source'], a['kp_source'])})"
     if a["visible"]:
         d = compass(a["azimuth_deg"], lang)
         em = ", ".join(
@@ -92,11 +97,14 @@ def in_view_lines(in_view: dict, lang: str) -> list[tuple[str, str]]:
         text = (f"{kp} : pas d'aurore en vue (ovale à {dist} km)" if fr
                 else f"{kp}: no aurora in view (oval {dist} km away)")
     out.append((L["aurora"], text))
+    return out + _city_lines(in_view, lang)
 
+
+def _city_lines(in_view: dict, lang: str) -> list[tuple[str, str]]:
+    fr = lang == "fr"
     cities = in_view["cities"][:5]
     if cities:
         text = ", ".join(f"{c['name']} ({compass(c['azimuth_deg'], lang)}, {_n(c['distance_km'], lang)} km)" for c in cities)
     else:
         text = "aucune ville éclairée en vue" if fr else "no lit city in view"
-    out.append((L["cities"], text))
-    return out
+    return [(LABELS[lang]["cities"], text)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from .errors import DataMissingError, InputError
 from .geo.caption import caption as _caption
 from .geo.places import Places, locate
 from .lighting import next_sun_events, phases, shadow_status, sun_elevation_deg, sun_fraction
@@ -53,9 +53,10 @@ class Scene:
     stars: StarsView  # stars brighter than STAR_MAG_LIMIT above the limb
     bodies: tuple[Body, ...]  # Sun, Moon, planets
     airglow: tuple[AirglowLayerView, ...]
-    aurora: AuroraView
+    aurora: AuroraView | None  # None when no Kp is known for the instant (see aurora_note)
     cities: tuple[City, ...]  # lit cities in view, brightest first
     camera: object | None = None
+    aurora_note: str = ""  # why there is no aurora answer, when `aurora` is None
 
     def body(self, name: str) -> Body:
         """Return the body called `name` ('Sun', 'Moon', 'Venus', ...)."""
@@ -67,6 +68,9 @@ class Scene:
     def caption(self, lang: str = "en") -> str:
         """Return the NASA-style caption in `lang` ('en' or 'fr')."""
         return str(_caption(self.state.alt_km, self.places, self.lighting.phase, lang))
+
+    def _aurora_json(self) -> dict:
+        return _aurora_json(self.aurora, self.aurora_note)
 
     def in_view_json(self) -> dict:
         """Return the `in_view` object of `cupola where --json`."""
@@ -90,22 +94,7 @@ class Scene:
                 }
                 for a in self.airglow
             ],
-            "aurora": {
-                "kp": float(self.aurora.kp),
-                "kp_symbol": self.aurora.kp_symbol,
-                "kp_is_prediction": bool(self.aurora.kp_is_prediction),
-                "kp_source": self.aurora.kp_source,
-                "visible": bool(self.aurora.visible),
-                "hemisphere": self.aurora.hemisphere,
-                "azimuth_deg": _r(self.aurora.azimuth_deg, 2),
-                "elevation_deg": _r(self.aurora.elevation_deg, 2),
-                "distance_km": _r(self.aurora.distance_km, 1),
-                "emissions": self.aurora.emissions,
-                "activity_al_nt": _r(self.aurora.intensity, 1),
-                "storm_scale": self.aurora.storm_scale,
-                "magnetic_model": self.aurora.magnetic_model,
-                "note": self.aurora.note,
-            },
+            "aurora": self._aurora_json(),
             "cities": [
                 {
                     "name": c.name,
@@ -120,6 +109,30 @@ class Scene:
             "next_orbital_sunrise_utc": _iso_or_none(self.lighting.next_orbital_sunrise_utc),
             "next_orbital_sunset_utc": _iso_or_none(self.lighting.next_orbital_sunset_utc),
         }
+
+
+def _aurora_json(a: AuroraView | None, note: str) -> dict:
+    if a is None:
+        return {"kp": None, "kp_symbol": None, "kp_is_prediction": None, "kp_source": None, "visible": None,
+                "hemisphere": None, "azimuth_deg": None, "elevation_deg": None, "distance_km": None,
+                "emissions": [], "activity_al_nt": None, "storm_scale": None, "magnetic_model": None,
+                "note": note}
+    return {
+        "kp": float(a.kp),
+        "kp_symbol": a.kp_symbol,
+        "kp_is_prediction": bool(a.kp_is_prediction),
+        "kp_source": a.kp_source,
+        "visible": bool(a.visible),
+        "hemisphere": a.hemisphere,
+        "azimuth_deg": _r(a.azimuth_deg, 2),
+        "elevation_deg": _r(a.elevation_deg, 2),
+        "distance_km": _r(a.distance_km, 1),
+        "emissions": a.emissions,
+        "activity_al_nt": _r(a.intensity, 1),
+        "storm_scale": a.storm_scale,
+        "magnetic_model": a.magnetic_model,
+        "note": a.note,
+    }
 
 
 def _r(x, digits):
@@ -147,13 +160,15 @@ def _body_json(b: Body) -> dict:
     return out
 
 
-def compute_scene(t, camera=None, sat: Satellite | None = None) -> Scene:
+def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None = None) -> Scene:
     """Return the :class:`Scene` at one instant `t`.
 
     Args:
         t: one instant (ISO text with a zone, aware datetime, or numpy datetime64 UTC).
         camera: an optional `cupola.camera.Camera`, carried for the renderer.
         sat: the satellite (default: the ISS with the bundled element-set history).
+        kp: the Kp index to use for the aurora (0-9); default: the bundled Kp history's value.
+            Outside that history the Scene has no aurora answer and says why.
     """
     sat = sat or Satellite.from_archive()
     t64 = to_utc64(t)
@@ -176,6 +191,13 @@ def compute_scene(t, camera=None, sat: Satellite | None = None) -> Scene:
         next_orbital_sunrise_utc=rise,
         next_orbital_sunset_utc=sset,
     )
+    if kp is not None and not 0.0 <= float(kp) <= 9.0:
+        raise InputError(f"Kp must be between 0 and 9, got {kp!r}; e.g. --kp 5")
+    aurora, aurora_note = None, ""
+    try:
+        aurora = aurora_in_view(st, kp=kp)
+    except DataMissingError as exc:  # no Kp for this date: answer the rest, say why
+        aurora_note = f"{exc}"
     return Scene(
         t_utc=t64,
         satellite=sat.name,
@@ -185,7 +207,8 @@ def compute_scene(t, camera=None, sat: Satellite | None = None) -> Scene:
         stars=visible_stars(st, STAR_MAG_LIMIT),
         bodies=tuple(bodies(st)),
         airglow=tuple(airglow_in_view(st)),
-        aurora=aurora_in_view(st),
+        aurora=aurora,
+        aurora_note=aurora_note,
         cities=tuple(cities_in_view(st, limit=CITY_LIMIT)),
         camera=camera,
     )

