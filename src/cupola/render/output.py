@@ -61,7 +61,7 @@ def caption_lines(frame, lang: str = "en") -> list[str]:
         f"{iso_utc(sc.t_utc)}  {sc.satellite}",
         sc.caption(lang),
         f"{cam.camera_name} {cam.focal_mm:g} mm f/{cam.f_number:g} {exp_text} ISO {cam.iso:g}, "
-        f"{cam.look.text}, roll {cam.roll_deg:g}°, {track}; {label} {epoch}",
+        f"{cam.look.text}, roll {cam.roll_deg:g}°, {track}{' ;' if lang == 'fr' else ';'} {label} {epoch}",
     ]
 
 
