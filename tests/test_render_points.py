@@ -223,17 +223,22 @@ CITY_T = "2021-05-02T06:56:00Z"
 
 
 def test_new_york_is_the_brightest_light_at_its_pixel():
-    cam = Camera(focal_mm=24.0, look=Look("nadir"), exposure_s=1 / 60)
+    # Point the camera at New York City (GeoNames 40.71427 N, 74.00597 W): its light, with its
+    # boroughs merged into it (phenomena.lights.MERGE_SIGMAS), is centred on the predicted pixel.
+    cam = Camera(focal_mm=24.0, look=Look("target", lat_deg=40.71427, lon_deg=-74.00597), exposure_s=1 / 60)
     sc = compute_scene(CITY_T, camera=cam)
     assert sc.cities[0].name == "New York City"
     geom = ray_geometry(sc)
     img = points.city_lights_layer(sc, geom) @ LUMA
-    i, j = np.unravel_index(np.argmax(img), img.shape)
     ny = itrs_to_teme(geodetic_to_itrs(40.71427, -74.00597, 0.0), sc.state.instants)
     d = ny - np.asarray(sc.state.r_teme_km, float)
     x, y = _pinhole(cam, geom.basis_teme, d / np.linalg.norm(d))
-    # Brooklyn and Queens (GeoNames lists them apart) sit 10-15 km east: ~30 px from 470 km.
-    assert math.hypot(j - x, i - y) < 40
+    assert abs(x - cam.principal_point[0]) < 0.5 and abs(y - cam.principal_point[1]) < 0.5
+    ii, jj = np.mgrid[0:img.shape[0], 0:img.shape[1]]
+    win = np.hypot(jj - x, ii - y) < 60
+    cx = (img * jj)[win].sum() / img[win].sum()
+    cy = (img * ii)[win].sum() / img[win].sum()
+    assert math.hypot(cx - x, cy - y) < 3.0
     # Calibration: a core of order 1 cd/m^2 (the model's stated figure), not orders off.
     assert 0.3 < float(img.max()) < 30.0
 

@@ -106,10 +106,39 @@ def _places() -> _Places:
     return _Places()
 
 
+# A city's light is modelled as a Gaussian of sigma = CITY_SIGMA_KM_PER_SQRT_MILLION *
+# sqrt(population / 1e6) km on the ground. GeoNames lists parts of a city beside the city itself
+# (New York City 8.8 M, and Brooklyn, Queens, Manhattan, The Bronx inside it): a place within
+# MERGE_SIGMAS sigmas of a more populous one is taken as part of it, so its light is not counted
+# twice and the list of cities in view names the city once.
+CITY_SIGMA_KM_PER_SQRT_MILLION = 3.0
+MERGE_SIGMAS = 2.5
+
+
+@lru_cache(maxsize=4)
+def _sources(n: int) -> np.ndarray:
+    """Return the indices (most populous first) of the first `n` places, less those merged into
+    a more populous neighbour (see MERGE_SIGMAS)."""
+    p = _places()
+    u = _unit(p.lat[:n], p.lon[:n])
+    tree = cKDTree(u)
+    merged = np.zeros(n, dtype=bool)
+    radius_km = MERGE_SIGMAS * CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(p.population[:n] / 1e6)
+    chord = 2.0 * np.sin(radius_km / (2.0 * R_EARTH_KM))
+    # One ball query per place; places come most populous first, so each absorbs only smaller ones.
+    for i, near in enumerate(tree.query_ball_point(u, chord)):
+        if merged[i]:
+            continue
+        near = np.asarray(near, dtype=np.int64)
+        merged[near[near > i]] = True
+    return np.flatnonzero(~merged)
+
+
 @lru_cache(maxsize=4)
 def _tree(n: int) -> cKDTree:
     p = _places()
-    return cKDTree(_unit(p.lat[:n], p.lon[:n]))
+    keep = _sources(n)
+    return cKDTree(_unit(p.lat[keep], p.lon[keep]))
 
 
 def _check_population(min_population) -> int:
@@ -125,12 +154,13 @@ def _check_population(min_population) -> int:
 def light_sources(min_population: int = MIN_POPULATION) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (lat_deg, lon_deg, population) arrays of every modelled light source.
 
-    Places with at least `min_population` people, most populous first; the light of each is
-    proportional to its population (a population-weighted model, not radiance).
+    Places with at least `min_population` people, most populous first, parts of a bigger city
+    merged into it (see MERGE_SIGMAS); the light of each is proportional to its population (a
+    population-weighted model, not radiance).
     """
     p = _places()
-    n = p.count_at_least(_check_population(min_population))
-    return p.lat[:n].copy(), p.lon[:n].copy(), p.population[:n].copy()
+    keep = _sources(p.count_at_least(_check_population(min_population)))
+    return p.lat[keep], p.lon[keep], p.population[keep]
 
 
 def _haversine_km(lat1, lon1, lat2, lon2):
@@ -172,7 +202,7 @@ def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPU
     idx = np.asarray(_tree(n).query_ball_point(_unit(lat0, lon0), chord), dtype=np.int64)
     if idx.size == 0:
         return []
-    idx.sort()
+    idx = _sources(n)[np.sort(idx)]
     dist = _haversine_km(lat0, lon0, p.lat[idx], p.lon[idx])
     keep = dist <= radius_km
     idx, dist = idx[keep], dist[keep]
@@ -201,4 +231,5 @@ def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPU
     ]
 
 
-__all__ = ["City", "MIN_POPULATION", "cities_in_view", "light_sources"]
+__all__ = ["City", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION", "cities_in_view",
+           "light_sources"]

@@ -54,7 +54,7 @@ import numpy as np
 
 from ..camera import project
 from ..frames import geodetic_to_itrs
-from ..phenomena.lights import light_sources
+from ..phenomena.lights import CITY_SIGMA_KM_PER_SQRT_MILLION, light_sources
 from ..sky.stars import _XYZ_TO_SRGB, blackbody_xyz, star_colour_rgb
 
 LUMA = np.array([0.2126, 0.7152, 0.0722])
@@ -72,7 +72,6 @@ SUN_GLARE_SLOPE = -2.5
 SUN_GLARE_MAX_DEG = 30.0
 
 CITY_CD_PER_PERSON = 60.0  # lm sr^-1 per person (see the module docstring)
-CITY_SIGMA_KM_PER_SQRT_MILLION = 3.0
 CITY_MIN_POPULATION = 50_000
 CITY_DARK_SUN_ELEV_DEG = -6.0
 CITY_COLOUR_K = 3000.0
