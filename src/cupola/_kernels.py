@@ -110,12 +110,14 @@ def _teme_chain(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
         sunlit[i] = lit and math.isfinite(d)
 
 
-def _pair(py_func):
+def _pair(py_func, size_arg: int):
+    """Return a caller that runs the parallel or the serial compilation of `py_func`, by the
+    length of its argument number `size_arg`."""
     par = nb.njit(**_OPTS)(py_func)
     ser = nb.njit(**_SERIAL)(py_func)
 
     def call(*args):
-        n = args[_SIZE_ARG[py_func.__name__]].shape[0]
+        n = args[size_arg].shape[0]
         return (par if n >= PARALLEL_MIN else ser)(*args)
 
     call.__doc__ = py_func.__doc__
@@ -123,8 +125,6 @@ def _pair(py_func):
     return call
 
 
-# Which argument's length decides serial or parallel.
-_SIZE_ARG = {"_hermite_fill": 2, "_lagrange4": 2, "_teme_chain": 0}
-hermite_fill = _pair(_hermite_fill)
-lagrange4 = _pair(_lagrange4)
-teme_chain = _pair(_teme_chain)
+hermite_fill = _pair(_hermite_fill, size_arg=2)  # instants `ns`
+lagrange4 = _pair(_lagrange4, size_arg=2)  # interpolation points `x`
+teme_chain = _pair(_teme_chain, size_arg=0)  # positions `r`

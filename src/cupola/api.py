@@ -2,10 +2,9 @@
 
 from .elements import ElementArchive, ElementSet, bundled_archive, load_element_file, parse_element_sets, parse_omm, parse_tle
 from .errors import CupolaError, DataMissingError, ElementSetError, InputError, TimeInputError
-from .geo.caption import caption
+from .geo.caption import PHASES, caption
 from .geo.places import Places, locate
 from .lighting import (
-    PHASES,
     next_sun_events,
     orbital_sun_events,
     phases,

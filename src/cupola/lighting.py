@@ -27,7 +27,6 @@ import numpy as np
 
 from .ephemeris import body_teme_km
 from .errors import InputError
-from .geo.caption import PHASES  # noqa: F401  (the phase vocabulary lives with its words)
 from .frames import WGS84_A_KM, WGS84_B_KM, enu_basis, geodetic_to_itrs, rotate_z, gmst82, unit
 from .timebase import Instants
 
@@ -128,7 +127,7 @@ def sun_elevation_deg(lat_deg, lon_deg, sun_teme_km_: np.ndarray, inst: Instants
 
 
 def phase_codes(sunlit_now, sunlit_before, sunlit_after, ground_sun_elev_deg) -> np.ndarray:
-    """Return phase codes (see PHASES) from the station's light now, `window` before and after.
+    """Return phase codes (see cupola.geo.caption.PHASES) from the station's light now, `window` before and after.
 
     'before_sunrise': in shadow now, in sunlight `window` later; 'after_sunset': in shadow now,
     in sunlight `window` earlier; 'sunlit_over_night': the station is sunlit but the ground
@@ -177,7 +176,7 @@ def next_sun_events(sat, t, model: str = "geometric") -> tuple[np.datetime64, np
 
 
 def phases(sat, state, window_s: float = PHASE_WINDOW_S) -> np.ndarray:
-    """Return the phase code (see PHASES) for each instant of `state`, shaped like it.
+    """Return the phase code (see cupola.geo.caption.PHASES) for each instant of `state`, shaped like it.
 
     Uses the station's sunlight `window_s` before and after (default 5 minutes) and the Sun's
     elevation at the ground point below.

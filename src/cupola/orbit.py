@@ -19,7 +19,6 @@ from .elements import (
     parse_omm,
     parse_tle,
 )
-from .errors import ElementSetError
 from . import _kernels
 from .frames import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from .lighting import SKYFIELD_ERAD_KM, sun_fraction, sun_teme_km
@@ -253,4 +252,4 @@ class Satellite:
         )
 
 
-__all__ = ["Satellite", "State", "SGP4_ERRORS", "STALE_AFTER_DAYS", "ElementSetError"]
+__all__ = ["Satellite", "State", "SGP4_ERRORS", "STALE_AFTER_DAYS"]

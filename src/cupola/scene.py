@@ -69,9 +69,6 @@ class Scene:
         """Return the NASA-style caption in `lang` ('en' or 'fr')."""
         return str(_caption(self.state.alt_km, self.places, self.lighting.phase, lang))
 
-    def _aurora_json(self) -> dict:
-        return _aurora_json(self.aurora, self.aurora_note)
-
     def in_view_json(self) -> dict:
         """Return the `in_view` object of `cupola where --json`."""
         return {
@@ -94,7 +91,7 @@ class Scene:
                 }
                 for a in self.airglow
             ],
-            "aurora": self._aurora_json(),
+            "aurora": _aurora_json(self.aurora, self.aurora_note),
             "cities": [
                 {
                     "name": c.name,

@@ -8,7 +8,6 @@ ray geometry, so the renderer never recomputes physics.
 from __future__ import annotations
 
 import importlib
-import inspect
 import time
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from ..errors import InputError
 from .geometry import RayGeometry, pooled, ray_geometry
 
 # name -> (module, function); every function is layer(scene, geom, out=None) -> (H, W, 3) float32
-# cd/m^2, adding into `out` when given (the first, the Earth, writes every pixel and starts the sum).
+# cd/m^2, adding into `out` when given (the Earth, drawn first, writes every pixel of it instead).
 LAYERS = {
     "earth": ("cupola.render.earth", "earth_layer"),  # surface, twilight, moonlight, haze, blue limb
     "airglow": ("cupola.render.glow", "airglow_layer"),
@@ -78,10 +77,7 @@ def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS, reuse: bo
         t0 = time.perf_counter()
         if k == 0 and name != "earth":
             total.fill(0.0)  # only the Earth writes every pixel; other layers add
-        if "out" in inspect.signature(func).parameters:
-            func(scene, geom, out=total)
-        else:  # pragma: no cover - every bundled layer takes `out`
-            total += func(scene, geom)
+        func(scene, geom, out=total)
         timings[name] = time.perf_counter() - t0
     if not funcs:
         total.fill(0.0)

@@ -165,7 +165,7 @@ def ray_geometry(scene, camera: Camera | None = None, reuse: bool = False) -> Ra
     sun_dir = sun / np.linalg.norm(sun)
     theta = float(gmst82(st.instants)[0])
     shape = (camera.height_px, camera.width_px)
-    alloc = (lambda name, shp, dt: pooled(name, shp, dt)) if reuse else (lambda name, shp, dt: np.empty(shp, dt))
+    alloc = pooled if reuse else (lambda name, shp, dt: np.empty(shp, dt))
     dirs = alloc("dirs", shape + (3,), np.float32)
     out = {name: alloc(name, shape, np.float32) for name in
            ("hit_km", "lat_deg", "lon_deg", "cos_sun_zenith", "cos_view_zenith", "tangent_km", "cos_sun_ray")}
