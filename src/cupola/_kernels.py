@@ -1,7 +1,8 @@
 """numba kernels for the per-instant hot loops of the orbit chain (parallel over instants).
 
-Each kernel has a numpy twin in the calling module that documents the maths; the kernels fuse
-the steps so that 1M instants touch memory once instead of once per numpy operation.
+Each kernel has a numpy twin below (same arguments, same outputs) that documents the maths and
+runs instead under ``CUPOLA_NO_JIT=1`` (:mod:`cupola.jit`); the kernels fuse the steps so that 1M
+instants touch memory once instead of once per numpy operation.
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import math
 
 import numba as nb
+import numpy as np
 
-_OPTS = dict(parallel=True, fastmath=False, cache=True, nogil=True)
-_SERIAL = dict(parallel=False, fastmath=False, cache=True, nogil=True)
-# Below this many elements, thread start-up costs more than it saves: use the serial twin.
-PARALLEL_MIN = 20_000
+from .jit import parallel_pair, twin
 
 
 def _hermite_fill(rn, vn, ns, k0, step_ns, r_out, v_out, e_nodes, e_out):  # pragma: no cover - jit
@@ -110,21 +109,42 @@ def _teme_chain(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
         sunlit[i] = lit and math.isfinite(d)
 
 
-def _pair(py_func, size_arg: int):
-    """Return a caller that runs the parallel or the serial compilation of `py_func`, by the
-    length of its argument number `size_arg`."""
-    par = nb.njit(**_OPTS)(py_func)
-    ser = nb.njit(**_SERIAL)(py_func)
+# -- numpy twins ---------------------------------------------------------------------------------
+def hermite_fill_numpy(rn, vn, ns, k0, step_ns, r_out, v_out, e_nodes, e_out):
+    """numpy twin of :func:`hermite_fill`."""
+    h = step_ns / 1e9
+    k = ns // step_ns
+    j = k - k0
+    u = ((ns - k * step_ns) / step_ns)[:, None]
+    u2, u3 = u * u, u * u * u
+    p0, p1, v0, v1 = rn[j], rn[j + 1], vn[j], vn[j + 1]
+    r_out[:] = (2 * u3 - 3 * u2 + 1) * p0 + (u3 - 2 * u2 + u) * h * v0 + (3 * u2 - 2 * u3) * p1 + (u3 - u2) * h * v1
+    v_out[:] = (6 * u2 - 6 * u) / h * (p0 - p1) + (3 * u2 - 4 * u + 1) * v0 + (3 * u2 - 2 * u) * v1
+    e_out[:] = np.maximum(e_nodes[j], e_nodes[j + 1])
 
-    def call(*args):
-        n = args[size_arg].shape[0]
-        return (par if n >= PARALLEL_MIN else ser)(*args)
 
-    call.__doc__ = py_func.__doc__
-    call.__name__ = py_func.__name__.lstrip("_")
-    return call
+def lagrange4_numpy(nodes, base, x, out):
+    """numpy twin of :func:`lagrange4`."""
+    t = x[:, None]
+    w = ((-t * (t - 1.0) * (t - 2.0) / 6.0), ((t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0),
+         (-(t + 1.0) * t * (t - 2.0) / 2.0), ((t + 1.0) * t * (t - 1.0) / 6.0))
+    out[:] = sum(wk * nodes[base + k] for k, wk in enumerate(w))
 
 
-hermite_fill = _pair(_hermite_fill, size_arg=2)  # instants `ns`
-lagrange4 = _pair(_lagrange4, size_arg=2)  # interpolation points `x`
-teme_chain = _pair(_teme_chain, size_arg=0)  # positions `r`
+def teme_chain_numpy(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
+                     r_itrs, v_itrs, lat, lon, alt, sunlit):
+    """numpy twin of :func:`teme_chain`: frames.gmst82, frames.teme_to_itrs, frames.geodetic
+    (converged iteration rather than Bowring's one step) and lighting's geometric sunlight."""
+    from .frames import geodetic, teme_to_itrs
+    from .lighting import sunlit_geometric
+    from .timebase import Instants
+
+    inst = Instants(np.zeros(jd_whole.shape, "datetime64[ns]"), jd_whole, ut1_fraction, ut1_fraction, ut1_fraction)
+    r_itrs[:], v_itrs[:] = teme_to_itrs(r, v, inst)
+    lat[:], lon[:], alt[:] = geodetic(r_itrs)
+    sunlit[:] = sunlit_geometric(r, sun)
+
+
+hermite_fill = twin(hermite_fill_numpy)(parallel_pair(_hermite_fill, size_arg=2))  # instants `ns`
+lagrange4 = twin(lagrange4_numpy)(parallel_pair(_lagrange4, size_arg=2))  # interpolation points `x`
+teme_chain = twin(teme_chain_numpy)(parallel_pair(_teme_chain, size_arg=0))  # positions `r`

@@ -59,6 +59,7 @@ from scipy.special import gamma, pbdv
 
 from .. import view
 from ..errors import DataMissingError, InputError
+from ..jit import kernel, use_twins
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +291,8 @@ def layer_emission_along_rays(origin_km, dirs, layer: AirglowLayer | str,
     Returns:
         Brightness in rayleigh, shape of the broadcast leading axes. NaN for non-finite input.
     """
+    if use_twins():
+        return layer_emission_along_rays_numpy(origin_km, dirs, layer, zenith_rayleigh, r_earth_km, nodes)
     lay = get_layer(layer)
     b_zen = lay.zenith_rayleigh if zenith_rayleigh is None else float(zenith_rayleigh)
     r_o, tc, p = _ray_geometry(origin_km, dirs)
@@ -303,7 +306,7 @@ def layer_emission_along_rays(origin_km, dirs, layer: AirglowLayer | str,
     return out.reshape(shape)
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@kernel(parallel=True)
 def _emission_kernel(r_o, tc, p, r_earth, r0, sigma, r_lo, r_hi, norm, x, w, out):  # pragma: no cover - jit
     """Per-ray Gauss-Legendre sums of :func:`layer_emission_along_rays_numpy`, fused."""
     for i in nb.prange(r_o.shape[0]):

@@ -73,14 +73,11 @@ def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS, reuse: bo
     timings["geometry"] = time.perf_counter() - t0
     shape = (camera.height_px, camera.width_px, 3)
     total = pooled("luminance", shape, np.float32) if reuse else np.empty(shape, np.float32)
-    for k, (name, func) in enumerate(funcs):
+    total.fill(0.0)  # every layer adds into the accumulator, so their order does not matter
+    for name, func in funcs:
         t0 = time.perf_counter()
-        if k == 0 and name != "earth":
-            total.fill(0.0)  # only the Earth writes every pixel; other layers add
         func(scene, geom, out=total)
         timings[name] = time.perf_counter() - t0
-    if not funcs:
-        total.fill(0.0)
     t0 = time.perf_counter()
     rgb = develop(total, camera)
     timings["response"] = time.perf_counter() - t0

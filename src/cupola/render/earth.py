@@ -73,6 +73,7 @@ import math
 import numba as nb
 import numpy as np
 
+from ..jit import inline, kernel, use_twins
 from ..errors import DataMissingError, InputError
 from ..frames import WGS84_A_KM, WGS84_B_KM
 from ..sky.stars import _XYZ_TO_SRGB, _cmf
@@ -203,7 +204,7 @@ def coast_fraction_at(lat_deg, lon_deg) -> np.ndarray:
 
 
 # -- photometric pieces (scalar, shared by the kernel; numpy versions below) --------------------
-@nb.njit(cache=True, inline="always")
+@inline
 def _airmass(mu):  # pragma: no cover - jit
     """Air mass of a path leaving the ground at zenith cosine mu: 1/mu overhead, CH90 at grazing."""
     mu = max(mu, 0.0)
@@ -237,7 +238,7 @@ _MU_GRID = np.linspace(MU_NIGHT_MIN, 0.0, NIGHT_N)
 _NIGHT_TABLE = np.stack([twilight_lux(_MU_GRID), shadow_fade(_MU_GRID)])
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _night_terms(nt, mus):  # pragma: no cover - jit
     """Return (twilight lx, shadow fade) interpolated from the table `nt`."""
     if mus >= 0.0:
@@ -250,7 +251,7 @@ def _night_terms(nt, mus):  # pragma: no cover - jit
     return nt[0, i] + f * (nt[0, i + 1] - nt[0, i]), nt[1, i] + f * (nt[1, i + 1] - nt[1, i])
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _cell(lat, lon, h, w):  # pragma: no cover - jit
     """Return the bilinear cell (y0, x0, x1, fy, fx) of an equirectangular image, wrapping in longitude."""
     x = (lon + 180.0) * (w / 360.0) - 0.5
@@ -269,7 +270,7 @@ def _cell(lat, lon, h, w):  # pragma: no cover - jit
     return int(y0f), x0, x1, y - y0f, x - x0f
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _rho_tap(day, lut, lat, lon, out_rho):  # pragma: no cover - jit
     """Bilinear calibrated linear reflectance into out_rho (3,)."""
     y0, x0, x1, fy, fx = _cell(lat, lon, day.shape[0], day.shape[1])
@@ -279,7 +280,7 @@ def _rho_tap(day, lut, lat, lon, out_rho):  # pragma: no cover - jit
                       + w10 * lut[day[y0 + 1, x0, c]] + w11 * lut[day[y0 + 1, x1, c]])
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _coast_tap(mask, lat, lon):  # pragma: no cover - jit
     """Bilinear coastline weight (bit 1 of the mask)."""
     y0, x0, x1, fy, fx = _cell(lat, lon, mask.shape[0], mask.shape[1])
@@ -287,7 +288,7 @@ def _coast_tap(mask, lat, lon):  # pragma: no cover - jit
             + fy * ((1 - fx) * (mask[y0 + 1, x0] >> 1 & 1) + fx * (mask[y0 + 1, x1] >> 1 & 1)))
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _trans(tl, k, m):  # pragma: no cover - jit
     """Return exp(-tau_k m) from the table `tl` (linear interpolation; m in air masses)."""
     x = m * (TRANS_N - 1) / TRANS_MAX
@@ -298,7 +299,7 @@ def _trans(tl, k, m):  # pragma: no cover - jit
     return tl[k, i] + f * (tl[k, i + 1] - tl[k, i])
 
 
-@nb.njit(parallel=True, cache=True, fastmath={'contract', 'arcp', 'afn', 'reassoc'})
+@kernel(parallel=True)
 def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon,
                   e_sun, e_moon, e_floor, tau, tw_rgb, coast_rho, atmos,
                   day, lut, mask, tl, nt, out):  # pragma: no cover - jit
@@ -312,9 +313,6 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
     for i in nb.prange(h):
         rho = np.empty(3)
         for j in range(w):
-            out[i, j, 0] = 0.0
-            out[i, j, 1] = 0.0
-            out[i, j, 2] = 0.0
             mu_sr = cos_sr[i, j]
             phase = 0.75 * (1.0 + mu_sr * mu_sr)
             if hit[i, j]:
@@ -353,7 +351,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                         # exp(-tau (m_s + m_v)) = t_s t_v).
                         ext = t_s * t_v if fade == 1.0 else _trans(tl, k, fade * (m_s + m_v))
                         val += e_sun * phase * inv4pi * m_v / (m_s + m_v) * (1.0 - ext)
-                    out[i, j, k] = val
+                    out[i, j, k] += val
             elif atmos:
                 ht = tangent[i, j]
                 if ht >= LIMB_TOP_KM:
@@ -387,7 +385,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                         # tangent path = column * erfc(sqrt((h_sh - h) / H)).
                         h_sh = r_e * rp / max(dperp, 1e-9) - r_e
                         tau_up = tau_los * math.erfc(math.sqrt(max(h_sh - ht, 0.0) / sh))
-                        out[i, j, k] = (e_sun * phase * inv4pi * taper * math.exp(-tau[k] * SHADOW_EDGE_COLUMN)
+                        out[i, j, k] += (e_sun * phase * inv4pi * taper * math.exp(-tau[k] * SHADOW_EDGE_COLUMN)
                                         * (1.0 - math.exp(-tau_up)))
                         continue
                     rho_e = math.exp(-(h_eff - ht) / sh) * rho_h
@@ -397,7 +395,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                         col_sun = CH90 * (2.0 * math.exp(-(dperp * f - r_e) / sh) - rho_e)
                     else:
                         col_sun = rho_e * _airmass(ps / rp)
-                    out[i, j, k] = (e_sun * phase * inv4pi * taper * math.exp(-tau[k] * col_sun)
+                    out[i, j, k] += (e_sun * phase * inv4pi * taper * math.exp(-tau[k] * col_sun)
                                     * (1.0 - math.exp(-tau_los)))
 
 
@@ -437,9 +435,11 @@ def earth_layer(scene, geom, *, atmosphere: bool = True, out: np.ndarray | None 
         float32 (H, W, 3), linear sRGB primaries, cd/m^2. Independent of the exposure time: the
         ground is drawn at the frame's instant, without smear.
     """
+    out = np.zeros(geom.hit.shape + (3,), np.float32) if out is None else out  # the layer adds into it
+    if use_twins():
+        out += earth_layer_numpy(scene, geom, atmosphere=atmosphere)
+        return out
     args, tex = _args(scene, geom)
-    # The Earth is the first layer: it writes (not adds to) every pixel of `out`.
-    out = np.empty(geom.hit.shape + (3,), np.float32) if out is None else out
     _earth_kernel(*args, bool(atmosphere), *tex, out)
     return out
 

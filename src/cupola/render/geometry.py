@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from ..jit import inline, kernel
 from ..camera import Camera, pointing_basis
 from ..frames import WGS84_A_KM, WGS84_B_KM, WGS84_E2, gmst82
 from ..view import R_EARTH_KM
@@ -40,7 +41,7 @@ class RayGeometry:
     cos_sun_ray: np.ndarray  # cosine between the ray and the direction to the Sun
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _fast_atan2(y, x):  # pragma: no cover - jit
     """atan2 to ~1e-5 rad (6e-4 deg), a tenth of a texture pixel: octant reduction and the
     minimax polynomial of Abramowitz & Stegun 4.4.49 for atan on [-1, 1]."""
@@ -59,7 +60,7 @@ def _fast_atan2(y, x):  # pragma: no cover - jit
     return -a if y < 0.0 else a
 
 
-@nb.njit(parallel=True, cache=True, fastmath={'contract', 'arcp', 'afn', 'reassoc'})
+@kernel(parallel=True)
 def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, dirs,
                      hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr):  # pragma: no cover - jit
     h, w = dirs.shape[0], dirs.shape[1]

@@ -34,6 +34,7 @@ from functools import lru_cache
 import numba as nb
 import numpy as np
 
+from ..jit import inline, kernel
 from ..frames import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from ..phenomena import airglow as _ag
 from ..phenomena.aurora import DARK_SUN_ELEV_DEG, KIND_NAMES
@@ -133,7 +134,7 @@ def _airglow_tables(r_o_key: float):
     return params, np.ascontiguousarray(t_in), np.ascontiguousarray(t_out)
 
 
-@nb.njit(inline="always")
+@inline
 def _lerp(table, k, x, x0, dx, n0):  # pragma: no cover - jit
     """Linear interpolation in table[k, n0:] sampled at x0 + i dx (clamped)."""
     u = (x - x0) / dx
@@ -147,7 +148,7 @@ def _lerp(table, k, x, x0, dx, n0):  # pragma: no cover - jit
     return table[k, n0 + i] * (1.0 - f) + table[k, n0 + i + 1] * f
 
 
-@nb.njit(inline="always")
+@inline
 def _table_at(tin, tout, k, p, inward, params):  # pragma: no cover - jit
     n_coarse = int(params[0])
     if inward:
@@ -157,7 +158,7 @@ def _table_at(tin, tout, k, p, inward, params):  # pragma: no cover - jit
     return _lerp(tout, k, p, 0.0, params[4], 0)
 
 
-@nb.njit(inline="always")
+@inline
 def _scaled_ray(o, dx, dy, dz, kz):  # pragma: no cover - jit
     """Return (p, tc, sn) of a ray in the z-stretched space (sphere of radius a)."""
     sx, sy, sz = dx, dy, dz * kz
@@ -172,7 +173,7 @@ def _scaled_ray(o, dx, dy, dz, kz):  # pragma: no cover - jit
     return p, tc, sn
 
 
-@nb.njit(parallel=True, cache=True, fastmath=True)
+@kernel(parallel=True)
 def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, thr_cos, ramp_cos,
                     out):  # pragma: no cover - jit
     h, w = dirs.shape[0], dirs.shape[1]
@@ -327,7 +328,7 @@ def _profile_norm(lo, hi):
     return 1.0 / (math.sqrt(math.pi / 2.0) * (lo + hi))
 
 
-@nb.njit(inline="always")
+@inline
 def _eta(hh, h0, slo, shi, norm):  # pragma: no cover - jit
     s = slo if hh < h0 else shi
     z = (hh - h0) / s
@@ -392,7 +393,7 @@ def _oval_rings(aurora):
 AURORA_LINES_HEIGHT_FOR_OVAL = 110.0  # the oval points of the green emission height
 
 
-@nb.njit(parallel=True, cache=True, fastmath=True)
+@kernel(parallel=True)
 def _oval_grid_kernel(frames, rings, sun_itrs, o_hat, cos_cap, step_deg, min_abs_lat, edge_rad, diffuse_level,
                       dark_sin, ramp_sin, grid):  # pragma: no cover - jit
     nlat, nlon = grid.shape
@@ -518,7 +519,7 @@ def _aurora_tables(r_o_key: float):
     return _aurora_profile_table(float(r_o_key))
 
 
-@nb.njit(parallel=True, cache=True, fastmath=True)
+@kernel(parallel=True)
 def _aurora_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, params, tin, tout, prof, grid,
                    step_deg, xg, wg, out):  # pragma: no cover - jit
     """Per traced ray: the oval grid sampled at Gauss-Legendre nodes along the ray's path through
@@ -597,7 +598,7 @@ def _aurora_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, para
                     out[ii, jj, k] = _table_at(tin, tout, k, p, inward, params) * num[k] / den[k] / sn
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _grid_cell(u, n):  # pragma: no cover - jit
     """Return (k0, k1, fraction) of position `u` on a grid of `n` nodes, clamped at the ends."""
     k0 = int(math.floor(u))
@@ -609,7 +610,7 @@ def _grid_cell(u, n):  # pragma: no cover - jit
     return k0, min(k0 + 1, n - 1), f
 
 
-@nb.njit(parallel=True, cache=True, fastmath=True)
+@kernel(parallel=True)
 def _upsample_kernel(low, lit, fct, off, lum_rgb, hit, out):  # pragma: no cover - jit
     """Bilinear upsampling of the traced (rows, cols, lines) column grid to the full frame, mixing
     the lines into RGB luminance. Only traced rays on the same side of the limb as the pixel

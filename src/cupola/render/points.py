@@ -52,6 +52,7 @@ from functools import lru_cache
 import numba as nb
 import numpy as np
 
+from ..jit import kernel
 from ..camera import project
 from ..frames import geodetic_to_itrs
 from ..phenomena.lights import CITY_SIGMA_KM_PER_SQRT_MILLION, light_sources
@@ -146,7 +147,7 @@ def exposure_times(camera, n: int = PATH_SAMPLES) -> np.ndarray:
 
 
 # -- splatting -----------------------------------------------------------------------------------------
-@nb.njit(cache=True, fastmath=True)
+@kernel()
 def _splat_kernel(xs, ys, ok, flux, rgb, sigma, hit, mask_mode, f_px, cx, cy, radius_sigma, max_k,
                   out):  # pragma: no cover - jit
     """Draw each source along its polyline (N, T) at K sub-steps with a normalised Gaussian.
@@ -276,7 +277,7 @@ def stars_layer(scene, geom, out: np.ndarray | None = None) -> np.ndarray:
 
 
 # -- Moon and Sun ----------------------------------------------------------------------------------------
-@nb.njit(parallel=True, cache=True, fastmath=True)
+@kernel(parallel=True)
 def _moon_kernel(dirs, hit, i0, i1, j0, j1, m_dir, m_dist, m_rad, sun_from_moon, lit_cd, dark_cd, px_rad,
                  sub, out):  # pragma: no cover - jit
     """Moon disc in the pixel box [i0, i1) x [j0, j1): sub x sub samples per pixel (nearest pixel
@@ -373,7 +374,7 @@ def moon_layer(scene, geom, subsamples: int = 4, out_rgb: np.ndarray | None = No
     return rgb
 
 
-@nb.njit(parallel=True, cache=True, fastmath=True)
+@kernel(parallel=True)
 def _sun_kernel(dirs, hit, cos_sr, s_dir, r_sun, disc_cd, glare_cd, slope, max_rad, px_rad, glare,
                 out):  # pragma: no cover - jit
     h, w = dirs.shape[0], dirs.shape[1]

@@ -24,6 +24,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ..jit import inline, kernel, use_twins
+
 K_METER = 12.5  # cd s / m^2, ISO 2720 reflected-light meter constant
 MID_GREY = 0.18
 
@@ -70,7 +72,7 @@ def _curve_table() -> np.ndarray:
 _CURVE_LUT = _curve_table()
 
 
-@nb.njit(cache=True, inline="always")
+@inline
 def _ign(j, i):  # pragma: no cover - jit
     """Interleaved gradient noise in [0, 1) at pixel (column j, row i)."""
     f = 0.06711056 * j + 0.00583715 * i
@@ -79,7 +81,7 @@ def _ign(j, i):  # pragma: no cover - jit
 
 
 # No 'nnan'/'ninf' fast-math flags: NaN and inf inputs must be caught below.
-@nb.njit(parallel=True, cache=True, fastmath={'contract', 'arcp', 'afn', 'reassoc'})
+@kernel(parallel=True)
 def _develop_kernel(lum, scale, dither, lut, out):  # pragma: no cover - jit
     h, w = lum.shape[0], lum.shape[1]
     for i in nb.prange(h):
@@ -112,6 +114,22 @@ def develop(luminance_rgb, camera, dither: bool = True) -> np.ndarray:
     Equivalent to ``to_uint8(expose(luminance_rgb, camera))`` in one pass.
     """
     lum = np.ascontiguousarray(luminance_rgb, np.float32)
+    if use_twins():
+        return develop_numpy(lum, camera, dither)
     out = np.empty(lum.shape, np.uint8)
     _develop_kernel(lum, exposure_scale(camera), bool(dither), _CURVE_LUT, out)
     return out
+
+
+def develop_numpy(luminance_rgb, camera, dither: bool = True) -> np.ndarray:
+    """Return the same as :func:`develop` with numpy only: the exact curve (tone map, OETF)
+    instead of the table, the same dither and rounding (within one code value of the kernel)."""
+    x = np.asarray(luminance_rgb, np.float64) * exposure_scale(camera)
+    x = np.where(x > 0.0, np.minimum(x, 1e30), 0.0)  # negatives and NaN -> black, inf clipped
+    e = 255.0 * srgb_oetf(tone_map(x))
+    if dither:
+        i, j = np.indices(x.shape[:2])
+        f = 0.06711056 * j + 0.00583715 * i
+        f = 52.9829189 * (f - np.floor(f))
+        e = e + (f - np.floor(f) - 0.5)[..., None]
+    return np.clip(np.floor(e + 0.5), 0, 255).astype(np.uint8)

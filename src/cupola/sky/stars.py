@@ -32,6 +32,7 @@ import numba as nb
 import numpy as np
 
 from ..errors import DataMissingError
+from ..jit import kernel, twin
 from ..frames import WGS84_A_KM, WGS84_B_KM, unit
 from ..timebase import Instants, instants, timescale
 from ..view import azel_deg
@@ -426,7 +427,14 @@ def limb_margin_deg(r_km, dir_unit, shell_km: float = ATMOSPHERE_KM) -> np.ndarr
     return nadir_angle - limb
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def _count_visible_numpy(nadir, cos_limb, dirs, out):
+    """numpy twin of :func:`_count_visible` (chunks of instants bound the memory)."""
+    for a in range(0, nadir.shape[0], 256):
+        out[a:a + 256] = np.count_nonzero(dirs @ nadir[a:a + 256].T <= cos_limb[a:a + 256], axis=0)
+
+
+@twin(_count_visible_numpy)
+@kernel(parallel=True)
 def _count_visible(nadir, cos_limb, dirs, out):  # pragma: no cover - jit
     """out[i] = number of stars whose scaled direction is farther from nadir[i] than the limb."""
     n = dirs.shape[0]
