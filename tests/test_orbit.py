@@ -99,7 +99,18 @@ def test_decayed_propagation_gives_nan_rows_not_exceptions():
     assert st.error[0] == 0 and st.error[1] == 6
     assert np.isnan(st.lat_deg[1]) and np.isnan(st.r_teme_km[1]).all() and not st.sunlit[1]
     assert np.isfinite(st.lat_deg[0])
-    assert st.error_message[1] == "satellite has decayed"
+    assert st.error_message[1] == "orbit radius is less than 1.0 Earth radii, which indicates the satellite has decayed"
+    assert st.error_message[0] == ""
+
+
+def test_sgp4_error_table_names_every_code_of_the_library():
+    from sgp4.api import SGP4_ERRORS as library
+
+    from cupola import api, orbit
+
+    assert api.SGP4_ERRORS is orbit.SGP4_ERRORS
+    assert set(orbit.SGP4_ERRORS) == {0, *library} and orbit.SGP4_ERRORS[0] == ""
+    assert all(orbit.SGP4_ERRORS[k] for k in library)
 
 
 def test_stale_element_set_is_logged(caplog):

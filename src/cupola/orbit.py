@@ -19,6 +19,7 @@ from .elements import (
     parse_omm,
     parse_tle,
 )
+from .elements.base import SGP4_ERRORS
 from . import _kernels
 from .frames import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from .lighting import SKYFIELD_ERAD_KM, sun_fraction, sun_teme_km
@@ -28,16 +29,6 @@ log = logging.getLogger(__name__)
 
 # An element set is trusted for a few days around its epoch (SGP4 drifts 1-3 km/day).
 STALE_AFTER_DAYS = 3.0
-
-SGP4_ERRORS = {
-    0: "",
-    1: "mean eccentricity out of range",
-    2: "mean motion below zero",
-    3: "perturbed eccentricity out of range",
-    4: "semi-latus rectum below zero",
-    5: "satellite has decayed (below the Earth's surface)",
-    6: "satellite has decayed",
-}
 
 
 @dataclass(frozen=True, eq=False)
