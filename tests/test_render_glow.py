@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from cupola import colour, photometry
 from cupola.camera import Camera, Look
 from cupola.phenomena import airglow as ag
 from cupola.render import glow
@@ -90,7 +91,7 @@ def test_airglow_absent_in_daylight():
 
 def test_airglow_luminance_scale(night50):
     sc, geom = night50
-    y = glow.airglow_layer(sc, geom) @ glow.LUMA
+    y = glow.airglow_layer(sc, geom) @ colour.LUMA
     # Limb glow of a few kR at ~2e-7 cd/m^2 per R: 1e-4 .. 1e-2 cd/m^2.
     assert 1e-4 < float(y.max()) < 1e-2
 
@@ -99,14 +100,14 @@ def test_rayleigh_to_luminance_closed_form():
     # 1 R = 1e10/(4 pi) photons s^-1 m^-2 sr^-1; at 557.7 nm one photon is h c / lambda.
     photon_j = 6.62607015e-34 * 299792458.0 / 557.7e-9
     v = 0.995 + (1.0 - 0.995) * (560.0 - 557.7) / 5.0  # V(555) = 1, V(560) = 0.995
-    assert glow.rayleigh_to_cd_m2(557.7) == pytest.approx(1e10 / (4 * math.pi) * photon_j * 683.0 * v, rel=1e-6)
-    assert glow.rayleigh_to_cd_m2(557.7) == pytest.approx(1.93e-7, rel=0.01)
+    assert photometry.rayleigh_to_cd_m2(557.7) == pytest.approx(1e10 / (4 * math.pi) * photon_j * 683.0 * v, rel=1e-6)
+    assert photometry.rayleigh_to_cd_m2(557.7) == pytest.approx(1.93e-7, rel=0.01)
 
 
 def test_v_lambda_table_against_colour_science(colour_science):
     sd = colour_science.colorimetry.SDS_LEFS_PHOTOPIC["CIE 1924 Photopic Standard Observer"]
     lam = np.arange(380.0, 781.0, 5.0)
-    assert np.allclose(glow.luminous_efficiency(lam), sd[lam], atol=2e-5)
+    assert np.allclose(photometry.luminous_efficiency(lam), sd[lam], atol=2e-5)
 
 
 def test_n2p_colour_against_colour_science(colour_science):
@@ -124,7 +125,7 @@ def test_aurora_in_view_is_drawn_green_above_the_limb():
     assert sc.aurora.visible
     geom = ray_geometry(sc)
     img = glow.aurora_layer(sc, geom)
-    y = img @ glow.LUMA
+    y = img @ colour.LUMA
     assert float(y.max()) > 1e-3
     i, j = np.unravel_index(np.argmax(y), y.shape)
     assert img[i, j, 1] > img[i, j, 0] and img[i, j, 1] > img[i, j, 2]  # green dominates

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cupola import photometry
 from cupola.camera import Camera, Look
 from cupola.frames import geodetic_to_itrs, itrs_to_teme
 from cupola.render import points
@@ -188,7 +189,7 @@ def test_moon_disc_lands_on_its_pixel_with_its_size():
     # Phase: the bright part covers the illuminated fraction of the disc (~0.58 here).
     lit = (img > 10.0).sum() / support.sum()
     assert lit == pytest.approx(float(moon.illuminated_fraction), abs=0.03)
-    assert float(img.max()) == pytest.approx(points.moon_luminance_cd_m2(float(moon.phase_angle_deg)), rel=1e-3)
+    assert float(img.max()) == pytest.approx(photometry.moon_luminance_cd_m2(float(moon.phase_angle_deg)), rel=1e-3)
 
 
 def test_sun_disc_lands_on_its_pixel():
@@ -200,12 +201,12 @@ def test_sun_disc_lands_on_its_pixel():
     geom = ray_geometry(sc, cam)
     img = points.sun_layer(sc, geom)[..., 0].astype(float)
     x, y = _pinhole(cam, geom.basis_teme, np.asarray(sun.dir_teme, float).reshape(3))
-    disc = np.clip(img - 0.01 * points.SUN_CD_M2, 0.0, None)  # above the glare
+    disc = np.clip(img - 0.01 * photometry.SUN_CD_M2, 0.0, None)  # above the glare
     ii, jj = np.mgrid[: img.shape[0], : img.shape[1]]
     cx, cy = (disc * jj).sum() / disc.sum(), (disc * ii).sum() / disc.sum()
     assert math.hypot(cx - x, cy - y) < one_px
     r_px = cam.focal_px * math.tan(math.radians(float(sun.radius_deg)))
-    assert (img > 0.5 * points.SUN_CD_M2).sum() == pytest.approx(math.pi * r_px**2, rel=0.02)
+    assert (img > 0.5 * photometry.SUN_CD_M2).sum() == pytest.approx(math.pi * r_px**2, rel=0.02)
     # Glare falls off as a power law (-2.5) outside the disc.
     j_far = int(round(x + 4 * r_px))
     j_near = int(round(x + 2 * r_px))

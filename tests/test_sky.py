@@ -23,11 +23,10 @@ from cupola.sky import (
     limb_margin_deg,
     moon_phase_name,
     planet_vmag,
-    star_colour_rgb,
     unit_vectors_icrs,
     visible_stars,
 )
-from cupola.sky.stars import blackbody_xyz, bv_to_temperature_k
+from cupola.colour import blackbody_xyz, bv_to_temperature_k, star_colour_rgb
 from cupola.view import earth_blocks
 
 REF = json.loads((Path(__file__).parent / "reference" / "sky_skyfield.json").read_text())

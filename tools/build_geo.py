@@ -38,9 +38,10 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from cupola.constants import R_EARTH_KM as EARTH_RADIUS_KM
+
 RES_DEG = 0.05          # raster cell size; 0.05° is ~5.6 km at the equator
 STEP_KM = 5.0           # spacing of the coast/boundary sample points
-EARTH_RADIUS_KM = 6371.0088
 MAJOR_PART_KM2 = 1000.0  # a land ring at least this large counts as a "large land mass"
 NOTABLE_POP = 1_000_000
 NOTABLE_AREA_KM2 = 100_000.0

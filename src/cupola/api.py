@@ -29,7 +29,8 @@ from .view import (
     ray_sphere,
     shell_visible_arc_deg,
 )
-from .sky.stars import StarCatalog, StarsView, catalog, star_colour_rgb, visible_stars
+from .colour import star_colour_rgb
+from .sky.stars import StarCatalog, StarsView, catalog, visible_stars
 from .sky.bodies import Body, bodies
 from .phenomena.airglow import LAYERS as AIRGLOW_LAYERS, AirglowLayerView, airglow_in_view, layer_emission_along_rays
 from .phenomena.aurora import AuroraView, aurora_in_view, oval_mlat_deg

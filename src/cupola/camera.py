@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import InputError
 from .frames import geodetic_to_itrs, itrs_to_teme, unit
+from .constants import R_EARTH_KM
 from .view import horizon_dip_deg, local_horizontal_basis
 
 # Sensor sizes (mm) and the model names a camera writes in EXIF.
@@ -237,7 +238,7 @@ def _horizon_forward(look: Look, r_km, v_km_s):
         az = NAMED_AZIMUTHS[look.azimuth]
     else:
         az = float(look.azimuth)
-    alt_km = np.linalg.norm(r_km) - 6371.0088
+    alt_km = np.linalg.norm(r_km) - R_EARTH_KM
     el = -float(horizon_dip_deg(alt_km)) + look.pitch_deg
     a, e = np.radians(az), np.radians(el)
     fwd = np.cos(e) * (np.sin(a) * east + np.cos(a) * north) + np.sin(e) * up

@@ -7,7 +7,8 @@ import numpy as np
 from .cli import format_where
 from .geo.caption import FAR_KM, OFF_COAST_KM
 from .geo.places import locate
-from .lighting import DARK_GROUND_SUN_ELEV_DEG, sun_elevation_deg
+from .constants import CIVIL_DARK_SUN_ELEV_DEG
+from .lighting import sun_elevation_deg
 from .orbit import Satellite
 from .search import Predicate, windows
 from .timebase import iso_utc
@@ -31,7 +32,7 @@ def night_northeast_of_png(sat: Satellite) -> Predicate:
         # What the caption would phrase as "..., northeast of Papua New Guinea".
         where_ok = (~pl.over_land & (pl.near_land == "Papua New Guinea") & (pl.near_bearing == "NE")
                     & (pl.near_distance_km > OFF_COAST_KM) & (pl.near_distance_km < FAR_KM))
-        return where_ok & ~st.sunlit & (elev < DARK_GROUND_SUN_ELEV_DEG)
+        return where_ok & ~st.sunlit & (elev < CIVIL_DARK_SUN_ELEV_DEG)
 
     # The ISS crosses that sea in a few minutes: a 20 s step cannot skip a pass.
     return Predicate(pred, 20.0, "ISS at night north-east of Papua New Guinea")

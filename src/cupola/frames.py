@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from .timebase import Instants
 
 TAU = 2.0 * np.pi
 DAY_S = 86_400.0
 J2000_JD = 2451545.0
-
-# WGS84 ellipsoid (NIMA TR8350.2).
-WGS84_A_KM = 6378.137
-WGS84_F = 1.0 / 298.257223563
-WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)
-WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 
 
 def gmst82(inst: Instants) -> tuple[np.ndarray, np.ndarray]:

@@ -27,15 +27,11 @@ import numpy as np
 
 from .ephemeris import body_teme_km
 from .errors import InputError
-from .frames import WGS84_A_KM, WGS84_B_KM, enu_basis, geodetic_to_itrs, rotate_z, gmst82, unit
+from .constants import CIVIL_DARK_SUN_ELEV_DEG, SKYFIELD_ERAD_KM, SUN_RADIUS_KM, WGS84_A_KM, WGS84_B_KM
+from .frames import enu_basis, geodetic_to_itrs, gmst82, rotate_z, unit
 from .timebase import Instants
 
-SKYFIELD_ERAD_KM = 6378.1366  # skyfield.constants.ERAD in km (IERS 2010 equatorial radius)
-SUN_RADIUS_KM = 695_700.0
 SHADOW_MODELS = ("geometric", "cone")
-
-# The ground below counts as dark when the Sun is lower than this (civil twilight's end).
-DARK_GROUND_SUN_ELEV_DEG = -6.0
 
 
 def sun_teme_km(inst: Instants) -> np.ndarray:
@@ -136,7 +132,7 @@ def phase_codes(sunlit_now, sunlit_before, sunlit_after, ground_sun_elev_deg) ->
     """
     now = np.asarray(sunlit_now, dtype=bool)
     out = np.where(now, "day", "night").astype("<U17")
-    dark_ground = np.asarray(ground_sun_elev_deg) < DARK_GROUND_SUN_ELEV_DEG
+    dark_ground = np.asarray(ground_sun_elev_deg) < CIVIL_DARK_SUN_ELEV_DEG
     out[now & dark_ground] = "sunlit_over_night"
     out[~now & np.asarray(sunlit_before, bool)] = "after_sunset"
     out[~now & np.asarray(sunlit_after, bool)] = "before_sunrise"

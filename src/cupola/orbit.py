@@ -21,8 +21,8 @@ from .elements import (
 )
 from .elements.base import SGP4_ERRORS
 from . import _kernels
-from .frames import WGS84_A_KM, WGS84_B_KM, WGS84_E2
-from .lighting import SKYFIELD_ERAD_KM, sun_fraction, sun_teme_km
+from .constants import SKYFIELD_ERAD_KM, WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from .lighting import sun_fraction, sun_teme_km
 from .timebase import JD_UNIX_EPOCH, NS_PER_DAY, Instants, instants
 
 log = logging.getLogger(__name__)

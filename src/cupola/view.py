@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .frames import WGS84_A_KM, WGS84_B_KM, unit
-
-R_EARTH_KM = 6371.0088  # IUGG mean radius
+from .constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
+from .frames import unit
 
 
 def horizon_dip_deg(alt_km, shell_km=0.0, r_earth_km: float = R_EARTH_KM):

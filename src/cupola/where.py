@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .geo.caption import KM_PER_MILE, LANGS
+from .constants import KM_PER_MILE
+from .geo.caption import LANGS
 from .orbit import STALE_AFTER_DAYS, Satellite
 from .scene import Scene, compute_scene
 from .timebase import iso_utc, seconds_between, to_utc64

@@ -15,12 +15,12 @@ import re
 
 import numpy as np
 
+from ..constants import KM_PER_MILE
 from ..errors import InputError
 from .places import COMPASS, Places, _tables, region_names
 
 PHASES = ("day", "night", "before_sunrise", "after_sunset", "sunlit_over_night")
 LANGS = ("en", "fr")
-KM_PER_MILE = 1.609344          # international statute mile
 OFF_COAST_KM = 250.0            # "off the coast of X" within this distance of X's coast. NASA wrote
 # "northeast of Papua New Guinea" for open sea ~300 km from New Ireland, and "off the coast of Chile" nearer in.
 FAR_KM = 2500.0                 # beyond this, no bearing phrase at all

@@ -22,12 +22,12 @@ from functools import lru_cache
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..constants import R_EARTH_KM
 from ..errors import DataMissingError
 from .geonames import geonames
 
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_KM = 6371.0088
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 # A small island of notable land, or a minor territory, is named instead of the nearest large land
 # mass of a notable country only when it is this many times closer (see `_nearest_land`).
@@ -89,7 +89,7 @@ def _unit(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 
 
 def _chord_to_km(chord: np.ndarray) -> np.ndarray:
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+    return 2.0 * R_EARTH_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
 
 
 class _Tables:

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..constants import NAUTICAL_DARK_SUN_ELEV_DEG
 from ..errors import InputError
 from ..frames import WGS84_A_KM, WGS84_B_KM, geodetic, geodetic_to_itrs, gmst82, rotate_z, unit
 from ..lighting import sun_elevation_deg
@@ -108,7 +109,7 @@ EMISSIONS = (
     ("N2+", 427.8, 95.0, (85.0, 100.0), "blue-violet"),
 )
 
-DARK_SUN_ELEV_DEG = -12.0  # ground darker than nautical twilight
+DARK_SUN_ELEV_DEG = NAUTICAL_DARK_SUN_ELEV_DEG  # the aurora shows over ground darker than nautical twilight
 N_MLT = 96
 
 # -- IGRF-13 first-degree Gauss coefficients (nT) for the centred-dipole fallback ---------------

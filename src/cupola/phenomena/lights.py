@@ -17,7 +17,7 @@ people twice near such cities.
 
 A city is in view when it lies inside the station's footprint (ground distance from the sub-
 station point at most ``view.footprint_radius_km``: above the horizon) and its ground is dark:
-the Sun more than 6 deg below its horizon (civil twilight over, ``lighting.DARK_GROUND_SUN_ELEV_DEG``).
+the Sun more than 6 deg below its horizon (civil twilight over, ``constants.CIVIL_DARK_SUN_ELEV_DEG``).
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .. import view
+from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM
 from ..errors import InputError
 from ..frames import geodetic_to_itrs
 from ..geo.geonames import geonames
-from ..lighting import DARK_GROUND_SUN_ELEV_DEG, sun_elevation_deg
+from ..lighting import sun_elevation_deg
 
 log = logging.getLogger(__name__)
 
-R_EARTH_KM = view.R_EARTH_KM
 # Places below this population are left out (a stated cut: ~11,100 places worldwide).
 MIN_POPULATION = 50_000
 
@@ -208,7 +208,7 @@ def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPU
     idx, dist = idx[keep], dist[keep]
     sun_el = sun_elevation_deg(p.lat[idx], p.lon[idx], np.asarray(state.sun_teme_km, float),
                                state.instants)
-    keep = sun_el < DARK_GROUND_SUN_ELEV_DEG
+    keep = sun_el < CIVIL_DARK_SUN_ELEV_DEG
     idx, dist, sun_el = idx[keep], dist[keep], sun_el[keep]
     if idx.size == 0:
         return []

@@ -75,15 +75,14 @@ import numpy as np
 
 from ..jit import inline, kernel, use_twins
 from ..errors import DataMissingError, InputError
-from ..frames import WGS84_A_KM, WGS84_B_KM
-from ..sky.stars import _XYZ_TO_SRGB, _cmf
-from ..view import R_EARTH_KM
+from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
+from ..constants import WGS84_A_KM, WGS84_B_KM
+from ..constants import R_EARTH_KM
+from ..photometry import E_SUN_LUX, vmag_to_lux
 
-E_SUN_LUX = 128_000.0  # top-of-atmosphere solar illuminance (lx)
 ALBEDO_SCALE = 0.85  # linear BMNG value -> reflectance
 NIGHT_FLOOR_LUX = 2.0e-3  # airglow + starlight illuminance on a moonless night
 FULL_MOON_LUX = 0.25  # fallback when the Moon's V magnitude is unknown
-MAG0_LUX = 2.54e-6  # illuminance of a V = 0 source (Allen's Astrophysical Quantities)
 COAST_RHO = 0.06  # extra night-time reflectance on coastline cells
 SCALE_HEIGHT_KM = 8.0
 TAU_550 = 0.097
@@ -97,7 +96,7 @@ TWILIGHT_END_DEG = 108.0
 NIGHT_MU = 0.05
 # Twilight sky light on the ground, as seen from above through the limb: reddish; normalised Y = 1.
 _TW = np.array([1.0, 0.55, 0.35])
-TWILIGHT_RGB = (_TW / (0.2126 * _TW[0] + 0.7152 * _TW[1] + 0.0722 * _TW[2])).astype(np.float64)
+TWILIGHT_RGB = (_TW / (_TW @ LUMA)).astype(np.float64)
 SUN_TEMPERATURE_K = 5778.0
 # Air mass at grazing incidence for half a tangent path: Ch(90 deg) = sqrt(pi R / (2 H)).
 CH90 = math.sqrt(math.pi * R_EARTH_KM / (2.0 * SCALE_HEIGHT_KM))
@@ -113,10 +112,10 @@ def rayleigh_tau_rgb(tau_550: float = TAU_550, exponent: float = RAYLEIGH_EXPONE
                      temperature_k: float = SUN_TEMPERATURE_K) -> np.ndarray:
     """Return the effective Rayleigh vertical optical depth of each linear sRGB channel, shape (3,)."""
     lam = np.arange(380.0, 781.0, 1.0)
-    sun = lam**-5.0 / np.expm1(1.4388e7 / (lam * temperature_k))  # Planck, up to constants
-    cmf = _cmf(lam)
-    rgb_sun = (sun @ cmf) @ _XYZ_TO_SRGB.T
-    rgb_scat = ((sun * (lam / 550.0) ** -exponent) @ cmf) @ _XYZ_TO_SRGB.T
+    sun = planck_spd(lam, temperature_k)
+    xyz_bar = cmf(lam)
+    rgb_sun = (sun @ xyz_bar) @ XYZ_TO_SRGB.T
+    rgb_scat = ((sun * (lam / 550.0) ** -exponent) @ xyz_bar) @ XYZ_TO_SRGB.T
     return tau_550 * rgb_scat / rgb_sun
 
 
@@ -146,8 +145,7 @@ def _textures():
     with np.load(io.BytesIO(_data_bytes("earth_mask.npz"))) as z:
         mask = np.ascontiguousarray(z["mask"], dtype=np.uint8)
     code = np.arange(256) / 255.0
-    lin = np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)  # IEC 61966-2-1
-    lut = (ALBEDO_SCALE * lin).astype(np.float32)
+    lut = (ALBEDO_SCALE * srgb_decode(code)).astype(np.float32)
     return day, lut, mask
 
 
@@ -408,7 +406,7 @@ def _moon_terms(scene):
     d = np.asarray(moon.dir_teme, float).reshape(3)
     vmag = float(np.asarray(moon.vmag, float).reshape(()))
     if math.isfinite(vmag):
-        e = MAG0_LUX * 10.0 ** (-0.4 * vmag)
+        e = float(vmag_to_lux(vmag))
     else:
         e = FULL_MOON_LUX * float(np.nan_to_num(np.asarray(moon.illuminated_fraction, float).reshape(())))
     return d / np.linalg.norm(d), e

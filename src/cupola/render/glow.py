@@ -35,64 +35,24 @@ import numba as nb
 import numpy as np
 
 from ..jit import inline, kernel
-from ..frames import WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from ..colour import unit_luminance
+from ..constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from ..photometry import lines_cd_m2_per_rayleigh, rayleigh_to_cd_m2
 from ..phenomena import airglow as _ag
 from ..phenomena.aurora import DARK_SUN_ELEV_DEG, KIND_NAMES
-
-# -- photometry ------------------------------------------------------------------------------------
-PLANCK_J_S = 6.62607015e-34
-LIGHT_M_S = 299_792_458.0
-KM_PER_LM_W = 683.0  # maximum luminous efficacy (lm/W) at 555 nm (540 THz), SI definition of the candela
-PHOTONS_PER_RAYLEIGH = 1e10 / (4.0 * math.pi)  # photons s^-1 m^-2 sr^-1 per rayleigh
-
-# CIE 1924 photopic luminous efficiency V(lambda), 380-780 nm every 5 nm (CIE 015:2004 T.4,
-# identical to the CIE 1931 2-degree y-bar).
-_V_NM0, _V_STEP = 380.0, 5.0
-_V_TABLE = np.array([
-    0.000039, 0.000064, 0.00012, 0.000217, 0.000396, 0.00064, 0.00121, 0.00218, 0.004, 0.0073,
-    0.0116, 0.01684, 0.023, 0.0298, 0.038, 0.048, 0.06, 0.0739, 0.09098, 0.1126,
-    0.13902, 0.1693, 0.20802, 0.2586, 0.323, 0.4073, 0.503, 0.6082, 0.71, 0.7932,
-    0.862, 0.91485, 0.954, 0.9803, 0.99495, 1.0, 0.995, 0.9786, 0.952, 0.9154,
-    0.87, 0.8163, 0.757, 0.6949, 0.631, 0.5668, 0.503, 0.4412, 0.381, 0.321,
-    0.265, 0.217, 0.175, 0.1382, 0.107, 0.0816, 0.061, 0.04458, 0.032, 0.0232,
-    0.017, 0.01192, 0.00821, 0.005723, 0.004102, 0.002929, 0.002091, 0.001484, 0.001047, 0.00074,
-    0.00052, 0.0003611, 0.0002492, 0.0001719, 0.00012, 0.0000848, 0.00006, 0.0000424, 0.00003, 0.0000212,
-    0.00001499,
-])
 
 # Linear sRGB of the N2+ first-negative 427.8 nm line: CIE 1931 xyz-bar at 427.8 nm (linear
 # between the 425/430 nm entries: 0.2535, 0.0097, 1.2330) -> sRGB matrix (IEC 61966-2-1) =
 # (0.1918, -0.1762, 1.3155); gamut-mapped like tools/build_airglow_colours.py (add equal RGB until
 # the minimum is 0, scale the maximum to 1). Checked against colour-science in the tests.
 N2P_427_RGB_LINEAR = (0.2467, 0.0, 1.0)
-LUMA = np.array([0.2126, 0.7152, 0.0722])
-
-
-def luminous_efficiency(wavelength_nm) -> np.ndarray:
-    """Return the CIE photopic V(lambda) at `wavelength_nm` (linear in the 5 nm table, 0 outside)."""
-    lam = np.asarray(wavelength_nm, float)
-    grid = _V_NM0 + _V_STEP * np.arange(_V_TABLE.size)
-    return np.interp(lam, grid, _V_TABLE, left=0.0, right=0.0)
-
-
-def rayleigh_to_cd_m2(wavelength_nm) -> np.ndarray:
-    """Return the luminance (cd/m^2) of 1 R of a line at `wavelength_nm` (1.93e-7 at 557.7 nm)."""
-    lam_m = np.asarray(wavelength_nm, float) * 1e-9
-    return PHOTONS_PER_RAYLEIGH * PLANCK_J_S * LIGHT_M_S / lam_m * KM_PER_LM_W * luminous_efficiency(wavelength_nm)
 
 
 def layer_cd_m2_per_rayleigh(layer) -> float:
     """Return the luminance (cd/m^2) of 1 R of an airglow layer's visible emission, the lines
     weighted by their share of the layer's rayleighs."""
     lay = _ag.get_layer(layer)
-    w = np.asarray(lay.lines_rayleigh, float)
-    return float(np.sum(w * rayleigh_to_cd_m2(np.asarray(lay.lines_nm))) / w.sum())
-
-
-def unit_luminance_rgb(rgb_linear) -> np.ndarray:
-    """Return linear `rgb_linear` (..., 3) scaled to luminance Y = 1."""
-    c = np.asarray(rgb_linear, float)
-    return c / (c @ LUMA)[..., None]
+    return lines_cd_m2_per_rayleigh(lay.lines_nm, lay.lines_rayleigh)
 
 
 # -- tabulated ray integrals -------------------------------------------------------------------------
@@ -236,7 +196,7 @@ def airglow_layer_luminance_rgb() -> np.ndarray:
     table = _ag.colour_table()["layers"]
     rows = []
     for lay in _ag.LAYERS:
-        rows.append(unit_luminance_rgb(table[lay.name]["rgb_linear"]) * layer_cd_m2_per_rayleigh(lay))
+        rows.append(unit_luminance(table[lay.name]["rgb_linear"]) * layer_cd_m2_per_rayleigh(lay))
     return np.ascontiguousarray(np.array(rows))
 
 
@@ -661,7 +621,7 @@ def aurora_line_luminance_rgb() -> np.ndarray:
     table = _ag.colour_table()["layers"]
     colours = {"oi_green": table["oi_green"]["rgb_linear"], "oi_red": table["oi_red"]["rgb_linear"],
                "n2p_blue": N2P_427_RGB_LINEAR}
-    rows = [unit_luminance_rgb(colours[name]) * float(rayleigh_to_cd_m2(wl)) for name, wl, *_ in AURORA_LINES]
+    rows = [unit_luminance(colours[name]) * float(rayleigh_to_cd_m2(wl)) for name, wl, *_ in AURORA_LINES]
     return np.ascontiguousarray(np.array(rows))
 
 

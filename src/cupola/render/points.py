@@ -56,47 +56,27 @@ from ..jit import kernel
 from ..camera import project
 from ..frames import geodetic_to_itrs
 from ..phenomena.lights import CITY_SIGMA_KM_PER_SQRT_MILLION, light_sources
-from ..sky.stars import _XYZ_TO_SRGB, blackbody_xyz, star_colour_rgb
+from ..colour import blackbody_rgb_unit, srgb_decode, star_colour_rgb, unit_luminance
+from ..constants import CIVIL_DARK_SUN_ELEV_DEG, EARTH_ROTATION_RAD_S, WGS84_B_KM
+from ..photometry import SUN_CD_M2, moon_luminance_cd_m2, vmag_to_lux
 
-LUMA = np.array([0.2126, 0.7152, 0.0722])
-LUX_V0 = 2.54e-6  # lux from a V = 0 source (Allen's Astrophysical Quantities, 4th ed., 15.1)
 PSF_SIGMA_PX = 0.8
 PSF_RADIUS_SIGMA = 3.5
 MAX_SUBSTEPS = 4000
 PATH_SAMPLES = 9  # times along the exposure where source positions are computed (then linear)
 
-MOON_FULL_CD_M2 = 2500.0
 EARTHSHINE_CD_M2 = 0.25
-SUN_CD_M2 = 1.6e9
 SUN_GLARE_REL = 1e-4
 SUN_GLARE_SLOPE = -2.5
 SUN_GLARE_MAX_DEG = 30.0
 
 CITY_CD_PER_PERSON = 60.0  # lm sr^-1 per person (see the module docstring)
 CITY_MIN_POPULATION = 50_000
-CITY_DARK_SUN_ELEV_DEG = -6.0
 CITY_COLOUR_K = 3000.0
 CITY_PATH_SAMPLES = 17
-EARTH_ROTATION_RAD_S = 7.2921150e-5
 
 # Planet colours: B-V (Allen's Astrophysical Quantities, 4th ed., Table 12.19; Mallama 2018).
 PLANET_BV = {"mercury": 0.93, "venus": 0.82, "mars": 1.36, "jupiter": 0.83, "saturn": 1.04}
-
-
-def srgb_decode(v) -> np.ndarray:
-    """Return linear values from gamma-encoded sRGB `v` (IEC 61966-2-1)."""
-    v = np.asarray(v, float)
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-
-
-def _unit_lum(rgb_linear) -> np.ndarray:
-    c = np.asarray(rgb_linear, float)
-    return c / (c @ LUMA)[..., None]
-
-
-def vmag_to_lux(vmag) -> np.ndarray:
-    """Return the illuminance (lux) of a source of visual magnitude `vmag` (2.54e-6 at V = 0)."""
-    return LUX_V0 * 10.0 ** (-0.4 * np.asarray(vmag, float))
 
 
 # -- paths ---------------------------------------------------------------------------------------------
@@ -272,7 +252,7 @@ def stars_layer(scene, geom, out: np.ndarray | None = None) -> np.ndarray:
         return out
     times = exposure_times(cam) if not cam.tracked else np.zeros(1)
     x, y, front = star_positions(scene, cam, geom.basis_teme, times, dirs_teme=dirs)
-    colour = _unit_lum(np.maximum(srgb_decode(rgb), 1e-6))
+    colour = unit_luminance(np.maximum(srgb_decode(rgb), 1e-6))
     return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, PSF_SIGMA_PX, True)
 
 
@@ -321,14 +301,6 @@ def _moon_kernel(dirs, hit, i0, i1, j0, j1, m_dir, m_dist, m_rad, sun_from_moon,
                     else:
                         acc += dark_cd
             out[i, j] += acc / (sub * sub)
-
-
-def moon_luminance_cd_m2(phase_angle_deg: float) -> float:
-    """Return the mean luminance (cd/m^2) of the Moon's lit surface at phase angle `alpha`: 2,500 at
-    full, the whole-disc flux following Allen's phase law spread over the lit fraction."""
-    a = abs(float(phase_angle_deg))
-    k = max((1.0 + math.cos(math.radians(a))) / 2.0, 0.02)
-    return MOON_FULL_CD_M2 * 10.0 ** (-0.4 * (0.026 * a + 4e-9 * a**4)) / k
 
 
 def _pixel_box(cam, basis, direction, radius_rad, pad_px):
@@ -452,8 +424,7 @@ def _cities(min_population: int):
 @lru_cache(maxsize=1)
 def city_colour_rgb() -> np.ndarray:
     """Return the unit-luminance linear sRGB of a 3,000 K black body (city lights)."""
-    rgb = np.clip(np.asarray(blackbody_xyz(CITY_COLOUR_K), float).reshape(3) @ _XYZ_TO_SRGB.T, 0.0, None)
-    return _unit_lum(rgb)
+    return blackbody_rgb_unit(CITY_COLOUR_K)
 
 
 def _rot_z(theta):
@@ -493,9 +464,9 @@ def city_positions(scene, camera, basis, theta_gmst, times_s, sat=None, min_popu
     o_hat = np.asarray(scene.state.r_teme_km, float).reshape(3) @ rot0  # TEME -> ITRS
     r_o = float(np.linalg.norm(o_hat))
     o_hat = o_hat / r_o
-    arc = math.acos(min(6356.0 / r_o, 1.0)) + math.radians(5.0)
+    arc = math.acos(min(WGS84_B_KM / r_o, 1.0)) + math.radians(5.0)
     sel = np.flatnonzero((n_itrs @ o_hat > math.cos(arc)) &
-                         (n_itrs @ (sun @ rot0) < math.sin(math.radians(CITY_DARK_SUN_ELEV_DEG))))
+                         (n_itrs @ (sun @ rot0) < math.sin(math.radians(CIVIL_DARK_SUN_ELEV_DEG))))
     r_itrs, n_itrs, pop = r_itrs[sel], n_itrs[sel], pop[sel]
     rot_t = np.swapaxes(_rot_z(theta_gmst + EARTH_ROTATION_RAD_S * t), -1, -2)  # (T, 3, 3)^T
     p = np.matmul(r_itrs[None], rot_t)  # (T, N, 3) TEME city positions
@@ -540,7 +511,6 @@ def city_lights_layer(scene, geom, sat=None, min_population: int = CITY_MIN_POPU
 
 __all__ = [
     "stars_layer", "moon_layer", "sun_layer", "bodies_layer", "city_lights_layer", "star_positions",
-    "city_positions", "camera_bases", "orbit_rate", "exposure_times", "splat", "vmag_to_lux",
-    "moon_luminance_cd_m2", "city_colour_rgb", "srgb_decode", "LUX_V0", "PSF_SIGMA_PX",
-    "CITY_CD_PER_PERSON", "SUN_CD_M2", "MOON_FULL_CD_M2",
+    "city_positions", "camera_bases", "orbit_rate", "exposure_times", "splat", "city_colour_rgb",
+    "PSF_SIGMA_PX", "CITY_CD_PER_PERSON",
 ]

@@ -9,7 +9,7 @@
    f(x) = x (2.51 x + 0.03) / (x (2.43 x + 0.59) + 0.14), clipped to [0, 1]: a toe that keeps
    shadows, a shoulder that rolls highlights off (v = 1 -> 0.80, v = 4 -> 0.98), applied per
    channel (bright colours desaturate toward white as film does). f(0.18) = 0.27.
-3. :func:`srgb_oetf`: the sRGB transfer function (IEC 61966-2-1:1999), then 8-bit quantisation
+3. :func:`cupola.colour.srgb_encode`: the sRGB transfer function (IEC 61966-2-1:1999), then 8-bit quantisation
    with a deterministic +/- 0.5 LSB dither (interleaved gradient noise, Jimenez 2014, "Next
    Generation Post Processing in Call of Duty: Advanced Warfare") against banding in the dark
    gradients of the night sky; the same frame always gives the same bytes.
@@ -24,6 +24,7 @@ import math
 import numba as nb
 import numpy as np
 
+from ..colour import srgb_encode
 from ..jit import inline, kernel, use_twins
 
 K_METER = 12.5  # cd s / m^2, ISO 2720 reflected-light meter constant
@@ -50,12 +51,6 @@ def tone_map(v) -> np.ndarray:
     return np.clip(y, 0.0, 1.0)
 
 
-def srgb_oetf(x) -> np.ndarray:
-    """Return the sRGB-encoded value of linear `x` in [0, 1] (IEC 61966-2-1)."""
-    x = np.clip(np.asarray(x, np.float64), 0.0, 1.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055)
-
-
 # The whole curve, 255 * OETF(tone_map(v)), tabulated against u = v / (1 + v) (which maps [0, inf)
 # onto [0, 1)) on 8193 points and interpolated linearly in the kernel: error < 0.02 of a code
 # value, and one division per channel instead of the rational curve and a pow.
@@ -66,7 +61,7 @@ def _curve_table() -> np.ndarray:
     u = np.linspace(0.0, 1.0, CURVE_N + 1)
     with np.errstate(divide="ignore"):
         v = np.where(u < 1.0, u / np.maximum(1.0 - u, 1e-300), 1e300)
-    return 255.0 * srgb_oetf(tone_map(v))
+    return 255.0 * srgb_encode(tone_map(v))
 
 
 _CURVE_LUT = _curve_table()
@@ -126,7 +121,7 @@ def develop_numpy(luminance_rgb, camera, dither: bool = True) -> np.ndarray:
     instead of the table, the same dither and rounding (within one code value of the kernel)."""
     x = np.asarray(luminance_rgb, np.float64) * exposure_scale(camera)
     x = np.where(x > 0.0, np.minimum(x, 1e30), 0.0)  # negatives and NaN -> black, inf clipped
-    e = 255.0 * srgb_oetf(tone_map(x))
+    e = 255.0 * srgb_encode(tone_map(x))
     if dither:
         i, j = np.indices(x.shape[:2])
         f = 0.06711056 * j + 0.00583715 * i

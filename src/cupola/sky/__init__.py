@@ -8,7 +8,6 @@ from .stars import (
     apparent_directions_teme,
     catalog,
     limb_margin_deg,
-    star_colour_rgb,
     unit_vectors_icrs,
     visible_stars,
 )
@@ -16,5 +15,5 @@ from .stars import (
 __all__ = [
     "ATMOSPHERE_KM", "BODY_KEYS", "MOON_PHASES", "Body", "StarCatalog", "StarsView",
     "apparent_directions_teme", "bodies", "catalog", "limb_margin_deg", "moon_phase_name",
-    "planet_vmag", "star_colour_rgb", "unit_vectors_icrs", "visible_stars",
+    "planet_vmag", "unit_vectors_icrs", "visible_stars",
 ]

@@ -32,13 +32,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constants import AU_KM, C_AU_DAY
 from ..frames import unit
+from ..photometry import moon_vmag, sun_vmag
 from ..timebase import timescale
 from ..view import azel_deg, earth_blocks
 from .stars import (
     ATMOSPHERE_KM,
-    AU_KM,
-    C_AU_DAY,
     _observer_bary,
     _skyfield_frame,
     aberrate,
@@ -234,14 +234,14 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
         if name == "sun":
             phase = np.full(n, np.nan)
             frac = np.full(n, np.nan)
-            vmag = -26.74 + 5.0 * np.log10(dist_au)
+            vmag = sun_vmag(dist_au)
         else:
             sun_p = at(sun_seg, tau)
             sun_to_body = p - sun_p
             phase = _angle_deg(sun_to_body, vec)
             frac = 0.5 * (1.0 + np.cos(np.radians(phase)))
             if name == "moon":
-                vmag = -12.73 + 0.026 * phase + 4e-9 * phase**4 + 5.0 * np.log10(dist_au * AU_KM / 384_400.0)
+                vmag = moon_vmag(phase, dist_au * AU_KM)
             else:
                 sub = _saturn_sub_lat(sun_to_body, vec) if name == "saturn" else None
                 vmag = planet_vmag(name, np.linalg.norm(sun_to_body, axis=-1), dist_au, phase, sub)

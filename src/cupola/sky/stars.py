@@ -31,9 +31,11 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from ..colour import star_colour_rgb
+from ..constants import AU_KM, C_AU_DAY, WGS84_A_KM, WGS84_B_KM
 from ..errors import DataMissingError
 from ..jit import kernel, twin
-from ..frames import WGS84_A_KM, WGS84_B_KM, unit
+from ..frames import unit
 from ..timebase import Instants, instants, timescale
 from ..view import azel_deg
 
@@ -45,9 +47,6 @@ log = logging.getLogger(__name__)
 # flattens and dims stars (the "setting" seen by astronauts). 20 km is the edge used here.
 ATMOSPHERE_KM = 20.0
 
-AU_KM = 149_597_870.700  # IAU 2012 Resolution B2
-C_KM_S = 299_792.458
-C_AU_DAY = C_KM_S * 86_400.0 / AU_KM
 MAS_TO_RAD = math.pi / (180.0 * 3600.0 * 1000.0)
 J2000_JD = 2451545.0
 # Catalogue epoch J1991.25 (TT): 2451545.0 + (1991.25 - 2000.0) * 365.25
@@ -336,72 +335,6 @@ def apparent_directions_teme(cat: StarCatalog, state) -> np.ndarray:
     return out.reshape(shape + (len(cat), 3))
 
 
-# -- colour ------------------------------------------------------------------------------------
-def bv_to_temperature_k(bv) -> np.ndarray:
-    """Return the black-body temperature (K) for B-V (Ballesteros 2012, EPL 97, 34008, eq. 14)."""
-    bv = np.asarray(bv, float)
-    return 4600.0 * (1.0 / (0.92 * bv + 1.7) + 1.0 / (0.92 * bv + 0.62))
-
-
-def _cmf(lam_nm):
-    """CIE 1931 2-deg colour matching functions, multi-lobe piecewise Gaussian fit of Wyman,
-    Sloan & Shirley (2013, JCGT 2(2), "Simple analytic approximations to the CIE XYZ colour
-    matching functions", eqs. 2-4)."""
-
-    def g(x, mu, s1, s2):
-        s = np.where(x < mu, s1, s2)
-        return np.exp(-0.5 * ((x - mu) / s) ** 2)
-
-    x = 1.056 * g(lam_nm, 599.8, 37.9, 31.0) + 0.362 * g(lam_nm, 442.0, 16.0, 26.7) - 0.065 * g(lam_nm, 501.1, 20.4, 26.2)
-    y = 0.821 * g(lam_nm, 568.8, 46.9, 40.5) + 0.286 * g(lam_nm, 530.9, 16.3, 31.1)
-    z = 1.217 * g(lam_nm, 437.0, 11.8, 36.0) + 0.681 * g(lam_nm, 459.0, 26.0, 13.8)
-    return np.stack([x, y, z], axis=-1)
-
-
-def blackbody_xyz(temperature_k) -> np.ndarray:
-    """Return CIE XYZ (normalised to Y = 1) of a black body at `temperature_k`, shape (..., 3)."""
-    lam = np.arange(380.0, 781.0, 5.0)
-    tk = np.asarray(temperature_k, float)[..., None]
-    # Planck's law up to constants: lambda^-5 / (exp(hc / (lambda k T)) - 1), hc/k = 1.4388e7 nm K.
-    spd = lam**-5.0 / np.expm1(1.4388e7 / (lam * tk))
-    xyz = spd @ _cmf(lam)
-    return xyz / xyz[..., 1:2]
-
-
-# IEC 61966-2-1 (sRGB) XYZ -> linear RGB, D65.
-_XYZ_TO_SRGB = np.array([
-    [3.2406, -1.5372, -0.4986],
-    [-0.9689, 1.8758, 0.0415],
-    [0.0557, -0.2040, 1.0570],
-])
-
-
-def _srgb_encode(lin):
-    lin = np.clip(lin, 0.0, 1.0)
-    return np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
-
-
-@functools.cache
-def _colour_table():
-    bv = np.arange(-0.5, 2.5001, 0.01)
-    rgb = np.clip(blackbody_xyz(bv_to_temperature_k(bv)) @ _XYZ_TO_SRGB.T, 0.0, None)
-    rgb /= rgb.max(axis=-1, keepdims=True)
-    return bv, _srgb_encode(rgb)
-
-
-def star_colour_rgb(bv) -> np.ndarray:
-    """Return the sRGB colour (gamma-encoded, 0..1, brightest channel 1) of stars with B-V `bv`.
-
-    B-V -> temperature by Ballesteros (2012); black body -> CIE XYZ with the Wyman et al. (2013)
-    analytic colour-matching functions; XYZ -> sRGB (IEC 61966-2-1, D65 white, so a 6,500 K
-    black body is near white); negative channels clipped. Evaluated on a 0.01-mag table over
-    -0.5 < B-V < 2.5 (held at the ends). Shape bv.shape + (3,).
-    """
-    grid, table = _colour_table()
-    bv = np.clip(np.asarray(bv, float), grid[0], grid[-1])
-    return np.stack([np.interp(bv, grid, table[:, i]) for i in range(3)], axis=-1)
-
-
 # -- limb ---------------------------------------------------------------------------------------
 def _scaled(shell_km: float):
     a = WGS84_A_KM + shell_km
@@ -528,6 +461,5 @@ def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = A
 
 __all__ = [
     "ATMOSPHERE_KM", "NAMES", "StarCatalog", "StarsView", "aberrate", "apparent_directions_teme",
-    "blackbody_xyz", "bv_to_temperature_k", "catalog", "limb_margin_deg", "observer_frame",
-    "star_colour_rgb", "unit_vectors_icrs", "v_from_hp", "visible_stars",
+    "catalog", "limb_margin_deg", "observer_frame", "unit_vectors_icrs", "v_from_hp", "visible_stars",
 ]
