@@ -40,7 +40,8 @@ def bench(label: str, lat: np.ndarray, lon: np.ndarray, lang: str) -> float:
 
 def bench_from_instants(n: int) -> float:
     """End to end from times: Satellite.at + phase codes + locate + caption (one instant a second)."""
-    from cupola.api import Satellite, phases
+    from cupola.api import Satellite
+    from cupola.lighting import phases
 
     sat = Satellite.from_archive()
     t = np.datetime64("2024-01-22T00:00:00", "ns") + (np.arange(n) * 1_000_000_000).astype("timedelta64[ns]")

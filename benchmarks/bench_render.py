@@ -16,7 +16,7 @@ from cupola.camera import pixel_rays
 from cupola.demo import seed_cameras
 from cupola.render import render
 from cupola.render.earth import earth_layer, earth_layer_numpy
-from cupola.render.geometry import ray_geometry
+from cupola.render import frame_geometry as ray_geometry
 from cupola.scene import compute_scene
 from cupola.view import ray_ellipsoid
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import statistics
 import time
 
-from cupola.camera import Camera, parse_look
+from cupola.camera import Camera
+from cupola.inputs import parse_look
 from cupola.render.earth import earth_layer, earth_layer_numpy
-from cupola.render.geometry import ray_geometry
+from cupola.render import frame_geometry as ray_geometry
 from cupola.render.response import develop
 from cupola.scene import compute_scene
 

@@ -17,7 +17,7 @@ import numpy as np
 from cupola.camera import Camera, Look
 from cupola.phenomena import airglow as ag
 from cupola.render import glow, points
-from cupola.render.geometry import ray_geometry
+from cupola.render import frame_geometry as ray_geometry
 from cupola.scene import compute_scene
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cupola.camera import Camera, parse_look
+from cupola.camera import Camera
+from cupola.inputs import parse_look
 from cupola.render import render
 from cupola.scene import compute_scene
 

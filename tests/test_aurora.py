@@ -14,6 +14,7 @@ from cupola.orbit import Satellite, State
 from cupola.phenomena.aurora import (
     KIND_NAMES,
     aurora_in_view,
+    aurora_oval,
     dipole_pole,
     geographic_to_magnetic,
     kp_to_al_nt,
@@ -195,8 +196,8 @@ def test_over_the_magnetic_equator_sees_none_at_kp_2():
     m, _, _ = geographic_to_magnetic(lats, 100.0, 0.0, tt, sun, inst, "dipole")
     lat0 = float(lats[np.argmin(np.abs(m))])
     v = aurora_in_view(fake_state(t, lat0, 100.0), kp=2.0)
-    assert not v.visible and v.hemisphere is None and math.isnan(v.elevation_deg)
-    assert not v.points_in_view.any()
+    assert not v.visible and v.hemisphere == "" and math.isnan(v.elevation_deg)
+    assert not aurora_oval(fake_state(t, lat0, 100.0), kp=2.0).in_view.any()
     # AACGM latitude at 110 km cannot be below ~10 deg (field lines that low never reach it).
     assert abs(v.iss_mlat_deg) < 12.0
     assert v.distance_km > 5000.0
@@ -204,15 +205,15 @@ def test_over_the_magnetic_equator_sees_none_at_kp_2():
 
 def test_in_view_agrees_with_the_visible_arc():
     st = Satellite.from_archive().at(T_SEED)
-    v = aurora_in_view(st)
+    v = aurora_oval(st)
     up = geodetic_to_itrs(float(st.lat_deg), float(st.lon_deg), 0.0)
-    pts = geodetic_to_itrs(v.points_lat_deg, v.points_lon_deg, v.points_height_km)
+    pts = geodetic_to_itrs(v.lat_deg, v.lon_deg, v.height_km)
     cosang = pts @ up / (np.linalg.norm(pts, axis=1) * np.linalg.norm(up))
     ang = np.degrees(np.arccos(np.clip(cosang, -1, 1)))
-    arc = shell_visible_arc_deg(float(st.alt_km), v.points_height_km)
+    arc = shell_visible_arc_deg(float(st.alt_km), v.height_km)
     margin_deg = 1.0  # sphere (closed form) vs WGS84 ellipsoid (our ray test)
-    assert v.points_in_view[ang < arc - margin_deg].all()
-    assert not v.points_in_view[ang > arc + margin_deg].any()
+    assert v.in_view[ang < arc - margin_deg].all()
+    assert not v.in_view[ang > arc + margin_deg].any()
 
 
 def test_seed_case_2021_05_02_over_new_england():
@@ -235,8 +236,9 @@ def test_seed_case_2021_05_02_over_new_england():
     assert 1200.0 < v.distance_km < 2300.0
     assert 47.0 < v.iss_mlat_deg < 52.0 and 1.5 < v.iss_mlt_h < 3.5
     assert v.magnetic_model == "aacgmv2"
-    nearest = np.argmin(np.where(v.points_visible, np.hypot(v.points_lat_deg - 56, v.points_lon_deg + 75), np.inf))
-    assert 50.0 < v.points_lat_deg[nearest] < 62.0  # Quebec / Hudson Bay latitudes
+    oval = aurora_oval(st)
+    nearest = np.argmin(np.where(oval.visible, np.hypot(oval.lat_deg - 56, oval.lon_deg + 75), np.inf))
+    assert 50.0 < oval.lat_deg[nearest] < 62.0  # Quebec / Hudson Bay latitudes
     assert [e["colour"] for e in v.emissions] == ["green", "red", "blue-violet"]
     assert all(e["in_view"] for e in v.emissions)
     assert v.storm_scale == "G0" and v.intensity == pytest.approx(171.9)
@@ -250,17 +252,17 @@ def test_seed_case_2021_05_02_over_new_england():
 
 
 def test_points_arrays_for_drawing():
-    v = aurora_in_view(Satellite.from_archive().at(T_SEED), n_mlt=48)
+    v = aurora_oval(Satellite.from_archive().at(T_SEED), n_mlt=48)
     n = 2 * len(KIND_NAMES[:3]) * 48 * 3 + 2 * 3 * 48 * 3  # 3 boundaries + 3 inside rows
-    for a in (v.points_lat_deg, v.points_lon_deg, v.points_height_km, v.points_mlat_deg, v.points_mlt_h,
-              v.points_hemisphere, v.points_kind, v.points_in_view, v.points_dark, v.points_visible):
+    for a in (v.lat_deg, v.lon_deg, v.height_km, v.mlat_deg, v.mlt_h, v.hemisphere, v.kind, v.in_view, v.dark,
+              v.visible):
         assert a.shape == (n,)
-    assert set(np.unique(v.points_height_km)) == {95.0, 110.0, 250.0}
-    assert set(np.unique(v.points_hemisphere)) == {-1, 1}
-    assert (v.points_visible <= (v.points_in_view & v.points_dark)).all()
-    assert not v.points_visible[v.points_kind == KIND_NAMES.index("diffuse")].any()
-    south = v.points_hemisphere < 0
-    assert (v.points_lat_deg[south] < 0).all() and (v.points_lat_deg[~south] > 0).all()
+    assert set(np.unique(v.height_km)) == {95.0, 110.0, 250.0}
+    assert set(np.unique(v.hemisphere)) == {-1, 1}
+    assert (v.visible <= (v.in_view & v.dark)).all()
+    assert not v.visible[v.kind == KIND_NAMES.index("diffuse")].any()
+    south = v.hemisphere < 0
+    assert (v.lat_deg[south] < 0).all() and (v.lat_deg[~south] > 0).all()
 
 
 def test_predicted_kp_is_stated():
@@ -276,8 +278,8 @@ def test_errors():
     st = Satellite.from_archive().at(T_SEED)
     with pytest.raises(InputError, match=r"kp must lie in 0\.\.9, got 12"):
         aurora_in_view(st, kp=12)
-    with pytest.raises(InputError, match=r"takes one instant, got a State of shape \(2,\)"):
-        aurora_in_view(Satellite.from_archive().at([T_SEED, T_SEED]))
+    with pytest.raises(InputError, match=r"aurora_oval takes one instant, got a state of shape \(2,\)"):
+        aurora_oval(Satellite.from_archive().at([T_SEED, T_SEED]))
     with pytest.raises(InputError, match="unknown oval boundary 'outer'"):
         oval_colatitude_deg(0.0, 3.0, "outer")
     with pytest.raises(InputError, match="unknown hemisphere 'east'"):

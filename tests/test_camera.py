@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cupola.camera import Camera, Look, parse_look, pixel_rays, pointing_basis, project
+from cupola.camera import Camera, Look, pixel_rays, pointing_basis, project
+from cupola.camera import parse_look as parse_look_numbers
 from cupola.errors import InputError
 from cupola.frames import geodetic_to_itrs, itrs_to_teme
 from cupola.orbit import Satellite
-from cupola.render.geometry import icrs_to_teme_matrix
+from cupola.inputs import parse_look
+from cupola.sky.stars import icrs_to_teme
 from cupola.view import horizon_dip_deg, local_horizontal_basis
 
 T = "2024-01-19T16:02:54Z"
@@ -105,7 +107,7 @@ def test_target_and_sky_pointing(state):
     tgt = itrs_to_teme(geodetic_to_itrs(-6.2, 155.0, 0.0), state.instants)
     want = (tgt - state.r_teme_km) / np.linalg.norm(tgt - state.r_teme_km)
     assert np.allclose(b[2], want, atol=1e-12)
-    rot = icrs_to_teme_matrix(state.instants)
+    rot = icrs_to_teme(state.instants)
     cam = Camera(look=parse_look("sky:101.2872,-16.7161"))  # Sirius
     b = pointing_basis(cam, state.r_teme_km, state.v_teme_km_s, state.instants, rot)
     ra, dec = np.radians(101.2872), np.radians(-16.7161)

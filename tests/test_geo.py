@@ -237,7 +237,7 @@ def test_invalid_points_give_empty_not_errors():
 
 def test_bad_language_raises():
     p = locate(0.0, 0.0)
-    with pytest.raises(InputError, match=r"unknown language 'de': use one of 'en', 'fr'"):
+    with pytest.raises(InputError, match=r"unknown language 'de'; use one of: en, fr"):
         caption(415.0, p, "day", lang="de")
     with pytest.raises(ValueError, match=r"unknown language 'EN'"):
         place_phrase(p, "EN")

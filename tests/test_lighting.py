@@ -8,18 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cupola.api import (
-    InputError,
-    Predicate,
-    Satellite,
-    find_edges,
-    next_sun_events,
-    orbital_sun_events,
-    phases,
-    shadow_status,
-    sun_elevation_deg,
-    sun_fraction,
-)
+from cupola.api import InputError, Predicate, Satellite, find_edges, next_sun_events, orbital_sun_events
+from cupola.lighting import phases, shadow_status, sun_elevation_deg, sun_fraction
 from cupola.timebase import add_seconds, to_utc64
 
 REF = json.loads((Path(__file__).parent / "reference" / "orbit_skyfield.json").read_text())

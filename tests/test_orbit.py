@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cupola.api import Satellite, TimeInputError, instants, to_utc64
+from cupola.api import Satellite, TimeInputError, to_utc64
+from cupola.timebase import instants
 
 REF = json.loads((Path(__file__).parent / "reference" / "orbit_skyfield.json").read_text())
 ONE_METER_KM = 0.001
@@ -106,9 +107,10 @@ def test_decayed_propagation_gives_nan_rows_not_exceptions():
 def test_sgp4_error_table_names_every_code_of_the_library():
     from sgp4.api import SGP4_ERRORS as library
 
-    from cupola import api, orbit
+    from cupola import orbit
+    from cupola.elements import base
 
-    assert api.SGP4_ERRORS is orbit.SGP4_ERRORS
+    assert base.SGP4_ERRORS is orbit.SGP4_ERRORS
     assert set(orbit.SGP4_ERRORS) == {0, *library} and orbit.SGP4_ERRORS[0] == ""
     assert all(orbit.SGP4_ERRORS[k] for k in library)
 

@@ -127,7 +127,7 @@ def test_demo_writes_the_seed_gallery(tmp_path, capsys):
 def test_ray_geometry_matches_numpy_closed_forms():
     from cupola.camera import pixel_rays
     from cupola.frames import geodetic, rotate_z
-    from cupola.render.geometry import ray_geometry
+    from cupola.render import frame_geometry as ray_geometry
     from cupola.view import ray_ellipsoid
 
     cam = Camera(model="D5", focal_mm=14.0, width_px=240, height_px=160, look=Look("horizon", "ahead", -8.0))
@@ -153,7 +153,7 @@ def test_ray_geometry_matches_numpy_closed_forms():
 
 def test_pointing_at_the_moon_centres_it():
     # 2021-05-02 06:56 UTC: the Moon (waning gibbous) stands above the limb (see test_scene).
-    from cupola.camera import parse_look
+    from cupola.inputs import parse_look
 
     cam = Camera(model="Z9", focal_mm=400.0, width_px=400, height_px=300, look=parse_look("sky:Moon"),
                  exposure_s=1 / 500, iso=200.0, f_number=5.6)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cupola.camera import Camera, parse_look
+from cupola.camera import Attitude, Camera
+from cupola.inputs import parse_look
 from cupola.render import earth
-from cupola.render.geometry import RayGeometry
+from cupola.camera.geometry import RayGeometry
 
 R_KM = 6371.0088  # cupola.view.R_EARTH_KM (the tangent-height sphere)
 WGS84_A_KM = 6378.137
@@ -93,7 +94,7 @@ def _geom(n, **kw):
     dirs = np.tile(np.array([1.0, 0.0, 0.0], np.float32), shape + (1,)) if dirs is None else \
         np.asarray(dirs, np.float32).reshape(shape + (3,))
     return RayGeometry(
-        camera=Camera(width_px=max(n, 8), height_px=8), basis_teme=np.eye(3),
+        camera=Camera(width_px=max(n, 8), height_px=8), attitude=Attitude(np.eye(3)), basis_teme=np.eye(3),
         origin_teme_km=np.asarray(kw.get("origin", [R_KM + 420.0, 0.0, 0.0]), float),
         sun_dir_teme=np.asarray(kw.get("sun", [1.0, 0.0, 0.0]), float), theta_gmst=0.0, dirs_teme=dirs,
         hit=arr("hit", False, np.bool_), hit_km=arr("hit_km", np.nan), lat_deg=arr("lat_deg", np.nan),
@@ -238,7 +239,7 @@ def test_limb_in_shadow_is_dark_and_cut_above_100_km():
 # -- a real frame ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def day_frame():
-    from cupola.render.geometry import ray_geometry
+    from cupola.render import frame_geometry as ray_geometry
     from cupola.scene import compute_scene
 
     cam = Camera(model="Z9", focal_mm=24.0, width_px=192, height_px=108, look=parse_look("horizon:ahead,6"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 import numpy as np
@@ -9,9 +11,11 @@ import pytest
 
 from cupola import colour, photometry
 from cupola.camera import Camera, Look
+from cupola.constants import WGS84_A_KM
 from cupola.phenomena import airglow as ag
+from cupola.phenomena import emission
 from cupola.render import glow
-from cupola.render.geometry import ray_geometry
+from cupola.render import frame_geometry as ray_geometry
 from cupola.scene import compute_scene
 from cupola.view import limb_height_above_hard_limb_deg
 
@@ -48,7 +52,7 @@ def test_green_band_peak_row_matches_closed_form(night50):
     f = cam.focal_px
     a0 = math.atan((limb - cam.principal_point[1]) / f)
     predicted = cam.principal_point[1] + f * math.tan(a0 - delta)
-    col_r = glow.airglow_column_rayleigh(geom, "oi_green")[:, col]
+    col_r = glow.airglow_column_rayleigh(sc, geom, "oi_green")[:, col]
     above = col_r[: int(limb)]
     peak = int(np.argmax(above))
     # Sub-pixel peak by a parabola through the three brightest rows.
@@ -72,8 +76,8 @@ def test_tables_match_numpy_integration(night50):
     sn = np.linalg.norm(d, axis=-1)
     o = np.asarray(geom.origin_teme_km) * k
     for name in ("oh", "oi_green", "oi_red"):
-        ref = ag.layer_emission_along_rays_numpy(o, d / sn[:, None], name, r_earth_km=glow.WGS84_A_KM) / sn
-        got = glow.airglow_column_rayleigh(geom, name)[i, j]
+        ref = ag.layer_emission_along_rays_numpy(o, d / sn[:, None], name, r_earth_km=WGS84_A_KM) / sn
+        got = glow.airglow_column_rayleigh(sc, geom, name)[i, j]
         # Linear interpolation on the 0.25 km grid of closest approach: ~1e-3 typically, a few
         # per cent within a grid step of a thin layer's peak or of the ground's edge.
         close = np.isclose(got, ref, rtol=0.01, atol=0.5)
@@ -116,7 +120,7 @@ def test_n2p_colour_against_colour_science(colour_science):
     rgb = colour_science.XYZ_to_RGB(xyz, colour_science.RGB_COLOURSPACES["sRGB"], apply_cctf_encoding=False)
     rgb = rgb - min(rgb.min(), 0.0)
     rgb = rgb / rgb.max()
-    assert np.allclose(glow.N2P_427_RGB_LINEAR, rgb, atol=0.01)
+    assert np.allclose(emission.N2P_427_RGB_LINEAR, rgb, atol=0.01)
 
 
 def test_aurora_in_view_is_drawn_green_above_the_limb():
@@ -130,9 +134,11 @@ def test_aurora_in_view_is_drawn_green_above_the_limb():
     i, j = np.unravel_index(np.argmax(y), y.shape)
     assert img[i, j, 1] > img[i, j, 0] and img[i, j, 1] > img[i, j, 2]  # green dominates
     # Nothing at all when the oval is out of view or the activity calibration gives it no light.
-    grid = glow.aurora_oval_grid(sc, geom)
+    grid = sc.aurora_emission.grid
     assert 0.0 < float(grid.max()) <= 1.0
-    assert float(glow.aurora_layer(sc, geom, grid=np.zeros_like(grid)).max()) == 0.0
+    dark = dataclasses.replace(sc, _cache={"aurora_emission": dataclasses.replace(sc.aurora_emission,
+                                                                                  grid=np.zeros_like(grid))})
+    assert float(glow.aurora_layer(dark, geom).max()) == 0.0
 
 
 def test_aurora_absent_when_not_in_view(night50):

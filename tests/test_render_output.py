@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
-
 
 import numpy as np
 import pytest
 
-from cupola.camera import Camera, parse_look
-from cupola.cli import parse_exposure, parse_size
+from cupola.camera import Attitude, Camera
+from cupola.inputs import parse_look
+from cupola.inputs import parse_exposure, parse_size
 from cupola.errors import InputError
-from cupola.render import Frame
+from cupola.render import Frame, RenderSettings
 from cupola.render.output import caption_lines, draw_caption, read_metadata, save_frame
 from cupola.render.phash import dhash, hamming
 from cupola.scene import compute_scene
@@ -26,8 +27,8 @@ def frame():
     scene = compute_scene(T, camera=cam)
     rgb = np.zeros((180, 320, 3), np.uint8)
     rgb[90:, :] = (10, 20, 40)
-    return Frame(scene=scene, camera=cam, geometry=None, luminance=np.zeros((180, 320, 3), np.float32),
-                 rgb=rgb, timings_s={})
+    return Frame(scene=scene, camera=cam, attitude=Attitude.from_look(cam.look, scene), settings=RenderSettings(),
+                 geometry=None, luminance=np.zeros((180, 320, 3), np.float32), rgb=rgb, timings_s={})
 
 
 @pytest.mark.parametrize("ext", [".png", ".jpg"])
@@ -54,8 +55,7 @@ def test_exif_round_trip(frame, tmp_path, ext):
 
 
 def test_short_exposure_is_written_as_a_fraction(frame, tmp_path):
-    fast = Frame(scene=frame.scene, camera=frame.camera.replace(exposure_s=1 / 320), geometry=None,
-                 luminance=frame.luminance, rgb=frame.rgb, timings_s={})
+    fast = dataclasses.replace(frame, camera=frame.camera.replace(exposure_s=1 / 320))
     meta = read_metadata(save_frame(fast, tmp_path / "fast.png"))
     assert meta["exposure_s"] == pytest.approx(1 / 320)
     assert "1/320 s" in caption_lines(fast)[2]

@@ -13,8 +13,9 @@ import pytest
 from cupola import photometry
 from cupola.camera import Camera, Look
 from cupola.frames import geodetic_to_itrs, itrs_to_teme
-from cupola.render import points
-from cupola.render.geometry import icrs_to_teme_matrix, ray_geometry
+from cupola.render import DEFAULT_SETTINGS, points
+from cupola.render import frame_geometry as ray_geometry
+from cupola.sky.stars import icrs_to_teme as icrs_to_teme_matrix
 from cupola.scene import compute_scene
 from cupola.sky.stars import StarsView
 
@@ -101,8 +102,8 @@ def test_tracked_star_is_round_with_the_psf_width():
     sx = math.sqrt((win * jj**2).sum() / win.sum())
     sy = math.sqrt((win * ii**2).sum() / win.sum())
     # Pixel sampling of a Gaussian adds ~1/12 px^2 to its variance at most.
-    assert sx == pytest.approx(points.PSF_SIGMA_PX, abs=0.06)
-    assert sy == pytest.approx(points.PSF_SIGMA_PX, abs=0.06)
+    assert sx == pytest.approx(DEFAULT_SETTINGS.psf_sigma_px, abs=0.06)
+    assert sy == pytest.approx(DEFAULT_SETTINGS.psf_sigma_px, abs=0.06)
 
 
 def _mean_motion_rev_day(line2: str) -> float:
@@ -139,7 +140,7 @@ def test_untracked_trail_length_matches_the_orbit_rate(psi_deg):
     cov = ((pts - mu).T * w) @ (pts - mu) / w.sum()
     var_long = float(np.linalg.eigvalsh(cov)[-1])
     # A uniform segment of length L blurred by a Gaussian: variance L^2 / 12 + sigma^2.
-    length_px = math.sqrt(12.0 * (var_long - points.PSF_SIGMA_PX**2))
+    length_px = math.sqrt(12.0 * (var_long - DEFAULT_SETTINGS.psf_sigma_px**2))
     set_line2 = _set_line2(sc)  # the element set used: its mean motion gives the period
     period_s = 86400.0 / _mean_motion_rev_day(set_line2)
     expected_rad = 2 * math.pi / period_s * cam.exposure_s * math.sin(math.radians(psi_deg))
@@ -159,7 +160,7 @@ def test_star_positions_tracked_do_not_move():
     cam = Camera(focal_mm=50.0, look=Look("horizon"), exposure_s=30.0, tracked=True)
     sc = compute_scene(NIGHT, camera=cam)
     geom = ray_geometry(sc)
-    x, y, front = points.star_positions(sc, cam, geom.basis_teme, [-15.0, 0.0, 15.0])
+    x, y, front = points.star_positions(sc, cam, geom.attitude, [-15.0, 0.0, 15.0])
     assert x.shape == (3, sc.stars.dir_teme.shape[0])
     assert np.allclose(x[0], x[2]) and np.allclose(y[0], y[2])
 
@@ -211,7 +212,7 @@ def test_sun_disc_lands_on_its_pixel():
     j_far = int(round(x + 4 * r_px))
     j_near = int(round(x + 2 * r_px))
     ratio = img[int(round(y)), j_far] / img[int(round(y)), j_near]
-    assert ratio == pytest.approx((abs(j_far - x) / abs(j_near - x)) ** points.SUN_GLARE_SLOPE, rel=0.05)
+    assert ratio == pytest.approx((abs(j_far - x) / abs(j_near - x)) ** DEFAULT_SETTINGS.sun_glare_slope, rel=0.05)
 
 
 def test_sun_behind_the_earth_draws_nothing():
@@ -228,7 +229,7 @@ def test_new_york_is_the_brightest_light_at_its_pixel():
     # boroughs merged into it (phenomena.lights.MERGE_SIGMAS), is centred on the predicted pixel.
     cam = Camera(focal_mm=24.0, look=Look("target", lat_deg=40.71427, lon_deg=-74.00597), exposure_s=1 / 60)
     sc = compute_scene(CITY_T, camera=cam)
-    assert sc.cities[0].name == "New York City"
+    assert sc.cities_list[0].name == "New York City"
     geom = ray_geometry(sc)
     img = points.city_lights_layer(sc, geom) @ LUMA
     ny = itrs_to_teme(geodetic_to_itrs(40.71427, -74.00597, 0.0), sc.state.instants)
@@ -254,7 +255,7 @@ def test_city_lights_smear_in_long_untracked_exposures():
     cam = Camera(focal_mm=24.0, look=Look("nadir"), exposure_s=2.0)
     sc = compute_scene(CITY_T, camera=cam)
     geom = ray_geometry(sc)
-    x, y, vis, *_ = points.city_positions(sc, cam, geom.basis_teme, geom.theta_gmst, [-1.0, 1.0])
+    x, y, vis, *_ = points.city_positions(sc, cam, geom.attitude, [-1.0, 1.0])
     shift = np.hypot(x[1] - x[0], y[1] - y[0])[vis.all(axis=0)]
     # Ground speed ~7 km/s at ~420-470 km: ~0.9-1 deg/s -> tens of px per second at 24 mm.
     assert 20.0 < float(np.median(shift)) < 80.0

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cupola import colour
-from cupola.camera import Camera, parse_look
+from cupola.camera import Camera
+from cupola.inputs import parse_look
 from cupola.render import response
 
 K = 12.5  # ISO 2720 meter constant, cd s / m^2
@@ -79,7 +80,7 @@ def test_night_limb_example_is_mid_tone():
 @pytest.fixture(scope="module")
 def day_frame():
     from cupola.render.earth import earth_layer
-    from cupola.render.geometry import ray_geometry
+    from cupola.render import frame_geometry as ray_geometry
     from cupola.scene import compute_scene
 
     cam = Camera(model="Z9", focal_mm=24.0, width_px=192, height_px=108, look=parse_look("horizon:ahead,6"))

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from cupola.answers import in_view_json
 from cupola.cli import main
 from cupola.orbit import Satellite
 from cupola.scene import compute_scene
@@ -40,12 +41,12 @@ def test_dated_kp_for_the_crew1_reentry(seed2):
     # GFZ/CelesTrak: 2021-05-02, 06-09 UT bin, Kp 3o (the data file's 30 tenths).
     a = seed2.aurora
     assert a.kp == 3.0 and a.kp_symbol == "3o"
-    assert a.kp_is_prediction is False
+    assert not a.kp_is_prediction
     assert str(np.datetime_as_string(a.kp_interval_start_utc, unit="h")) == "2021-05-02T06"
 
 
 def test_in_view_json_keys_and_consistency(seed2):
-    iv = seed2.in_view_json()
+    iv = in_view_json(seed2)
     assert IN_VIEW_KEYS <= set(iv)
     assert AURORA_KEYS <= set(iv["aurora"])
     assert iv["aurora"]["kp"] == 3.0 and iv["aurora"]["kp_is_prediction"] is False
@@ -59,7 +60,7 @@ def test_in_view_json_keys_and_consistency(seed2):
     # (about half the sky's ~5,000 stars brighter than V 6, minus the Earth's ~41% of the sphere).
     assert 1500 < iv["stars_visible"] < 4000
     # Cities are in the footprint and sorted brightest first (population / slant range^2).
-    b = [c.brightness for c in seed2.cities]
+    b = [c.brightness for c in seed2.cities_list]
     assert b == sorted(b, reverse=True)
     # At 06:45 the station is over the Pacific south-west of Mexico: the Kp 3 oval lies beyond
     # the 250 km shell's visible arc (~4,000 km), so no aurora is in view.
@@ -76,7 +77,7 @@ def test_seed2_sunrise_and_aurora_to_the_north():
     assert min(s.aurora.azimuth_deg, 360 - s.aurora.azimuth_deg) < 45
     arc_km = np.radians(float(shell_visible_arc_deg(float(s.state.alt_km), 250.0))) * 6371.0088
     assert s.aurora.distance_km <= arc_km  # in view means within the red layer's visible arc
-    assert s.cities and s.cities[0].name == "New York City"
+    assert s.cities.count > 0 and s.cities.name[0] == "New York City"
 
 
 def test_predicted_kp_is_said_in_the_answer(tmp_path, capsys):
@@ -88,7 +89,8 @@ def test_predicted_kp_is_said_in_the_answer(tmp_path, capsys):
     got = json.loads(capsys.readouterr().out)
     assert code == 0
     assert got["in_view"]["aurora"]["kp_is_prediction"] is True
-    assert any("prediction" in w for w in got["warnings"])
+    assert [w["code"] for w in got["warnings"]] == ["kp_predicted"]
+    assert "prediction" in got["warnings"][0]["message"]
     code = main(["where", "2025-07-25T12:00:00Z", "--tle", str(tle)])
     out = capsys.readouterr().out
     assert "(predicted)" in out
@@ -104,13 +106,18 @@ def test_human_block_says_what_is_in_view_in_both_languages(capsys):
     assert "Kp 3o (observé)" in out and "étoiles plus brillantes que la magnitude 6" in out
 
 
-def test_scene_refuses_arrays_and_failed_propagation():
+def test_scene_refuses_failed_propagation_but_a_series_keeps_nan_rows():
     from cupola.errors import InputError
 
-    with pytest.raises(InputError, match="one instant"):
-        compute_scene(np.array(["2021-05-02T06:45", "2021-05-02T06:46"], dtype="datetime64[ns]"))
-    with pytest.raises(InputError, match="SGP4 cannot propagate"):
+    with pytest.raises(InputError, match="SGP4 cannot propagate") as info:
         compute_scene("2026-06-01T00:00:00Z", sat=Satellite.from_tle(L1, L2))
+    assert info.value.param == "sat"
+    series = compute_scene(np.array(["2024-01-22T10:00", "2026-06-01T00:00"], dtype="datetime64[ns]"),
+                           sat=Satellite.from_tle(L1, L2), kp=3.0)
+    assert len(series) == 2 and list(series.state.error != 0) == [False, True]
+    assert np.isfinite(series.state.lat_deg[0]) and np.isnan(series.state.lat_deg[1])
+    assert series.stars.count[1] == -1 and series.cities.count[1] == 0 and not series.aurora.visible[1]
+    assert series.places.country[1] == "" and series.places.sea[1] == ""
 
 
 def test_no_kp_history_still_answers_and_says_why(tmp_path, capsys):
@@ -121,11 +128,15 @@ def test_no_kp_history_still_answers_and_says_why(tmp_path, capsys):
     got = json.loads(capsys.readouterr().out)
     assert got["in_view"]["aurora"]["kp"] is None and got["in_view"]["aurora"]["visible"] is None
     assert "covers 1957" in got["in_view"]["aurora"]["note"]
-    assert any("--kp N" in w for w in got["warnings"])
+    assert [w["code"] for w in got["warnings"]] == ["kp_unknown"]
+    assert "give a Kp (0-9)" in got["warnings"][0]["message"]
     assert got["caption"].startswith("The ISS was")
     # A Kp given by the user is used and said to be given.
     assert main(["where", "2026-11-23T06:00:00Z", "--tle", str(tle), "--kp", "6"]) == 0
     out = capsys.readouterr().out
     assert "Kp 6o (given)" in out
+    assert main(["where", "2026-11-23T06:00:00Z", "--tle", str(tle)]) == 0
+    out = capsys.readouterr().out
+    assert "no aurora answer (pass --kp N)" in out and "(pass --kp N)" in out.splitlines()[-1]
     assert main(["where", "2026-11-23T06:00:00Z", "--tle", str(tle), "--kp", "12"]) == 2
-    assert "Kp must be between 0 and 9, got 12.0" in capsys.readouterr().err
+    assert "Kp must be between 0 and 9, got 12.0" in capsys.readouterr().err  # with the option named: --kp N

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cupola.camera import Camera, parse_look
+from cupola.camera import Camera
+from cupola.inputs import parse_look
 from cupola.demo import seed_cameras
 from cupola.render import render
 from cupola.render.output import save_frame

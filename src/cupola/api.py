@@ -1,58 +1,43 @@
-"""The curated public names of cupola: ``from cupola.api import Satellite``."""
+"""The public names of cupola, what a user needs: ``from cupola.api import Satellite, compute_scene``.
 
-from .elements import ElementArchive, ElementSet, bundled_archive, load_element_file, parse_element_sets, parse_omm, parse_tle
+- the station: :class:`Satellite` (``from_tle``, ``from_omm``, ``from_file``, ``from_archive``),
+  its :class:`State` at any instants, and the times they take (:func:`to_utc64`, :func:`iso_utc`);
+- what is in view: :func:`compute_scene` for one instant (:class:`Scene`) or many
+  (:class:`SceneSeries`), the NASA-style words of a place (:func:`locate`, :func:`caption`),
+  the Kp history (:func:`kp_at`);
+- when: :class:`Predicate`, :func:`find_edges`, :func:`windows`, :func:`orbital_sun_events`,
+  :func:`next_sun_events`;
+- pictures: :class:`Camera`, :class:`Look` (:func:`parse_look` reads text), :class:`Attitude`,
+  :func:`ray_geometry` (lat/lon of every pixel), :func:`render`, :class:`RenderSettings`,
+  :class:`FramePool`, :func:`save_frame`, :func:`read_metadata`;
+- answers: :func:`where_json` (the versioned JSON answer), :func:`where_text`;
+- :func:`warmup` compiles the kernels; errors derive from :class:`CupolaError`.
+
+Everything else is reachable through its module (``cupola.view``, ``cupola.sky.stars``, ...).
+"""
+
+from .answers import where_json, where_text
+from .camera import Attitude, Camera, Look, ray_geometry
 from .errors import CupolaError, DataMissingError, ElementSetError, InputError, TimeInputError
-from .geo.caption import PHASES, caption
-from .geo.places import Places, locate
-from .lighting import (
-    next_sun_events,
-    orbital_sun_events,
-    phases,
-    shadow_status,
-    sun_elevation_deg,
-    sun_fraction,
-    sun_teme_km,
-)
-from .orbit import SGP4_ERRORS, Satellite, State
-from .search import Edges, Predicate, find_edges, windows
-from .timebase import Instants, instants, iso_utc, to_utc64
-from .where import Where, where
-from .scene import Lighting, Scene, compute_scene
-from .view import (
-    azel_deg,
-    earth_blocks,
-    footprint_radius_km,
-    horizon_dip_deg,
-    limb_height_above_hard_limb_deg,
-    lvlh_basis,
-    ray_ellipsoid,
-    ray_sphere,
-    shell_visible_arc_deg,
-)
-from .colour import star_colour_rgb
-from .sky.stars import StarCatalog, StarsView, catalog, visible_stars
-from .sky.bodies import Body, bodies
-from .phenomena.airglow import LAYERS as AIRGLOW_LAYERS, AirglowLayerView, airglow_in_view, layer_emission_along_rays
-from .phenomena.aurora import AuroraView, aurora_in_view, oval_mlat_deg
-from .phenomena.kp import KpValues, kp_at, last_observed_utc
-from .phenomena.lights import City, cities_in_view, light_sources
+from .geo.caption import caption
+from .geo.places import locate
+from .inputs import parse_look
+from .lighting import next_sun_events, orbital_sun_events
+from .orbit import Satellite, State
+from .phenomena.kp import kp_at
+from .render import Frame, FramePool, RenderSettings, frame_geometry, render
+from .render.output import read_metadata, save_frame
+from .scene import Scene, SceneSeries, compute_scene
+from .search import Predicate, find_edges, windows
+from .timebase import iso_utc, to_utc64
+from .warmup import warmup
 
 __all__ = [
+    "Satellite", "State", "to_utc64", "iso_utc",
+    "compute_scene", "Scene", "SceneSeries", "locate", "caption", "kp_at",
+    "Predicate", "find_edges", "windows", "orbital_sun_events", "next_sun_events",
+    "Camera", "Look", "parse_look", "Attitude", "ray_geometry", "frame_geometry", "render", "RenderSettings",
+    "Frame", "FramePool", "save_frame", "read_metadata",
+    "where_json", "where_text", "warmup",
     "CupolaError", "DataMissingError", "ElementSetError", "InputError", "TimeInputError",
-    "ElementArchive", "ElementSet", "bundled_archive", "load_element_file", "parse_element_sets",
-    "parse_omm", "parse_tle",
-    "Satellite", "State", "SGP4_ERRORS",
-    "Instants", "instants", "iso_utc", "to_utc64",
-    "PHASES", "next_sun_events", "orbital_sun_events", "phases", "shadow_status",
-    "sun_elevation_deg", "sun_fraction", "sun_teme_km",
-    "Edges", "Predicate", "find_edges", "windows",
-    "Places", "locate", "caption",
-    "Where", "where",
-    "Lighting", "Scene", "compute_scene",
-    "azel_deg", "earth_blocks", "footprint_radius_km", "horizon_dip_deg",
-    "limb_height_above_hard_limb_deg", "lvlh_basis", "ray_ellipsoid", "ray_sphere", "shell_visible_arc_deg",
-    "StarCatalog", "StarsView", "catalog", "star_colour_rgb", "visible_stars", "Body", "bodies",
-    "AIRGLOW_LAYERS", "AirglowLayerView", "airglow_in_view", "layer_emission_along_rays",
-    "AuroraView", "aurora_in_view", "oval_mlat_deg", "KpValues", "kp_at", "last_observed_utc",
-    "City", "cities_in_view", "light_sources",
 ]

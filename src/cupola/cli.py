@@ -1,106 +1,38 @@
-"""The `cupola` command. Errors print one line and exit 2; `--debug` shows the traceback."""
+"""The `cupola` command. Errors print one line and exit 2; `--debug` shows the traceback.
+
+The command parses its options, calls the same functions as the Python API (compute_scene,
+render, the answers) and prints their results; library errors name the API parameter they are
+about (``CupolaError.param``) and the command adds its own option for it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import __version__
 from .errors import CupolaError
 
-LABELS = {
-    "en": {
-        "position": "position",
-        "altitude": "altitude",
-        "lighting": "lighting",
-        "sunlit": "station in sunlight",
-        "shadow": "station in the Earth's shadow (orbital night)",
-        "ground_sun": "Sun at the ground point below: {elev}°",
-        "next": "next",
-        "sunrise": "orbital sunrise {t} (in {d})",
-        "sunset": "orbital sunset {t} (in {d})",
-        "elements": "elements",
-        "epoch": "{name}, epoch {epoch} ({age})",
-        "age_before": "{d} days before",
-        "age_after": "{d} days after",
-        "warning": "warning",
-    },
-    "fr": {
-        "position": "position",
-        "altitude": "altitude",
-        "lighting": "éclairage",
-        "sunlit": "station au soleil",
-        "shadow": "station dans l'ombre de la Terre (nuit orbitale)",
-        "ground_sun": "Soleil au point au sol : {elev}°",
-        "next": "prochain",
-        "sunrise": "lever de soleil orbital {t} (dans {d})",
-        "sunset": "coucher de soleil orbital {t} (dans {d})",
-        "elements": "éléments",
-        "epoch": "{name}, époque {epoch} ({age})",
-        "age_before": "{d} {jour} avant",
-        "age_after": "{d} {jour} après",
-        "warning": "attention",
-    },
+# The option that sets each API parameter a library error can name.
+OPTION_FOR_PARAM = {
+    "kp": "--kp N", "lang": "--lang en|fr", "sat": "--tle FILE", "look": "--look", "exposure": "--exposure",
+    "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
+    "layers": "--layers", "camera": "the camera options",
 }
+# What the command line adds after an answer's warnings (by warning code).
+HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
 
 
-def _num(x: float, spec: str, lang: str) -> str:
-    """Format a number; French uses the decimal comma."""
-    text = format(x, spec)
-    return text.replace(".", ",") if lang == "fr" else text
-
-
-def _duration(seconds: float) -> str:
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h} h {m:02d} min {s:02d} s" if h else f"{m} min {s:02d} s"
-
-
-def _latlon(lat: float, lon: float, lang: str) -> str:
-    ns = ("N" if lat >= 0 else "S")
-    ew = ("E" if lon >= 0 else ("W" if lang == "en" else "O"))
-    return f"{_num(abs(lat), '.2f', lang)}°{ns} {_num(abs(lon), '.2f', lang)}°{ew}"
-
-
-def format_where(w, lang: str) -> str:
-    """Return the short human block for a `Where` answer."""
-    from .where import seconds_until
-
-    L = LABELS[lang]
-    sep = " ; " if lang == "fr" else "; "
-    lines = [f"{w.time_utc}  {w.satellite}", f"  {w.caption}"]
-    alt = f"{_num(w.alt_km, '.1f', lang)} km ({_num(w.alt_mi, '.1f', lang)} {'mi' if lang == 'en' else 'milles'})"
-    lines.append(f"  {L['position']:<12} {_latlon(w.lat_deg, w.lon_deg, lang)}, {L['altitude']} {alt}")
-    light = L["sunlit"] if w.sunlit else L["shadow"]
-    elev = _num(w.sun_elevation_deg, "+.1f", lang)
-    lines.append(f"  {L['lighting']:<12} {light}{sep}{L['ground_sun'].format(elev=elev)}")
-    nxt = []
-    for key, t in (("sunrise", w.next_orbital_sunrise_utc), ("sunset", w.next_orbital_sunset_utc)):
-        if t:
-            nxt.append((seconds_until(t, w.time_utc), L[key].format(t=t, d=_duration(seconds_until(t, w.time_utc)))))
-    if nxt:
-        lines.append(f"  {L['next']:<12} " + sep.join(text for _, text in sorted(nxt)))
-    if w.in_view:
-        from .report import in_view_lines
-
-        for label, text in in_view_lines(w.in_view, lang):
-            lines.append(f"  {label:<12} {text}")
-    d = _num(abs(w.tle_age_days), ".2f", lang)
-    # French takes the singular below 2 ("0,47 jour", "1,5 jour", "3 jours").
-    jour = "jour" if abs(w.tle_age_days) < 2 else "jours"
-    age = L["age_before" if w.tle_age_days >= 0 else "age_after"].format(d=d, jour=jour)
-    lines.append(f"  {L['elements']:<12} " + L["epoch"].format(name=w.satellite, epoch=w.tle_epoch_utc, age=age))
-    for msg in w.warnings:
-        lines.append(f"  {L['warning']}: {msg}")
-    return "\n".join(lines)
+def error_line(exc: CupolaError) -> str:
+    """Return the one-line message of `exc` for the command line (with the option to use)."""
+    option = OPTION_FOR_PARAM.get(getattr(exc, "param", None) or "")
+    return f"cupola: error: {exc}" + (f" (option {option})" if option else "")
 
 
 def _satellite(tle_path):
-    import os
-
     from .errors import InputError
     from .orbit import Satellite
 
@@ -110,73 +42,32 @@ def _satellite(tle_path):
 
 
 def cmd_where(args) -> int:
-    from .where import check_lang, where
+    from .answers import check_lang, where_json, where_text
+    from .scene import compute_scene
 
     check_lang(args.lang)
-    sat = _satellite(args.tle)
-    w = where(sat, args.time, lang=args.lang, kp=args.kp)
+    answer = where_json(compute_scene(args.time, sat=_satellite(args.tle), kp=args.kp), args.lang)
     if args.json:
-        print(json.dumps(w.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
-        print(format_where(w, args.lang))
+        print(where_text(answer, args.lang, HINTS))
     return 0
 
 
-def parse_exposure(text: str) -> float:
-    """Return seconds from '10', '0.5' or '1/320'."""
-    from .errors import InputError
-
-    t = str(text).strip()
-    try:
-        if "/" in t:
-            num, den = t.split("/", 1)
-            value = float(num) / float(den)
-        else:
-            value = float(t)
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"cannot read the exposure {text!r}; write seconds such as 10, 0.5 or 1/320") from None
-    if not value > 0:
-        raise InputError(f"the exposure must be positive, got {text!r}; e.g. --exposure 10 or 1/320")
-    return value
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """Return (width, height) from '1920x1080'."""
-    from .errors import InputError
-
-    w, sep, h = str(text).lower().partition("x")
-    try:
-        if not sep:
-            raise ValueError
-        return int(w), int(h)
-    except ValueError:
-        raise InputError(f"cannot read the image size {text!r}; write WIDTHxHEIGHT, e.g. --size 1920x1080") from None
-
-
-def camera_from_args(args):
-    """Return the Camera described by the render options."""
-    from .camera import Camera, parse_look
-
-    w, h = parse_size(args.size)
-    return Camera(
-        model=args.camera, focal_mm=args.lens, fov_deg=args.fov, width_px=w, height_px=h,
-        look=parse_look(args.look), roll_deg=args.roll, exposure_s=parse_exposure(args.exposure),
-        iso=args.iso, f_number=args.f_number, tracked=args.tracked,
-    )
-
-
 def cmd_render(args) -> int:
-    from .render import render
+    from .answers import check_lang
+    from .inputs import camera_from_text
+    from .render import RenderSettings, render
     from .render.output import save_frame
     from .scene import compute_scene
-    from .where import check_lang
 
     check_lang(args.lang)
-    camera = camera_from_args(args)
-    layers = tuple(args.layers.split(",")) if args.layers else None
-    sat = _satellite(args.tle)
-    scene = compute_scene(args.time, camera=camera, sat=sat, kp=args.kp)
-    frame = render(scene, camera, **({"layers": layers} if layers else {}))
+    camera = camera_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
+                              roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
+                              tracked=args.tracked)
+    settings = RenderSettings(layers=tuple(s.strip() for s in args.layers.split(","))) if args.layers else RenderSettings()
+    scene = compute_scene(args.time, camera=camera, sat=_satellite(args.tle), kp=args.kp)
+    frame = render(scene, camera, settings)
     path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
     took = sum(frame.timings_s.values())
     print(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.focal_mm:g} mm, "
@@ -188,7 +79,16 @@ def cmd_render(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    return run_demo(lang=args.lang, out=sys.stdout, images=None if args.no_images else args.out)
+    return run_demo(lang=args.lang, out=sys.stdout, images=None if args.no_images else args.out, hints=HINTS)
+
+
+def cmd_warmup(args) -> int:
+    from .warmup import warmup
+
+    report = warmup()
+    print(f"compiled and cached {report['kernels']} kernel signatures in {report['seconds']:.1f} s "
+          f"(numba cache: {report['cache_dir']})")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--size", default="1920x1080", help="image size WIDTHxHEIGHT (default 1920x1080)")
     r.add_argument("--caption", action="store_true", help="write time, caption and element-set epoch on the image")
     r.add_argument("--lang", default="en", help="caption language: en or fr")
-    r.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all)")
+    r.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all), in any order")
     r.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
     r.set_defaults(func=cmd_render)
 
@@ -235,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="out", help="folder for the seed gallery images (default out/)")
     d.add_argument("--no-images", action="store_true", help="print the answers only")
     d.set_defaults(func=cmd_demo)
+
+    k = sub.add_parser("warmup", help="compile every numba kernel once and cache it (about a minute)")
+    k.add_argument("--cache-dir", default=None,
+                   help="where numba caches the compiled kernels (sets NUMBA_CACHE_DIR for this run; "
+                        "default: next to the sources, or numba's user cache folder where that is read-only)")
+    k.set_defaults(func=cmd_warmup)
     return p
 
 
@@ -242,6 +148,13 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "cache_dir", None):
+        # numba reads NUMBA_CACHE_DIR when it is first imported, which the commands do lazily.
+        if "numba" in sys.modules:
+            print("cupola: error: --cache-dir must be given before numba is loaded; set NUMBA_CACHE_DIR instead",
+                  file=sys.stderr)
+            return 2
+        os.environ["NUMBA_CACHE_DIR"] = os.path.abspath(args.cache_dir)
     # Library warnings (e.g. a stale element set) reach the user inside the answer itself.
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR,
                         format="%(levelname)s: %(message)s")
@@ -250,7 +163,7 @@ def main(argv=None) -> int:
     except CupolaError as exc:
         if args.debug:
             raise
-        print(f"cupola: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("cupola: interrupted", file=sys.stderr)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cli import format_where
+from .answers import where_json, where_text
+from .constants import CIVIL_DARK_SUN_ELEV_DEG
 from .geo.caption import FAR_KM, OFF_COAST_KM
 from .geo.places import locate
-from .constants import CIVIL_DARK_SUN_ELEV_DEG
 from .lighting import sun_elevation_deg
 from .orbit import Satellite
+from .scene import compute_scene
 from .search import Predicate, windows
 from .timebase import iso_utc
-from .where import where
 
 # Seed 1: "258 miles above the Pacific Ocean northeast of Papua New Guinea" (posted 2024-02,
 # bundled sets 2024-01-18..23). Seed 2: Thomas Pesquet's aurora at orbital sunrise while
@@ -48,7 +48,8 @@ SEED2_CAMERA = dict(model="D5", focal_mm=14.0, look="horizon:345,4", exposure_s=
 
 def seed_cameras(size=(1920, 1080)):
     """Return the two gallery cameras (seed 1 airglow, seed 2 aurora at sunrise)."""
-    from .camera import Camera, parse_look
+    from .camera import Camera
+    from .inputs import parse_look
 
     def cam(spec):
         kw = dict(spec)
@@ -64,7 +65,6 @@ def render_gallery(folder, t_seed1, sat: Satellite, lang: str = "en", size=(1920
 
     from .render import render
     from .render.output import save_frame
-    from .scene import compute_scene
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -78,10 +78,16 @@ def render_gallery(folder, t_seed1, sat: Satellite, lang: str = "en", size=(1920
     return paths
 
 
-def run_demo(lang: str = "en", out=None, images: str | None = "out") -> int:
+def run_demo(lang: str = "en", out=None, images: str | None = "out", hints: dict | None = None) -> int:
+    """Answer both seed stories (and render their gallery into `images`), printing to `out`;
+    `hints` are the front end's additions to warnings (see :func:`cupola.answers.where_text`)."""
     import sys
 
     out = out or sys.stdout
+
+    def answer(t):
+        return where_text(where_json(compute_scene(t, sat=sat), lang), lang, hints)
+
     sat = Satellite.from_archive()
     print("== Seed 1: airglow over the Pacific north-east of Papua New Guinea (January 2024) ==", file=out)
     found = windows(night_northeast_of_png(sat), *SEED1_SPAN, tol_s=1.0)
@@ -92,13 +98,13 @@ def run_demo(lang: str = "en", out=None, images: str | None = "out") -> int:
         a, b = found[0]
         mid = a + (b - a) // 2
         mid = mid.astype("datetime64[s]").astype("datetime64[ns]")
-        print(format_where(where(sat, mid, lang), lang), file=out)
+        print(answer(mid), file=out)
     print(file=out)
     print("== Seed 2: aurora and orbital sunrise as Crew-1 re-entered (2021-05-02) ==", file=out)
     t0 = np.datetime64(SEED2_SPAN[0][:-1], "ns")
     for minute in range(0, 27, 13):
         t = t0 + np.timedelta64(minute * 60, "s")
-        print(format_where(where(sat, t, lang), lang), file=out)
+        print(answer(t), file=out)
     if images and found:
         print(file=out)
         print(f"== Seed gallery: rendering both scenes into {images}/ ==", file=out)

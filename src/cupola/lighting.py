@@ -158,17 +158,41 @@ def orbital_sun_events(sat, start, end, model: str = "geometric", atmosphere_km:
     return find_edges(Predicate(lit, step_s, "orbital sunrise/sunset"), start, end, tol_s)
 
 
-def next_sun_events(sat, t, model: str = "geometric") -> tuple[np.datetime64, np.datetime64]:
-    """Return (next orbital sunrise, next orbital sunset) after the single instant `t`."""
+SUN_EVENTS_AHEAD_S = 4 * 3600.0  # two orbital periods of a LEO station (< 2 x 100 min) hold both events
+
+
+def next_sun_events(sat, t, model: str = "geometric") -> tuple[np.ndarray, np.ndarray]:
+    """Return (next orbital sunrise, next orbital sunset) after each instant of `t`, arrays of
+    datetime64[ns] shaped like `t` (NaT where none comes within ``SUN_EVENTS_AHEAD_S``).
+
+    The edges are searched once over the union of the spans [t, t + 4 h] (one bisection for all
+    instants, :func:`cupola.search.find_edges_in_spans`), then each instant takes the first edge
+    after it; a single instant gives the same times as any series that contains it.
+    """
+    from .search import Predicate, find_edges_in_spans
     from .timebase import add_seconds, to_utc64
 
     t0 = to_utc64(t)
-    # Two orbital periods of a LEO station (< 2 x 100 min) always hold both events.
-    edges = orbital_sun_events(sat, t0, add_seconds(t0, 4 * 3600.0), model=model)
-    rise = edges.t_utc[edges.rising]
-    sets = edges.t_utc[~edges.rising]
-    nat = np.datetime64("NaT", "ns")
-    return (rise[0] if rise.size else nat, sets[0] if sets.size else nat)
+    flat = t0.ravel()
+    nat = np.full(t0.shape, np.datetime64("NaT", "ns"))
+    if flat.size == 0:
+        return nat, nat.copy()
+
+    def lit(tt):
+        return sat.sunlit_at(tt, model=model) > 0.5
+
+    horizon = add_seconds(flat, SUN_EVENTS_AHEAD_S)
+    edges = find_edges_in_spans(Predicate(lit, ORBIT_SEARCH_STEP_S, "orbital sunrise/sunset"), flat, horizon)
+    out = []
+    for kind in (edges.rising, ~edges.rising):
+        ev = edges.t_utc[kind]
+        k = np.searchsorted(ev, flat, side="right")
+        got = np.full(flat.shape, np.datetime64("NaT", "ns"))
+        has = k < ev.size
+        got[has] = ev[k[has]]
+        got[has & (got > horizon)] = np.datetime64("NaT", "ns")
+        out.append(got.reshape(t0.shape))
+    return out[0], out[1]
 
 
 def phases(sat, state, window_s: float = PHASE_WINDOW_S) -> np.ndarray:

@@ -21,14 +21,12 @@ from .elements import (
 )
 from .elements.base import SGP4_ERRORS
 from . import _kernels
-from .constants import SKYFIELD_ERAD_KM, WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from .constants import STALE_AFTER_DAYS, SKYFIELD_ERAD_KM, WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from .lighting import sun_fraction, sun_teme_km
 from .timebase import JD_UNIX_EPOCH, NS_PER_DAY, Instants, instants
 
 log = logging.getLogger(__name__)
 
-# An element set is trusted for a few days around its epoch (SGP4 drifts 1-3 km/day).
-STALE_AFTER_DAYS = 3.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +61,22 @@ class State:
     def error_message(self) -> np.ndarray:
         """Return the SGP4 error text for each instant ('' where fine)."""
         return np.vectorize(SGP4_ERRORS.get, otypes=[object])(self.error)
+
+    def __len__(self) -> int:
+        return int(self.t_utc.size)
+
+    def __getitem__(self, i) -> "State":
+        """Return the state at flat index `i` (an int gives one instant: scalars and (3,) vectors;
+        an index array or slice gives a 1-D series)."""
+        shape = self.shape
+        n = int(np.prod(shape, dtype=np.int64))
+
+        def take(a):
+            a = np.asarray(a)
+            return a.reshape((n,) + a.shape[len(shape):])[i]
+
+        fields = {f: take(getattr(self, f)) for f in self.__dataclass_fields__ if f != "instants"}
+        return State(**fields, instants=self.instants[i])
 
 
 HERMITE_STEP_S = 10
@@ -107,7 +121,18 @@ class Satellite:
     def __init__(self, archive: ElementArchive, name: str | None = None):
         self.archive = archive
         self.name = name or archive.sets[0].name or f"NORAD {archive.sets[0].satnum}"
+        # Built on first use, one per element set; sgp4's Satrec does not pickle, so the cache is
+        # left out of the pickled state (web workers, Dask) and rebuilt where it lands. Two
+        # threads may both build a Satrec for a set: each is complete, the second one wins.
         self._satrecs: dict[int, object] = {}
+
+    def __getstate__(self) -> dict:
+        return {"archive": self.archive, "name": self.name}
+
+    def __setstate__(self, state: dict) -> None:
+        self.archive = state["archive"]
+        self.name = state["name"]
+        self._satrecs = {}
 
     def __repr__(self) -> str:
         e = self.archive.epochs_utc

@@ -1,27 +1,46 @@
-"""The Scene: everything in view from the station at one instant, in one frozen object.
+"""The Scene: everything in view from the station, at one instant or over a series of instants.
 
 Everything below this seam computes (orbit, geo, lighting, sky, phenomena); everything above it
-(the `where` answer, the CLI, later the renderer and the web layer) only reads Scenes.
+(the answers, the CLI, the renderer, the web layer) only reads Scenes.
+
+``compute_scene(t)`` takes one instant or an array of them. Every piece is computed for all the
+instants at once (no Python loop per instant): positions, lighting and the next orbital sunrise
+and sunset (one edge search over the union of the instants' look-ahead spans), places under the
+station, star counts, the Sun, Moon and planets, the airglow layers, the auroral oval (one table
+look-up pass over instants x oval points) and the brightest lit cities (padded top-k arrays).
+A single instant is a series of one: ``compute_scene(t_i)`` and ``compute_scene(ts)[i]`` are the
+same Scene.
+
+Shape rule of every view: per-instant fields are arrays whose leading shape is the instants'
+(numpy scalars for one instant), per-instant lists add trailing axes, constant metadata are plain
+values. A single :class:`Scene` adds what only one instant has: the list of visible stars, the
+oval's points, the emission fields and light sources a renderer draws, the station's motion
+across an exposure (from the Scene's own Satellite) and the sky's rotation.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DataMissingError, InputError
+from ._index import check_index, take_instant
+from .errors import InputError
+from .frames import gmst82
 from .geo.caption import caption as _caption
 from .geo.places import Places, locate
 from .lighting import next_sun_events, phases, shadow_status, sun_elevation_deg, sun_fraction
+from .constants import STALE_AFTER_DAYS
 from .orbit import Satellite, State
 from .phenomena.airglow import AirglowLayerView, airglow_in_view
-from .phenomena.aurora import AuroraView, aurora_in_view
-from .phenomena.lights import City, cities_in_view
+from .phenomena.aurora import AuroraOval, AuroraView, aurora_in_view, aurora_oval
+from .phenomena.emission import AirglowEmission, AuroraEmission, airglow_emission, aurora_emission
+from .phenomena.kp import kp_missing_message
+from .phenomena.lights import CitiesView, LightSources, cities_view, light_sources_near
 from .sky.bodies import Body, bodies
-from .sky.stars import StarsView, visible_stars
-from .timebase import iso_utc, to_utc64
+from .sky.stars import StarsView, icrs_to_teme, visible_stars
+from .timebase import add_seconds, iso_utc, to_utc64
 
 PLANETS = ("Mercury", "Venus", "Mars", "Jupiter", "Saturn")
 STAR_MAG_LIMIT = 6.0
@@ -30,33 +49,56 @@ CITY_LIMIT = 10
 
 @dataclass(frozen=True, eq=False)
 class Lighting:
-    """The station's light at the instant."""
+    """The station's light; every field an array shaped like the instants."""
 
-    sunlit: bool  # geometric model (skyfield's is_sunlit)
-    sun_fraction: float  # visible fraction of the solar disc (cone model, no atmosphere)
-    shadow: str  # 'sunlit', 'penumbra' or 'umbra' (cone model)
-    sun_elevation_below_deg: float  # the Sun seen from the ground point below
-    phase: str  # see cupola.geo.caption.PHASES
-    next_orbital_sunrise_utc: np.datetime64
-    next_orbital_sunset_utc: np.datetime64
+    sunlit: np.ndarray  # geometric model (skyfield's is_sunlit)
+    sun_fraction: np.ndarray  # visible fraction of the solar disc (cone model, no atmosphere)
+    shadow: np.ndarray  # 'sunlit', 'penumbra' or 'umbra' (cone model)
+    sun_elevation_below_deg: np.ndarray  # the Sun seen from the ground point below
+    phase: np.ndarray  # see cupola.geo.caption.PHASES
+    next_orbital_sunrise_utc: np.ndarray  # NaT when none within lighting.SUN_EVENTS_AHEAD_S
+    next_orbital_sunset_utc: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
-class Scene:
-    """What is in view from the station at one instant (plain arrays and frozen dataclasses)."""
+class Motion:
+    """The station across an exposure: offsets from the Scene's instant and its state then."""
 
-    t_utc: np.datetime64
-    satellite: str
-    state: State  # 0-d arrays
+    offsets_s: np.ndarray  # (K,)
+    r_teme_km: np.ndarray  # (K, 3)
+    v_teme_km_s: np.ndarray  # (K, 3)
+    earth_angle_rad: np.ndarray  # (K,) GMST 1982: the TEME -> ITRS rotation about z
+
+
+@dataclass(frozen=True, eq=False)
+class _SceneFields:
+    t_utc: np.ndarray
+    sat: Satellite
+    state: State
     lighting: Lighting
     places: Places  # under the station
     stars: StarsView  # stars brighter than STAR_MAG_LIMIT above the limb
     bodies: tuple[Body, ...]  # Sun, Moon, planets
     airglow: tuple[AirglowLayerView, ...]
-    aurora: AuroraView | None  # None when no Kp is known for the instant (see aurora_note)
-    cities: tuple[City, ...]  # lit cities in view, brightest first
+    aurora: AuroraView | None  # a Scene: None when no Kp is known (see aurora_note)
+    aurora_note: np.ndarray  # why there is no aurora answer ('' where there is one)
+    cities: CitiesView  # lit cities in view, brightest first (CITY_LIMIT per instant)
     camera: object | None = None
-    aurora_note: str = ""  # why there is no aurora answer, when `aurora` is None
+    kp_given: float | None = None  # the caller's Kp, None when taken from the bundled history
+
+    @property
+    def satellite(self) -> str:
+        """Return the satellite's name ('ISS (ZARYA)')."""
+        return self.sat.name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.t_utc)
+
+    @property
+    def elements_stale(self) -> np.ndarray:
+        """Return True where the element set used is more than STALE_AFTER_DAYS from the instant."""
+        return np.abs(np.asarray(self.state.tle_age_days, float)) > STALE_AFTER_DAYS
 
     def body(self, name: str) -> Body:
         """Return the body called `name` ('Sun', 'Moon', 'Venus', ...)."""
@@ -65,147 +107,191 @@ class Scene:
                 return b
         raise InputError(f"no body named {name!r} in the scene; use one of {', '.join(b.name for b in self.bodies)}")
 
-    def caption(self, lang: str = "en") -> str:
-        """Return the NASA-style caption in `lang` ('en' or 'fr')."""
-        return str(_caption(self.state.alt_km, self.places, self.lighting.phase, lang))
-
-    def in_view_json(self) -> dict:
-        """Return the `in_view` object of `cupola where --json`."""
-        return {
-            "stars_visible": int(self.stars.count),
-            "star_mag_limit": STAR_MAG_LIMIT,
-            "sun": _body_json(self.body("Sun")),
-            "moon": _body_json(self.body("Moon")),
-            "planets": [_body_json(b) for b in self.bodies if b.name.capitalize() in PLANETS],
-            "airglow": [
-                {
-                    "name": a.name,
-                    "species": a.species,
-                    "wavelength_nm": a.wavelength_nm,
-                    "height_km": a.height_km,
-                    "visible": bool(a.visible),
-                    "colour_hex": a.colour_hex,
-                    "limb_elevation_deg": _r(a.limb_elevation_deg, 3),
-                    "limb_rayleigh": _r(a.limb_rayleigh, 0),
-                    "note": str(a.note),
-                }
-                for a in self.airglow
-            ],
-            "aurora": _aurora_json(self.aurora, self.aurora_note),
-            "cities": [
-                {
-                    "name": c.name,
-                    "country": c.country,
-                    "population": int(c.population),
-                    "azimuth_deg": _r(c.azimuth_deg, 2),
-                    "elevation_deg": _r(c.elevation_deg, 2),
-                    "distance_km": _r(c.distance_km, 1),
-                }
-                for c in self.cities
-            ],
-            "next_orbital_sunrise_utc": _iso_or_none(self.lighting.next_orbital_sunrise_utc),
-            "next_orbital_sunset_utc": _iso_or_none(self.lighting.next_orbital_sunset_utc),
-        }
+    def caption(self, lang: str = "en"):
+        """Return the NASA-style caption in `lang` ('en' or 'fr'): a str, or an array for a series."""
+        return _caption(self.state.alt_km, self.places, self.lighting.phase, lang)
 
 
-def _aurora_json(a: AuroraView | None, note: str) -> dict:
-    if a is None:
-        return {"kp": None, "kp_symbol": None, "kp_is_prediction": None, "kp_source": None, "visible": None,
-                "hemisphere": None, "azimuth_deg": None, "elevation_deg": None, "distance_km": None,
-                "emissions": [], "activity_al_nt": None, "storm_scale": None, "magnetic_model": None,
-                "note": note}
-    return {
-        "kp": float(a.kp),
-        "kp_symbol": a.kp_symbol,
-        "kp_is_prediction": bool(a.kp_is_prediction),
-        "kp_source": a.kp_source,
-        "visible": bool(a.visible),
-        "hemisphere": a.hemisphere,
-        "azimuth_deg": _r(a.azimuth_deg, 2),
-        "elevation_deg": _r(a.elevation_deg, 2),
-        "distance_km": _r(a.distance_km, 1),
-        "emissions": a.emissions,
-        "activity_al_nt": _r(a.intensity, 1),
-        "storm_scale": a.storm_scale,
-        "magnetic_model": a.magnetic_model,
-        "note": a.note,
-    }
+@dataclass(frozen=True, eq=False)
+class Scene(_SceneFields):
+    """What is in view from the station at one instant (plain arrays and frozen dataclasses).
 
-
-def _r(x, digits):
-    x = float(x)
-    return None if not math.isfinite(x) else round(x, digits)
-
-
-def _iso_or_none(t):
-    return None if np.isnat(t) else iso_utc(t)
-
-
-def _body_json(b: Body) -> dict:
-    name = b.name.capitalize()
-    out = {
-        "name": name,
-        "visible": bool(b.above_limb),
-        "azimuth_deg": _r(b.az_deg, 2),
-        "elevation_deg": _r(b.el_deg, 2),
-        "limb_margin_deg": _r(b.limb_margin_deg, 2),
-        "vmag": _r(b.vmag, 2),
-    }
-    if name == "Moon":
-        out["illuminated_fraction"] = _r(b.illuminated_fraction, 4)
-        out["phase_name"] = str(b.phase_name)
-    return out
-
-
-def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None = None) -> Scene:
-    """Return the :class:`Scene` at one instant `t`.
-
-    Args:
-        t: one instant (ISO text with a zone, aware datetime, or numpy datetime64 UTC).
-        camera: an optional `cupola.camera.Camera`, carried for the renderer.
-        sat: the satellite (default: the ISS with the bundled element-set history).
-        kp: the Kp index to use for the aurora (0-9); default: the bundled Kp history's value.
-            Outside that history the Scene has no aurora answer and says why.
+    Besides the fields it offers what a renderer or a photo annotator needs, computed on first
+    use from the Scene's own data: the sky's rotation, the station's motion across an exposure,
+    the lit light sources near it, the oval's points and the emission fields.
     """
-    sat = sat or Satellite.from_archive()
-    t64 = to_utc64(t)
-    if t64.ndim:
-        raise InputError("compute_scene takes one instant; call it once per frame for a series")
-    st = sat.at(t64)
-    if int(st.error) != 0:
-        raise InputError(
-            f"SGP4 cannot propagate the element set to {iso_utc(t64)} (error {int(st.error)}: "
-            f"{st.error_message}); pass element sets closer to that time with --tle FILE"
-        )
-    frac = float(sun_fraction(st.r_teme_km, st.sun_teme_km, "cone"))
-    rise, sset = next_sun_events(sat, t64)
-    lighting = Lighting(
-        sunlit=bool(st.sunlit),
-        sun_fraction=frac,
-        shadow=str(shadow_status(frac)),
-        sun_elevation_below_deg=float(sun_elevation_deg(st.lat_deg, st.lon_deg, st.sun_teme_km, st.instants)),
-        phase=str(phases(sat, st)),
+
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def _cached(self, key, fn):
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = fn()  # two threads may both compute it; either result is whole
+            return value
+
+    @property
+    def icrs_to_teme(self) -> np.ndarray:
+        """Return the (3, 3) rotation from ICRS/GCRS to TEME at the instant (skyfield's TEME)."""
+        return self._cached("icrs_to_teme", lambda: icrs_to_teme(self.state.instants))
+
+    @property
+    def earth_angle_rad(self) -> float:
+        """Return GMST 1982 (rad): the TEME -> ITRS rotation about z at the instant."""
+        return self._cached("earth_angle", lambda: float(np.asarray(gmst82(self.state.instants)[0]).reshape(())))
+
+    def motion(self, offsets_s) -> Motion:
+        """Return the station's state at `offsets_s` (s) from the instant, from the Scene's own
+        Satellite (the element sets it was computed with)."""
+        off = np.atleast_1d(np.asarray(offsets_s, float))
+        if np.all(off == 0.0):
+            r = np.broadcast_to(np.asarray(self.state.r_teme_km, float).reshape(1, 3), off.shape + (3,))
+            v = np.broadcast_to(np.asarray(self.state.v_teme_km_s, float).reshape(1, 3), off.shape + (3,))
+            return Motion(off, r, v, np.full(off.shape, self.earth_angle_rad))
+        st = self.sat.at(add_seconds(self.t_utc, off))
+        return Motion(off, np.asarray(st.r_teme_km, float), np.asarray(st.v_teme_km_s, float),
+                      np.asarray(gmst82(st.instants)[0], float))
+
+    def light_sources(self, margin_deg: float = 5.0, min_population: int = 50_000) -> LightSources:
+        """Return the lit modelled city lights within the station's horizon grown by `margin_deg`."""
+        return self._cached(("lights", float(margin_deg), int(min_population)),
+                            lambda: light_sources_near(self.state, margin_deg, min_population))
+
+    @property
+    def aurora_oval(self) -> AuroraOval | None:
+        """Return the sampled auroral oval at the instant (None without a Kp)."""
+        if self.aurora is None:
+            return None
+        return self._cached("oval", lambda: aurora_oval(self.state, kp=self.kp_given))
+
+    @property
+    def aurora_emission(self) -> AuroraEmission | None:
+        """Return the aurora as the renderer integrates it (None without a Kp)."""
+        oval = self.aurora_oval
+        if oval is None:
+            return None
+        return self._cached("aurora_emission", lambda: aurora_emission(oval, self.state))
+
+    @property
+    def airglow_emission(self) -> AirglowEmission:
+        """Return the airglow shells as the renderer integrates them."""
+        return airglow_emission()
+
+    @property
+    def cities_list(self):
+        """Return the lit cities in view as :class:`~cupola.phenomena.lights.City` objects."""
+        return self.cities.as_list()
+
+
+@dataclass(frozen=True, eq=False)
+class SceneSeries(_SceneFields):
+    """What is in view at each of many instants: every field is shaped like the instants.
+
+    ``len(series)`` is the number of instants; ``series[i]`` is the :class:`Scene` of instant i
+    (flat index), exactly what ``compute_scene`` gives for that instant alone.
+    """
+
+    def __len__(self) -> int:
+        return int(np.size(self.t_utc))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, i) -> Scene:
+        shape = self.shape
+        k = check_index(i, len(self))
+        state = self.state[k]
+        kw = {name: take_instant(getattr(self, name), k, shape)
+              for name in ("t_utc", "lighting", "places", "bodies", "airglow", "aurora_note", "cities")}
+        aurora = self.aurora[k] if self.aurora is not None else None
+        if aurora is not None and not np.isfinite(aurora.kp):
+            aurora = None
+        stars = visible_stars(state, self.stars.mag_limit, self.stars.atmosphere_km)
+        return Scene(sat=self.sat, state=state, stars=stars, aurora=aurora, camera=self.camera,
+                     kp_given=self.kp_given, **kw)
+
+
+def _lighting(sat: Satellite, st: State) -> Lighting:
+    frac = sun_fraction(st.r_teme_km, st.sun_teme_km, "cone")
+    rise, sset = next_sun_events(sat, st.t_utc)
+    return Lighting(
+        sunlit=np.asarray(st.sunlit, bool),
+        sun_fraction=np.asarray(frac, float),
+        shadow=np.asarray(shadow_status(frac)),
+        sun_elevation_below_deg=np.asarray(sun_elevation_deg(st.lat_deg, st.lon_deg, st.sun_teme_km, st.instants)),
+        phase=np.asarray(phases(sat, st)),
         next_orbital_sunrise_utc=rise,
         next_orbital_sunset_utc=sset,
     )
-    if kp is not None and not 0.0 <= float(kp) <= 9.0:
-        raise InputError(f"Kp must be between 0 and 9, got {kp!r}; e.g. --kp 5")
-    aurora, aurora_note = None, ""
+
+
+def _aurora(st: State, kp):
+    view = aurora_in_view(st, kp=kp, missing="nan")
+    known = np.isfinite(view.kp)
+    note = np.full(known.shape, "", dtype=object)
+    if not known.all():
+        t_flat = np.asarray(st.t_utc).reshape(-1)
+        flat = note.reshape(-1)
+        for k in np.flatnonzero(~known.reshape(-1)):
+            flat[k] = kp_missing_message(t_flat[k])
+    return view, note
+
+
+def _check_kp(kp):
+    if kp is None:
+        return None
     try:
-        aurora = aurora_in_view(st, kp=kp)
-    except DataMissingError as exc:  # no Kp for this date: answer the rest, say why
-        aurora_note = f"{exc}"
-    return Scene(
-        t_utc=t64,
-        satellite=sat.name,
+        value = float(kp)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 <= value <= 9.0:
+        raise InputError(f"Kp must be between 0 and 9, got {kp!r}; e.g. kp=5", param="kp")
+    return value
+
+
+def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None = None) -> Scene | SceneSeries:
+    """Return the :class:`Scene` at one instant `t`, or the :class:`SceneSeries` of an array of them.
+
+    Args:
+        t: one instant or an array of instants (ISO text with a zone, aware datetimes, numpy
+            datetime64 UTC); a series is shaped like `t`.
+        camera: an optional `cupola.camera.Camera`, carried for the renderer.
+        sat: the satellite (default: the ISS with the bundled element-set history).
+        kp: the Kp index to use for the aurora at every instant (0-9); default the bundled Kp
+            history's value. Instants outside that history have no aurora answer and say why.
+    Raises:
+        InputError: a bad Kp; for one instant, an element set SGP4 cannot propagate to it (a
+            series keeps such instants as NaN rows with the state's error code instead).
+    """
+    kp_value = _check_kp(kp)
+    sat = sat or Satellite.from_archive()
+    t64 = to_utc64(t)
+    scalar = t64.ndim == 0
+    st = sat.at(t64.reshape(1) if scalar else t64)
+    if scalar and int(np.asarray(st.error).reshape(-1)[0]) != 0:
+        raise InputError(
+            f"SGP4 cannot propagate the element set to {iso_utc(t64)} (error {int(st.error[0])}: "
+            f"{st.error_message[0]}); pass element sets closer to that time, e.g. Satellite.from_file(path)",
+            param="sat")
+    aurora, note = _aurora(st, kp_value)
+    series = SceneSeries(
+        t_utc=np.asarray(st.t_utc),
+        sat=sat,
         state=st,
-        lighting=lighting,
+        lighting=_lighting(sat, st),
         places=locate(st.lat_deg, st.lon_deg),
         stars=visible_stars(st, STAR_MAG_LIMIT),
         bodies=tuple(bodies(st)),
         airglow=tuple(airglow_in_view(st)),
         aurora=aurora,
-        aurora_note=aurora_note,
-        cities=tuple(cities_in_view(st, limit=CITY_LIMIT)),
+        aurora_note=note,
+        cities=cities_view(st, limit=CITY_LIMIT),
         camera=camera,
+        kp_given=kp_value,
     )
+    return series[0] if scalar else series
+
+
+__all__ = ["Scene", "SceneSeries", "Lighting", "Motion", "compute_scene", "PLANETS", "STAR_MAG_LIMIT",
+           "CITY_LIMIT"]

@@ -135,6 +135,11 @@ class Instants:
     def jd_tt(self) -> np.ndarray:
         return self.jd_whole + self.tt_fraction
 
+    def __getitem__(self, i) -> "Instants":
+        """Return the instants at flat index (or index array / slice) `i`."""
+        return Instants(*(np.asarray(a).reshape(-1)[i] for a in (self.utc, self.jd_whole, self.utc_fraction,
+                                                                   self.tt_fraction, self.ut1_fraction)))
+
     @property
     def jd_ut1(self) -> np.ndarray:
         return self.jd_whole + self.ut1_fraction

@@ -15,12 +15,12 @@ import re
 
 import numpy as np
 
+from ..answers.i18n import COMPASS_CODES, COMPASS_WORDS, check_lang
 from ..constants import KM_PER_MILE
 from ..errors import InputError
 from .places import COMPASS, Places, _tables, region_names
 
 PHASES = ("day", "night", "before_sunrise", "after_sunset", "sunlit_over_night")
-LANGS = ("en", "fr")
 OFF_COAST_KM = 250.0            # "off the coast of X" within this distance of X's coast. NASA wrote
 # "northeast of Papua New Guinea" for open sea ~300 km from New Ireland, and "off the coast of Chile" nearer in.
 FAR_KM = 2500.0                 # beyond this, no bearing phrase at all
@@ -39,10 +39,9 @@ _PHASE_FR = {
     "after_sunset": "juste après le coucher de soleil orbital",
     "sunlit_over_night": "au soleil, au-dessus de la face nocturne",
 }
-_COMPASS_EN = {"N": "north", "NE": "northeast", "E": "east", "SE": "southeast",
-               "S": "south", "SW": "southwest", "W": "west", "NW": "northwest"}
-_COMPASS_FR = {"N": "au nord", "NE": "au nord-est", "E": "à l'est", "SE": "au sud-est",
-               "S": "au sud", "SW": "au sud-ouest", "W": "à l'ouest", "NW": "au nord-ouest"}
+# "northeast of ...", "au nord-est de ...": the answers' compass words, with the French article.
+_COMPASS_EN = dict(zip(COMPASS_CODES, COMPASS_WORDS["en"]))
+_COMPASS_FR = {c: (f"à l'{w}" if w[0] in "aeiou" else f"au {w}") for c, w in zip(COMPASS_CODES, COMPASS_WORDS["fr"])}
 
 # No elision before h (Honduras, Hongrie are aspirated) nor y (le Yémen).
 _VOWELS = "AEIOUÀÂÄÆÉÈÊËÎÏÔŒÙÛÜÅØaeiouàâäæéèêëîïôœùûüåø"
@@ -202,12 +201,6 @@ def _en_sea(name: str) -> str:
     return "the " + name
 
 
-def _check_lang(lang) -> str:
-    if lang not in LANGS:
-        raise InputError(f"unknown language {lang!r}: use one of {', '.join(repr(x) for x in LANGS)}")
-    return lang
-
-
 def _phase_codes(phase) -> np.ndarray:
     arr = np.asarray(phase)
     if arr.dtype.kind not in "UO":
@@ -297,7 +290,7 @@ def place_phrase(places: Places, lang: str = "en") -> np.ndarray:
     Returns:
         An object array of str shaped like the located points ('' for invalid points).
     """
-    lang = _check_lang(lang)
+    lang = check_lang(lang)
     text, inv = _phrases(places, lang)
     return text[inv]
 
@@ -317,7 +310,7 @@ def caption(alt_km, places: Places, phase, lang: str = "en"):
         A str when every input is scalar, otherwise an object array of str of the broadcast shape.
         Points with no place or a non-finite altitude give ''.
     """
-    lang = _check_lang(lang)
+    lang = check_lang(lang)
     pcode = _phase_codes(phase)
     text, pinv = _phrases(places, lang)
     alt = np.asarray(alt_km, dtype=np.float64)

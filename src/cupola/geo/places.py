@@ -22,13 +22,14 @@ from functools import lru_cache
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..answers.i18n import COMPASS_CODES
 from ..constants import R_EARTH_KM
 from ..errors import DataMissingError
 from .geonames import geonames
 
 log = logging.getLogger(__name__)
 
-COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+COMPASS = COMPASS_CODES  # bearing codes of `Places.near_bearing`
 # A small island of notable land, or a minor territory, is named instead of the nearest large land
 # mass of a notable country only when it is this many times closer (see `_nearest_land`).
 MINOR_LAND_FACTOR = 2.5

@@ -59,6 +59,7 @@ from scipy.special import gamma, pbdv
 
 from .. import view
 from ..errors import DataMissingError, InputError
+from .._index import shaped
 from ..jit import kernel, use_twins
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,8 @@ LAYER_BY_NAME = {layer.name: layer for layer in LAYERS}
 
 @dataclass(frozen=True)
 class AirglowLayerView:
-    """How one airglow layer appears from the station (scalars for one instant, else arrays
-    shaped like the state).
+    """How one airglow layer appears from the station: per-instant fields are arrays shaped like
+    the state (the shape rule of every ``*View``), the rest is the layer's constant description.
 
     Attributes:
         name, species, wavelength_nm, height_km: from the layer.
@@ -430,7 +431,7 @@ def airglow_in_view(state, layers=LAYERS) -> list[AirglowLayerView]:
     table = colour_table()["layers"]
     alt = np.asarray(state.alt_km, float)
     sunlit = np.asarray(state.sunlit, bool)
-    scalar = alt.ndim == 0
+    shape = alt.shape
     out = []
     for layer in (get_layer(x) for x in layers):
         frac = limb_dark_fraction(state.r_teme_km, state.sun_teme_km, layer.height_km)
@@ -442,17 +443,14 @@ def airglow_in_view(state, layers=LAYERS) -> list[AirglowLayerView]:
         el = -view.horizon_dip_deg(alt, layer.height_km)
         c = table[layer.name]
 
-        def s(a, kind=float):
-            return kind(a) if scalar else a
-
         out.append(AirglowLayerView(
             name=layer.name, species=layer.species, wavelength_nm=layer.wavelength_nm,
-            height_km=layer.height_km, visible=s(visible, bool), dark_fraction=s(frac),
-            limb_elevation_deg=s(limb_el), elevation_deg=s(el), colour_hex=c["hex"],
+            height_km=layer.height_km, visible=shaped(visible, shape), dark_fraction=shaped(frac, shape),
+            limb_elevation_deg=shaped(limb_el, shape), elevation_deg=shaped(el, shape), colour_hex=c["hex"],
             colour_rgb_linear=tuple(float(v) for v in c["rgb_linear"]),
             zenith_rayleigh=layer.zenith_rayleigh,
             limb_rayleigh=layer.zenith_rayleigh * limb_brightening(layer.height_km, layer.fwhm_km),
-            note=s(note, str),
+            note=shaped(np.asarray(note, object), shape),
         ))
     return out
 

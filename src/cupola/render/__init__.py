@@ -1,33 +1,44 @@
 """Render the view: per-pixel ray geometry, physically scaled layers (cd/m^2), camera response.
 
-``render(scene, camera)`` sums the layers' linear luminance, exposes it like a camera
-(v = 0.18 L t S / (K N^2)) and tone-maps it to 8-bit sRGB. Layers only read the Scene and the
-ray geometry, so the renderer never recomputes physics.
+``render(scene, camera)`` points the camera (its Look resolved against the Scene, or an explicit
+:class:`~cupola.camera.Attitude`), computes every pixel's ray once
+(:func:`cupola.camera.geometry.ray_geometry`), lets each layer add its linear luminance into one
+zeroed accumulator (so the layers' order never matters), exposes the sum like a camera
+(v = 0.18 L t S / (K N^2)) and tone-maps it to 8-bit sRGB.
+
+The renderer reads only the Scene, the Camera and a frozen :class:`RenderSettings`: it imports
+nothing of the orbit, sky, phenomena or geo modules, nor skyfield. What it draws (stars,
+bodies, airglow and aurora emission fields, lit light sources, the station's motion across the
+exposure from the Scene's own Satellite) is handed to it by the Scene.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..camera import Camera
+from ..camera import Attitude, Camera
+from ..camera.geometry import FramePool, RayGeometry, ray_geometry
 from ..errors import InputError
-from .geometry import RayGeometry, pooled, ray_geometry
+from .earth import earth_layer
+from .glow import airglow_layer, aurora_layer
+from .points import bodies_layer, city_lights_layer, stars_layer
+from .response import develop
+from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
 
-# name -> (module, function); every function is layer(scene, geom, out=None) -> (H, W, 3) float32
-# cd/m^2, adding into `out` when given (the Earth, drawn first, writes every pixel of it instead).
+# Every layer is layer(scene, geom, out, settings) -> out: it adds (H, W, 3) float32 cd/m^2 into `out`.
 LAYERS = {
-    "earth": ("cupola.render.earth", "earth_layer"),  # surface, twilight, moonlight, haze, blue limb
-    "airglow": ("cupola.render.glow", "airglow_layer"),
-    "aurora": ("cupola.render.glow", "aurora_layer"),
-    "city_lights": ("cupola.render.points", "city_lights_layer"),
-    "stars": ("cupola.render.points", "stars_layer"),
-    "bodies": ("cupola.render.points", "bodies_layer"),
+    "earth": earth_layer,  # surface, twilight, moonlight, haze, blue limb
+    "airglow": airglow_layer,
+    "aurora": aurora_layer,
+    "city_lights": city_lights_layer,
+    "stars": stars_layer,
+    "bodies": bodies_layer,
 }
-DEFAULT_LAYERS = tuple(LAYERS)
+assert tuple(LAYERS) == LAYER_NAMES
+DEFAULT_LAYERS = LAYER_NAMES
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,49 +47,63 @@ class Frame:
 
     scene: object
     camera: Camera
+    attitude: Attitude
+    settings: RenderSettings
     geometry: RayGeometry
     luminance: np.ndarray  # (H, W, 3) float32
     rgb: np.ndarray  # (H, W, 3) uint8
     timings_s: dict
 
 
-def layer_function(name: str):
-    """Return the layer function called `name` (see LAYERS)."""
-    try:
-        module, func = LAYERS[name]
-    except KeyError:
-        raise InputError(f"unknown render layer {name!r}; use some of: {', '.join(LAYERS)}") from None
-    return getattr(importlib.import_module(module), func)
+def frame_geometry(scene, camera: Camera | None = None, attitude: Attitude | None = None,
+                   pool: FramePool | None = None) -> RayGeometry:
+    """Return the per-pixel ray geometry of `camera` (default ``scene.camera``) at the scene's
+    instant, pointed by `attitude` (default: its Look resolved against the scene)."""
+    camera = camera or scene.camera
+    if camera is None:
+        raise InputError("a frame needs a camera: pass camera=Camera(...) or compute_scene(t, camera=...)",
+                         param="camera")
+    if np.shape(scene.t_utc) != ():
+        raise InputError(f"a frame shows one instant, got a series of {np.size(scene.t_utc)}; "
+                         "use scenes[i] for each frame", param="scene")
+    if attitude is None:
+        attitude = Attitude.from_look(camera.look, scene, camera.roll_deg)
+    return ray_geometry(scene.state, camera, attitude, pool=pool)
 
 
-def render(scene, camera: Camera | None = None, layers=DEFAULT_LAYERS, reuse: bool = False) -> Frame:
+def render(scene, camera: Camera | None = None, settings: RenderSettings | None = None,
+           attitude: Attitude | None = None, pool: FramePool | None = None, layers=None) -> Frame:
     """Return the :class:`Frame` seen by `camera` (default: ``scene.camera``) at the scene's instant.
 
     Args:
-        scene: a Scene from `cupola.scene.compute_scene`.
+        scene: a single-instant Scene from `cupola.scene.compute_scene` (index a series first).
         camera: the camera; required when the scene carries none.
-        layers: names of the layers to draw (all by default).
-        reuse: draw into pooled buffers (see `geometry.ray_geometry`); the frame's `geometry` and
-            `luminance` then stay valid only until the next ``reuse=True`` render of that size.
+        settings: layers and calibration (default :data:`DEFAULT_SETTINGS`).
+        attitude: where the camera points; default its Look resolved against the scene.
+        pool: draw into this :class:`~cupola.camera.FramePool` (a timelapse reuses one); the
+            frame's `geometry` and `luminance` then stay valid only until the pool's next frame.
+        layers: shorthand for ``settings.replace(layers=...)``.
     """
-    from .response import develop
-
-    camera = camera or scene.camera
-    if camera is None:
-        raise InputError("render needs a camera: pass camera=Camera(...) or compute_scene(t, camera=...)")
-    funcs = [(name, layer_function(name)) for name in layers]
+    settings = settings or DEFAULT_SETTINGS
+    if layers is not None:
+        settings = settings.replace(layers=tuple(layers))
     timings = {}
     t0 = time.perf_counter()
-    geom = ray_geometry(scene, camera, reuse=reuse)
+    geom = frame_geometry(scene, camera, attitude, pool)
+    camera, attitude = geom.camera, geom.attitude
     timings["geometry"] = time.perf_counter() - t0
     shape = (camera.height_px, camera.width_px, 3)
-    total = pooled("luminance", shape, np.float32) if reuse else np.empty(shape, np.float32)
+    total = pool.get("luminance", shape, np.float32) if pool is not None else np.empty(shape, np.float32)
     total.fill(0.0)  # every layer adds into the accumulator, so their order does not matter
-    for name, func in funcs:
+    for name in settings.layers:
         t0 = time.perf_counter()
-        func(scene, geom, out=total)
+        LAYERS[name](scene, geom, total, settings)
         timings[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
     rgb = develop(total, camera)
     timings["response"] = time.perf_counter() - t0
-    return Frame(scene=scene, camera=camera, geometry=geom, luminance=total, rgb=rgb, timings_s=timings)
+    return Frame(scene=scene, camera=camera, attitude=attitude, settings=settings, geometry=geom,
+                 luminance=total, rgb=rgb, timings_s=timings)
+
+
+__all__ = ["render", "frame_geometry", "Frame", "LAYERS", "DEFAULT_LAYERS", "RenderSettings", "DEFAULT_SETTINGS", "FramePool"]

@@ -1,6 +1,6 @@
 """The Earth's surface and the Rayleigh-lit atmosphere (limb and haze) as a render layer.
 
-`earth_layer(scene, geom)` returns float32 (H, W, 3) luminance in cd/m^2, linear sRGB/Rec.709
+`earth_layer(scene, geom, out, settings)` adds float32 (H, W, 3) luminance in cd/m^2, linear sRGB/Rec.709
 primaries (Y = 0.2126 R + 0.7152 G + 0.0722 B); sunlight is taken as white (R = G = B), i.e. the
 camera is white-balanced for daylight.
 
@@ -73,11 +73,10 @@ import math
 import numba as nb
 import numpy as np
 
-from ..jit import inline, kernel, use_twins
-from ..errors import DataMissingError, InputError
 from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
-from ..constants import WGS84_A_KM, WGS84_B_KM
-from ..constants import R_EARTH_KM
+from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
+from ..errors import DataMissingError, InputError
+from ..jit import inline, kernel, use_twins
 from ..photometry import E_SUN_LUX, vmag_to_lux
 
 ALBEDO_SCALE = 0.85  # linear BMNG value -> reflectance
@@ -421,18 +420,23 @@ def _args(scene, geom):
             NIGHT_FLOOR_LUX, TAU_RAYLEIGH_RGB.astype(np.float64), TWILIGHT_RGB, COAST_RHO), (day, lut, mask, _TRANS_TABLE, _NIGHT_TABLE)
 
 
-def earth_layer(scene, geom, *, atmosphere: bool = True, out: np.ndarray | None = None) -> np.ndarray:
-    """Return the Earth's surface and Rayleigh atmosphere as float32 (H, W, 3) luminance, cd/m^2.
+def earth_layer(scene, geom, out: np.ndarray | None = None, settings=None, *,
+                atmosphere: bool | None = None) -> np.ndarray:
+    """Add the Earth's surface and Rayleigh atmosphere into `out` (H, W, 3) float32 luminance, cd/m^2.
 
     Args:
         scene: the :class:`cupola.scene.Scene` (only the Moon is read: direction and V magnitude).
-        geom: the frame's :class:`cupola.render.geometry.RayGeometry`.
-        atmosphere: False gives the bare ground (no extinction, path radiance, twilight or limb
-            glow): reflected sunlight E_sun rho cos(theta_s) / pi plus the night illumination.
+        geom: the frame's :class:`cupola.camera.geometry.RayGeometry`.
+        settings: the :class:`~cupola.render.settings.RenderSettings` (``atmosphere``).
+        atmosphere: overrides ``settings.atmosphere``; False gives the bare ground (no
+            extinction, path radiance, twilight or limb glow): reflected sunlight
+            E_sun rho cos(theta_s) / pi plus the night illumination.
     Returns:
-        float32 (H, W, 3), linear sRGB primaries, cd/m^2. Independent of the exposure time: the
-        ground is drawn at the frame's instant, without smear.
+        `out`, linear sRGB primaries, cd/m^2. Independent of the exposure time: the ground is
+        drawn at the frame's instant, without smear.
     """
+    if atmosphere is None:
+        atmosphere = True if settings is None else bool(settings.atmosphere)
     out = np.zeros(geom.hit.shape + (3,), np.float32) if out is None else out  # the layer adds into it
     if use_twins():
         out += earth_layer_numpy(scene, geom, atmosphere=atmosphere)

@@ -1,7 +1,11 @@
 """Point sources and discs: stars and planets (with trails), the Moon, the Sun and its glare, city lights.
 
-Every layer follows the render contract ``layer(scene, geom, out=None) -> float32 (H, W, 3)`` (adding into `out` when given): linear
-luminance (cd/m^2), linear sRGB primaries.
+Every layer follows the render contract ``layer(scene, geom, out, settings)``: it adds linear
+luminance (cd/m^2, linear sRGB primaries) into `out` (H, W, 3) float32 and returns it. Every
+source comes from the Scene: the stars above the limb, the bodies, and the lit city lights with
+the station's motion across the exposure (``scene.light_sources``, ``scene.motion``: the Scene's
+own Satellite, so a user's element set moves the lights with its station). Calibration constants
+are fields of :class:`~cupola.render.settings.RenderSettings`.
 
 Photometry
 ----------
@@ -9,8 +13,8 @@ Photometry
   (Allen's Astrophysical Quantities, 4th ed., Cox 2000, section 15.1: m_V = -13.98 - 2.5 log10 E),
   so E = 2.54e-6 * 10**(-0.4 V) lux. A point source spread by the point-spread function w over a
   pixel of solid angle Omega (1 / f_px**2 sr on axis, times cos^3 of the off-axis angle) has the
-  luminance E w / Omega: lux / sr = cd/m^2. The PSF is a Gaussian (sigma ``PSF_SIGMA_PX``)
-  normalised over its window, so each source's energy is kept exactly.
+  luminance E w / Omega: lux / sr = cd/m^2. The PSF is a Gaussian
+  normalised over its window, so each source's energy is kept exactly (``settings.psf_sigma_px``).
 * Moon: mean luminance of the full Moon's disc ~2,500 cd/m^2 (e.g. Schlyter, "Radiometry and
   photometry in astronomy"; CIE 1987). Away from full, the whole-disc flux follows Allen's phase
   law m(alpha) - m(0) = 0.026 |alpha| + 4e-9 alpha^4 (alpha in deg), spread over the lit part
@@ -22,9 +26,9 @@ Photometry
   of camera-lens veiling-glare PSFs, e.g. the CIE 146:2002 glare spread function falls as
   theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``).
 * City lights (a population model, not radiance; see ``phenomena.lights``): each place is a
-  Lambertian-like ground patch with luminous intensity I = ``CITY_CD_PER_PERSON`` x population x
-  (0.25 + 0.75 cos(view zenith)) and a Gaussian ground profile of sigma
-  ``CITY_SIGMA_KM_PER_SQRT_MILLION`` x sqrt(population / 1e6) km. Calibration: VIIRS DNB
+  Lambertian-like ground patch with luminous intensity I = ``settings.city_cd_per_person`` x
+  population x (0.25 + 0.75 cos(view zenith)) and a Gaussian ground profile of the source's
+  ``sigma_km`` (``phenomena.lights``: 3 km x sqrt(population / 1e6)). Calibration: VIIRS DNB
   radiances of big-city cores are a few hundred nW cm^-2 sr^-1 (Elvidge et al. 2017, Int. J. Remote
   Sens. 38, 5860; Levin et al. 2020, Remote Sens. Environ. 237, 111443), 2-5e-3 W m^-2 sr^-1,
   which with the ~250-350 lm/W luminous efficacy of high-pressure-sodium and LED light
@@ -34,7 +38,7 @@ Photometry
 
 Trails
 ------
-An untracked camera is fixed in the station's LVLH frame (``view.lvlh_basis``), which turns
+An untracked camera is fixed in the station's LVLH frame (``Attitude.during``), which turns
 about the orbit normal at omega = |r x v| / |r|^2 (one turn per orbit, ~3.9 deg/min): over the
 exposure the sky turns the other way in the camera, so a star at angle psi from the orbit
 normal draws an arc of omega * exposure * sin(psi). A tracked camera (sidereal drive) keeps stars
@@ -47,80 +51,32 @@ is parallel.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numba as nb
 import numpy as np
 
-from ..jit import kernel
-from ..camera import project
-from ..frames import geodetic_to_itrs
-from ..phenomena.lights import CITY_SIGMA_KM_PER_SQRT_MILLION, light_sources
+from ..camera.geometry import project
 from ..colour import blackbody_rgb_unit, srgb_decode, star_colour_rgb, unit_luminance
-from ..constants import CIVIL_DARK_SUN_ELEV_DEG, EARTH_ROTATION_RAD_S, WGS84_B_KM
+from ..jit import kernel
 from ..photometry import SUN_CD_M2, moon_luminance_cd_m2, vmag_to_lux
+from .settings import DEFAULT_SETTINGS, RenderSettings
 
-PSF_SIGMA_PX = 0.8
-PSF_RADIUS_SIGMA = 3.5
-MAX_SUBSTEPS = 4000
-PATH_SAMPLES = 9  # times along the exposure where source positions are computed (then linear)
+# City lights are culled to the station's footprint grown by this much, for the motion during
+# a long exposure (a 30 s exposure moves the footprint by ~2 deg of arc).
+CITY_CULL_MARGIN_DEG = 5.0
 
-EARTHSHINE_CD_M2 = 0.25
-SUN_GLARE_REL = 1e-4
-SUN_GLARE_SLOPE = -2.5
-SUN_GLARE_MAX_DEG = 30.0
-
-CITY_CD_PER_PERSON = 60.0  # lm sr^-1 per person (see the module docstring)
-CITY_MIN_POPULATION = 50_000
-CITY_COLOUR_K = 3000.0
-CITY_PATH_SAMPLES = 17
-
-# Planet colours: B-V (Allen's Astrophysical Quantities, 4th ed., Table 12.19; Mallama 2018).
-PLANET_BV = {"mercury": 0.93, "venus": 0.82, "mars": 1.36, "jupiter": 0.83, "saturn": 1.04}
-
-
-# -- paths ---------------------------------------------------------------------------------------------
-def _rotation(axis, angle) -> np.ndarray:
-    """Return rotation matrices (..., 3, 3) by `angle` (rad, any shape) about unit `axis` (3,)."""
-    k = np.asarray(axis, float)
-    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    a = np.asarray(angle, float)[..., None, None]
-    return np.eye(3) + np.sin(a) * kx + (1.0 - np.cos(a)) * (kx @ kx)
-
-
-def orbit_rate(state) -> tuple[np.ndarray, float]:
-    """Return (unit orbit normal (3,) TEME, angular rate rad/s) of the LVLH frame: |r x v| / |r|^2."""
-    r = np.asarray(state.r_teme_km, float).reshape(3)
-    v = np.asarray(state.v_teme_km_s, float).reshape(3)
-    h = np.cross(r, v)
-    return h / np.linalg.norm(h), float(np.linalg.norm(h) / np.dot(r, r))
-
-
-def camera_bases(scene, camera, basis, times_s) -> np.ndarray:
-    """Return the camera basis (T, 3, 3) (rows right, down, forward in TEME) at offsets `times_s`
-    (s) from the scene's instant: fixed when ``camera.tracked`` (sidereal drive), else turning
-    with the LVLH frame about the orbit normal."""
-    t = np.atleast_1d(np.asarray(times_s, float))
-    b0 = np.asarray(basis, float)
-    if camera.tracked:
-        return np.broadcast_to(b0, t.shape + (3, 3)).copy()
-    axis, omega = orbit_rate(scene.state)
-    # LVLH axes at t are R(omega t) applied to those at 0, so B(t) = B0 R(omega t)^T.
-    return b0 @ np.swapaxes(_rotation(axis, omega * t), -1, -2)
-
-
-def star_positions(scene, camera, basis, times_s, dirs_teme=None):
+def star_positions(scene, camera, attitude, times_s, dirs_teme=None):
     """Return pixel (x, y) and an in-front mask, each (T, N), of the scene's stars (or of the
     fixed TEME directions `dirs_teme` (N, 3)) at offsets `times_s` (s) from the scene's instant.
 
     The directions are fixed on the sky; the camera turns with the station (untracked) or not
-    (tracked), see :func:`camera_bases`.
+    (tracked), see :meth:`cupola.camera.Attitude.during`.
     """
     d = np.asarray(scene.stars.dir_teme if dirs_teme is None else dirs_teme, float).reshape(-1, 3)
-    return project(camera, camera_bases(scene, camera, basis, times_s), d[None])
+    return project(camera, attitude.during(scene.state, times_s, camera.tracked), d[None])
 
 
-def exposure_times(camera, n: int = PATH_SAMPLES) -> np.ndarray:
+def exposure_times(camera, n: int) -> np.ndarray:
     """Return `n` times (s) spanning the exposure, centred on the scene's instant."""
     e = float(camera.exposure_s)
     return np.linspace(-0.5 * e, 0.5 * e, n)
@@ -203,7 +159,8 @@ def _splat_kernel(xs, ys, ok, flux, rgb, sigma, hit, mask_mode, f_px, cx, cy, ra
                     out[i, j, 2] += v * rgb[s, 2]
 
 
-def splat(out, geom, xs, ys, ok, lux, rgb_unit, sigma_px, mask_sky: bool) -> np.ndarray:
+def splat(out, geom, xs, ys, ok, lux, rgb_unit, sigma_px, mask_sky: bool,
+          settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
     """Add sources (polylines xs, ys (N, T), illuminance `lux` (N,), unit-luminance linear colour
     (N, 3), Gaussian sigma (N,) px) to `out` (H, W, 3) float32 as luminance; return `out`."""
     xs = np.ascontiguousarray(np.atleast_2d(xs), float)
@@ -214,25 +171,27 @@ def splat(out, geom, xs, ys, ok, lux, rgb_unit, sigma_px, mask_sky: bool) -> np.
                   np.ascontiguousarray(np.broadcast_to(lux, (n,)), float),
                   np.ascontiguousarray(np.broadcast_to(rgb_unit, (n, 3)), float),
                   np.ascontiguousarray(np.broadcast_to(sigma_px, (n,)), float), geom.hit, 1 if mask_sky else 0,
-                  float(cam.focal_px), float(cx), float(cy), PSF_RADIUS_SIGMA, MAX_SUBSTEPS, out)
+                  float(cam.focal_px), float(cx), float(cy), float(settings.psf_radius_sigma),
+                  int(settings.max_substeps), out)
     return out
 
 
 # -- stars and planets ---------------------------------------------------------------------------------
 def _planets(scene):
+    """Return the planets above the limb: names, directions (K, 3), V magnitudes, B-V colours."""
     names, dirs, vmag, bv = [], [], [], []
     for b in scene.bodies:
-        key = b.name.lower()
-        if key in PLANET_BV and bool(np.asarray(b.above_limb)) and np.isfinite(float(np.asarray(b.vmag))):
+        if b.kind == "planet" and bool(b.above_limb) and np.isfinite(float(b.vmag)):
             names.append(b.name)
             dirs.append(np.asarray(b.dir_teme, float).reshape(3))
-            vmag.append(float(np.asarray(b.vmag)))
-            bv.append(PLANET_BV[key])
+            vmag.append(float(b.vmag))
+            bv.append(b.bv)
     return names, np.array(dirs).reshape(-1, 3), np.array(vmag), np.array(bv)
 
 
-def stars_layer(scene, geom, out: np.ndarray | None = None) -> np.ndarray:
-    """Return the stars (``scene.stars``) and planets as PSF splats, (H, W, 3) float32 cd/m^2.
+def stars_layer(scene, geom, out: np.ndarray | None = None,
+                settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Add the stars (``scene.stars``) and planets as PSF splats into `out` (H, W, 3) float32 cd/m^2.
 
     Untracked exposures draw trails (module docstring); nothing is drawn where the pixel's ray
     meets the Earth.
@@ -250,10 +209,10 @@ def stars_layer(scene, geom, out: np.ndarray | None = None) -> np.ndarray:
         rgb = np.concatenate([np.asarray(st.rgb, float).reshape(-1, 3), star_colour_rgb(pbv).reshape(-1, 3)])
     if dirs.shape[0] == 0:
         return out
-    times = exposure_times(cam) if not cam.tracked else np.zeros(1)
-    x, y, front = star_positions(scene, cam, geom.basis_teme, times, dirs_teme=dirs)
+    times = exposure_times(cam, settings.path_samples) if not cam.tracked else np.zeros(1)
+    x, y, front = star_positions(scene, cam, geom.attitude, times, dirs_teme=dirs)
     colour = unit_luminance(np.maximum(srgb_decode(rgb), 1e-6))
-    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, PSF_SIGMA_PX, True)
+    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, settings.psf_sigma_px, True, settings)
 
 
 # -- Moon and Sun ----------------------------------------------------------------------------------------
@@ -317,32 +276,33 @@ def _pixel_box(cam, basis, direction, radius_rad, pad_px):
     return i0, i1, j0, j1
 
 
-def moon_layer(scene, geom, subsamples: int = 4, out_rgb: np.ndarray | None = None) -> np.ndarray:
-    """Return the Moon's disc (phase, terminator, earthshine), (H, W, 3) float32 cd/m^2; nothing
-    where the Earth is in front."""
+def moon_layer(scene, geom, out: np.ndarray | None = None,
+               settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Add the Moon's disc (phase, terminator, earthshine) into `out` (H, W, 3) float32 cd/m^2;
+    nothing where the Earth is in front."""
     cam = geom.camera
     h, w = geom.dirs_teme.shape[:2]
     moon = scene.body("Moon")
     sun = scene.body("Sun")
     m_dir = np.asarray(moon.dir_teme, float).reshape(3)
-    m_dist = float(np.asarray(moon.distance_km))
-    rad = math.radians(float(np.asarray(moon.radius_deg)))
+    m_dist = float(moon.distance_km)
+    rad = math.radians(float(moon.radius_deg))
     box = _pixel_box(cam, geom.basis_teme, m_dir, rad, 2.0)
-    rgb = np.zeros((h, w, 3), np.float32) if out_rgb is None else out_rgb
+    rgb = np.zeros((h, w, 3), np.float32) if out is None else out
     if box is None:
         return rgb
-    out = np.zeros((h, w), np.float32)
+    disc = np.zeros((h, w), np.float32)
     s_pos = np.asarray(sun.dir_teme, float).reshape(3) * float(np.asarray(sun.distance_km))
     sfm = s_pos - m_dir * m_dist
     sfm /= np.linalg.norm(sfm)
     m_rad_km = m_dist * math.sin(rad)
-    alpha = float(np.asarray(moon.phase_angle_deg))
-    k = float(np.asarray(moon.illuminated_fraction))
+    alpha = float(moon.phase_angle_deg)
+    k = float(moon.illuminated_fraction)
     _moon_kernel(geom.dirs_teme, geom.hit, *box, m_dir, m_dist, m_rad_km, sfm, moon_luminance_cd_m2(alpha),
-                 EARTHSHINE_CD_M2 * (1.0 - k), 1.0 / cam.focal_px, int(subsamples), out)
+                 settings.earthshine_cd_m2 * (1.0 - k), 1.0 / cam.focal_px, int(settings.moon_subsamples), disc)
     # The Moon's colour is close to the Sun's (albedo slightly redder): drawn neutral (D65 white).
     i0, i1, j0, j1 = box
-    rgb[i0:i1, j0:j1] += out[i0:i1, j0:j1, None]
+    rgb[i0:i1, j0:j1] += disc[i0:i1, j0:j1, None]
     return rgb
 
 
@@ -371,129 +331,94 @@ def _sun_kernel(dirs, hit, cos_sr, s_dir, r_sun, disc_cd, glare_cd, slope, max_r
             out[i, j] = v
 
 
-def sun_layer(scene, geom, out_rgb: np.ndarray | None = None) -> np.ndarray:
-    """Return the Sun's disc (1.6e9 cd/m^2, nothing where the Earth is in front) and its glare halo,
-    (H, W, 3) float32 cd/m^2; zero when the Sun is behind the Earth or farther than 30 deg outside
-    the frame."""
+def sun_layer(scene, geom, out: np.ndarray | None = None,
+              settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Add the Sun's disc (1.6e9 cd/m^2, nothing where the Earth is in front) and its glare halo
+    into `out` (H, W, 3) float32 cd/m^2; nothing when the Sun is behind the Earth or farther than
+    ``settings.sun_glare_max_deg`` outside the frame."""
     cam = geom.camera
     h, w = geom.dirs_teme.shape[:2]
     sun = scene.body("Sun")
     frac = float(scene.lighting.sun_fraction)
     s_dir = np.asarray(sun.dir_teme, float).reshape(3)
-    r_sun = math.radians(float(np.asarray(sun.radius_deg)))
-    rgb = np.zeros((h, w, 3), np.float32) if out_rgb is None else out_rgb
+    r_sun = math.radians(float(sun.radius_deg))
+    rgb = np.zeros((h, w, 3), np.float32) if out is None else out
     # Angle from the Sun to the frame: the frame's corner rays bound it.
     corners = geom.dirs_teme[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float)
     fwd = np.asarray(geom.basis_teme, float)[2]
     half_diag = math.acos(float(np.min(corners @ fwd)))
     off = math.acos(float(np.clip(s_dir @ fwd, -1.0, 1.0)))
-    if off > half_diag + math.radians(SUN_GLARE_MAX_DEG) or (frac <= 0.0 and not bool(np.asarray(sun.above_limb))):
+    max_rad = math.radians(settings.sun_glare_max_deg)
+    if off > half_diag + max_rad or (frac <= 0.0 and not bool(sun.above_limb)):
         return rgb
-    out = np.zeros((h, w), np.float32)
+    disc = np.zeros((h, w), np.float32)
     glare = frac > 0.0
-    _sun_kernel(geom.dirs_teme, geom.hit, geom.cos_sun_ray, s_dir, r_sun, SUN_CD_M2, SUN_GLARE_REL * SUN_CD_M2 * frac,
-                SUN_GLARE_SLOPE, math.radians(SUN_GLARE_MAX_DEG), 1.0 / cam.focal_px, glare, out)
-    rgb += out[..., None]  # the Sun's colour outside the atmosphere is near the D65 white point
+    _sun_kernel(geom.dirs_teme, geom.hit, geom.cos_sun_ray, s_dir, r_sun, SUN_CD_M2,
+                settings.sun_glare_rel * SUN_CD_M2 * frac, settings.sun_glare_slope, max_rad, 1.0 / cam.focal_px,
+                glare, disc)
+    rgb += disc[..., None]  # the Sun's colour outside the atmosphere is near the D65 white point
     return rgb
 
 
-def bodies_layer(scene, geom, out: np.ndarray | None = None) -> np.ndarray:
-    """Return the Moon and the Sun (:func:`moon_layer` + :func:`sun_layer`), (H, W, 3) float32,
-    added into `out` when given."""
-    out = moon_layer(scene, geom, out_rgb=out)
-    return sun_layer(scene, geom, out_rgb=out)
+def bodies_layer(scene, geom, out: np.ndarray | None = None,
+                 settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Add the Moon and the Sun (:func:`moon_layer` + :func:`sun_layer`) into `out`."""
+    out = moon_layer(scene, geom, out, settings)
+    return sun_layer(scene, geom, out, settings)
 
 
 # -- city lights -----------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _default_sat():
-    from ..orbit import Satellite
-
-    return Satellite.from_archive()
-
-
-@lru_cache(maxsize=4)
-def _cities(min_population: int):
-    lat, lon, pop = light_sources(min_population)
-    r_itrs = geodetic_to_itrs(lat, lon, 0.0)
-    la, lo = np.radians(lat), np.radians(lon)
-    n_itrs = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
-    return r_itrs, n_itrs, pop.astype(float)
-
-
-@lru_cache(maxsize=1)
-def city_colour_rgb() -> np.ndarray:
-    """Return the unit-luminance linear sRGB of a 3,000 K black body (city lights)."""
-    return blackbody_rgb_unit(CITY_COLOUR_K)
-
-
 def _rot_z(theta):
     c, s = np.cos(theta), np.sin(theta)
     z, o = np.zeros_like(c), np.ones_like(c)
-    # ITRS -> TEME: rotate by -theta about z (TEME -> ITRS is +theta, as in render.geometry).
+    # ITRS -> TEME: rotate by -theta about z (TEME -> ITRS is +theta, as in camera.geometry).
     return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
 
 
-def city_positions(scene, camera, basis, theta_gmst, times_s, sat=None, min_population: int = CITY_MIN_POPULATION):
-    """Return pixel (x, y) (T, N), a visibility mask (T, N) and per-city data for the modelled
-    light sources at offsets `times_s` (s) from the scene's instant.
+def city_positions(scene, camera, attitude, times_s, min_population: int = DEFAULT_SETTINGS.city_min_population):
+    """Return pixel (x, y) (T, N), a visibility mask (T, N) and per-source data for the lit city
+    lights near the station (``scene.light_sources``) at offsets `times_s` (s) from its instant.
 
-    The station is propagated at each time (`sat`, default the bundled ISS history), the cities
-    turn with the Earth (GMST + omega_E t) and the camera follows :func:`camera_bases`. A city is
-    visible when it is in front of the camera, above its own horizon as seen from the station
-    (the exact test for a convex Earth: (station - city) . normal > 0) and on the night side
-    (Sun below -6 deg there).
-    Returns: x, y, visible, slant_km (T, N), cos_view (T, N), population (N,), and the indices
-    (N,) of those N places in ``light_sources(min_population)`` (places far outside the
-    station's view or in daylight are left out before the rest is computed).
+    The station moves as the Scene's own Satellite says (``scene.motion``), the lights turn with
+    the Earth (its rotation angle at each time) and the camera follows
+    :meth:`~cupola.camera.Attitude.during`. A source is visible when it is in front of the camera
+    and above its own horizon as seen from the station (the exact test for a convex Earth:
+    (station - source) . normal > 0).
+    Returns: x, y, visible, slant_km (T, N), cos_view (T, N), and the sources (LightSources).
     """
     t = np.atleast_1d(np.asarray(times_s, float))
-    r_itrs, n_itrs, pop = _cities(int(min_population))
-    if t.size == 1 and t[0] == 0.0:
-        r_st = np.asarray(scene.state.r_teme_km, float).reshape(1, 3)
-    else:
-        sat = sat or _default_sat()
-        ns = (t * 1e9).round().astype("timedelta64[ns]")
-        st = sat.at(np.datetime64(scene.t_utc, "ns") + ns)
-        r_st = np.asarray(st.r_teme_km, float).reshape(-1, 3)
-    # Cull first (one dot product per place): the night side and the station's footprint (+5 deg
-    # for the motion during a 30 s exposure), at the scene's instant.
-    sun = np.asarray(scene.state.sun_teme_km, float).reshape(3)
-    sun = sun / np.linalg.norm(sun)
-    rot0 = _rot_z(np.asarray(theta_gmst, float))
-    o_hat = np.asarray(scene.state.r_teme_km, float).reshape(3) @ rot0  # TEME -> ITRS
-    r_o = float(np.linalg.norm(o_hat))
-    o_hat = o_hat / r_o
-    arc = math.acos(min(WGS84_B_KM / r_o, 1.0)) + math.radians(5.0)
-    sel = np.flatnonzero((n_itrs @ o_hat > math.cos(arc)) &
-                         (n_itrs @ (sun @ rot0) < math.sin(math.radians(CIVIL_DARK_SUN_ELEV_DEG))))
-    r_itrs, n_itrs, pop = r_itrs[sel], n_itrs[sel], pop[sel]
-    rot_t = np.swapaxes(_rot_z(theta_gmst + EARTH_ROTATION_RAD_S * t), -1, -2)  # (T, 3, 3)^T
-    p = np.matmul(r_itrs[None], rot_t)  # (T, N, 3) TEME city positions
-    nrm = np.matmul(n_itrs[None], rot_t)
-    los = p - r_st[:, None, :]
+    src = scene.light_sources(CITY_CULL_MARGIN_DEG, min_population)
+    motion = scene.motion(t)
+    rot_t = np.swapaxes(_rot_z(motion.earth_angle_rad), -1, -2)  # (T, 3, 3): ITRS -> TEME, transposed
+    p = np.matmul(src.r_itrs_km[None], rot_t)  # (T, N, 3) TEME positions of the lights
+    nrm = np.matmul(src.up_itrs[None], rot_t)
+    los = p - motion.r_teme_km[:, None, :]
     slant = np.linalg.norm(los, axis=-1)
     u = los / slant[..., None]
     cos_view = -np.sum(u * nrm, axis=-1)
-    x, y, front = project(camera, camera_bases(scene, camera, basis, t), u)
+    x, y, front = project(camera, attitude.during(scene.state, t, camera.tracked), u)
     vis = front & (cos_view > 0)
-    return x, y, vis, slant, cos_view, pop, sel
+    return x, y, vis, slant, cos_view, src
 
 
-def city_lights_layer(scene, geom, sat=None, min_population: int = CITY_MIN_POPULATION,
-                      out: np.ndarray | None = None) -> np.ndarray:
-    """Return the modelled city lights as splats, (H, W, 3) float32 cd/m^2 (module docstring).
+def city_colour_rgb(settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Return the unit-luminance linear sRGB of the city lights' black body (3,000 K by default)."""
+    return blackbody_rgb_unit(settings.city_colour_k)
+
+
+def city_lights_layer(scene, geom, out: np.ndarray | None = None,
+                      settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Add the modelled city lights as splats into `out` (H, W, 3) float32 cd/m^2 (module docstring).
 
     Long exposures smear them along the ground's apparent motion (station motion, Earth rotation
-    and, untracked, the attitude's turn), with the station propagated by `sat` at sub-times.
+    and, untracked, the attitude's turn).
     """
     cam = geom.camera
     h, w = geom.dirs_teme.shape[:2]
     out = np.zeros((h, w, 3), np.float32) if out is None else out  # splats add into it
     # Below ~1/20 px of motion at 7 km/s the exposure is a single instant.
-    times = exposure_times(cam, CITY_PATH_SAMPLES) if cam.exposure_s > 0.02 else np.zeros(1)
-    x, y, vis, slant, cos_view, pop, _ = city_positions(scene, cam, geom.basis_teme, geom.theta_gmst, times, sat,
-                                                     min_population)
+    times = exposure_times(cam, settings.city_path_samples) if cam.exposure_s > 0.02 else np.zeros(1)
+    x, y, vis, slant, cos_view, src = city_positions(scene, cam, geom.attitude, times, settings.city_min_population)
     mid = vis.shape[0] // 2
     keep = vis.all(axis=0)
     # Sources within the frame (with a margin) at some time of the exposure.
@@ -502,15 +427,14 @@ def city_lights_layer(scene, geom, sat=None, min_population: int = CITY_MIN_POPU
     if not keep.any():
         return out
     s_km = slant[mid, keep]
-    intensity = CITY_CD_PER_PERSON * pop[keep] * (0.25 + 0.75 * cos_view[mid, keep])
+    intensity = settings.city_cd_per_person * src.population[keep] * (0.25 + 0.75 * cos_view[mid, keep])
     lux = intensity / (s_km * 1e3) ** 2
-    sigma_km = CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(pop[keep] / 1e6)
-    sigma_px = np.hypot(sigma_km / s_km * cam.focal_px, PSF_SIGMA_PX)
-    return splat(out, geom, x[:, keep].T, y[:, keep].T, vis[:, keep].T, lux, city_colour_rgb(), sigma_px, False)
+    sigma_px = np.hypot(src.sigma_km[keep] / s_km * cam.focal_px, settings.psf_sigma_px)
+    return splat(out, geom, x[:, keep].T, y[:, keep].T, vis[:, keep].T, lux, city_colour_rgb(settings), sigma_px,
+                 False, settings)
 
 
 __all__ = [
     "stars_layer", "moon_layer", "sun_layer", "bodies_layer", "city_lights_layer", "star_positions",
-    "city_positions", "camera_bases", "orbit_rate", "exposure_times", "splat", "city_colour_rgb",
-    "PSF_SIGMA_PX", "CITY_CD_PER_PERSON",
+    "city_positions", "exposure_times", "splat", "city_colour_rgb",
 ]

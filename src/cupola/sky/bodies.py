@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._index import shaped as instant_shaped
 from ..constants import AU_KM, C_AU_DAY
 from ..frames import unit
 from ..photometry import moon_vmag, sun_vmag
@@ -55,6 +56,10 @@ BODY_KEYS = {
     "jupiter": "jupiter barycenter",
     "saturn": "saturn barycenter",
 }
+
+# B-V colour indices: planets from Allen's Astrophysical Quantities, 4th ed., Table 12.19 and
+# Mallama 2018; the Sun 0.65 (Ramirez et al. 2012), the Moon 0.92 (Allen, Table 12.12).
+BODY_BV = {"sun": 0.65, "moon": 0.92, "mercury": 0.93, "venus": 0.82, "mars": 1.36, "jupiter": 0.83, "saturn": 1.04}
 
 # Mean (Sun, Moon: IAU 2015 B3 nominal / IAU WGCCRE 2009 mean) or equatorial radii, km.
 RADIUS_KM = {
@@ -86,6 +91,8 @@ class Body:
     """
 
     name: str
+    kind: str  # 'sun', 'moon' or 'planet'
+    bv: float  # B-V colour index (the body's colour when drawn)
     dir_teme: np.ndarray  # apparent unit vector (..., 3)
     distance_km: np.ndarray  # light-time corrected
     az_deg: np.ndarray
@@ -255,10 +262,12 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
 
         def shaped(a, fill=np.nan):
             a = np.where(bad.reshape((-1,) + (1,) * (a.ndim - 1)), fill, a) if bad.any() else a
-            return a.reshape(shape + a.shape[1:])
+            return instant_shaped(a, shape)
 
         out.append(Body(
             name=name,
+            kind=name if name in ("sun", "moon") else "planet",
+            bv=BODY_BV[name],
             dir_teme=shaped(d_teme),
             distance_km=shaped(dist_au * AU_KM),
             az_deg=shaped(az),
@@ -274,4 +283,4 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
     return out
 
 
-__all__ = ["BODY_KEYS", "Body", "MOON_PHASES", "RADIUS_KM", "bodies", "moon_phase_name", "planet_vmag"]
+__all__ = ["BODY_BV", "BODY_KEYS", "Body", "MOON_PHASES", "RADIUS_KM", "bodies", "moon_phase_name", "planet_vmag"]

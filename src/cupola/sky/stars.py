@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from .._index import shaped
 from ..colour import star_colour_rgb
 from ..constants import AU_KM, C_AU_DAY, WGS84_A_KM, WGS84_B_KM
 from ..errors import DataMissingError
@@ -254,6 +255,13 @@ def _skyfield_frame(jd_whole: np.ndarray, tt_fraction: np.ndarray):
     return rot, np.asarray(earth.position.au).T, np.asarray(earth.velocity.au_per_d).T
 
 
+def icrs_to_teme(inst: Instants) -> np.ndarray:
+    """Return the (3, 3) rotation from ICRS/GCRS to TEME at the single instant `inst`
+    (skyfield's TEME frame: precession, nutation, equation of the equinoxes)."""
+    rot, _, _ = _skyfield_frame(np.ravel(inst.jd_whole)[:1], np.ravel(inst.tt_fraction)[:1])
+    return rot[0]
+
+
 def observer_frame(inst: Instants):
     """Return the GCRS->TEME rotation and the Earth's barycentric position and velocity.
 
@@ -405,12 +413,32 @@ def _teme_dirs_at(cat: StarCatalog, inst_one: Instants) -> np.ndarray:
     return unit_vectors_icrs(cat, inst_one).reshape(-1, 3) @ rot[0].T
 
 
+# Star directions for the limb test are taken at the middle of each UTC hour: every instant of
+# that hour, in any series, tests against the same directions, so a Scene of one instant and a
+# series holding it count the same stars. Precession moves stars by 0.003" in half an hour.
+STAR_NODE_S = 3600
+_STAR_NODE_NS = STAR_NODE_S * 1_000_000_000
+STAR_NODE_CHUNK = 32
+
+
+def _node_dirs_scaled(cat: StarCatalog, nodes: np.ndarray, scale: np.ndarray):
+    """Yield (node index, scaled unit TEME directions (N, 3)) for hour indices `nodes`, with one
+    skyfield call per chunk of nodes."""
+    for a in range(0, nodes.size, STAR_NODE_CHUNK):
+        chunk = nodes[a:a + STAR_NODE_CHUNK]
+        inst = instants((chunk * _STAR_NODE_NS + _STAR_NODE_NS // 2).astype("datetime64[ns]"))
+        rot, _, _ = _skyfield_frame(inst.jd_whole, inst.tt_fraction)
+        icrs = unit_vectors_icrs(cat, inst)  # (k, N, 3)
+        for k in range(chunk.size):
+            yield a + k, np.ascontiguousarray(unit((icrs[k] @ rot[k].T) * scale))
+
+
 def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = ATMOSPHERE_KM) -> StarsView:
     """Return the stars above the Earth's limb (ellipsoid + opaque atmosphere) from the station.
 
-    Star directions are taken to TEME once per call at the middle instant (precession moves them
-    by 0.14" per day, the proper motion of the fastest star by 0.03" per day), and every instant
-    is one dot product per star against its nadir (numba, parallel over instants). Aberration
+    Star directions are taken to TEME at the middle of each UTC hour (``STAR_NODE_S``: precession
+    moves them by 0.003" in half an hour), and every instant is one dot product per star against
+    its nadir (numba, parallel over instants). Aberration
     (< 25") is left out of the visibility test; for a single instant the returned directions are
     apparent (:func:`apparent_directions_teme`).
 
@@ -427,20 +455,25 @@ def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = A
     ns = inst.utc.astype(np.int64).ravel()
     if ns.size == 0:
         return StarsView(np.zeros(shape, np.int64), mag_limit, atmosphere_km)
-    mid = ns.min() + (ns.max() - ns.min()) // 2
-    mid_inst = instants(np.asarray(mid).astype("datetime64[ns]"))
-    dirs = _teme_dirs_at(cat, mid_inst)
     a, s = _scaled(atmosphere_km)
-    dirs_s = np.ascontiguousarray(unit(dirs * s))
     o = np.asarray(state.r_teme_km, float).reshape(-1, 3) * s
     ro = np.linalg.norm(o, axis=-1)
     ok = np.isfinite(ro) & (ro > a)
     nadir = np.ascontiguousarray(np.where(ok[:, None], -o / np.where(ok, ro, 1.0)[:, None], 0.0))
-    cos_limb = np.sqrt(np.clip(1.0 - (a / np.where(ok, ro, np.inf)) ** 2, 0.0, 1.0))
+    cos_limb = np.ascontiguousarray(np.sqrt(np.clip(1.0 - (a / np.where(ok, ro, np.inf)) ** 2, 0.0, 1.0)))
     counts = np.empty(ns.size, np.int64)
-    _count_visible(nadir, np.ascontiguousarray(cos_limb), dirs_s, counts)
+    node = np.floor_divide(ns, _STAR_NODE_NS)
+    order = np.argsort(node, kind="stable")
+    nodes, first = np.unique(node[order], return_index=True)
+    bounds = np.append(first, ns.size)
+    dirs_s = None
+    for k, dirs_s in _node_dirs_scaled(cat, nodes, s):  # a loop over hours, not instants
+        sel = order[bounds[k]:bounds[k + 1]]
+        got = np.empty(sel.size, np.int64)
+        _count_visible(np.ascontiguousarray(nadir[sel]), np.ascontiguousarray(cos_limb[sel]), dirs_s, got)
+        counts[sel] = got
     counts[~ok] = -1
-    count = counts.reshape(shape)
+    count = shaped(counts, shape)
     if shape != ():
         return StarsView(count, mag_limit, atmosphere_km)
     if not ok[0]:
@@ -461,5 +494,5 @@ def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = A
 
 __all__ = [
     "ATMOSPHERE_KM", "NAMES", "StarCatalog", "StarsView", "aberrate", "apparent_directions_teme",
-    "catalog", "limb_margin_deg", "observer_frame", "unit_vectors_icrs", "v_from_hp", "visible_stars",
+    "catalog", "icrs_to_teme", "limb_margin_deg", "observer_frame", "unit_vectors_icrs", "v_from_hp", "visible_stars",
 ]

@@ -1,0 +1,137 @@
+"""The words and number formats of every answer, in English and French: one table each.
+
+A leaf module (it imports nothing else from cupola but its errors), so the caption builder
+below the Scene and the answers above it read the same languages and compass words.
+
+French typography: a comma for the decimal point, a narrow no-break space (U+202F) between
+thousands, a space before ';' and ':' (Imprimerie nationale, "Lexique des règles typographiques
+en usage à l'Imprimerie nationale").
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import InputError
+
+LANGS = ("en", "fr")
+NARROW_NBSP = "\u202f"
+
+COMPASS_WORDS = {
+    "en": ("north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest"),
+    "fr": ("nord", "nord-est", "est", "sud-est", "sud", "sud-ouest", "ouest", "nord-ouest"),
+}
+COMPASS_CODES = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+MOON_PHASES = {
+    "fr": {"new": "nouvelle lune", "waxing crescent": "premier croissant", "first quarter": "premier quartier",
+           "waxing gibbous": "gibbeuse croissante", "full": "pleine lune", "waning gibbous": "gibbeuse décroissante",
+           "last quarter": "dernier quartier", "waning crescent": "dernier croissant"},
+}
+PLANETS = {"fr": {"Mercury": "Mercure", "Venus": "Vénus", "Mars": "Mars", "Jupiter": "Jupiter", "Saturn": "Saturne"}}
+AIRGLOW_NAMES = {
+    "en": {"oh": "OH", "na": "Na", "oi_green": "OI green", "oi_red": "OI red"},
+    "fr": {"oh": "OH", "na": "Na", "oi_green": "OI vert", "oi_red": "OI rouge"},
+}
+COLOURS = {"fr": {"green": "vert", "red": "rouge", "blue-violet": "bleu-violet"}}
+KP_SOURCES = {
+    "en": {"observed": "observed", "predicted": "predicted", "given": "given"},
+    "fr": {"observed": "observé", "predicted": "prévision", "given": "imposé"},
+}
+
+LABELS = {
+    "en": {
+        "position": "position", "altitude": "altitude", "lighting": "lighting", "next": "next",
+        "sky": "sky", "airglow": "airglow", "aurora": "aurora", "cities": "cities", "elements": "elements",
+        "warning": "warning", "miles": "mi",
+        "sunlit": "station in sunlight", "shadow": "station in the Earth's shadow (orbital night)",
+        "ground_sun": "Sun at the ground point below: {elev}°",
+        "sunrise": "orbital sunrise {t} (in {d})", "sunset": "orbital sunset {t} (in {d})",
+        "epoch": "{name}, epoch {epoch} ({age})", "age_before": "{d} days before", "age_after": "{d} days after",
+        "stars": "{n} stars brighter than magnitude {mag} above the limb",
+        "moon": "Moon ({phase}, {lit}% lit) {where}", "moon_hidden": "hidden by the Earth", "planets": "planets: ",
+        "glow_visible": "visible on the limb: {layers}", "glow_hidden": "not visible ({why})",
+        "kp_unknown": "Kp unknown for this date: no aurora answer",
+        "aurora_seen": "{kp}: aurora in view to the {dir} (az {az}°, oval {dist} km away); {lines}",
+        "aurora_none": "{kp}: no aurora in view (oval {dist} km away)",
+        "city": "{name} ({dir}, {dist} km)", "no_city": "no lit city in view",
+    },
+    "fr": {
+        "position": "position", "altitude": "altitude", "lighting": "éclairage", "next": "prochain",
+        "sky": "ciel", "airglow": "luminescence", "aurora": "aurore", "cities": "villes", "elements": "éléments",
+        "warning": "attention", "miles": "milles",
+        "sunlit": "station au soleil", "shadow": "station dans l'ombre de la Terre (nuit orbitale)",
+        "ground_sun": "Soleil au point au sol : {elev}°",
+        "sunrise": "lever de soleil orbital {t} (dans {d})", "sunset": "coucher de soleil orbital {t} (dans {d})",
+        "epoch": "{name}, époque {epoch} ({age})", "age_before": "{d} {day} avant", "age_after": "{d} {day} après",
+        "stars": "{n} étoiles plus brillantes que la magnitude {mag} au-dessus du limbe",
+        "moon": "Lune ({phase}, éclairée à {lit} %) {where}", "moon_hidden": "cachée par la Terre",
+        "planets": "planètes : ",
+        "glow_visible": "visibles sur le limbe : {layers}", "glow_hidden": "non visible ({why})",
+        "kp_unknown": "Kp inconnu pour cette date : pas de réponse pour l'aurore",
+        "aurora_seen": "{kp} : aurore en vue vers le {dir} (az {az}°, ovale à {dist} km) ; {lines}",
+        "aurora_none": "{kp} : pas d'aurore en vue (ovale à {dist} km)",
+        "city": "{name} ({dir}, {dist} km)", "no_city": "aucune ville éclairée en vue",
+    },
+}
+
+
+def check_lang(lang) -> str:
+    """Return `lang` if cupola speaks it, else raise InputError naming the languages."""
+    if lang not in LANGS:
+        raise InputError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}", param="lang")
+    return lang
+
+
+def number(x: float, lang: str, digits: int = 0, sign: bool = False) -> str:
+    """Return `x` with `digits` decimals and thousands grouped, in the language's typography
+    ('3,205' / '3 205'; '423.9' / '423,9'); `sign` always shows + or -."""
+    text = format(float(x), f"{'+' if sign else ''},.{digits}f")
+    if lang == "fr":
+        text = text.replace(",", NARROW_NBSP).replace(".", ",")
+    return text
+
+
+def separator(lang: str) -> str:
+    """Return the list separator: '; ' in English, ' ; ' in French."""
+    return " ; " if lang == "fr" else "; "
+
+
+def compass_index(az_deg: float) -> int:
+    """Return the 8-point compass index (0 north, clockwise) of an azimuth in degrees."""
+    return int(((float(az_deg) % 360.0) + 22.5) // 45.0) % 8
+
+
+def compass(az_deg: float, lang: str) -> str:
+    """Return the 8-point compass word of an azimuth ('northeast', 'nord-est')."""
+    return COMPASS_WORDS[lang][compass_index(az_deg)]
+
+
+def duration(seconds: float) -> str:
+    """Return '1 min 35 s' or '1 h 04 min 25 s' (the same in both languages)."""
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h} h {m:02d} min {s:02d} s" if h else f"{m} min {s:02d} s"
+
+
+def latlon(lat: float, lon: float, lang: str) -> str:
+    """Return '40.91°N 71.67°W' ('40,91°N 71,67°O' in French)."""
+    ns = "N" if lat >= 0 else "S"
+    ew = "E" if lon >= 0 else ("W" if lang == "en" else "O")
+    return f"{number(abs(lat), lang, 2)}°{ns} {number(abs(lon), lang, 2)}°{ew}"
+
+
+def days_word_fr(days: float) -> str:
+    """Return 'jour' or 'jours': French takes the singular below 2 ('0,47 jour', '3 jours')."""
+    return "jour" if abs(days) < 2 else "jours"
+
+
+def finite_or_none(x, digits: int):
+    """Return `x` rounded to `digits`, or None when it is not a finite number (JSON null)."""
+    x = float(x)
+    return None if not math.isfinite(x) else round(x, digits)
+
+
+__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "check_lang", "number", "separator",
+           "compass", "compass_index", "duration", "latlon", "days_word_fr", "finite_or_none"]

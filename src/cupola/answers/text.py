@@ -1,0 +1,101 @@
+"""The ``where`` answer as lines of text, in English or French, built from its JSON object
+(so the text and the JSON cannot disagree)."""
+
+from __future__ import annotations
+
+from ..timebase import seconds_between, to_utc64
+from .i18n import (AIRGLOW_NAMES, COLOURS, KP_SOURCES, LABELS, MOON_PHASES, PLANETS, check_lang, compass,
+                   days_word_fr, duration, latlon, number, separator)
+
+
+def in_view_lines(in_view: dict, lang: str, hints: dict | None = None) -> list[tuple[str, str]]:
+    """Return (label, text) lines describing the ``in_view`` object in `lang`; `hints` maps a
+    warning code to what a front end adds after it (``{'kp_unknown': 'pass --kp N'}``)."""
+    L = LABELS[lang]
+    hints = hints or {}
+    sep = separator(lang)
+    sky = [L["stars"].format(n=number(in_view["stars_visible"], lang), mag=number(in_view["star_mag_limit"], lang))]
+    moon = in_view["moon"]
+    lit = number(100 * (moon["illuminated_fraction"] or 0), lang)
+    phase = MOON_PHASES.get(lang, {}).get(moon["phase_name"], moon["phase_name"])
+    where = f"az {number(moon['azimuth_deg'], lang)}°" if moon["visible"] else L["moon_hidden"]
+    sky.append(L["moon"].format(phase=phase, lit=lit, where=where))
+    planets = [p for p in in_view["planets"] if p["visible"]]
+    if planets:
+        names = PLANETS.get(lang, {})
+        sky.append(L["planets"] + ", ".join(f"{names.get(p['name'], p['name'])} (az {number(p['azimuth_deg'], lang)}°)"
+                                            for p in planets))
+    out = [(L["sky"], sep.join(sky))]
+
+    glow = [a for a in in_view["airglow"] if a["visible"]]
+    if glow:
+        layers = ", ".join(f"{AIRGLOW_NAMES[lang].get(a['name'], a['name'])} {number(a['height_km'], lang)} km"
+                           for a in glow)
+        out.append((L["airglow"], L["glow_visible"].format(layers=layers)))
+    else:
+        why = in_view["airglow"][0]["note"] if in_view["airglow"] else ""
+        out.append((L["airglow"], L["glow_hidden"].format(why=why)))
+
+    a = in_view["aurora"]
+    if a["kp"] is None:
+        hint = hints.get("kp_unknown")
+        out.append((L["aurora"], L["kp_unknown"] + (f" ({hint})" if hint else "")))
+    else:
+        kp = f"Kp {a['kp_symbol']} ({KP_SOURCES[lang].get(a['kp_source'], a['kp_source'])})"
+        dist = number(a["distance_km"], lang) if a["distance_km"] is not None else "?"
+        if a["visible"]:
+            colours = COLOURS.get(lang, {})
+            lines = ", ".join(f"{colours.get(e['colour'], e['colour'])} {number(e['wavelength_nm'], lang, 1)} nm"
+                              for e in a["emissions"] if e.get("in_view", True))
+            text = L["aurora_seen"].format(kp=kp, dir=compass(a["azimuth_deg"], lang),
+                                           az=number(a["azimuth_deg"], lang), dist=dist, lines=lines)
+        else:
+            text = L["aurora_none"].format(kp=kp, dist=dist)
+        out.append((L["aurora"], text))
+
+    cities = in_view["cities"][:5]
+    text = ", ".join(L["city"].format(name=c["name"], dir=compass(c["azimuth_deg"], lang),
+                                      dist=number(c["distance_km"], lang)) for c in cities) or L["no_city"]
+    out.append((L["cities"], text))
+    return out
+
+
+def where_text(answer: dict, lang: str | None = None, hints: dict | None = None) -> str:
+    """Return the human block of a ``where`` answer (:func:`cupola.answers.where_json`).
+
+    Args:
+        hints: maps a warning code to what the front end adds after its message, e.g. the
+            command line's ``{'stale_elements': 'pass --tle FILE', 'kp_unknown': 'pass --kp N'}``.
+    """
+    lang = check_lang(lang or answer["lang"])
+    hints = hints or {}
+    L = LABELS[lang]
+    sep = separator(lang)
+    lines = [f"{answer['time_utc']}  {answer['satellite']}", f"  {answer['caption']}"]
+    alt = f"{number(answer['alt_km'], lang, 1)} km ({number(answer['alt_mi'], lang, 1)} {L['miles']})"
+    lines.append(f"  {L['position']:<12} {latlon(answer['lat_deg'], answer['lon_deg'], lang)}, {L['altitude']} {alt}")
+    light = L["sunlit"] if answer["sunlit"] else L["shadow"]
+    elev = number(answer["sun_elevation_deg"], lang, 1, sign=True)
+    lines.append(f"  {L['lighting']:<12} {light}{sep}{L['ground_sun'].format(elev=elev)}")
+    t0 = to_utc64(answer["time_utc"])
+    nxt = []
+    for key, t in (("sunrise", answer["next_orbital_sunrise_utc"]), ("sunset", answer["next_orbital_sunset_utc"])):
+        if t:
+            dt = float(seconds_between(t0, to_utc64(t)))
+            nxt.append((dt, L[key].format(t=t, d=duration(dt))))
+    if nxt:
+        lines.append(f"  {L['next']:<12} " + sep.join(text for _, text in sorted(nxt)))
+    for label, text in in_view_lines(answer["in_view"], lang, hints):
+        lines.append(f"  {label:<12} {text}")
+    age_days = answer["tle_age_days"]
+    age = L["age_before" if age_days >= 0 else "age_after"].format(d=number(abs(age_days), lang, 2),
+                                                                   day=days_word_fr(age_days))
+    lines.append(f"  {L['elements']:<12} " + L["epoch"].format(name=answer["satellite"],
+                                                              epoch=answer["tle_epoch_utc"], age=age))
+    for w in answer["warnings"]:
+        hint = hints.get(w["code"])
+        lines.append(f"  {L['warning']}: {w['message']}" + (f" ({hint})" if hint else ""))
+    return "\n".join(lines)
+
+
+__all__ = ["where_text", "in_view_lines"]

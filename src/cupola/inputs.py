@@ -1,0 +1,122 @@
+"""Read what people type: pointing with names, exposure times, image sizes, camera settings.
+
+Shared by the command line and (later) the web layer, so both accept the same text and refuse
+it with the same messages. Names are resolved here, against the bundled data: places from
+GeoNames (accent- and case-insensitive, the most populous of that name, with suggestions), bright
+stars by their IAU names (Hipparcos positions), and the Sun, Moon and planets (their direction
+comes from the Scene when the camera is pointed). The camera itself only takes numbers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+
+import numpy as np
+
+from .camera import Camera, Look
+from .camera import parse_look as parse_look_numbers
+from .errors import InputError
+
+
+def fold(text: str) -> str:
+    """Return `text` lower-cased without accents, for name matching."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower().strip()
+
+
+def _looks_numeric(text: str) -> bool:
+    return all(c in "0123456789+-.,eE " for c in text)
+
+
+def place(text: str) -> tuple[float, float, str]:
+    """Return (lat_deg, lon_deg, name) of the most populous GeoNames place called `text`."""
+    from .geo.geonames import geonames
+
+    g = geonames()
+    want = fold(text)
+    folded = np.array([fold(n) for n in g.name], dtype=object)
+    match = np.flatnonzero(folded == want)
+    if match.size == 0:
+        big = np.argsort(-g.population)[:20_000]
+        close = list(dict.fromkeys(difflib.get_close_matches(want, [folded[i] for i in big], n=6, cutoff=0.75)))[:3]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise InputError(f"no place called {text!r} in the bundled GeoNames list{hint} "
+                         "(or give coordinates: target:LAT,LON)", param="look")
+    k = match[np.argmax(g.population[match])]
+    return float(g.lat_deg[k]), float(g.lon_deg[k]), str(g.name[k])
+
+
+def sky_object(text: str) -> Look:
+    """Return the sky :class:`Look` toward a named star (IAU name) or a solar-system body."""
+    from .sky.bodies import BODY_KEYS
+    from .sky.stars import NAMES, catalog
+
+    want = fold(text)
+    if want in BODY_KEYS:
+        return Look("sky", name=want.capitalize(), body=want)
+    by_name = {fold(n): hip for hip, n in NAMES.items()}
+    if want not in by_name:
+        names = sorted(NAMES.values())
+        raise InputError(f"unknown sky object {text!r}; name a body ({', '.join(BODY_KEYS)}), a bright star "
+                         f"({', '.join(names[:6])}, ...) or give sky:RA_DEG,DEC_DEG", param="look")
+    cat = catalog()
+    k = int(cat.index_of([by_name[want]])[0])
+    return Look("sky", ra_deg=float(cat.ra_deg[k]), dec_deg=float(cat.dec_deg[k]), name=NAMES[by_name[want]])
+
+
+def parse_look(text: str) -> Look:
+    """Return the :class:`Look` for text such as 'nadir', 'horizon:30', 'target:48.8,2.3',
+    'target:Paris', 'sky:Sirius' or 'sky:moon'."""
+    mode, _, arg = str(text).strip().partition(":")
+    mode = mode.strip().lower()
+    arg = arg.strip()
+    if mode == "target" and arg and not _looks_numeric(arg):
+        lat, lon, name = place(arg)
+        return Look("target", lat_deg=lat, lon_deg=lon, name=name)
+    if mode == "sky" and arg and not _looks_numeric(arg):
+        return sky_object(arg)
+    try:
+        return parse_look_numbers(text)
+    except InputError as exc:
+        raise InputError(str(exc), param="look") from None
+
+
+def parse_exposure(text) -> float:
+    """Return seconds from '10', '0.5' or '1/320'."""
+    t = str(text).strip()
+    try:
+        if "/" in t:
+            num, den = t.split("/", 1)
+            value = float(num) / float(den)
+        else:
+            value = float(t)
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"cannot read the exposure {text!r}; write seconds such as 10, 0.5 or 1/320",
+                         param="exposure") from None
+    if not value > 0:
+        raise InputError(f"the exposure must be positive, got {text!r}; e.g. 10 or 1/320", param="exposure")
+    return value
+
+
+def parse_size(text) -> tuple[int, int]:
+    """Return (width, height) from '1920x1080'."""
+    w, sep, h = str(text).lower().partition("x")
+    try:
+        if not sep:
+            raise ValueError
+        return int(w), int(h)
+    except ValueError:
+        raise InputError(f"cannot read the image size {text!r}; write WIDTHxHEIGHT, e.g. 1920x1080",
+                         param="size") from None
+
+
+def camera_from_text(model: str = "D5", lens=24.0, fov=None, size="1920x1080", look="horizon:ahead",
+                     roll=0.0, exposure="1/60", iso=1600.0, f_number=1.4, tracked: bool = False) -> Camera:
+    """Return the :class:`Camera` described by user text (the render options of the CLI and web)."""
+    w, h = parse_size(size)
+    return Camera(model=model, focal_mm=float(lens), fov_deg=None if fov is None else float(fov), width_px=w,
+                  height_px=h, look=parse_look(look), roll_deg=float(roll), exposure_s=parse_exposure(exposure),
+                  iso=float(iso), f_number=float(f_number), tracked=bool(tracked))
+
+
+__all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "camera_from_text"]

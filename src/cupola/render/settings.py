@@ -1,0 +1,73 @@
+"""The renderer's settings: which layers to draw and every calibration constant, in one frozen value.
+
+A renderer reads only three things: the Scene, the Camera (with its Attitude) and these settings.
+The defaults are cupola's calibration; each is documented where it is used:
+
+* ``psf_sigma_px``, ``psf_radius_sigma``: the point-spread function of stars, planets and lights
+  (a Gaussian normalised over its window, ``render.points``).
+* ``sun_glare_*``: the power-law halo around the Sun, 1e-4 x the disc luminance x
+  (theta / theta_sun)**-2.5 out to 30 deg (the form of camera veiling-glare PSFs, e.g. the CIE
+  146:2002 glare spread function falls as theta**-2 to -3).
+* ``earthshine_cd_m2``: the Moon's night side at new Moon (~1e-4 of full).
+* ``city_cd_per_person``: luminous intensity of the modelled city lights, ~57 cd per person from
+  VIIRS DNB radiances of big-city cores (``render.points``); ``city_colour_k`` their colour.
+* ``aurora_kr_per_nt``, ``aurora_kr_range``: the 557.7 nm column of the discrete oval against
+  activity, 1 kR per 30 nT of |AL| within 0.5-50 kR (IBC scale: I ~ 1 kR, II ~ 10 kR, III ~ 100 kR;
+  Chamberlain 1961, Table 4.2), so Kp 0 ~ 0.6 kR, Kp 3 ~ 5.7 kR, Kp 5 ~ 13 kR. Statistical.
+* ``aurora_max_rays``, ``aurora_coarse``, ``aurora_nodes``: how finely the aurora is traced
+  (rays per frame, coarse pre-pass spacing, Gauss-Legendre nodes per ray branch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+LAYER_NAMES = ("earth", "airglow", "aurora", "city_lights", "stars", "bodies")
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What to draw and the calibration it is drawn with (module docstring)."""
+
+    layers: tuple[str, ...] = LAYER_NAMES
+    atmosphere: bool = True  # Rayleigh extinction, haze, twilight and the blue limb
+    psf_sigma_px: float = 0.8
+    psf_radius_sigma: float = 3.5
+    max_substeps: int = 4000  # splat sub-steps along one trail
+    path_samples: int = 9  # times along the exposure where star and planet positions are computed
+    city_path_samples: int = 17
+    sun_glare_rel: float = 1e-4
+    sun_glare_slope: float = -2.5
+    sun_glare_max_deg: float = 30.0
+    earthshine_cd_m2: float = 0.25
+    moon_subsamples: int = 4
+    city_cd_per_person: float = 60.0
+    city_colour_k: float = 3000.0
+    city_min_population: int = 50_000
+    aurora_kr_per_nt: float = 1.0 / 30.0
+    aurora_kr_range: tuple[float, float] = (0.5, 50.0)
+    aurora_max_rays: int = 60_000
+    aurora_coarse: int = 4
+    aurora_nodes: int = 8
+
+    def __post_init__(self):
+        layers = tuple(self.layers)
+        unknown = [n for n in layers if n not in LAYER_NAMES]
+        if unknown:
+            raise InputError(f"unknown render layer {unknown[0]!r}; use some of: {', '.join(LAYER_NAMES)}",
+                             param="layers")
+        if len(set(layers)) != len(layers):
+            raise InputError(f"render layers repeat: {', '.join(layers)}; name each at most once", param="layers")
+        object.__setattr__(self, "layers", layers)
+
+    def replace(self, **changes) -> "RenderSettings":
+        """Return a copy with `changes` applied (checked like a new value)."""
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT_SETTINGS = RenderSettings()
+
+__all__ = ["LAYER_NAMES", "RenderSettings", "DEFAULT_SETTINGS"]

@@ -1,0 +1,72 @@
+"""Compile every numba kernel once (``cupola warmup``), so later runs load them from the cache.
+
+numba compiles a kernel for each set of argument types on its first call and, with
+``cache=True`` (every cupola kernel, :mod:`cupola.jit`), writes the machine code to its cache
+folder: next to the sources (``__pycache__``), or numba's user cache folder where that is
+read-only, or ``NUMBA_CACHE_DIR``. A small, fixed workload calls every kernel with the argument
+types cupola uses: propagation of one instant and of many (serial and parallel twins), a Scene
+and a series of Scenes (stars, aurora, cities), and tiny frames that draw every layer (aurora
+over Quebec, the Moon, the Sun, city lights, tracked and untracked stars).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+
+import numpy as np
+
+KERNEL_MODULES = (
+    "cupola._kernels", "cupola.sky.stars", "cupola.phenomena.airglow", "cupola.phenomena.aurora",
+    "cupola.phenomena.emission", "cupola.camera.geometry", "cupola.render.earth", "cupola.render.glow",
+    "cupola.render.points", "cupola.render.response",
+)
+
+
+def _dispatchers():
+    from numba.core.registry import CPUDispatcher
+
+    for name in KERNEL_MODULES:
+        mod = importlib.import_module(name)
+        for value in vars(mod).values():
+            for d in (value, getattr(value, "compiled", None), getattr(value, "parallel", None),
+                      getattr(value, "serial", None)):
+                if isinstance(d, CPUDispatcher):
+                    yield d
+
+
+def cache_dir() -> str:
+    """Return where numba keeps cupola's compiled kernels."""
+    from numba.core import config
+
+    from . import _kernels
+
+    return config.CACHE_DIR or os.path.join(os.path.dirname(_kernels.__file__), "**", "__pycache__")
+
+
+def warmup() -> dict:
+    """Run the fixed workload (module docstring); return what was compiled and where it lives."""
+    from .camera import Camera, Look
+    from .jit import PARALLEL_MIN
+    from .orbit import Satellite
+    from .render import render
+    from .scene import compute_scene
+
+    t0 = time.perf_counter()
+    sat = Satellite.from_archive()
+    start = np.datetime64("2021-05-02T06:56:00", "ns")
+    sat.at(start + np.arange(PARALLEL_MIN + 1).astype("timedelta64[s]"))  # parallel kernels
+    series = compute_scene(start + np.arange(0, 600, 60).astype("timedelta64[s]"), sat=sat)
+    night = series[0]
+    day = compute_scene("2021-05-02T07:10:00Z", sat=sat)
+    small = dict(width_px=64, height_px=36)
+    for look, tracked, scene in ((Look("horizon", 345.0, 4.0), False, night), (Look("nadir"), True, night),
+                                 (Look("sky", name="Moon", body="moon"), True, night),
+                                 (Look("sky", name="Sun", body="sun"), False, day)):
+        render(scene, Camera(focal_mm=14.0, look=look, exposure_s=1.0, tracked=tracked, **small))
+    kernels = sum(len(d.signatures) for d in _dispatchers())
+    return {"kernels": kernels, "seconds": time.perf_counter() - t0, "cache_dir": cache_dir()}
+
+
+__all__ = ["warmup", "cache_dir", "KERNEL_MODULES"]
