@@ -16,7 +16,7 @@ from cupola.camera import pixel_rays
 from cupola.demo import seed_cameras
 from cupola.render import render
 from cupola.render.earth import earth_layer, earth_layer_numpy
-from cupola.render import frame_geometry as ray_geometry
+from cupola.render import FramePool, frame_geometry
 from cupola.scene import compute_scene
 from cupola.view import ray_ellipsoid
 
@@ -54,12 +54,13 @@ def main() -> None:
         cam = cams[k]
         scene = compute_scene(t, camera=cam)
         frames = []
-        med, best = best_median(lambda: frames.append(render(scene, cam, reuse=True)), args.repeat)
+        pool = FramePool()
+        med, best = best_median(lambda: frames.append(render(scene, cam, pool=pool)), args.repeat)
         layers = {name: statistics.median(f.timings_s[name] for f in frames[1:]) for name in frames[-1].timings_s}
         print(f"{label}: whole frame 1920x1080 median {med * 1e3:.0f} ms, best {best * 1e3:.0f} ms (goal <= 250 ms)")
         print("   " + ", ".join(f"{n} {v * 1e3:.0f}" for n, v in layers.items()) + " (ms)")
-        geom = ray_geometry(scene, cam)
-        g_nb, _ = best_median(lambda: ray_geometry(scene, cam), 3)
+        geom = frame_geometry(scene, cam)
+        g_nb, _ = best_median(lambda: frame_geometry(scene, cam), 3)
         g_np, _ = best_median(lambda: geometry_numpy(scene, geom), 1)
         e_nb, _ = best_median(lambda: earth_layer(scene, geom), 3)
         e_np, _ = best_median(lambda: earth_layer_numpy(scene, geom), 1)

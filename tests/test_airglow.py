@@ -27,6 +27,9 @@ from cupola.phenomena.airglow import (
     tangent_brightening,
 )
 
+# Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
+pytestmark = pytest.mark.numpy_twin
+
 R_KM = 6371.0088
 hundredth_deg = 0.01
 AU_KM = 1.495978707e8

@@ -26,6 +26,9 @@ from cupola.phenomena.aurora import (
 from cupola.timebase import instants, to_utc64
 from cupola.view import R_EARTH_KM, shell_visible_arc_deg
 
+# Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
+pytestmark = pytest.mark.numpy_twin
+
 MODEL_MATCH_DEG = 1e-9  # our code vs the formula recomputed by hand: same arithmetic
 RULE_OF_THUMB_DEG = 1.5  # Starkov's diffuse edge vs Gussenhoven's fit, Kp 0-6
 RULE_OF_THUMB_KP7_DEG = 2.5
@@ -286,3 +289,36 @@ def test_errors():
         oval_mlat_deg(0.0, 3.0, hemisphere="east")
     with pytest.raises(DataMissingError, match="no Kp for 2035"):
         aurora_in_view(fake_state("2035-06-01T00:00:00Z", 60.0, -100.0))
+
+
+def test_series_kernel_matches_its_numpy_twin(monkeypatch):
+    # One numba pass over instants x oval points (the default) against the numpy reference of the
+    # same maths (CUPOLA_NO_JIT=1), over a day of instants and three activity levels.
+    sat = Satellite.from_archive()
+    t = np.datetime64("2021-05-02T00:00:00", "ns") + np.arange(0, 86400, 900).astype("timedelta64[s]")
+    st = sat.at(t)
+    for kp in (None, 0.0, 7.0):
+        monkeypatch.delenv("CUPOLA_NO_JIT", raising=False)
+        a = aurora_in_view(st, kp=kp)
+        monkeypatch.setenv("CUPOLA_NO_JIT", "1")
+        b = aurora_in_view(st, kp=kp)
+        for f in ("visible", "hemisphere", "lines_in_view", "magnetic_model", "note"):
+            assert (getattr(a, f) == getattr(b, f)).all(), f
+        np.testing.assert_allclose(a.distance_km, b.distance_km, atol=1e-9, rtol=0, equal_nan=True)
+        # Points tied to ~1e-12 km for "nearest" may be picked differently: angles to 0.001 deg.
+        for f in ("azimuth_deg", "elevation_deg"):
+            np.testing.assert_allclose(getattr(a, f), getattr(b, f), atol=1e-3, equal_nan=True)
+        assert a.visible.any() and not a.visible.all()
+
+
+def test_series_equals_each_instant_and_the_oval_points():
+    # The vectorised view of a series reduces exactly the points aurora_oval gives one instant.
+    sat = Satellite.from_archive()
+    t = np.datetime64("2021-05-02T06:40:00", "ns") + np.arange(0, 1200, 120).astype("timedelta64[s]")
+    series = aurora_in_view(sat.at(t))
+    for i in range(t.size):
+        st = sat.at(t[i])
+        one, oval = aurora_in_view(st), aurora_oval(st)
+        assert bool(series.visible[i]) == bool(one.visible) == bool(oval.visible.any())
+        assert series.hemisphere[i] == one.hemisphere
+        assert series.distance_km[i] == pytest.approx(float(one.distance_km), abs=0.01)

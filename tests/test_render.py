@@ -18,6 +18,9 @@ from cupola.scene import compute_scene
 from cupola.search import Predicate, find_edges
 from cupola.view import local_horizontal_basis
 
+# Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
+pytestmark = pytest.mark.numpy_twin
+
 GOLDEN_DIR = Path(__file__).parent / "golden"
 # A 256-bit difference hash: a changed layer or a moved limb flips dozens of bits; numerical noise
 # (threads, CPU) flips a handful.

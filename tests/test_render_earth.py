@@ -16,6 +16,9 @@ from cupola.inputs import parse_look
 from cupola.render import earth
 from cupola.camera.geometry import RayGeometry
 
+# Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
+pytestmark = pytest.mark.numpy_twin
+
 R_KM = 6371.0088  # cupola.view.R_EARTH_KM (the tangent-height sphere)
 WGS84_A_KM = 6378.137
 H_KM = 8.0

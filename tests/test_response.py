@@ -12,6 +12,9 @@ from cupola.camera import Camera
 from cupola.inputs import parse_look
 from cupola.render import response
 
+# Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
+pytestmark = pytest.mark.numpy_twin
+
 K = 12.5  # ISO 2720 meter constant, cd s / m^2
 
 
@@ -97,3 +100,15 @@ def test_day_earth_example_is_mid_tone(day_frame):
     # 1/320 s ISO 6400 f/2 (a night city setting) over-exposes the sunlit Earth by ~11 stops.
     over = response.develop(lum, Camera(exposure_s=1 / 320, iso=6400, f_number=2.0))
     assert over[g.hit].mean() > 240
+
+
+def test_develop_kernel_matches_its_numpy_twin(day_frame):
+    lum, _ = day_frame
+    cam = Camera(exposure_s=1 / 1000, iso=100, f_number=8.0)
+    a = response.develop(lum, cam).astype(int)
+    b = response.develop_numpy(lum, cam).astype(int)
+    # The kernel reads the curve from a table (< 0.02 of a code value), the twin computes it.
+    assert np.abs(a - b).max() <= 1 and (a != b).mean() < 0.01
+    weird = np.array([[[np.nan, -1.0, np.inf]]], np.float32)  # NaN and negatives black, inf white
+    for img in (response.develop(weird, cam), response.develop_numpy(weird, cam)):
+        assert img[0, 0, 0] == img[0, 0, 1] == 0 and img[0, 0, 2] >= 254  # white, less the dither

@@ -29,6 +29,9 @@ from cupola.sky import (
 from cupola.colour import blackbody_xyz, bv_to_temperature_k, star_colour_rgb
 from cupola.view import earth_blocks
 
+# Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
+pytestmark = pytest.mark.numpy_twin
+
 REF = json.loads((Path(__file__).parent / "reference" / "sky_skyfield.json").read_text())
 
 one_arcsec_deg = 1.0 / 3600.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -49,20 +50,29 @@ def kernel():
 
 # Node vectors already computed, per body: {hour index: (3,) TEME km}. Searches call the
 # ephemeris many times on a few instants each; the skyfield work is then done once per hour.
+# The cache is shared by every thread of the process (a web server's workers): a lock guards
+# it, and the skyfield work for missing nodes runs outside the lock (two threads may both
+# compute a node; both results are the same).
 _NODE_CACHE: dict[str, dict[int, np.ndarray]] = {}
 _NODE_CACHE_MAX = 200_000
+_NODE_LOCK = threading.Lock()
 
 
 def _nodes_cached(body: str, node_hours: np.ndarray) -> np.ndarray:
-    cache = _NODE_CACHE.setdefault(body, {})
-    missing = [h for h in node_hours.tolist() if h not in cache]
+    hours = node_hours.tolist()
+    with _NODE_LOCK:
+        cache = _NODE_CACHE.setdefault(body, {})
+        found = {h: cache[h] for h in hours if h in cache}
+    missing = [h for h in hours if h not in found]
     if missing:
-        if len(cache) + len(missing) > _NODE_CACHE_MAX:
-            cache.clear()
-            missing = node_hours.tolist()
         vecs = _body_teme_at_nodes(body, np.asarray(missing, dtype=np.int64) * _NODE_NS)
-        cache.update(zip(missing, vecs))
-    return np.array([cache[h] for h in node_hours.tolist()])
+        found.update(zip(missing, vecs))
+        with _NODE_LOCK:
+            cache = _NODE_CACHE.setdefault(body, {})
+            if len(cache) + len(missing) > _NODE_CACHE_MAX:
+                cache.clear()
+            cache.update(zip(missing, vecs))
+    return np.array([found[h] for h in hours])
 
 
 def _body_teme_at_nodes(body: str, node_ns: np.ndarray) -> np.ndarray:

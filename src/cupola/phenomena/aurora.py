@@ -460,6 +460,11 @@ def _mlon_at_midnight_deg(t64: np.ndarray, tables: list[MagneticTable], day_inde
         if table.model == "aacgmv2":
             import aacgmv2
 
+            # aacgmv2's MLT conversion reads coefficients left set by the previous conversion
+            # (~2e-5 deg of magnetic longitude apart, depending on what ran before): one
+            # conversion at the table's reference time first makes the answer reproducible.
+            noon = _py_datetime(table.day_utc + np.timedelta64(_NS_PER_DAY // 2, "ns"))
+            aacgmv2.convert_latlon_arr(np.array([60.0]), np.array([0.0]), np.array([110.0]), noon, "G2A")
             times = t64[sel].astype("datetime64[us]").tolist()
             out[sel] = np.asarray(aacgmv2.convert_mlt(np.zeros(sel.size), times, m2a=True), float)
         else:

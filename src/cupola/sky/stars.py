@@ -421,16 +421,33 @@ _STAR_NODE_NS = STAR_NODE_S * 1_000_000_000
 STAR_NODE_CHUNK = 32
 
 
-def _node_dirs_scaled(cat: StarCatalog, nodes: np.ndarray, scale: np.ndarray):
-    """Yield (node index, scaled unit TEME directions (N, 3)) for hour indices `nodes`, with one
-    skyfield call per chunk of nodes."""
+def _dirs_at_nodes(cat: StarCatalog, nodes: np.ndarray, scale: np.ndarray) -> list[np.ndarray]:
+    """Return the scaled unit TEME directions (N, 3) of the stars at the middle of each hour in
+    `nodes` (hour indices since 1970), with one skyfield call."""
+    inst = instants((nodes * _STAR_NODE_NS + _STAR_NODE_NS // 2).astype("datetime64[ns]"))
+    rot, _, _ = _skyfield_frame(inst.jd_whole, inst.tt_fraction)
+    icrs = unit_vectors_icrs(cat, inst)  # (k, N, 3)
+    return [np.ascontiguousarray(unit((icrs[k] @ rot[k].T) * scale)) for k in range(nodes.size)]
+
+
+@functools.lru_cache(maxsize=64)
+def _dirs_at_node(mag_limit, node: int, scale: tuple) -> np.ndarray:
+    """Return :func:`_dirs_at_nodes` for one hour, cached (single instants come back to it)."""
+    dirs = _dirs_at_nodes(catalog(mag_limit), np.array([node]), np.array(scale))[0]
+    dirs.setflags(write=False)
+    return dirs
+
+
+def _node_dirs_scaled(mag_limit, nodes: np.ndarray, scale: np.ndarray):
+    """Yield (node index, scaled unit TEME directions (N, 3)) for hour indices `nodes`: one
+    skyfield call per chunk of nodes; a single node comes from a cache."""
+    if nodes.size == 1:
+        yield 0, _dirs_at_node(mag_limit, int(nodes[0]), tuple(float(x) for x in scale))
+        return
+    cat = catalog(mag_limit)
     for a in range(0, nodes.size, STAR_NODE_CHUNK):
-        chunk = nodes[a:a + STAR_NODE_CHUNK]
-        inst = instants((chunk * _STAR_NODE_NS + _STAR_NODE_NS // 2).astype("datetime64[ns]"))
-        rot, _, _ = _skyfield_frame(inst.jd_whole, inst.tt_fraction)
-        icrs = unit_vectors_icrs(cat, inst)  # (k, N, 3)
-        for k in range(chunk.size):
-            yield a + k, np.ascontiguousarray(unit((icrs[k] @ rot[k].T) * scale))
+        for k, dirs in enumerate(_dirs_at_nodes(cat, nodes[a:a + STAR_NODE_CHUNK], scale)):
+            yield a + k, dirs
 
 
 def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = ATMOSPHERE_KM) -> StarsView:
@@ -467,7 +484,7 @@ def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = A
     nodes, first = np.unique(node[order], return_index=True)
     bounds = np.append(first, ns.size)
     dirs_s = None
-    for k, dirs_s in _node_dirs_scaled(cat, nodes, s):  # a loop over hours, not instants
+    for k, dirs_s in _node_dirs_scaled(mag_limit, nodes, s):  # a loop over hours, not instants
         sel = order[bounds[k]:bounds[k + 1]]
         got = np.empty(sel.size, np.int64)
         _count_visible(np.ascontiguousarray(nadir[sel]), np.ascontiguousarray(cos_limb[sel]), dirs_s, got)
