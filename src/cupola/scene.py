@@ -246,7 +246,7 @@ def _check_kp(kp):
     except (TypeError, ValueError):
         value = float("nan")
     if not 0.0 <= value <= 9.0:
-        raise InputError(f"Kp must be between 0 and 9, got {kp!r}; e.g. kp=5", param="kp")
+        raise InputError(f"Kp must be between 0 and 9, got {kp!r}", param="kp")
     return value
 
 

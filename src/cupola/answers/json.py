@@ -108,7 +108,7 @@ def warnings_json(scene) -> list[dict]:
         out.append({"code": "stale_elements", "message": (
             f"the nearest element set is {abs(age):.1f} days {'before' if age > 0 else 'after'} this time "
             f"(more than {STALE_AFTER_DAYS:g}); positions may be off by several km: "
-            "give element sets nearer this time (Satellite.from_file)")})
+            "use element sets nearer this time")})
     if scene.aurora is None:
         out.append({"code": "kp_unknown", "message": (
             "no Kp is known for this time, so there is no aurora answer: give a Kp (0-9) or update the "
