@@ -30,10 +30,15 @@ def take_instant(value, i: int, shape: tuple[int, ...]):
 
 
 def shaped(a, shape: tuple[int, ...]):
-    """Return flat per-instant values `a` (n, ...) reshaped to `shape` + trailing axes; for one
-    instant (shape ()) a numpy scalar (or the object itself) instead of a 0-d array."""
+    """Return per-instant values `a`, flat (n, ...) or already shaped like the instants, shaped
+    `shape` + trailing axes; for one instant (shape ()) a numpy scalar (or the object itself)
+    instead of a 0-d array."""
     a = np.asarray(a)
-    out = a.reshape(tuple(shape) + a.shape[1:]) if a.ndim else a
+    shape = tuple(shape)
+    if shape and a.shape[:len(shape)] == shape:
+        out = a
+    else:
+        out = a.reshape(shape + a.shape[1:]) if a.ndim else a
     return out[()] if out.ndim == 0 else out
 
 

@@ -83,6 +83,10 @@ def find_edges_in_spans(pred: Predicate, starts, ends, tol_s: float = 0.01, prog
         raise InputError(f"the search tolerance must be positive, got {tol_s!r} s")
     step_ns = max(int(round(pred.step_s * NS_PER_S)), 1)
     tol_ns = max(int(round(tol_s * NS_PER_S)), 1)
+    # Widen each span to whole ticks: an instant just after a change but before the middle of
+    # its tick (where the edge is reported) then still finds that edge, alone or in a series.
+    t0 = np.floor_divide(t0, tol_ns) * tol_ns
+    t1 = -np.floor_divide(-t1, tol_ns) * tol_ns
     # Merge overlapping spans.
     order = np.argsort(t0, kind="stable")
     t0, t1 = t0[order], t1[order]
