@@ -159,3 +159,24 @@ def test_render_errors_exit_2_and_write_nothing(tmp_path, capsys, extra, message
     code, _, err = run(capsys, "render", "2021-05-02T06:56:00Z", "--size", "160x90", "-o", str(out), *extra)
     assert code == 2 and message in err and "Traceback" not in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_library_errors_get_the_option_that_sets_them(capsys, tmp_path):
+    code, _, err = run(capsys, "where", "2021-05-02T06:56:00Z", "--kp", "12")
+    assert code == 2 and "Kp must be between 0 and 9, got 12.0 (option --kp N)" in err
+    code, _, err = run(capsys, "where", "2021-05-02T06:56:00Z", "--lang", "de")
+    assert code == 2 and err.rstrip().endswith("(option --lang en|fr)")
+    code, _, err = run(capsys, "render", "2021-05-02T06:56:00Z", "-o", str(tmp_path / "x.png"),
+                       "--look", "target:Xyzzyvillq")
+    assert code == 2 and "no place called 'Xyzzyvillq'" in err and "(option --look)" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_warmup_compiles_every_kernel(capsys):
+    code, out, _ = run(capsys, "warmup")
+    assert code == 0 and "kernel signatures" in out
+    from cupola.warmup import _dispatchers
+
+    # Every kernel that cupola calls has at least one compiled signature after the warm-up.
+    kernels = list(_dispatchers())
+    assert len(kernels) >= 19 and all(len(d.signatures) > 0 for d in kernels)

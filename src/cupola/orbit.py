@@ -246,7 +246,7 @@ class Satellite:
         if age.size and np.nanmax(np.abs(age)) > STALE_AFTER_DAYS:
             log.warning(
                 "element set is %.1f days from the requested time (more than %g days): "
-                "positions may be off by several km; pass a closer set with --tle FILE",
+                "positions may be off by several km; use element sets nearer that time",
                 float(np.nanmax(np.abs(age))), STALE_AFTER_DAYS,
             )
         return State(

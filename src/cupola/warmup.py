@@ -32,8 +32,8 @@ def _dispatchers():
         for value in vars(mod).values():
             for d in (value, getattr(value, "compiled", None), getattr(value, "parallel", None),
                       getattr(value, "serial", None)):
-                if isinstance(d, CPUDispatcher):
-                    yield d
+                if isinstance(d, CPUDispatcher) and d.targetoptions.get("inline") != "always":
+                    yield d  # inlined helpers compile into the kernels that call them
 
 
 def cache_dir() -> str:

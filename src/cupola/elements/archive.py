@@ -207,6 +207,7 @@ def bundled_archive() -> ElementArchive:
     except FileNotFoundError:
         raise DataMissingError(
             "the bundled element file cupola/data/iss_tles.txt is missing from the installation.\n"
-            "fix: reinstall cupola (pip install --force-reinstall cupola), or pass your own file with --tle FILE."
+            "fix: reinstall cupola (pip install --force-reinstall cupola), or load your own element sets "
+            "(Satellite.from_file(path))", param="sat"
         ) from None
     return ElementArchive.from_sets(parse_element_sets(text, source="cupola/data/iss_tles.txt"))
