@@ -68,10 +68,21 @@ def test_where_with_an_omm_file_uses_its_nearest_set(capsys):
     assert got["warnings"] == []
 
 
-def test_where_warns_about_a_stale_set(capsys):
-    code, out, _ = run(capsys, "where", "2017-07-10T00:00:00Z")
+def test_where_warns_about_a_stale_set_and_refuses_a_much_older_one(capsys):
+    # The last bundled set of January 2024 has epoch 2024-01-23T01:46Z: 3.4 days before this time.
+    code, out, _ = run(capsys, "where", "2024-01-26T12:00:00Z")
     assert code == 0
-    assert "more than 3" in out and "--tle FILE" in out
+    assert "more than 3" in out and "(pass --tle FILE)" in out
+    assert "the position is good only to ~" in out and "position good to ~" in out
+    # 11.4 days after the last set of June 2017: the estimate is ~850 km, past the 100 km limit.
+    code, out, err = run(capsys, "where", "2017-07-10T00:00:00Z")
+    assert code == 2 and out == ""
+    assert "is 11.4 days before it: its position then is good only to ~" in err and "(more than 100 km)" in err
+    assert "--allow-stale" in err and err.count("\n") == 1
+    code, out, _ = run(capsys, "where", "2017-07-10T00:00:00Z", "--allow-stale", "--json")
+    got = json.loads(out)
+    assert code == 0 and got["position_uncertainty_km"] > 100.0
+    assert [w["code"] for w in got["warnings"]] == ["stale_elements"]
 
 
 @pytest.mark.parametrize(
@@ -128,7 +139,7 @@ def test_french_block_uses_french_typography(capsys):
     assert "au-dessus de l'océan Atlantique au large des États-Unis, juste avant le lever de soleil orbital." in out
     assert "423,9 km (263,4 milles)" in out and "71,67°O" in out
     assert "(nuit orbitale) ; Soleil au point au sol : -25,8°" in out
-    assert "(0,47 jour après)" in out
+    assert "(0,47 jour après ; position exacte à ~1,5 km près)" in out
 
 
 def test_render_command_writes_a_photo_like_file(tmp_path, capsys):

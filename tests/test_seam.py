@@ -395,9 +395,12 @@ def test_user_element_set_lights_land_where_that_station_sees_them(user_station)
     y_c = (lum * yy)[window].sum() / lum[window].sum()
     assert np.hypot(x_c - x_true, y_c - y_true) < 2.0  # pixels
 
-    # The bundled ISS at the same instant, pointed at the same ground, is elsewhere: the light
-    # is not at that pixel (or nowhere at all).
-    other = render(bundled_here, cam, RenderSettings(layers=("city_lights",))).luminance.sum(axis=-1)
+    # The bundled ISS at the same instant cannot see that ground: asked to point there, the
+    # renderer refuses; forced, the light is not at that pixel (or nowhere at all).
+    with pytest.raises(InputError, match="beyond its .* km horizon") as info:
+        render(bundled_here, cam, RenderSettings(layers=("city_lights",)))
+    assert info.value.param == "force"
+    other = render(bundled_here, cam, RenderSettings(layers=("city_lights",)), force=True).luminance.sum(axis=-1)
     assert other[window].sum() < 0.01 * lum[window].sum()
 
 

@@ -20,7 +20,8 @@ from .errors import CupolaError
 OPTION_FOR_PARAM = {
     "kp": "--kp N", "lang": "--lang en|fr", "sat": "--tle FILE", "look": "--look", "exposure": "--exposure",
     "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
-    "layers": "--layers", "camera": "the camera options",
+    "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
+    "force": "--force", "t": "TIME",
 }
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
@@ -29,7 +30,8 @@ HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
 def error_line(exc: CupolaError) -> str:
     """Return the one-line message of `exc` for the command line (with the option to use)."""
     option = OPTION_FOR_PARAM.get(getattr(exc, "param", None) or "")
-    return f"cupola: error: {exc}" + (f" (option {option})" if option else "")
+    text = exc.detail if (option and getattr(exc, "fix", None)) else str(exc)
+    return f"cupola: error: {text}" + (f" (option {option})" if option else "")
 
 
 def _satellite(tle_path):
@@ -46,7 +48,8 @@ def cmd_where(args) -> int:
     from .scene import compute_scene
 
     check_lang(args.lang)
-    answer = where_json(compute_scene(args.time, sat=_satellite(args.tle), kp=args.kp), args.lang)
+    scene = compute_scene(args.time, sat=_satellite(args.tle), kp=args.kp, allow_stale=args.allow_stale)
+    answer = where_json(scene, args.lang)
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
@@ -66,8 +69,9 @@ def cmd_render(args) -> int:
                               roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
                               tracked=args.tracked)
     settings = RenderSettings(layers=tuple(s.strip() for s in args.layers.split(","))) if args.layers else RenderSettings()
-    scene = compute_scene(args.time, camera=camera, sat=_satellite(args.tle), kp=args.kp)
-    frame = render(scene, camera, settings)
+    scene = compute_scene(args.time, camera=camera, sat=_satellite(args.tle), kp=args.kp,
+                          allow_stale=args.allow_stale)
+    frame = render(scene, camera, settings, force=args.force)
     path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
     took = sum(frame.timings_s.values())
     print(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.focal_mm:g} mm, "
@@ -106,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--lang", default="en", help="en or fr")
     w.add_argument("--json", action="store_true", help="print one JSON object")
     w.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
+    w.add_argument("--allow-stale", action="store_true",
+                   help="answer even when the nearest element set is so far away that the position is uncertain by > 100 km")
     w.set_defaults(func=cmd_where)
 
     r = sub.add_parser("render", help="render what a camera on the ISS would record, as PNG or JPEG")
@@ -128,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", default="en", help="caption language: en or fr")
     r.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all), in any order")
     r.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
+    r.add_argument("--allow-stale", action="store_true",
+                   help="render even when the nearest element set is so far away that the position is uncertain by > 100 km")
+    r.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
     r.set_defaults(func=cmd_render)
 
     d = sub.add_parser("demo", help="the two seed stories on the bundled element sets")

@@ -29,7 +29,8 @@ CIVIL_DARK_SUN_ELEV_DEG = -6.0  # end of civil twilight: city lights on, the gro
 NAUTICAL_DARK_SUN_ELEV_DEG = -12.0  # end of nautical twilight: dark enough for aurora to show
 
 # -- element sets -------------------------------------------------------------------------------
-STALE_AFTER_DAYS = 3.0  # an element set is trusted for a few days around its epoch (SGP4 drifts 1-3 km/day)
+STALE_AFTER_DAYS = 3.0  # answers warn beyond this age (the position is then uncertain by > ~25 km)
+STALE_REFUSE_KM = 100.0  # and refuse where the position's uncertainty exceeds this (~4.8 days)
 
 # -- units ----------------------------------------------------------------------------------------
 KM_PER_MILE = 1.609344  # international statute mile
@@ -37,5 +38,5 @@ KM_PER_MILE = 1.609344  # international statute mile
 __all__ = [
     "R_EARTH_KM", "WGS84_A_KM", "WGS84_F", "WGS84_B_KM", "WGS84_E2", "SKYFIELD_ERAD_KM",
     "EARTH_ROTATION_RAD_S", "AU_KM", "C_KM_S", "C_AU_DAY", "SUN_RADIUS_KM", "MOON_MEAN_DISTANCE_KM",
-    "CIVIL_DARK_SUN_ELEV_DEG", "NAUTICAL_DARK_SUN_ELEV_DEG", "STALE_AFTER_DAYS", "KM_PER_MILE",
+    "CIVIL_DARK_SUN_ELEV_DEG", "NAUTICAL_DARK_SUN_ELEV_DEG", "STALE_AFTER_DAYS", "STALE_REFUSE_KM", "KM_PER_MILE",
 ]

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from . import _kernels
-from .errors import DataMissingError
+from .errors import DataMissingError, TimeInputError
 from .timebase import NS_PER_S, Instants, instants, timescale
 
 NODE_STEP_S = 3600
@@ -87,6 +87,33 @@ def _body_teme_at_nodes(body: str, node_ns: np.ndarray) -> np.ndarray:
     return np.einsum("ijn,jn->ni", rot, xyz)
 
 
+@functools.cache
+def coverage_utc() -> tuple[np.datetime64, np.datetime64]:
+    """Return the span (UTC, datetime64[ns]) the bundled ephemeris answers for, a day inside the
+    DE421 kernel's own limits (1899-07-29 .. 2053-10-09) so the hourly nodes around an instant
+    stay in it."""
+    segs = [seg.spk_segment for seg in kernel().segments]
+    start = max(float(s.start_jd) for s in segs) + 1.0
+    end = min(float(s.end_jd) for s in segs) - 1.0
+    unix0 = 2440587.5
+    to_ns = lambda jd: np.datetime64(int(round((jd - unix0) * 86_400)) * NS_PER_S, "ns")  # noqa: E731
+    return to_ns(start), to_ns(end)
+
+
+def check_coverage(inst: Instants) -> None:
+    """Raise TimeInputError when an instant of `inst` lies outside :func:`coverage_utc`."""
+    start, end = coverage_utc()
+    utc = np.asarray(inst.utc).ravel()
+    outside = (utc < start) | (utc > end)
+    if outside.any():
+        from .timebase import iso_utc
+
+        raise TimeInputError(
+            f"{iso_utc(utc[outside][0])} is outside the span the bundled JPL DE421 ephemeris covers "
+            f"({iso_utc(start)[:10]} to {iso_utc(end)[:10]}): the Sun, Moon and planets cannot be placed then; "
+            "ask for an instant inside it", param="t")
+
+
 def body_teme_km(body: str, inst: Instants) -> np.ndarray:
     """Return the geocentric geometric position of `body` in TEME, km, shape inst.shape + (3,).
 
@@ -97,6 +124,7 @@ def body_teme_km(body: str, inst: Instants) -> np.ndarray:
     ns = inst.utc.astype(np.int64).ravel()
     if ns.size == 0:
         return np.zeros(inst.shape + (3,))
+    check_coverage(inst)
     hour = np.floor_divide(ns, _NODE_NS)
     lo, hi = hour.min(), hour.max()
     if hi - lo < 4 * ns.size + 64:

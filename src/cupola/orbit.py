@@ -20,6 +20,7 @@ from .elements import (
     parse_tle,
 )
 from .elements.base import SGP4_ERRORS
+from .elements.validity import launched_utc, position_uncertainty_km
 from . import _kernels
 from .constants import STALE_AFTER_DAYS, SKYFIELD_ERAD_KM, WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from .lighting import sun_fraction, sun_teme_km
@@ -59,8 +60,15 @@ class State:
 
     @property
     def error_message(self) -> np.ndarray:
-        """Return the SGP4 error text for each instant ('' where fine)."""
-        return np.vectorize(SGP4_ERRORS.get, otypes=[object])(self.error)
+        """Return the error text for each instant ('' where fine): SGP4's, or cupola's own check
+        of the height (``STATE_ERRORS``)."""
+        return np.vectorize(STATE_ERRORS.get, otypes=[object])(self.error)
+
+    @property
+    def position_uncertainty_km(self) -> np.ndarray:
+        """Return how far off the position may be (km, 90th percentile) given the element set's
+        age at each instant (:func:`cupola.elements.validity.position_uncertainty_km`)."""
+        return position_uncertainty_km(self.tle_age_days)
 
     def __len__(self) -> int:
         return int(self.t_utc.size)
@@ -78,6 +86,14 @@ class State:
         fields = {f: take(getattr(self, f)) for f in self.__dataclass_fields__ if f != "instants"}
         return State(**fields, instants=self.instants[i])
 
+
+# Heights outside this range cannot belong to an orbiting satellite: SGP4 still returns numbers
+# (an epoch typed as 2056 instead of 1956 gives ~8.6e8 km), so they are marked, never used.
+PLAUSIBLE_HEIGHT_KM = (80.0, 100_000.0)
+IMPLAUSIBLE_HEIGHT = 7  # State.error code beyond SGP4's own 1-6
+STATE_ERRORS = {**SGP4_ERRORS, IMPLAUSIBLE_HEIGHT: (
+    f"the height is outside {PLAUSIBLE_HEIGHT_KM[0]:g}..{PLAUSIBLE_HEIGHT_KM[1]:,.0f} km, so the element set cannot "
+    "describe an orbiting satellite at that time")}
 
 HERMITE_STEP_S = 10
 HERMITE_STEP_NS = HERMITE_STEP_S * 1_000_000_000
@@ -133,6 +149,12 @@ class Satellite:
         self.archive = state["archive"]
         self.name = state["name"]
         self._satrecs = {}
+
+    @property
+    def launched_utc(self) -> np.datetime64:
+        """Return the earliest instant this satellite can be asked about (its launch, or the start
+        of its launch year; NaT when unknown): :func:`cupola.elements.validity.launched_utc`."""
+        return launched_utc(self.archive.sets)
 
     def __repr__(self) -> str:
         e = self.archive.epochs_utc
@@ -241,13 +263,22 @@ class Satellite:
         v = v.reshape(shape + (3,))
         sun = sun_teme_km(inst)
         r_itrs, v_itrs, lat, lon, alt, sunlit = _teme_chain(r, v, sun, inst)
+        err = err.reshape(shape)
+        wild = (err == 0) & ~((alt >= PLAUSIBLE_HEIGHT_KM[0]) & (alt <= PLAUSIBLE_HEIGHT_KM[1]))
+        if wild.any():
+            err = np.where(wild, np.int8(IMPLAUSIBLE_HEIGHT), err)
+            for a in (r, v, r_itrs, v_itrs):
+                a[wild] = np.nan
+            lat, lon, alt = (np.where(wild, np.nan, a) for a in (lat, lon, alt))
+            sunlit = np.where(wild, False, sunlit)
         epochs = self.archive.epochs_utc[idx].reshape(shape)
         age = (inst.utc - epochs).astype(np.int64) / NS_PER_DAY
         if age.size and np.nanmax(np.abs(age)) > STALE_AFTER_DAYS:
+            worst = float(np.nanmax(np.abs(age)))
             log.warning(
-                "element set is %.1f days from the requested time (more than %g days): "
-                "positions may be off by several km; use element sets nearer that time",
-                float(np.nanmax(np.abs(age))), STALE_AFTER_DAYS,
+                "element set is %.1f days from a requested time (more than %g days): the position there is "
+                "good only to ~%.0f km; use element sets nearer that time",
+                worst, STALE_AFTER_DAYS, float(position_uncertainty_km(worst)),
             )
         return State(
             t_utc=inst.utc,
@@ -260,7 +291,7 @@ class Satellite:
             alt_km=alt,
             sun_teme_km=sun,
             sunlit=sunlit,
-            error=err.reshape(shape),
+            error=err,
             set_index=idx.reshape(shape),
             tle_epoch_utc=epochs,
             tle_age_days=age,
@@ -268,4 +299,4 @@ class Satellite:
         )
 
 
-__all__ = ["Satellite", "State", "SGP4_ERRORS", "STALE_AFTER_DAYS"]
+__all__ = ["Satellite", "State", "SGP4_ERRORS", "STATE_ERRORS", "STALE_AFTER_DAYS", "PLAUSIBLE_HEIGHT_KM"]

@@ -31,7 +31,8 @@ from .frames import gmst82
 from .geo.caption import caption as _caption
 from .geo.places import Places, locate
 from .lighting import next_sun_events, phases, shadow_status, sun_elevation_deg, sun_fraction
-from .constants import STALE_AFTER_DAYS
+from .constants import STALE_AFTER_DAYS, STALE_REFUSE_KM
+from .elements.validity import KNOWN_LAUNCH_UTC
 from .orbit import Satellite, State
 from .phenomena.airglow import AirglowLayerView, airglow_in_view
 from .phenomena.aurora import AuroraOval, AuroraView, aurora_in_view, aurora_oval
@@ -250,7 +251,35 @@ def _check_kp(kp):
     return value
 
 
-def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None = None) -> Scene | SceneSeries:
+def _refuse_before_launch(sat: Satellite, t64: np.ndarray) -> None:
+    launched = sat.launched_utc
+    if np.isnat(launched):
+        return
+    early = np.asarray(t64).ravel() < launched
+    if early.any():
+        when = iso_utc(launched)[:10] if sat.archive.sets[0].satnum in KNOWN_LAUNCH_UTC else f"in {iso_utc(launched)[:4]}"
+        raise InputError(f"{sat.name} was launched {'on ' if when[0].isdigit() else ''}{when}: "
+                         f"{iso_utc(np.asarray(t64).ravel()[early][0])} is before it, so it had no position then",
+                         param="t")
+
+
+def _refuse_stale(st: State) -> None:
+    unc = np.asarray(st.position_uncertainty_km, float).ravel()
+    bad = np.flatnonzero(unc > STALE_REFUSE_KM)
+    if bad.size:
+        k = bad[0]
+        age = float(np.asarray(st.tle_age_days).ravel()[k])
+        t = np.asarray(st.t_utc).ravel()[k]
+        epoch = np.asarray(st.tle_epoch_utc).ravel()[k]
+        raise InputError(
+            f"the element set nearest {iso_utc(t)} (epoch {iso_utc(epoch)}) is {abs(age):.1f} days "
+            f"{'before' if age > 0 else 'after'} it: its position then is good only to ~{unc[k]:,.0f} km "
+            f"(more than {STALE_REFUSE_KM:g} km{f'; {bad.size} of {unc.size} instants' if unc.size > 1 else ''})",
+            param="allow_stale", fix="use element sets nearer that time, or allow_stale=True to answer anyway")
+
+
+def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None = None,
+                  allow_stale: bool = False) -> Scene | SceneSeries:
     """Return the :class:`Scene` at one instant `t`, or the :class:`SceneSeries` of an array of them.
 
     Args:
@@ -260,20 +289,30 @@ def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None
         sat: the satellite (default: the ISS with the bundled element-set history).
         kp: the Kp index to use for the aurora at every instant (0-9); default the bundled Kp
             history's value. Instants outside that history have no aurora answer and say why.
+        allow_stale: answer even where the element set is so far from an instant that its position
+            there is uncertain by more than STALE_REFUSE_KM (``state.position_uncertainty_km``).
     Raises:
-        InputError: a bad Kp; for one instant, an element set SGP4 cannot propagate to it (a
-            series keeps such instants as NaN rows with the state's error code instead).
+        InputError: a bad Kp; an instant before the satellite was launched; an element set too
+            old or too new for an instant (unless `allow_stale`); for one instant, an element set
+            SGP4 cannot propagate to it or that gives an impossible height (a series keeps such
+            instants as NaN rows with the state's error code instead).
+        TimeInputError: an instant outside the bundled ephemeris (1899-07-30 to 2053-10-08).
     """
     kp_value = _check_kp(kp)
     sat = sat or Satellite.from_archive()
     t64 = to_utc64(t)
     scalar = t64.ndim == 0
+    _refuse_before_launch(sat, t64)
     st = sat.at(t64.reshape(1) if scalar else t64)
     if scalar and int(np.asarray(st.error).reshape(-1)[0]) != 0:
+        code = int(st.error[0])
+        es = sat.archive.sets[int(st.set_index[0])]
         raise InputError(
-            f"SGP4 cannot propagate the element set to {iso_utc(t64)} (error {int(st.error[0])}: "
-            f"{st.error_message[0]}); pass element sets closer to that time, e.g. Satellite.from_file(path)",
-            param="sat")
+            f"the element set of epoch {iso_utc(es.epoch_utc)} ({es.source}) cannot give a position at "
+            f"{iso_utc(t64)} (error {code}: {st.error_message[0]})", param="sat",
+            fix="use element sets nearer that time, e.g. Satellite.from_file(path)")
+    if not allow_stale:
+        _refuse_stale(st)
     aurora, note = _aurora(st, kp_value)
     series = SceneSeries(
         t_utc=np.asarray(st.t_utc),

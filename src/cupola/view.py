@@ -91,6 +91,32 @@ def earth_blocks(origin_km, dir_unit, shell_km=0.0):
     return np.isfinite(near) & (far > 0.0)
 
 
+def scaled_shell(shell_km: float):
+    """Return (a', z scale (3,)): the WGS84 ellipsoid grown by `shell_km` becomes a sphere of
+    radius a' when z is multiplied by a'/b' (lines stay lines, so ray tests stay exact)."""
+    a = WGS84_A_KM + shell_km
+    b = WGS84_B_KM + shell_km
+    return a, np.array([1.0, 1.0, a / b])
+
+
+def limb_margin_deg(r_km, dir_unit, shell_km: float = 0.0) -> np.ndarray:
+    """Return how far (deg) directions `dir_unit` stand above the limb of the WGS84 ellipsoid grown
+    by `shell_km`, seen from `r_km` (same Earth-centred frame; broadcasting on axis -1).
+
+    Positive: above the limb (in view); negative: behind the Earth. Evaluated in the space where
+    the grown ellipsoid is a sphere (z scaled by a'/b'), so its sign agrees exactly with
+    :func:`earth_blocks`; the angle itself is distorted by < 0.4 %.
+    """
+    a, s = scaled_shell(shell_km)
+    o = np.asarray(r_km, float) * s
+    d = unit(np.asarray(dir_unit, float) * s)
+    ro = np.linalg.norm(o, axis=-1)
+    cos_nadir = -np.sum(o * d, axis=-1) / ro
+    nadir_angle = np.degrees(np.arccos(np.clip(cos_nadir, -1.0, 1.0)))
+    limb = np.degrees(np.arcsin(np.clip(a / ro, -1.0, 1.0)))
+    return nadir_angle - limb
+
+
 def local_horizontal_basis(r_km):
     """Return the station's local horizontal frame: rows east, north, up (radial), shape (..., 3, 3).
 

@@ -105,9 +105,10 @@ def warnings_json(scene) -> list[dict]:
     out = []
     age = float(scene.state.tle_age_days)
     if bool(scene.elements_stale):
+        unc = float(scene.state.position_uncertainty_km)
         out.append({"code": "stale_elements", "message": (
             f"the nearest element set is {abs(age):.1f} days {'before' if age > 0 else 'after'} this time "
-            f"(more than {STALE_AFTER_DAYS:g}); positions may be off by several km: "
+            f"(more than {STALE_AFTER_DAYS:g}): the position is good only to ~{unc:,.0f} km; "
             "use element sets nearer this time")})
     if scene.aurora is None:
         out.append({"code": "kp_unknown", "message": (
@@ -133,6 +134,7 @@ def where_json(scene, lang: str = "en") -> dict:
         "satellite": scene.satellite,
         "tle_epoch_utc": iso_utc(st.tle_epoch_utc, 3),
         "tle_age_days": round(float(st.tle_age_days), 4),
+        "position_uncertainty_km": round(float(st.position_uncertainty_km), 1),
         "lat_deg": round(float(st.lat_deg), 6),
         "lon_deg": round(float(st.lon_deg), 6),
         "alt_km": round(alt, 3),

@@ -90,8 +90,9 @@ def where_text(answer: dict, lang: str | None = None, hints: dict | None = None)
     age_days = answer["tle_age_days"]
     age = L["age_before" if age_days >= 0 else "age_after"].format(d=number(abs(age_days), lang, 2),
                                                                    day=days_word_fr(age_days))
-    lines.append(f"  {L['elements']:<12} " + L["epoch"].format(name=answer["satellite"],
-                                                              epoch=answer["tle_epoch_utc"], age=age))
+    unc = answer["position_uncertainty_km"]
+    lines.append(f"  {L['elements']:<12} " + L["epoch"].format(name=answer["satellite"], epoch=answer["tle_epoch_utc"],
+                                                              age=age, unc=number(unc, lang, 0 if unc >= 10 else 1)))
     for w in answer["warnings"]:
         hint = hints.get(w["code"])
         lines.append(f"  {L['warning']}: {w['message']}" + (f" ({hint})" if hint else ""))

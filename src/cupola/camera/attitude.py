@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import R_EARTH_KM
+from ..constants import R_EARTH_KM, WGS84_E2
 from ..errors import InputError
 from ..frames import geodetic_to_itrs, itrs_to_teme, unit
-from ..view import horizon_dip_deg, local_horizontal_basis
+from ..view import footprint_radius_km, horizon_dip_deg, limb_margin_deg, local_horizontal_basis
 from . import NAMED_AZIMUTHS, RELATIVE_AZIMUTHS, Look
 
 ORTHONORMAL_TOL = 1e-6
@@ -126,6 +126,45 @@ class Attitude:
         return self.matrix @ np.swapaxes(rotation_about(axis, omega * t), -1, -2)
 
 
+# Stars and bodies set behind this much opaque air above the ellipsoid (as sky.stars counts them).
+SKY_LIMB_SHELL_KM = 20.0
+
+
+def why_not_in_view(look: Look, scene) -> str | None:
+    """Return why the station cannot see what `look` points at (None when it can): a ground
+    target beyond its horizon, or a sky direction or body behind the Earth and its air.
+
+    Nadir and horizon looks always see something; a target or sky look that is hidden would draw
+    the wrong scene (or black) with no warning, which cupola refuses.
+    """
+    st = scene.state
+    r = np.asarray(st.r_teme_km, float).reshape(3)
+    name = look.name or look.text
+    if look.mode == "target":
+        p = np.asarray(itrs_to_teme(geodetic_to_itrs(look.lat_deg, look.lon_deg, 0.0), st.instants), float).reshape(3)
+        up = unit(p * np.array([1.0, 1.0, 1.0 / (1.0 - WGS84_E2)]))  # the ellipsoid's normal there
+        if np.dot(r - p, up) > 0.0:
+            return None
+        ground_km = float(np.arccos(np.clip(np.dot(unit(r), unit(p)), -1.0, 1.0))) * R_EARTH_KM
+        horizon_km = float(footprint_radius_km(float(np.asarray(st.alt_km))))
+        return (f"{name} is {ground_km:,.0f} km from the point below the station, beyond its "
+                f"{horizon_km:,.0f} km horizon")
+    if look.mode == "sky":
+        if look.body:
+            b = scene.body(look.body)
+            d, what = np.asarray(b.dir_teme, float).reshape(3), f"the {b.name.capitalize()}"
+        else:
+            ra, dec = np.radians(look.ra_deg), np.radians(look.dec_deg)
+            d = np.asarray(scene.icrs_to_teme, float) @ np.array([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra),
+                                                                   np.sin(dec)])
+            what = name
+        margin = float(limb_margin_deg(r, d, SKY_LIMB_SHELL_KM))
+        if margin > 0.0:
+            return None
+        return f"{what} is {-margin:.1f} deg below the Earth's limb, hidden from the station"
+    return None
+
+
 def orbit_rate(state) -> tuple[np.ndarray, float]:
     """Return (unit orbit normal (3,) TEME, angular rate rad/s) of the LVLH frame: |r x v| / |r|^2."""
     r = np.asarray(state.r_teme_km, float).reshape(3)
@@ -220,4 +259,4 @@ def pointing_basis(camera, r_teme_km, v_teme_km_s, inst=None, icrs_to_teme=None,
                   np.asarray(v_teme_km_s, float).reshape(3), inst, icrs_to_teme, body_dir_teme)
 
 
-__all__ = ["Attitude", "orbit_rate", "pointing_basis", "rotation_about"]
+__all__ = ["Attitude", "orbit_rate", "pointing_basis", "rotation_about", "why_not_in_view"]

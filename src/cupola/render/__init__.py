@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..camera import Attitude, Camera
+from ..camera.attitude import why_not_in_view
 from ..camera.geometry import FramePool, RayGeometry, ray_geometry
 from ..errors import InputError
 from .earth import earth_layer
@@ -56,9 +57,10 @@ class Frame:
 
 
 def frame_geometry(scene, camera: Camera | None = None, attitude: Attitude | None = None,
-                   pool: FramePool | None = None) -> RayGeometry:
+                   pool: FramePool | None = None, force: bool = False) -> RayGeometry:
     """Return the per-pixel ray geometry of `camera` (default ``scene.camera``) at the scene's
-    instant, pointed by `attitude` (default: its Look resolved against the scene)."""
+    instant, pointed by `attitude` (default: its Look resolved against the scene; refused when
+    what the Look names is out of the station's view, unless `force`)."""
     camera = camera or scene.camera
     if camera is None:
         raise InputError("a frame needs a camera: pass camera=Camera(...) or compute_scene(t, camera=...)",
@@ -67,12 +69,17 @@ def frame_geometry(scene, camera: Camera | None = None, attitude: Attitude | Non
         raise InputError(f"a frame shows one instant, got a series of {np.size(scene.t_utc)}; "
                          "use scenes[i] for each frame", param="scene")
     if attitude is None:
+        hidden = None if force else why_not_in_view(camera.look, scene)
+        if hidden:
+            raise InputError(f"{hidden}: it would not be in the frame", param="force",
+                             fix="force=True renders anyway")
         attitude = Attitude.from_look(camera.look, scene, camera.roll_deg)
     return ray_geometry(scene.state, camera, attitude, pool=pool)
 
 
 def render(scene, camera: Camera | None = None, settings: RenderSettings | None = None,
-           attitude: Attitude | None = None, pool: FramePool | None = None, layers=None) -> Frame:
+           attitude: Attitude | None = None, pool: FramePool | None = None, layers=None,
+           force: bool = False) -> Frame:
     """Return the :class:`Frame` seen by `camera` (default: ``scene.camera``) at the scene's instant.
 
     Args:
@@ -83,13 +90,15 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
         pool: draw into this :class:`~cupola.camera.FramePool` (a timelapse reuses one); the
             frame's `geometry` and `luminance` then stay valid only until the pool's next frame.
         layers: shorthand for ``settings.replace(layers=...)``.
+        force: draw even when the Look's target or sky object is out of the station's view
+            (otherwise refused with where it is).
     """
     settings = settings or DEFAULT_SETTINGS
     if layers is not None:
         settings = settings.replace(layers=tuple(layers))
     timings = {}
     t0 = time.perf_counter()
-    geom = frame_geometry(scene, camera, attitude, pool)
+    geom = frame_geometry(scene, camera, attitude, pool, force)
     camera, attitude = geom.camera, geom.attitude
     timings["geometry"] = time.perf_counter() - t0
     shape = (camera.height_px, camera.width_px, 3)

@@ -38,7 +38,7 @@ from ..errors import DataMissingError
 from ..jit import kernel, twin
 from ..frames import unit
 from ..timebase import Instants, instants, timescale
-from ..view import azel_deg
+from ..view import azel_deg, limb_margin_deg, scaled_shell
 
 log = logging.getLogger(__name__)
 
@@ -345,27 +345,7 @@ def apparent_directions_teme(cat: StarCatalog, state) -> np.ndarray:
 
 # -- limb ---------------------------------------------------------------------------------------
 def _scaled(shell_km: float):
-    a = WGS84_A_KM + shell_km
-    b = WGS84_B_KM + shell_km
-    return a, np.array([1.0, 1.0, a / b])
-
-
-def limb_margin_deg(r_km, dir_unit, shell_km: float = ATMOSPHERE_KM) -> np.ndarray:
-    """Return how far (deg) directions `dir_unit` stand above the limb of the WGS84 ellipsoid grown
-    by `shell_km`, seen from `r_km` (same Earth-centred frame; broadcasting on axis -1).
-
-    Positive: above the limb (in view); negative: behind the Earth. Evaluated in the space where
-    the grown ellipsoid is a sphere (z scaled by a'/b'), so its sign agrees exactly with
-    :func:`cupola.view.earth_blocks`; the angle itself is distorted by < 0.4 %.
-    """
-    a, s = _scaled(shell_km)
-    o = np.asarray(r_km, float) * s
-    d = unit(np.asarray(dir_unit, float) * s)
-    ro = np.linalg.norm(o, axis=-1)
-    cos_nadir = -np.sum(o * d, axis=-1) / ro
-    nadir_angle = np.degrees(np.arccos(np.clip(cos_nadir, -1.0, 1.0)))
-    limb = np.degrees(np.arcsin(np.clip(a / ro, -1.0, 1.0)))
-    return nadir_angle - limb
+    return scaled_shell(shell_km)
 
 
 def _count_visible_numpy(nadir, cos_limb, dirs, out):
