@@ -69,9 +69,19 @@ def test_bad_looks_name_the_value_and_the_fix(text, match):
     "kw, match",
     [
         ({"model": "D850"}, "unknown camera 'D850'"),
-        ({"exposure_s": 0.0}, "exposure must be positive"),
+        ({"exposure_s": 0.0}, r"the exposure must be a number from 1e-06 to 3,600 s, got 0.0"),
+        ({"exposure_s": float("inf")}, r"the exposure must be a number from 1e-06 to 3,600 s, got inf"),
         ({"width_px": 4}, "image size 4x1080"),
-        ({"focal_mm": -5.0}, "focal length must be positive"),
+        ({"width_px": 640.5}, "image size 640.5x1080 is out of range .whole numbers"),
+        ({"focal_mm": -5.0}, r"the focal length must be a number from 1 to 10,000 mm, got -5.0"),
+        ({"focal_mm": float("nan")}, r"the focal length must be a number from 1 to 10,000 mm, got nan"),
+        ({"fov_deg": 0.0}, r"the field of view must be a number from 0.01 to 179 deg, got 0.0"),
+        ({"iso": 0.5}, r"the ISO sensitivity must be a number from 1 to 10,000,000, got 0.5"),
+        ({"iso": float("inf")}, r"the ISO sensitivity must be a number from 1 to 10,000,000, got inf"),
+        ({"f_number": 0.0}, r"the f-number must be a number from 0.5 to 128, got 0.0"),
+        ({"f_number": -2.8}, r"the f-number must be a number from 0.5 to 128, got -2.8"),
+        ({"roll_deg": float("nan")}, r"the roll must be a finite number, got nan"),
+        ({"look": "nadir"}, r"look must be a Look, got str"),
     ],
 )
 def test_bad_cameras(kw, match):
@@ -162,3 +172,30 @@ def test_pointing_at_a_body_uses_its_direction(state):
     assert np.allclose(b[2], d)
     with pytest.raises(InputError, match="needs its direction"):
         pointing_basis(Camera(look=parse_look("sky:venus")), state.r_teme_km, state.v_teme_km_s)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"mode": "sideways"}, "unknown pointing mode 'sideways'"),
+        ({"mode": "horizon", "azimuth": float("nan")}, "the azimuth must be a finite number, got nan"),
+        ({"mode": "horizon", "azimuth": "up"}, "unknown direction 'up'"),
+        ({"mode": "horizon", "pitch_deg": float("nan")}, r"the pitch above the hard limb must be a number from -90 to 90 deg"),
+        ({"mode": "horizon", "pitch_deg": 95.0}, r"the pitch above the hard limb must be a number from -90 to 90 deg, got 95.0"),
+        ({"mode": "target", "lat_deg": float("inf")}, "the look's lat must be a finite number, got inf"),
+        ({"mode": "target", "lat_deg": 91.0}, "the look's lat 91 is outside -90..90"),
+        ({"mode": "sky", "dec_deg": -95.0}, "the look's dec -95 is outside -90..90"),
+    ],
+)
+def test_bad_looks_built_in_python_are_refused_too(kw, match):
+    with pytest.raises(InputError, match=match) as info:
+        Look(**kw)
+    assert info.value.param == "look"
+
+
+@pytest.mark.parametrize("text", ["horizon:nan", "horizon:north,nan", "horizon:inf", "target:nan,0", "sky:10,nan",
+                                  "sky:inf,0", "target:1e999,0"])
+def test_non_finite_numbers_in_looks_are_refused(text):
+    with pytest.raises(InputError, match="finite") as info:
+        parse_look(text)
+    assert info.value.param == "look"

@@ -21,7 +21,7 @@ OPTION_FOR_PARAM = {
     "kp": "--kp N", "lang": "--lang en|fr", "sat": "--tle FILE", "look": "--look", "exposure": "--exposure",
     "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
-    "force": "--force", "t": "TIME",
+    "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
 }
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}

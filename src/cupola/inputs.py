@@ -10,11 +10,13 @@ comes from the Scene when the camera is pointed). The camera itself only takes n
 from __future__ import annotations
 
 import difflib
+import math
 import unicodedata
 
 import numpy as np
 
 from .camera import Camera, Look
+from .camera import looks_numeric
 from .camera import parse_look as parse_look_numbers
 from .errors import InputError
 
@@ -22,10 +24,6 @@ from .errors import InputError
 def fold(text: str) -> str:
     """Return `text` lower-cased without accents, for name matching."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower().strip()
-
-
-def _looks_numeric(text: str) -> bool:
-    return all(c in "0123456789+-.,eE " for c in text)
 
 
 def place(text: str) -> tuple[float, float, str]:
@@ -70,10 +68,10 @@ def parse_look(text: str) -> Look:
     mode, _, arg = str(text).strip().partition(":")
     mode = mode.strip().lower()
     arg = arg.strip()
-    if mode == "target" and arg and not _looks_numeric(arg):
+    if mode == "target" and arg and not looks_numeric(arg):
         lat, lon, name = place(arg)
         return Look("target", lat_deg=lat, lon_deg=lon, name=name)
-    if mode == "sky" and arg and not _looks_numeric(arg):
+    if mode == "sky" and arg and not looks_numeric(arg):
         return sky_object(arg)
     try:
         return parse_look_numbers(text)
@@ -93,8 +91,9 @@ def parse_exposure(text) -> float:
     except (ValueError, ZeroDivisionError):
         raise InputError(f"cannot read the exposure {text!r}; write seconds such as 10, 0.5 or 1/320",
                          param="exposure") from None
-    if not value > 0:
-        raise InputError(f"the exposure must be positive, got {text!r}; e.g. 10 or 1/320", param="exposure")
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"the exposure must be a positive number of seconds, got {text!r}; e.g. 10 or 1/320",
+                         param="exposure")
     return value
 
 
@@ -102,7 +101,7 @@ def parse_size(text) -> tuple[int, int]:
     """Return (width, height) from '1920x1080'."""
     w, sep, h = str(text).lower().partition("x")
     try:
-        if not sep:
+        if not sep or not (w.strip().isdigit() and h.strip().isdigit()):
             raise ValueError
         return int(w), int(h)
     except ValueError:

@@ -14,6 +14,8 @@ image array, and `forward` is the optical axis. A rectilinear (pinhole) lens is 
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,7 @@ SENSORS = {
     "FF": (36.0, 24.0, "full frame"),
 }
 LENSES_MM = (14.0, 24.0, 28.0, 50.0, 200.0, 400.0)
+MAX_PIXELS = 64_000_000  # a frame's arrays take ~100 bytes a pixel: 6.4 GB at this size
 NAMED_AZIMUTHS = {"north": 0.0, "northeast": 45.0, "east": 90.0, "southeast": 135.0, "south": 180.0,
                   "southwest": 225.0, "west": 270.0, "northwest": 315.0}
 # Relative to the station's velocity (azimuth of the ground track ahead).
@@ -37,9 +40,50 @@ LOOK_HELP = ("use nadir, horizon:AZ_DEG or horizon:north|ahead|behind|port|starb
              "sky:STAR|moon|sun|venus|mars|jupiter|saturn|mercury")
 
 
+LOOK_MODES = ("nadir", "horizon", "target", "sky")
+
+# What each camera setting may be: (lowest, highest, unit, example). Beyond these no camera works
+# (a 1 mm or 10 m focal length, an f/0.3 lens, ISO 0.5) or the frame would be meaningless.
+RANGES = {
+    "focal_mm": (1.0, 10_000.0, "mm", "24"),
+    "fov_deg": (0.01, 179.0, "deg", "73.7"),
+    "exposure_s": (1e-6, 3600.0, "s", "10 or 1/320"),
+    "iso": (1.0, 10_000_000.0, "", "1600"),
+    "f_number": (0.5, 128.0, "", "1.4"),
+    "pitch_deg": (-90.0, 90.0, "deg", "6"),
+}
+PARAM_OF = {"exposure_s": "exposure", "pitch_deg": "look"}
+
+
+def check_range(name: str, value, what: str):
+    """Return `value` as a float if it is a finite number within ``RANGES[name]``, else raise an
+    InputError naming it, the range and an example."""
+    lo, hi, unit, example = RANGES[name]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and lo <= v <= hi):
+        u = f" {unit}" if unit else ""
+        raise InputError(f"{what} must be a number from {lo:g} to {hi:,.15g}{u}, got {value!r}; e.g. {example}",
+                         param=PARAM_OF.get(name, name))
+    return v
+
+
+def _finite(value, what: str, param: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v):
+        raise InputError(f"{what} must be a finite number, got {value!r}", param=param)
+    return v
+
+
 @dataclass(frozen=True)
 class Look:
-    """Where the camera points: mode is 'nadir', 'horizon', 'target' or 'sky'."""
+    """Where the camera points: mode is 'nadir', 'horizon', 'target' or 'sky' (checked: finite
+    angles, latitudes and declinations within -90..90, pitch within -90..90)."""
 
     mode: str = "horizon"
     azimuth: float | str = "ahead"  # degrees from north, or a named direction (horizon mode)
@@ -50,6 +94,20 @@ class Look:
     dec_deg: float = 0.0
     name: str = ""  # the place, star or body the user named ('' for numbers)
     body: str = ""  # sky mode toward a solar-system body: its direction comes from the scene
+
+    def __post_init__(self):
+        if self.mode not in LOOK_MODES:
+            raise InputError(f"unknown pointing mode {self.mode!r}; {LOOK_HELP}", param="look")
+        if isinstance(self.azimuth, str):
+            if self.azimuth not in NAMED_AZIMUTHS and self.azimuth not in RELATIVE_AZIMUTHS:
+                raise InputError(f"unknown direction {self.azimuth!r}; {LOOK_HELP}", param="look")
+        else:
+            _finite(self.azimuth, "the azimuth", "look")
+        check_range("pitch_deg", self.pitch_deg, "the pitch above the hard limb")
+        for name, limit in (("lat_deg", 90.0), ("lon_deg", None), ("ra_deg", None), ("dec_deg", 90.0)):
+            v = _finite(getattr(self, name), f"the look's {name[:-4]}", "look")
+            if limit is not None and abs(v) > limit:
+                raise InputError(f"the look's {name[:-4]} {v:g} is outside -90..90; {LOOK_HELP}", param="look")
 
     @property
     def text(self) -> str:
@@ -74,11 +132,17 @@ def _floats(text: str, n: int, what: str) -> list[float]:
         raise InputError(f"cannot read {what} from {text!r}; {LOOK_HELP}", param="look") from None
     if len(vals) != n:
         raise InputError(f"{what} needs {n} numbers separated by a comma, got {text!r}; {LOOK_HELP}", param="look")
+    if not all(math.isfinite(v) for v in vals):
+        kind = "a finite number" if n == 1 else "finite numbers"
+        raise InputError(f"{what} must be {kind}, got {text!r}; {LOOK_HELP}", param="look")
     return vals
 
 
-def _looks_numeric(text: str) -> bool:
-    return all(c in "0123456789+-.,eE " for c in text)
+def looks_numeric(text: str) -> bool:
+    """Return True when `text` is made of numbers (including nan and inf, refused later as such)
+    rather than a name."""
+    rest = re.sub(r"(?i)infinity|inf|nan", "0", text)
+    return all(c in "0123456789+-.,eE " for c in rest)
 
 
 def parse_look(text: str) -> Look:
@@ -96,7 +160,7 @@ def parse_look(text: str) -> Look:
             return Look("horizon", az_text, pitch)
         return Look("horizon", _floats(az_text, 1, "the azimuth")[0] % 360.0, pitch)
     if mode == "target":
-        if arg and not _looks_numeric(arg):
+        if arg and not looks_numeric(arg):
             raise InputError(f"{text!r} names a place; names are resolved by cupola.inputs.parse_look "
                              "(or give coordinates: target:LAT,LON)", param="look")
         lat, lon = _floats(arg, 2, "the target latitude,longitude")
@@ -106,7 +170,7 @@ def parse_look(text: str) -> Look:
             lon = ((lon + 180.0) % 360.0) - 180.0
         return Look("target", lat_deg=lat, lon_deg=lon)
     if mode == "sky":
-        if arg and not _looks_numeric(arg):
+        if arg and not looks_numeric(arg):
             raise InputError(f"{text!r} names a star or body; names are resolved by cupola.inputs.parse_look "
                              "(or give sky:RA_DEG,DEC_DEG)", param="look")
         ra, dec = _floats(arg, 2, "the sky RA,Dec")
@@ -144,17 +208,21 @@ class Camera:
     def __post_init__(self):
         if self.model not in SENSORS:
             raise InputError(f"unknown camera {self.model!r}; use one of {', '.join(SENSORS)}", param="model")
-        if not (self.width_px >= 8 and self.height_px >= 8 and self.width_px * self.height_px <= 64_000_000):
-            raise InputError(f"image size {self.width_px}x{self.height_px} is out of range (8x8 to 64 megapixels); "
-                             "use e.g. 1920x1080", param="size")
-        if self.fov_deg is None and not self.focal_mm > 0:
-            raise InputError(f"focal length must be positive, got {self.focal_mm!r} mm", param="focal_mm")
-        if self.fov_deg is not None and not 0.01 < self.fov_deg < 179.0:
-            raise InputError(f"field of view {self.fov_deg!r} deg is out of range (0.01..179)", param="fov_deg")
-        if not self.exposure_s > 0:
-            raise InputError(f"exposure must be positive, got {self.exposure_s!r} s; e.g. 10 or 1/320", param="exposure")
-        if not self.iso > 0:
-            raise InputError(f"ISO must be positive, got {self.iso!r}", param="iso")
+        ok_ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (self.width_px, self.height_px))
+        if not (ok_ints and self.width_px >= 8 and self.height_px >= 8 and self.width_px * self.height_px <= MAX_PIXELS):
+            raise InputError(f"image size {self.width_px!r}x{self.height_px!r} is out of range (whole numbers, 8x8 to "
+                             f"{MAX_PIXELS // 1_000_000} megapixels); use e.g. 1920x1080", param="size")
+        if self.fov_deg is None:
+            check_range("focal_mm", self.focal_mm, "the focal length")
+        else:
+            check_range("fov_deg", self.fov_deg, "the field of view")
+        check_range("exposure_s", self.exposure_s, "the exposure")
+        check_range("iso", self.iso, "the ISO sensitivity")
+        check_range("f_number", self.f_number, "the f-number")
+        _finite(self.roll_deg, "the roll", "roll_deg")
+        if not isinstance(self.look, Look):
+            raise InputError(f"look must be a Look, got {type(self.look).__name__}; e.g. cupola.inputs.parse_look('nadir')",
+                             param="look")
 
     def replace(self, **kw) -> "Camera":
         return dataclasses.replace(self, **kw)
