@@ -4,25 +4,29 @@
 #   ./run.sh test     install, then run the whole test suite, then once more the tests of the
 #                     kernels that have a numpy twin with CUPOLA_NO_JIT=1 (the twins instead)
 #   ./run.sh bench    install, then run the benchmarks (slow: includes skyfield on 1M instants)
+#   ./run.sh ARGS     install, then `cupola ARGS` (relative paths are the caller's: the working
+#                     directory is kept)
 set -euo pipefail
-cd "$(dirname "$0")"
+ROOT="$(cd "$(dirname "$0")" && pwd)"
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+VENV="$ROOT/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
 fi
-stamp=.venv/.cupola-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+stamp="$VENV/.cupola-installed"
+if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[test]"
   touch "$stamp"
 fi
 case "${1:-demo}" in
-  demo) shift || true; exec .venv/bin/cupola demo "$@" ;;
+  demo) shift || true; exec "$VENV/bin/cupola" demo "$@" ;;
   test) shift
-    if [ "$#" -gt 0 ]; then exec .venv/bin/python -m pytest "$@"; fi
-    .venv/bin/python -m pytest
+    cd "$ROOT"  # the tests and their data paths are the project's
+    if [ "$#" -gt 0 ]; then exec "$VENV/bin/python" -m pytest "$@"; fi
+    "$VENV/bin/python" -m pytest
     echo "== the same kernels' numpy twins (CUPOLA_NO_JIT=1)"
-    CUPOLA_NO_JIT=1 exec .venv/bin/python -m pytest -q -m numpy_twin ;;
-  bench) shift; for b in benchmarks/bench_*.py; do echo "== $b"; .venv/bin/python "$b" "$@"; done ;;
-  *) exec .venv/bin/cupola "$@" ;;
+    CUPOLA_NO_JIT=1 exec "$VENV/bin/python" -m pytest -q -m numpy_twin ;;
+  bench) shift; cd "$ROOT"; for b in benchmarks/bench_*.py; do echo "== $b"; "$VENV/bin/python" "$b" "$@"; done ;;
+  *) exec "$VENV/bin/cupola" "$@" ;;
 esac

@@ -191,3 +191,35 @@ def test_warmup_compiles_every_kernel(capsys):
     # Every kernel that cupola calls has at least one compiled signature after the warm-up.
     kernels = list(_dispatchers())
     assert len(kernels) >= 19 and all(len(d.signatures) > 0 for d in kernels)
+
+
+def test_command_line_hygiene(capsys, tmp_path):
+    # --debug after the command, as users type it: the traceback, not the one-line error.
+    with pytest.raises(Exception, match="has no time zone"):
+        main(["where", "2024-01-22T10:00:00", "--debug"])
+    # argparse's own errors: one line, exit 2, and where to look.
+    with pytest.raises(SystemExit) as info:
+        main(["where"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1
+    assert err.startswith("cupola: error: the following arguments are required: time") and "'cupola where --help'" in err
+    # Control characters and bidirectional overrides in what the user typed come back escaped.
+    code, out, err = run(capsys, "where", "a\x1b[31mred\x07\u202eX")
+    assert code == 2 and "\x1b" not in err and "\x07" not in err and "\u202e" not in err
+    assert "a\\x1b[31mred\\x07\\u202eX" in err
+
+
+def test_piped_output_and_the_callers_directory(tmp_path):
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    # A reader that stops early: no BrokenPipeError traceback.
+    p = subprocess.run(f"{sys.executable} -m cupola.cli demo --no-images | head -1", shell=True,
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.stdout.startswith("== Seed 1") and "Traceback" not in p.stderr
+    # ./run.sh keeps the caller's working directory: a relative --tle path is the caller's.
+    shutil.copy(DATA / "iss_omm.json", tmp_path / "mine.json")
+    p = subprocess.run(["bash", str(root / "run.sh"), "where", "2021-05-01T13:00:00Z", "--tle", "mine.json", "--json"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["tle_epoch_utc"].startswith("2021-05-01T12:37")

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 
 from . import __version__
@@ -26,12 +27,27 @@ OPTION_FOR_PARAM = {
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
 
+# Characters never written raw to a terminal: C0/C1 controls (but newline and tab), DEL, and the
+# Unicode bidirectional controls that can make a line read differently from what it holds.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """Return `text` with control and bidirectional-override characters escaped (\\x1b, \\u202e)."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       text)
+
+
+def out(text: str) -> None:
+    """Print `text` to standard output, cleaned (see :func:`clean`)."""
+    print(clean(text))
+
 
 def error_line(exc: CupolaError) -> str:
     """Return the one-line message of `exc` for the command line (with the option to use)."""
     option = OPTION_FOR_PARAM.get(getattr(exc, "param", None) or "")
     text = exc.detail if (option and getattr(exc, "fix", None)) else str(exc)
-    return f"cupola: error: {text}" + (f" (option {option})" if option else "")
+    return clean(f"cupola: error: {text}" + (f" (option {option})" if option else ""))
 
 
 def _satellite(tle_path):
@@ -51,9 +67,9 @@ def cmd_where(args) -> int:
     scene = compute_scene(args.time, sat=_satellite(args.tle), kp=args.kp, allow_stale=args.allow_stale)
     answer = where_json(scene, args.lang)
     if args.json:
-        print(json.dumps(answer, ensure_ascii=False, indent=2))
+        out(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
-        print(where_text(answer, args.lang, HINTS))
+        out(where_text(answer, args.lang, HINTS))
     return 0
 
 
@@ -74,9 +90,9 @@ def cmd_render(args) -> int:
     frame = render(scene, camera, settings, force=args.force)
     path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
     took = sum(frame.timings_s.values())
-    print(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.focal_mm:g} mm, "
-          f"{camera.look.text}, rendered in {took:.2f} s)")
-    print(f"  {scene.caption(args.lang)}")
+    out(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.focal_mm:g} mm, "
+        f"{camera.look.text}, rendered in {took:.2f} s)")
+    out(f"  {scene.caption(args.lang)}")
     return 0
 
 
@@ -90,21 +106,33 @@ def cmd_warmup(args) -> int:
     from .warmup import warmup
 
     report = warmup()
-    print(f"compiled and cached {report['kernels']} kernel signatures in {report['seconds']:.1f} s "
+    out(f"compiled and cached {report['kernels']} kernel signatures in {report['seconds']:.1f} s "
           f"(numba cache: {report['cache_dir']})")
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that point to --help (exit 2, as every cupola error)."""
+
+    def error(self, message):
+        self.exit(2, clean(f"cupola: error: {message} (see '{self.prog} --help')") + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="cupola",
         description="The view from the International Space Station at any instant.",
     )
     p.add_argument("--version", action="version", version=f"cupola {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = p.add_subparsers(dest="command", required=True)
+    # --debug is accepted after the command too (`cupola where T --debug`); SUPPRESS keeps an
+    # absent one from overwriting the top-level value.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks and debug logs")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    w = sub.add_parser("where", help="where the ISS was, NASA-style, with lighting and next sunrise")
+    w = sub.add_parser("where", parents=[common], help="where the ISS was, NASA-style, with lighting and next sunrise")
     w.add_argument("time", help="ISO-8601 time with a zone, e.g. 2024-01-22T13:05:00Z")
     w.add_argument("--tle", metavar="FILE", help="element sets (TLE 2/3-line or OMM JSON/XML/CSV); the nearest set is used")
     w.add_argument("--lang", default="en", help="en or fr")
@@ -114,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer even when the nearest element set is so far away that the position is uncertain by > 100 km")
     w.set_defaults(func=cmd_where)
 
-    r = sub.add_parser("render", help="render what a camera on the ISS would record, as PNG or JPEG")
+    r = sub.add_parser("render", parents=[common], help="render what a camera on the ISS would record, as PNG or JPEG")
     r.add_argument("time", help="ISO-8601 time with a zone")
     r.add_argument("-o", "--output", required=True, help="output file, .png or .jpg")
     r.add_argument("--tle", metavar="FILE", help="element sets; the nearest set is used")
@@ -139,13 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
     r.set_defaults(func=cmd_render)
 
-    d = sub.add_parser("demo", help="the two seed stories on the bundled element sets")
+    d = sub.add_parser("demo", parents=[common], help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")
     d.add_argument("--out", default="out", help="folder for the seed gallery images (default out/)")
     d.add_argument("--no-images", action="store_true", help="print the answers only")
     d.set_defaults(func=cmd_demo)
 
-    k = sub.add_parser("warmup", help="compile every numba kernel once and cache it (about a minute)")
+    k = sub.add_parser("warmup", parents=[common], help="compile every numba kernel once and cache it (about a minute)")
     k.add_argument("--cache-dir", default=None,
                    help="where numba caches the compiled kernels (sets NUMBA_CACHE_DIR for this run; "
                         "default: next to the sources, or numba's user cache folder where that is read-only)")
