@@ -223,3 +223,25 @@ def test_piped_output_and_the_callers_directory(tmp_path):
                        capture_output=True, text=True, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["tle_epoch_utc"].startswith("2021-05-01T12:37")
+
+
+def test_demo_refuses_a_gallery_folder_that_is_a_file(capsys, tmp_path):
+    f = tmp_path / "not_a_folder"
+    f.write_text("x")
+    code, out, err = run(capsys, "demo", "--out", str(f))
+    assert code == 2 and out == "" and "is a file; name a folder" in err and "(option --out DIR)" in err
+
+
+def test_captions_say_the_satellite_for_other_satellites():
+    from cupola.orbit import Satellite
+    from cupola.scene import compute_scene
+
+    def ck(line):
+        return line[:68] + str(sum(int(c) if c.isdigit() else (1 if c == "-" else 0) for c in line[:68]) % 10)
+
+    l1 = "1 25544U 98067A   24022.37051078  .00025408  00000-0  45565-3 0  9998"
+    l2 = "2 25544  51.6435 322.8411 0004875 117.1497  28.5107 15.49747298435787"
+    other = Satellite.from_tle(ck(l1.replace("25544U", "43013U")), ck(l2.replace("25544 ", "43013 ")), name="NOAA 20")
+    sc = compute_scene("2024-01-22T10:00:00Z", sat=other)
+    assert sc.caption().startswith("The satellite was ") and sc.caption("fr").startswith("Le satellite se trouvait")
+    assert compute_scene("2024-01-22T10:00:00Z").caption().startswith("The ISS was ")

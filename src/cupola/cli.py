@@ -23,6 +23,7 @@ OPTION_FOR_PARAM = {
     "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
     "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
+    "out": "--out DIR", "output": "-o FILE",
 }
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}

@@ -28,6 +28,8 @@ MOON_MEAN_DISTANCE_KM = 384_400.0
 CIVIL_DARK_SUN_ELEV_DEG = -6.0  # end of civil twilight: city lights on, the ground "dark"
 NAUTICAL_DARK_SUN_ELEV_DEG = -12.0  # end of nautical twilight: dark enough for aurora to show
 
+ISS_NORAD_ID = 25544  # the International Space Station (Zarya, 1998-067A)
+
 # -- element sets -------------------------------------------------------------------------------
 STALE_AFTER_DAYS = 3.0  # answers warn beyond this age (the position is then uncertain by > ~25 km)
 STALE_REFUSE_KM = 100.0  # and refuse where the position's uncertainty exceeds this (~4.8 days)
@@ -38,5 +40,5 @@ KM_PER_MILE = 1.609344  # international statute mile
 __all__ = [
     "R_EARTH_KM", "WGS84_A_KM", "WGS84_F", "WGS84_B_KM", "WGS84_E2", "SKYFIELD_ERAD_KM",
     "EARTH_ROTATION_RAD_S", "AU_KM", "C_KM_S", "C_AU_DAY", "SUN_RADIUS_KM", "MOON_MEAN_DISTANCE_KM",
-    "CIVIL_DARK_SUN_ELEV_DEG", "NAUTICAL_DARK_SUN_ELEV_DEG", "STALE_AFTER_DAYS", "STALE_REFUSE_KM", "KM_PER_MILE",
+    "CIVIL_DARK_SUN_ELEV_DEG", "NAUTICAL_DARK_SUN_ELEV_DEG", "ISS_NORAD_ID", "STALE_AFTER_DAYS", "STALE_REFUSE_KM", "KM_PER_MILE",
 ]

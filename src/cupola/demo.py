@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from .answers import where_json, where_text
 from .constants import CIVIL_DARK_SUN_ELEV_DEG
+from .errors import InputError
 from .geo.caption import FAR_KM, OFF_COAST_KM
 from .geo.places import locate
 from .lighting import sun_elevation_deg
@@ -59,15 +63,27 @@ def seed_cameras(size=(1920, 1080)):
     return cam(SEED1_CAMERA), cam(SEED2_CAMERA)
 
 
+def gallery_folder(folder) -> Path:
+    """Return the gallery folder `folder`, created if needed; refuse a file or an unwritable one."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"the gallery folder {str(folder)!r} is a file; name a folder (it is created if needed)",
+                         param="out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the gallery folder {str(folder)!r}: {exc.strerror}", param="out") from None
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"the gallery folder {str(folder)!r} is not writable; name another", param="out")
+    return folder
+
+
 def render_gallery(folder, t_seed1, sat: Satellite, lang: str = "en", size=(1920, 1080), log=None):
     """Render the two seed scenes into `folder`; return the written paths."""
-    from pathlib import Path
-
     from .render import render
     from .render.output import save_frame
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = gallery_folder(folder)
     cam1, cam2 = seed_cameras(size)
     paths = []
     for name, t, cam in (("seed1_airglow.png", t_seed1, cam1), ("seed2_aurora_sunrise.png", SEED2_TIME, cam2)):
@@ -88,6 +104,8 @@ def run_demo(lang: str = "en", out=None, images: str | None = "out", hints: dict
     def answer(t):
         return where_text(where_json(compute_scene(t, sat=sat), lang), lang, hints)
 
+    if images:
+        gallery_folder(images)  # checked before the searching and answering, not after
     sat = Satellite.from_archive()
     print("== Seed 1: airglow over the Pacific north-east of Papua New Guinea (January 2024) ==", file=out)
     found = windows(night_northeast_of_png(sat), *SEED1_SPAN, tol_s=1.0)

@@ -31,7 +31,7 @@ from .frames import gmst82
 from .geo.caption import caption as _caption
 from .geo.places import Places, locate
 from .lighting import next_sun_events, phases, shadow_status, sun_elevation_deg, sun_fraction
-from .constants import STALE_AFTER_DAYS, STALE_REFUSE_KM
+from .constants import ISS_NORAD_ID, STALE_AFTER_DAYS, STALE_REFUSE_KM
 from .elements.validity import KNOWN_LAUNCH_UTC
 from .orbit import Satellite, State
 from .phenomena.airglow import AirglowLayerView, airglow_in_view
@@ -110,7 +110,12 @@ class _SceneFields:
 
     def caption(self, lang: str = "en"):
         """Return the NASA-style caption in `lang` ('en' or 'fr'): a str, or an array for a series."""
-        return _caption(self.state.alt_km, self.places, self.lighting.phase, lang)
+        return _caption(self.state.alt_km, self.places, self.lighting.phase, lang, iss=self.is_iss)
+
+    @property
+    def is_iss(self) -> bool:
+        """Return True when the Scene's satellite is the ISS (NORAD 25544)."""
+        return int(self.sat.archive.sets[0].satnum) == ISS_NORAD_ID
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,10 +23,11 @@ import json
 
 import numpy as np
 
+from ..constants import ISS_NORAD_ID
 from ..errors import DataMissingError
 
 # NORAD id -> launch instant, for satellites whose launch day is known (not only its year).
-KNOWN_LAUNCH_UTC = {25544: np.datetime64("1998-11-20T06:40:00", "ns")}  # Zarya on a Proton-K
+KNOWN_LAUNCH_UTC = {ISS_NORAD_ID: np.datetime64("1998-11-20T06:40:00", "ns")}  # Zarya on a Proton-K
 
 
 @functools.cache

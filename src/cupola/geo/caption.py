@@ -295,10 +295,14 @@ def place_phrase(places: Places, lang: str = "en") -> np.ndarray:
     return text[inv]
 
 
-def caption(alt_km, places: Places, phase, lang: str = "en"):
+SUBJECTS = {"en": {True: "The ISS", False: "The satellite"}, "fr": {True: "L'ISS", False: "Le satellite"}}
+
+
+def caption(alt_km, places: Places, phase, lang: str = "en", iss: bool = True):
     """Return a NASA-style caption: 'The ISS was 258 miles (415 km) above ..., at night.'
 
     French puts kilometres first: "L'ISS se trouvait à 415 km (258 milles) au-dessus de ..., de nuit."
+    With ``iss=False`` (another satellite) the caption says "The satellite" / "Le satellite".
 
     Args:
         alt_km: altitude in km, scalar or array, broadcast against the places and ``phase``.
@@ -337,10 +341,11 @@ def caption(alt_km, places: Places, phase, lang: str = "en"):
             out.append("")
             continue
         pw = phase_words[PHASES[rest & 7]]
+        who = SUBJECTS[lang][bool(iss)]
         if lang == "en":
-            out.append(f"The ISS was {m} miles ({kmv} km) above {ph}, {pw}.")
+            out.append(f"{who} was {m} miles ({kmv} km) above {ph}, {pw}.")
         else:
-            out.append(f"L'ISS se trouvait à {kmv} km ({m} milles) au-dessus {_de(ph)}, {pw}.")
+            out.append(f"{who} se trouvait à {kmv} km ({m} milles) au-dessus {_de(ph)}, {pw}.")
     res = np.array(out, dtype=object)[inv].reshape(key.shape)
     if res.ndim == 0:
         return str(res[()])
