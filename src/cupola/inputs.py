@@ -10,6 +10,7 @@ comes from the Scene when the camera is pointed). The camera itself only takes n
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 
 import numpy as np
@@ -26,6 +27,15 @@ def fold(text: str) -> str:
 
 def _looks_numeric(text: str) -> bool:
     return all(c in "0123456789+-.,eE " for c in text)
+
+
+_NAME_SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2013.,'\u2018\u2019`]+")
+
+
+def _name_key(text: str) -> str:
+    """Return the key place names are matched by: :func:`fold` with runs of spaces, hyphens, dots,
+    commas and apostrophes made one space ('St.-Petersburg' -> 'st petersburg')."""
+    return _NAME_SEPARATORS.sub(" ", fold(text)).strip()
 
 
 def place(text: str) -> tuple[float, float, str]:
