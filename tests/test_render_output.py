@@ -191,7 +191,8 @@ def test_caption_round_trips_exactly(frame, tmp_path, ext, lang, want):
 
 
 def test_ascii_transliteration():
-    assert ascii_text("Köln, l’océan « Pacifique » – 418 km … 20°") == "Koln, l'ocean \" Pacifique \" - 418 km ... 20 deg"
+    text = "Köln, l’océan « Pacifique » – 418 km … 20°"
+    assert ascii_text(text) == "Koln, l'ocean \" Pacifique \" - 418 km ... 20 deg"
     assert ascii_text("Straße, Łódź, Ærø") == "Strasse, Lodz, AEro"
     assert ascii_text("東京") == "??"
 
