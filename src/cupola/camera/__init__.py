@@ -254,6 +254,18 @@ class Camera:
         """Return (cx, cy) in pixel coordinates (pixel centres at integers)."""
         return (self.width_px - 1) / 2.0, (self.height_px - 1) / 2.0
 
+    @property
+    def effective_focal_mm(self) -> float:
+        """Return the focal length (mm) that gives this field of view on this sensor.
+
+        `focal_mm` itself when no `fov_deg` is given; otherwise `focal_px` times the pixel pitch
+        of the sensor cropped to the image aspect (what a camera would record in EXIF).
+        """
+        if self.fov_deg is None:
+            return float(self.focal_mm)
+        sw, sh, _ = SENSORS[self.model]
+        return float(self.focal_px * min(sw / self.width_px, sh / self.height_px))
+
 
 
 
