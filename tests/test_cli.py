@@ -245,3 +245,25 @@ def test_captions_say_the_satellite_for_other_satellites():
     sc = compute_scene("2024-01-22T10:00:00Z", sat=other)
     assert sc.caption().startswith("The satellite was ") and sc.caption("fr").startswith("Le satellite se trouvait")
     assert compute_scene("2024-01-22T10:00:00Z").caption().startswith("The ISS was ")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("", "is a folder; pass a file name inside it"),
+    ("view.tiff", "the file name ends in '.tiff'"),
+    ("missing/view.png", "does not exist; create it first"),
+])
+def test_render_checks_the_output_before_working(capsys, tmp_path, name, message):
+    import time
+
+    t0 = time.perf_counter()
+    code, out, err = run(capsys, "render", "2021-05-02T06:56:00Z", "-o", str(tmp_path / name) if name else str(tmp_path))
+    assert code == 2 and message in err and "(option -o FILE)" in err and out == ""
+    assert time.perf_counter() - t0 < 1.0  # refused before the Scene is computed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_summary_names_the_focal_length_of_the_field(capsys, tmp_path):
+    code, out, _ = run(capsys, "render", "2024-01-19T16:02:54Z", "--size", "64x36", "--fov", "5", "--camera", "D5",
+                       "-o", str(tmp_path / "f.png"))
+    # 5 deg across 64 px of a 35.9 mm-wide sensor cropped to 16:9 (width-limited): f = 17.95 / tan(2.5 deg).
+    assert code == 0 and f"NIKON D5 {17.95 / np.tan(np.radians(2.5)):.4g} mm" in out

@@ -26,7 +26,7 @@ from .lighting import next_sun_events, orbital_sun_events
 from .orbit import Satellite, State
 from .phenomena.kp import kp_at
 from .render import Frame, FramePool, RenderSettings, frame_geometry, render
-from .render.output import read_metadata, save_frame
+from .render.output import check_output_path, read_metadata, save_frame
 from .scene import Scene, SceneSeries, compute_scene
 from .search import Predicate, find_edges, windows
 from .timebase import iso_utc, to_utc64
@@ -37,7 +37,7 @@ __all__ = [
     "compute_scene", "Scene", "SceneSeries", "locate", "caption", "kp_at",
     "Predicate", "find_edges", "windows", "orbital_sun_events", "next_sun_events",
     "Camera", "Look", "parse_look", "Attitude", "ray_geometry", "frame_geometry", "render", "RenderSettings",
-    "Frame", "FramePool", "save_frame", "read_metadata",
+    "Frame", "FramePool", "save_frame", "read_metadata", "check_output_path",
     "where_json", "where_text", "warmup",
     "CupolaError", "DataMissingError", "ElementSetError", "InputError", "TimeInputError",
 ]

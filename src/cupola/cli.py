@@ -78,10 +78,11 @@ def cmd_render(args) -> int:
     from .answers import check_lang
     from .inputs import camera_from_text
     from .render import RenderSettings, render
-    from .render.output import save_frame
+    from .render.output import check_output_path, save_frame
     from .scene import compute_scene
 
     check_lang(args.lang)
+    check_output_path(args.output)  # before any work: a bad -o is refused at once, nothing is written
     camera = camera_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
                               roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
                               tracked=args.tracked)
@@ -91,7 +92,7 @@ def cmd_render(args) -> int:
     frame = render(scene, camera, settings, force=args.force)
     path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
     took = sum(frame.timings_s.values())
-    out(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.focal_mm:g} mm, "
+    out(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.effective_focal_mm:.4g} mm, "
         f"{camera.look.text}, rendered in {took:.2f} s)")
     out(f"  {scene.caption(args.lang)}")
     return 0
