@@ -122,3 +122,14 @@ def test_a_body_behind_the_earth_is_refused_and_one_in_view_is_drawn():
     assert render(scene, Camera(width_px=64, height_px=36, look=parse_look("sky:venus"))).rgb.any()
     # Nadir and horizon looks always show the Earth.
     render(scene, Camera(width_px=64, height_px=36, look=Look("nadir")))
+
+
+def test_emission_tables_are_never_sized_from_an_impossible_origin():
+    from cupola.phenomena.emission import MAX_ORIGIN_RADIUS_KM, airglow_emission
+
+    em = airglow_emission()
+    assert em.ray_table([6798.0, 0.0, 0.0]).inward.shape[1] < 2_000  # ~620 km of fine nodes
+    for r in (8.6e8, np.nan, 10.0, MAX_ORIGIN_RADIUS_KM + 1.0):
+        with pytest.raises(InputError, match="distance from the Earth's centre") as info:
+            em.ray_table([r, 0.0, 0.0])
+        assert info.value.param == "sat"

@@ -44,6 +44,7 @@ import numpy as np
 
 from ..colour import unit_luminance
 from ..constants import WGS84_A_KM, WGS84_B_KM
+from ..errors import InputError
 from ..frames import gmst82, rotate_z
 from ..jit import kernel
 from ..photometry import lines_cd_m2_per_rayleigh, rayleigh_to_cd_m2
@@ -108,10 +109,20 @@ def _rays_with_p(r_o: float, p: np.ndarray, inward: bool):
     return np.array([r_o, 0.0, 0.0]), d
 
 
+# The tables' size grows with the origin's radius (a node every 0.25 km out to it): a station
+# further out than any plausible state (orbit.PLAUSIBLE_HEIGHT_KM) is refused, never tabulated.
+MAX_ORIGIN_RADIUS_KM = WGS84_A_KM + 100_000.0
+
+
 def origin_radius_key(origin_teme_km) -> float:
     """Return the station's radius in the z-stretched space, in the 0.5 km bins of the tables."""
     o = np.asarray(origin_teme_km, float).reshape(3)
-    return round(float(np.linalg.norm(o * np.array([1.0, 1.0, SCALE_Z]))) * 2.0) / 2.0
+    r = float(np.linalg.norm(o * np.array([1.0, 1.0, SCALE_Z])))
+    if not (math.isfinite(r) and WGS84_A_KM < r <= MAX_ORIGIN_RADIUS_KM):
+        raise InputError(f"the station's distance from the Earth's centre, {r:,.1f} km, is outside "
+                         f"{WGS84_A_KM:,.0f}..{MAX_ORIGIN_RADIUS_KM:,.0f} km: no emission can be drawn from there",
+                         param="sat")
+    return round(r * 2.0) / 2.0
 
 
 # -- airglow --------------------------------------------------------------------------------------
