@@ -128,7 +128,8 @@ def test_emission_tables_are_never_sized_from_an_impossible_origin():
     from cupola.phenomena.emission import MAX_ORIGIN_RADIUS_KM, airglow_emission
 
     em = airglow_emission()
-    assert em.ray_table([6798.0, 0.0, 0.0]).inward.shape[1] < 2_000  # ~620 km of fine nodes
+    # 256 coarse nodes, then one every 0.25 km from 200 km below the ground up to the station (~620 km).
+    assert em.ray_table([6798.0, 0.0, 0.0]).inward.shape[1] == 256 + int(np.ceil((6798.0 - (6378.137 - 200.0)) / 0.25)) + 1
     for r in (8.6e8, np.nan, 10.0, MAX_ORIGIN_RADIUS_KM + 1.0):
         with pytest.raises(InputError, match="distance from the Earth's centre") as info:
             em.ray_table([r, 0.0, 0.0])
