@@ -8,7 +8,9 @@ tests/data/elements/README.md for the script that produced them).
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -568,3 +570,135 @@ def test_every_bundled_set_builds_a_satrec_at_its_epoch():
         # ISS altitude 330-430 km over these years: geocentric radius 6700-6820 km.
         assert 6690 < np.linalg.norm(r) < 6830, s.source
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", s.with_epoch_text())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hostile OMM and TLE text
+
+
+def _omm(**changes) -> str:
+    record = _one_record()
+    record.update(changes)
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "limit"),
+    [
+        ("NORAD_CAT_ID", "9" * 30, "0-339999, the catalogue numbers SGP4 accepts"),  # OverflowError in sgp4 before
+        ("NORAD_CAT_ID", "400000", "0-339999"),  # sgp4's own ValueError before
+        ("NORAD_CAT_ID", "-1", "0-339999"),
+        ("ELEMENT_SET_NO", "9" * 30, "0-999999999, at most nine digits"),
+        ("REV_AT_EPOCH", "-5", "0-999999999"),
+        ("EPHEMERIS_TYPE", "2147483648", "0-9, one digit"),  # sgp4 truncated it to a negative C int
+    ],
+)
+def test_omm_integers_out_of_range(key, value, limit):
+    with pytest.raises(ElementSetError, match=rf"^the OMM field {key} of the record at <text> record 1 is "
+                       rf"'{re.escape(value)}', outside {re.escape(limit)}"):
+        parse_omm(_omm(**{key: value}))
+
+
+@pytest.mark.parametrize("key", ["NORAD_CAT_ID", "REV_AT_EPOCH", "ELEMENT_SET_NO"])
+def test_omm_5000_digit_integer(key):
+    # int() refuses strings of more than 4300 digits with a ValueError of its own.
+    with pytest.raises(ElementSetError, match=rf"^the OMM field {key} of the record at <text> record 1 is '9{{80}}'"
+                       r"\.\.\. \(5000 characters\), outside 0-") as info:
+        parse_omm(_omm(**{key: "9" * 5000}))
+    assert len(str(info.value)) < 400
+    with pytest.raises(ElementSetError, match=r"outside 0-"):
+        parse_omm(_omm(**{key: "0" * 5000 + "1" + "0" * 10}))
+
+
+def test_omm_deeply_nested_json():
+    for text in ("[" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000):
+        with pytest.raises(ElementSetError, match=r"^the OMM JSON in <text> nests arrays or objects more deeply than "
+                           r"the JSON reader can follow \(Python's recursion limit, \d+ levels\); OMM JSON is a list "
+                           r"of flat objects"):
+            parse_omm(text)
+
+
+def test_omm_csv_field_over_the_reader_limit():
+    header, row = (DATA / "iss_omm.csv").read_text().splitlines()[:2]
+    huge = row.replace("ISS (ZARYA)", '"' + "X" * 200_000 + '"', 1)
+    with pytest.raises(ElementSetError, match=r"^line 2 of the OMM CSV in <text> has a field longer than the CSV "
+                       r"reader's limit of 131072 characters\.\nfix: "):
+        parse_omm(f"{header}\n{huge}\n")
+
+
+@pytest.mark.parametrize("epoch", ["1066-10-14T09:00:00.000000", "1677-12-31T23:59:59", "2262-01-01T00:00:00",
+                                   "9999-001T00:00:00", "2261-12-31T23:59:60.5"])
+def test_omm_epoch_outside_the_supported_range(epoch):
+    # 1066 gave an altitude of 9.5e14 km: the epoch wrapped around to 2235.
+    with pytest.raises(ElementSetError, match=rf"^the OMM field EPOCH of the record at <text> record 1 is "
+                       rf"'{epoch}', outside the times cupola supports, 1678-01-01T00:00:00Z to 2261-12-31T23:59:59Z"):
+        parse_omm(_omm(EPOCH=epoch))
+
+
+def test_omm_epoch_edges_and_long_fraction():
+    (s,) = parse_omm(_omm(EPOCH="1678-01-01T00:00:00"))
+    assert s.epoch_utc == np.datetime64("1678-01-01", "ns")
+    (s,) = parse_omm(_omm(EPOCH="2024-01-18T10:29:15." + "9" * 5000))
+    assert s.epoch_utc == np.datetime64("2024-01-18T10:29:16", "ns")
+    (s,) = parse_omm(_omm(EPOCH="2024-01-18T10:29:15.0000000004999"))
+    assert s.epoch_utc == np.datetime64("2024-01-18T10:29:15", "ns")
+    (s,) = parse_omm(_omm(EPOCH="2024-01-18T10:29:15.0000000005"))
+    assert s.epoch_utc == np.datetime64("2024-01-18T10:29:15.000000001", "ns")
+
+
+def test_omm_non_ascii_digits_are_not_numbers():
+    with pytest.raises(ElementSetError, match=r"NORAD_CAT_ID .* is '\u0662\u0665\u0665\u0664\u0664', which is not "
+                       r"a whole number"):
+        parse_omm(_omm(NORAD_CAT_ID="\u0662\u0665\u0665\u0664\u0664"))
+    with pytest.raises(ElementSetError, match=r"EPOCH .* which is not an ISO-8601 UTC time"):
+        parse_omm(_omm(EPOCH="\u0662024-01-18T10:29:15"))
+
+
+def test_omm_long_and_odd_values_are_echoed_short_and_escaped():
+    with pytest.raises(ElementSetError, match=r"ECCENTRICITY .* is '0\.1x+'\.\.\. \(200003 characters\), which is not "
+                       r"a finite number") as info:
+        parse_omm(_omm(ECCENTRICITY="0.1" + "x" * 200_000))
+    assert len(str(info.value)) < 400
+    with pytest.raises(ElementSetError) as info:
+        parse_omm(_omm(MEAN_ELEMENT_THEORY="\x1b[2J\u202eSGP4"))
+    assert "\\x1b[2J\\u202eSGP4" in str(info.value) and "\x1b" not in str(info.value)
+    record = {("K" * 1000 if i == 0 else f"\x07KEY{i}"): "1" for i in range(30)}
+    with pytest.raises(ElementSetError, match=r"lacks the required fields .* \(it has: 'K{40}'\.\.\. \(1000 "
+                       r"characters\), '\\x07KEY1', .* and 10 more\)") as info:
+        parse_omm(json.dumps(record))
+    assert "\x07" not in str(info.value)
+
+
+def test_omm_xml_entities_stay_refused():
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+              + "]><ndm>&lol9;</ndm>")
+    with pytest.raises(ElementSetError, match=r"^the OMM XML in <text> does not parse: .*amplification"):
+        parse_omm(laughs)
+    xxe = '<?xml version="1.0"?><!DOCTYPE ndm [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><ndm>&xxe;</ndm>'
+    with pytest.raises(ElementSetError, match=r"^the OMM XML in <text> does not parse: undefined entity"):
+        parse_omm(xxe)
+
+
+def test_omm_xml_nested_segments_take_linear_time():
+    import time
+
+    depth = 30_000  # searching every segment's whole subtree made this ~half a billion steps
+    start = time.perf_counter()
+    with pytest.raises(ElementSetError, match=r"lacks the required fields"):
+        parse_omm("<ndm>" + "<segment>" * depth + "</segment>" * depth + "</ndm>")
+    assert time.perf_counter() - start < 5.0
+
+
+def test_tle_long_lines_are_echoed_short():
+    long1 = L1 + "9" * 200_000
+    with pytest.raises(ElementSetError, match=r"has 200069 characters; a TLE line has exactly 69") as info:
+        parse_tle(f"{long1}\n{L2}\n")
+    message = str(info.value)
+    assert len(message) < 800 and "... (200069 characters)" in message
+    with pytest.raises(ElementSetError, match=r"^the last line 'x{80}'\.\.\. \(100000 characters\) at <text>:1"):
+        parse_tle("x" * 100_000)
+    bad = L1[:30] + "\u00e9" * 100_000
+    with pytest.raises(ElementSetError, match=r"non-ASCII character 'é' .* at column 31") as info:
+        parse_tle(f"{bad}\n{L2}\n")
+    assert len(str(info.value)) < 1000
