@@ -573,6 +573,231 @@ def test_every_bundled_set_builds_a_satrec_at_its_epoch():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Element files: faults of the file system, standard input, binary data
+
+
+def _tle_text(n_sets: int = 1) -> str:
+    return "".join(f"ISS (ZARYA)\n{L1}\n{L2}\n" for _ in range(n_sets))
+
+
+def _refused(path, pattern: str) -> ElementSetError:
+    with pytest.raises(ElementSetError, match=pattern) as info:
+        load_element_file(path)
+    assert info.value.param == "sat"
+    assert str(info.value)[0].islower()
+    return info.value
+
+
+def test_load_element_file_directory(tmp_path):
+    _refused(tmp_path, rf"^the element file {re.escape(repr(str(tmp_path)))} is a directory\.\n"
+             r"fix: pass the path of a TLE or OMM file inside it\.$")
+
+
+def test_load_element_file_fifo_is_refused_without_blocking(tmp_path):
+    import threading
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    fifo = tmp_path / "sets.fifo"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load():
+        try:
+            load_element_file(fifo)
+        except ElementSetError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(10)  # opening a FIFO for reading blocks until a writer comes, unless it is opened non-blocking
+    assert not worker.is_alive(), "load_element_file blocked on a named pipe"
+    (exc,) = outcome
+    assert re.match(r"the element file '.*sets\.fifo' is a named pipe \(FIFO\), not a regular file; cupola reads "
+                    r"element sets from files, or from standard input when the path is '-'\.\nfix: ", str(exc))
+
+
+def test_load_element_file_device_is_not_read():
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    _refused("/dev/zero", r"^the element file '/dev/zero' is a character device, not a regular file")
+
+
+@pytest.mark.parametrize(("content", "said"), [(b"", r"\(0 bytes\)"), (b"\n  \r\n\t\n", r"\(7 bytes, all blank\)"),
+                                               (b"\xef\xbb\xbf\n", r"\(4 bytes, all blank\)")])
+def test_load_element_file_empty(tmp_path, content, said):
+    path = tmp_path / "empty.tle"
+    path.write_bytes(content)
+    _refused(path, rf"^the element file '.*empty\.tle' is empty {said}\.\nfix: pass a file holding TLE or OMM element "
+             "sets")
+
+
+def test_load_element_file_unreadable(tmp_path):
+    path = tmp_path / "locked.tle"
+    path.write_text(_tle_text())
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as a user who can read any file (root); see the simulated test below")
+        _refused(path, r"^the element file '.*locked\.tle' cannot be read: permission denied\.\nfix: make the file "
+                 r"readable")
+    finally:
+        path.chmod(0o600)
+
+
+def test_load_element_file_unreadable_simulated(tmp_path, monkeypatch):
+    import errno
+
+    path = tmp_path / "locked.tle"
+    path.write_text(_tle_text())
+    real_open = os.open
+
+    def deny(name, *args, **kwargs):
+        if os.fspath(name) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", name)
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny)
+    _refused(path, r"^the element file '.*locked\.tle' cannot be read: permission denied\.\nfix: make the file "
+             r"readable by this user")
+
+
+def test_load_element_file_too_large(tmp_path, monkeypatch):
+    from cupola.elements import archive
+
+    monkeypatch.setattr(archive, "MAX_ELEMENT_FILE_BYTES", 1000)
+    path = tmp_path / "big.tle"
+    path.write_text(_tle_text(20))
+    size = path.stat().st_size
+    assert size > 1000
+    _refused(path, rf"^the element file '.*big\.tle' holds {size} bytes, more than the limit of 1000 bytes "
+             r"\(.* MiB\) that cupola reads from one element file\.\nfix: pass a smaller file")
+    assert archive.MAX_ELEMENT_FILE_BYTES == 1000
+    monkeypatch.undo()
+    assert archive.MAX_ELEMENT_FILE_BYTES == 64 * 2**20
+    assert len(load_element_file(path)) == 20
+
+
+def test_load_element_file_random_bytes_are_refused_from_their_first_bytes(tmp_path):
+    import time
+
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(np.random.default_rng(7).integers(0, 256, 4 * 2**20, dtype=np.uint8).tobytes())
+    start = time.perf_counter()
+    _refused(path, r"^the element file '.*garbage\.bin' is not a TLE or OMM file: byte \d+ of it is NUL, which text "
+             r"never holds, so it looks like binary data")
+    assert time.perf_counter() - start < 1.0
+
+
+def test_load_element_file_binary_is_refused_before_the_size_limit(tmp_path, monkeypatch):
+    from cupola.elements import archive
+
+    monkeypatch.setattr(archive, "MAX_ELEMENT_FILE_BYTES", 1000)
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(bytes(range(1, 9)) * 4000)  # controls, no NUL, far over the limit
+    _refused(path, r"is not a TLE or OMM file: 100% of its first 32000 bytes are control characters or bytes that "
+             r"are not text")
+
+
+def test_load_element_file_non_utf8_high_bytes_are_binary(tmp_path):
+    path = tmp_path / "noise.tle"
+    path.write_bytes(bytes(range(128, 256)) * 100)
+    _refused(path, r"is not a TLE or OMM file: 100% of its first 12800 bytes")
+
+
+def test_load_element_file_compressed(tmp_path):
+    import gzip
+
+    path = tmp_path / "stations.txt.gz"
+    path.write_bytes(gzip.compress(_tle_text().encode()))
+    _refused(path, r"is not a TLE or OMM file: it starts like gzip-compressed data\.\nfix: decompress or unpack it "
+             r"first")
+
+
+def test_load_element_file_a_few_odd_bytes_still_reach_the_tle_checks(tmp_path):
+    path = tmp_path / "esc.tle"
+    path.write_bytes(f"ISS\n{L1[:40]}\x1b{L1[41:]}\n{L2}\n".encode())
+    with pytest.raises(ElementSetError, match=r"non-printing character '\\x1b' \(U\+001B control character\) at "
+                       r"column 41") as info:
+        load_element_file(path)
+    assert "\x1b" not in str(info.value)
+    assert f"got:      {L1[:40]}?{L1[41:]}" in str(info.value)
+    assert info.value.param == "sat"
+
+
+def test_load_element_file_utf16_with_bom(tmp_path):
+    path = tmp_path / "notepad.tle"
+    path.write_bytes(_tle_text(2).encode("utf-16"))
+    assert [s.satnum for s in load_element_file(path)] == [25544, 25544]
+
+
+def test_load_element_file_name_with_control_characters_is_escaped(tmp_path):
+    path = tmp_path / "bad\x1b[31mname.tle"
+    path.write_text(f"{L1[:68]}5\n{L2}\n")
+    with pytest.raises(ElementSetError, match=r"checksum") as info:
+        load_element_file(path)
+    assert "\x1b" not in str(info.value) and "\\x1b[31mname.tle:1" in str(info.value)
+
+
+def _stdin(monkeypatch, data: bytes):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_dash_reads_standard_input(monkeypatch):
+    _stdin(monkeypatch, _tle_text(2).encode())
+    sets = load_element_file("-")
+    assert [s.source for s in sets] == ["<stdin>:2", "<stdin>:5"]
+    assert sets[0].line1 == L1
+
+
+def test_dash_reads_a_text_stream(monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO((DATA / "iss_omm.json").read_text()))
+    assert len(load_element_file("-")) == 3
+
+
+def test_dash_bounded_and_sniffed(monkeypatch):
+    from cupola.elements import archive
+
+    monkeypatch.setattr(archive, "MAX_ELEMENT_FILE_BYTES", 1000)
+    _stdin(monkeypatch, _tle_text(20).encode())
+    _refused("-", r"^standard input \(path '-'\) holds more than the limit of 1000 bytes")
+    _stdin(monkeypatch, b"\x00" * 100_000)
+    _refused("-", r"^standard input \(path '-'\) is not a TLE or OMM file: byte 0 of it is NUL")
+    _stdin(monkeypatch, b"")
+    _refused("-", r"^standard input \(path '-'\) is empty \(0 bytes\)")
+    monkeypatch.setattr(sys, "stdin", None)
+    _refused("-", r"^standard input \(path '-'\) is not there \(this process has no standard input\)")
+
+
+def test_dash_in_a_real_process_reads_a_pipe_and_refuses_dev_zero():
+    import subprocess
+
+    code = ("import sys\nfrom cupola.elements import load_element_file\nfrom cupola.errors import ElementSetError\n"
+            "try:\n    print(len(load_element_file('-')))\nexcept ElementSetError as e:\n    print(e)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    run = [sys.executable, "-c", code]
+    piped = subprocess.run(run, input=_tle_text(3), capture_output=True, text=True, timeout=60, env=env)
+    assert piped.stdout.strip() == "3", piped.stderr
+    if os.path.exists("/dev/zero"):
+        with open("/dev/zero", "rb") as zero:  # endless: must be refused from its first bytes, not read to the end
+            endless = subprocess.run(run, stdin=zero, capture_output=True, text=True, timeout=60, env=env)
+        assert endless.stdout.startswith("standard input (path '-') is not a TLE or OMM file: byte 0 of it is NUL")
+
+
+def test_parse_errors_from_a_file_name_the_sat_parameter(tmp_path):
+    path = tmp_path / "bad.tle"
+    path.write_text(f"{L1[:68]}5\n{L2}\n")
+    _refused(path, r"fails its checksum")
+    with pytest.raises(ElementSetError) as info:
+        parse_tle(f"{L1[:68]}5\n{L2}\n")
+    assert info.value.param is None  # text given to the parsers is not the 'sat' parameter
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Hostile OMM and TLE text
 
 

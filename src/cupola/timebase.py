@@ -69,8 +69,13 @@ def shown(value, limit: int = 80) -> str:
         if len(value) <= limit:
             return repr(value)
         return f"{value[:limit]!r}... ({len(value)} characters)"
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in repr(value))
+    text = escaped(repr(value))
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def escaped(text: str) -> str:
+    """Return `text` with each non-printing character (control, format, bidi mark) written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _out_of_range(what: str) -> TimeInputError:

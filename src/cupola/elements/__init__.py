@@ -11,7 +11,7 @@ The package:
 - ``tle.py``: :func:`parse_tle` (column template, field table, checksum, legacy '+' variant).
 - ``omm.py``: :func:`parse_omm` (JSON, XML, CSV) and the TLE/OMM detection.
 - ``archive.py``: :class:`ElementArchive`, :func:`bundled_archive`, :func:`parse_element_sets`,
-  :func:`load_element_file`.
+  :func:`load_element_file` (a path, or '-' for standard input; bounded, binary refused from its first bytes).
 
 Sources for the formats:
 - TLE columns and checksum: CelesTrak "FAQs: Two-Line Element Set Format" (T.S. Kelso) and Vallado et al. 2006,
@@ -20,7 +20,14 @@ Sources for the formats:
   "A New Way to Obtain GP Data" (JSON/CSV/XML field names).
 """
 
-from .archive import ElementArchive, bundled_archive, load_element_file, parse_element_sets
+from .archive import (
+    MAX_ELEMENT_FILE_BYTES,
+    STDIN_PATH,
+    ElementArchive,
+    bundled_archive,
+    load_element_file,
+    parse_element_sets,
+)
 from .base import ElementSet
 from .omm import parse_omm
 from .tle import parse_tle
@@ -33,4 +40,6 @@ __all__ = [
     "parse_element_sets",
     "load_element_file",
     "bundled_archive",
+    "MAX_ELEMENT_FILE_BYTES",
+    "STDIN_PATH",
 ]

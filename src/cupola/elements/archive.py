@@ -9,15 +9,19 @@ give the sources of its sets.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import logging
 import os
+import stat
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import DataMissingError, ElementSetError, TimeInputError
+from ..timebase import escaped, shown
 from .base import ElementSet
 from .omm import _detect, parse_omm
 from .tle import parse_tle
@@ -43,37 +47,199 @@ def parse_element_sets(text: str, *, source: str | None = None) -> list[ElementS
     return parse_omm(text, source=source)
 
 
+# The most an element file or standard input may hold. CelesTrak's largest group files are a few MB as TLE and
+# some tens of MB as OMM JSON; a file past this is refused unread rather than loaded into memory.
+MAX_ELEMENT_FILE_BYTES = 64 * 1024 * 1024
+# The path that means "read standard input".
+STDIN_PATH = "-"
+# How much of a file is looked at before the rest is read, to refuse binary data from its first bytes.
+_SNIFF_BYTES = 64 * 1024
+# Bytes that text never holds (controls other than tab, newlines, vertical tab, form feed, and ESC for colours).
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
+# Share of such bytes (and of bytes that are not UTF-8) above which the first bytes are taken for binary data.
+_BINARY_SHARE = 0.10
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"BZh91AY&SY", "bzip2-compressed data"),
+)
+_FILE_FIX = "fix: pass a TLE or OMM text file, e.g. Satellite.from_file('stations.txt'), or '-' for standard input."
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _file_error(what: str, text: str, fix: str = _FILE_FIX) -> ElementSetError:
+    return ElementSetError(f"{what} {text}.\n{fix}", param="sat")
+
+
+def _sniff(head: bytes, what: str) -> None:
+    """Refuse `head`, the first bytes of an element file, when they are compressed or binary data."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise _file_error(what, f"is not a TLE or OMM file: it starts like {kind}",
+                              "fix: decompress or unpack it first and pass the text file inside, e.g. "
+                              "Satellite.from_file('stations.txt').")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 text with its byte-order mark: NUL bytes are expected
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise _file_error(what, f"is not a TLE or OMM file: byte {nul} of it is NUL, which text never holds, so it "
+                          "looks like binary data (an image, archive or program?)")
+    odd = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        odd += sum(1 for byte in head if byte >= 0x80)
+    if head and odd > _BINARY_SHARE * len(head):
+        raise _file_error(what, f"is not a TLE or OMM file: {100 * odd / len(head):.0f}% of its first {len(head)} "
+                          "bytes are control characters or bytes that are not text, so it looks like binary data")
+
+
+def _too_large(what: str, size: int | None) -> ElementSetError:
+    limit = MAX_ELEMENT_FILE_BYTES
+    held = f"{size} bytes, more" if size is not None else "more"
+    return _file_error(what, f"holds {held} than the limit of {limit} bytes ({limit / 2**20:g} MiB) that cupola "
+                       "reads from one element file",
+                       "fix: pass a smaller file, e.g. only the group or satellites needed (CelesTrak serves groups "
+                       "such as stations.txt).")
+
+
+def _bounded_read(read, what: str, size: int | None = None) -> bytes:
+    """Return what `read(n)` yields, sniffed from its first bytes, refused beyond ``MAX_ELEMENT_FILE_BYTES``."""
+    limit = MAX_ELEMENT_FILE_BYTES
+    head = read(_SNIFF_BYTES)
+    _sniff(head, what)
+    if size is not None and size > limit:
+        raise _too_large(what, size)
+    chunks, total = [head], len(head)
+    while total <= limit:  # a pipe may return less than asked before its end: read on until b''
+        chunk = read(min(_SNIFF_BYTES * 64, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > limit:
+        raise _too_large(what, None)
+    return b"".join(chunks)
+
+
+def _read_path(name: str, what: str) -> bytes:
+    """Return the bytes of the regular file `name`: never blocking on a pipe, never reading a device."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (it is refused below).
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise DataMissingError(
+            f"the element file {shown(name, 200)} does not exist.\n"
+            "fix: check the path, or leave the file out to use the ISS history bundled with cupola.",
+            param="sat",
+        ) from None
+    except IsADirectoryError:
+        fd = None
+    except PermissionError:
+        raise _file_error(what, "cannot be read: permission denied",
+                          "fix: make the file readable by this user (its permissions or owner), or copy it somewhere "
+                          "readable.") from None
+    except OSError as exc:
+        raise _file_error(what, f"cannot be opened: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd) if fd is not None else None
+        if st is None or stat.S_ISDIR(st.st_mode):
+            raise _file_error(what, "is a directory", "fix: pass the path of a TLE or OMM file inside it.")
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a regular file")
+            raise _file_error(what, f"is {kind}, not a regular file; cupola reads element sets from files, or from "
+                              "standard input when the path is '-'",
+                              "fix: save the element sets to a file and pass its path, or pass '-' and send them "
+                              "on standard input.")
+        with os.fdopen(fd, "rb") as f:
+            fd = None  # the file object closes it now
+            return _bounded_read(f.read, what, st.st_size)
+    except OSError as exc:
+        raise _file_error(what, f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _read_stdin(what: str) -> bytes:
+    """Return the bytes on standard input (bounded as files are)."""
+    stream = sys.stdin
+    if stream is None:
+        raise _file_error(what, "is not there (this process has no standard input)",
+                          "fix: pass the path of a TLE or OMM file instead of '-'.")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        read = buffer.read
+    else:  # a text stream (e.g. io.StringIO): read characters, encode them back
+        def read(n: int) -> bytes:
+            return stream.read(n).encode("utf-8", "surrogateescape")
+    try:
+        return _bounded_read(read, what)
+    except OSError as exc:
+        raise _file_error(what, f"cannot be read: {exc.strerror or exc}",
+                          "fix: send the element sets on standard input, or pass the path of a file.") from None
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Decode byte for byte so the TLE checks can name the offending character and its column.
+        return raw.decode("latin-1")
+
+
+def _what(name: str) -> str:
+    """Return how messages name the element file `name` ('-': standard input)."""
+    return "standard input (path '-')" if name == STDIN_PATH else f"the element file {shown(name, 200)}"
+
+
 def load_element_file(path: str | os.PathLike) -> list[ElementSet]:
     """Return the element sets in the TLE or OMM file at `path` (format detected from the content).
 
+    The file may hold several satellites (a CelesTrak group file such as stations.txt); :func:`satellites_in`
+    lists them and :func:`select_sets` picks one.
+
     Args:
-        path: the file to read (UTF-8; a byte-order mark is ignored).
+        path: the file to read (UTF-8; a byte-order mark is ignored; UTF-16 with a byte-order mark is read too),
+            or '-' (:data:`STDIN_PATH`) to read standard input.
 
     Returns:
-        list[ElementSet]: with ``source`` naming the file (and the line or record).
+        list[ElementSet]: with ``source`` naming the file ('<stdin>' for standard input) and the line or record.
 
     Raises:
         DataMissingError: if the file does not exist.
-        ElementSetError: if it holds no valid element sets.
+        ElementSetError: (param 'sat') if it cannot be read, is a directory, a pipe or a device, holds more than
+            :data:`MAX_ELEMENT_FILE_BYTES`, is binary or compressed (seen from its first 64 kB, before the rest
+            is read), is empty, or holds no valid element sets.
     """
-    name = os.fspath(path)
+    name = os.fsdecode(os.fspath(path))
+    what = _what(name)
+    if name == STDIN_PATH:
+        source = "<stdin>"
+        raw = _read_stdin(what)
+    else:
+        source = escaped(name)
+        raw = _read_path(name, what)
+    text = _decode(raw)
+    if not text.strip("\ufeff \t\r\n\x0b\x0c"):
+        raise _file_error(what, f"is empty ({len(raw)} bytes{', all blank' if raw else ''})",
+                          "fix: pass a file holding TLE or OMM element sets, e.g. CelesTrak's stations.txt.")
     try:
-        raw = open(name, "rb").read()
-    except FileNotFoundError:
-        raise DataMissingError(
-            f"the element file {name!r} does not exist.\n"
-            "fix: check the path, or leave the file out to use the ISS history bundled with cupola."
-        ) from None
-    except IsADirectoryError:
-        raise ElementSetError(
-            f"the element file {name!r} is a directory.\nfix: pass the path of a TLE or OMM file inside it."
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Decode byte for byte so the TLE checks can name the offending character and its column.
-        text = raw.decode("latin-1")
-    return parse_element_sets(text, source=name)
+        return parse_element_sets(text, source=source)
+    except ElementSetError as exc:
+        exc.param = exc.param or "sat"
+        raise
 
 
 @dataclass(frozen=True)
