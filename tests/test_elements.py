@@ -927,3 +927,174 @@ def test_tle_long_lines_are_echoed_short():
     with pytest.raises(ElementSetError, match=r"non-ASCII character 'é' .* at column 31") as info:
         parse_tle(f"{bad}\n{L2}\n")
     assert len(str(info.value)) < 1000
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Files of several satellites: satellites_in, select_sets, Satellite.from_file(path, select=...)
+
+GROUP = DATA / "derived_group.tle"
+
+
+def test_group_file_parses_and_lists_its_satellites():
+    from cupola.elements import SatelliteSummary, satellites_in
+
+    sets = load_element_file(GROUP)
+    assert len(sets) == 6
+    assert satellites_in(sets) == [
+        SatelliteSummary(25544, "ISS (ZARYA)", ("ISS (ZARYA)",), 2),
+        SatelliteSummary(90001, "DERIVED ALPHA", ("DERIVED ALPHA",), 1),
+        SatelliteSummary(90002, "DERIVED ALPHA 2", ("DERIVED ALPHA 2",), 1),
+        SatelliteSummary(90003, "DERIVED BETA", ("DERIVED BETA",), 1),
+        SatelliteSummary(90004, "ISS DERIVED COPY", ("ISS DERIVED COPY",), 1),
+    ]
+    assert satellites_in([]) == []
+    (unnamed,) = satellites_in(parse_tle(f"{L1}\n{L2}"))
+    assert unnamed.name is None and unnamed.describe() == " 25544  (no name)  (1 set)"
+
+
+def test_group_file_without_select_lists_what_it_holds():
+    from cupola.orbit import Satellite
+
+    with pytest.raises(ElementSetError) as info:
+        Satellite.from_file(GROUP)
+    assert info.value.param == "sat"
+    assert str(info.value) == (
+        f"5 satellites are in the element file {str(GROUP)!r}, and a Satellite is one of them:\n"
+        "     25544  'ISS (ZARYA)'  (2 sets)\n"
+        "     90001  'DERIVED ALPHA'  (1 set)\n"
+        "     90002  'DERIVED ALPHA 2'  (1 set)\n"
+        "     90003  'DERIVED BETA'  (1 set)\n"
+        "     90004  'ISS DERIVED COPY'  (1 set)\n"
+        "fix: choose one with select=NAME or select=NORAD_ID, e.g. select=25544 or select='ISS (ZARYA)'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("select", "satnum"),
+    [
+        (25544, 25544), ("25544", 25544), (np.int64(90003), 90003), (" 90002 ", 90002),
+        ("iss (zarya)", 25544), ("  ISS   (Zarya) ", 25544),  # exact, case and runs of spaces ignored
+        ("derived alpha", 90001),  # an exact name wins over the prefix it shares with 'DERIVED ALPHA 2'
+        ("derived alpha 2", 90002),
+        ("iss d", 90004),  # a unique prefix
+        ("zarya", 25544), ("beta", 90003), ("copy", 90004),  # a unique substring
+    ],
+)
+def test_select_by_norad_id_or_name(select, satnum):
+    from cupola.orbit import Satellite
+
+    sat = Satellite.from_file(GROUP, select=select)
+    assert {s.satnum for s in sat.archive.sets} == {satnum}
+    assert len(sat.archive) == (2 if satnum == 25544 else 1)
+
+
+def test_a_selected_derived_satellite_moves_like_the_iss_set_it_copies():
+    from cupola.orbit import Satellite
+
+    t = "2021-05-01T13:00:00Z"
+    copy = Satellite.from_file(GROUP, select="DERIVED ALPHA").at(t)
+    first = parse_tle(GROUP.read_text())[0]  # the real ISS set that DERIVED ALPHA copies
+    iss = Satellite.from_tle(first.line1, first.line2)
+    assert np.allclose(copy.r_teme_km, iss.at(t).r_teme_km, atol=one_millimeter_km)
+    assert Satellite.from_file(GROUP, select=90001).name == "DERIVED ALPHA"
+
+
+@pytest.mark.parametrize(
+    ("select", "pattern"),
+    [
+        ("ISS", r"^select='ISS' matches 2 satellites in the element file '.*derived_group\.tle':\n"
+                r"     25544  'ISS \(ZARYA\)'  \(2 sets\)\n     90004  'ISS DERIVED COPY'  \(1 set\)\n"
+                r"fix: choose one by its NORAD id or its full name, e.g\. select=25544 or select='ISS \(ZARYA\)'\.$"),
+        ("derived", r"^select='derived' matches 3 satellites"),
+        ("alpha", r"^select='alpha' matches 2 satellites"),
+        ("hubble", r"^no satellite in the element file '.*derived_group\.tle' matches select='hubble'; the "
+                   r"satellites there are:\n     25544  'ISS \(ZARYA\)'  \(2 sets\)\n(?s:.*)fix: choose one with "
+                   r"select=NAME or select=NORAD_ID"),
+        (12345, r"^no satellite in .* matches select=12345;"),
+        ("12345", r"^no satellite in .* matches select='12345';"),
+        ("  ", r"^select='  ' is blank; name a satellite in the element file"),
+        (3.5, r"^select=3\.5 \(type float\) names no satellite; select takes a NORAD id \(an int or digits\) or a "
+              r"name\.\nfix: "),
+        (True, r"^select=True \(type bool\) names no satellite"),
+        ("\x1b[31mISS", r"^no satellite in .* matches select='\\x1b\[31mISS';"),
+    ],
+)
+def test_select_errors_list_the_candidates(select, pattern):
+    from cupola.orbit import Satellite
+
+    with pytest.raises(ElementSetError, match=pattern) as info:
+        Satellite.from_file(GROUP, select=select)
+    assert info.value.param == "sat"
+    assert "\x1b" not in str(info.value)
+
+
+def _renumbered(satnum: int) -> tuple[str, str]:
+    return put(L1, 3, f"{satnum:05d}"), put(L2, 3, f"{satnum:05d}")
+
+
+def test_a_long_list_stops_after_ten(tmp_path):
+    from cupola.orbit import Satellite
+
+    path = tmp_path / "many.tle"
+    path.write_text("".join(f"SAT {n}\n{_renumbered(n)[0]}\n{_renumbered(n)[1]}\n" for n in range(80001, 80014)))
+    with pytest.raises(ElementSetError, match=r"^13 satellites are in the element file '.*many\.tle', and a Satellite "
+                       r"is one of them:\n(     8000\d  'SAT \d+'  \(1 set\)\n){9}     80010  'SAT 80010'  \(1 set\)\n"
+                       r"    and 3 more\nfix: choose one with select=NAME or select=NORAD_ID, e.g\. select=80001 or "
+                       r"select='SAT 80001'\.$"):
+        Satellite.from_file(path)
+    assert Satellite.from_file(path, select="sat 80013").archive.sets[0].satnum == 80013
+
+
+def test_omm_array_of_several_norad_ids(tmp_path):
+    from cupola.orbit import Satellite
+
+    records = json.loads((DATA / "iss_omm.json").read_text())
+    records[1].update(NORAD_CAT_ID=90001, OBJECT_NAME="DERIVED ALPHA")
+    path = tmp_path / "group.json"
+    path.write_text(json.dumps(records))
+    with pytest.raises(ElementSetError, match=r"^2 satellites are in the element file .*\n     25544  'ISS \(ZARYA\)'  "
+                       r"\(2 sets\)\n     90001  'DERIVED ALPHA'  \(1 set\)\n"):
+        Satellite.from_file(path)
+    assert len(Satellite.from_file(path, select="zarya").archive) == 2
+    assert len(Satellite.from_file(path, select="90001").archive) == 1
+
+
+def test_one_satellite_file_and_select():
+    from cupola.orbit import Satellite
+
+    path = DATA / "iss_omm.json"
+    assert len(Satellite.from_file(path).archive) == 3  # as before
+    assert len(Satellite.from_file(path, select="ISS").archive) == 3
+    with pytest.raises(ElementSetError, match=r"^no satellite in the element file '.*iss_omm\.json' matches "
+                       r"select=90001; the only one there is:\n     25544  'ISS \(ZARYA\)'  \(3 sets\)\n"):
+        Satellite.from_file(path, select=90001)
+
+
+def test_from_sets_and_from_archive_select():
+    from cupola.elements import select_sets
+    from cupola.orbit import Satellite
+
+    sets = load_element_file(GROUP)
+    assert len(Satellite.from_sets(sets, select="beta").archive) == 1
+    with pytest.raises(ElementSetError, match=r"^5 satellites are in the element sets, and a Satellite is one of them"):
+        Satellite.from_sets(sets)
+    with pytest.raises(ElementSetError, match=r"^there are no element sets in the element sets\.\nfix: "):
+        Satellite.from_sets([])
+    assert select_sets(sets, 90004) == [sets[-1]]
+    assert len(Satellite.from_archive(select="ISS").archive) == len(bundled_archive())
+    assert Satellite.from_archive(select=25544).archive is bundled_archive()
+    with pytest.raises(ElementSetError, match=r"^no satellite in the ISS history bundled with cupola matches "
+                       r"select='hubble'; the only one there is:\n     25544  'ISS \(ZARYA\)'  \(186 sets\)\nfix: the "
+                       r"bundled history is the ISS only; for another satellite load its element sets, e\.g\. "
+                       r"Satellite\.from_file\('stations\.txt', select=\.\.\.\)\.$"):
+        Satellite.from_archive(select="hubble")
+
+
+def test_from_file_reads_standard_input(monkeypatch):
+    from cupola.orbit import Satellite
+
+    _stdin(monkeypatch, GROUP.read_bytes())
+    assert Satellite.from_file("-", select="copy").archive.sets[0].source == "<stdin>:20"
+    _stdin(monkeypatch, GROUP.read_bytes())
+    with pytest.raises(ElementSetError, match=r"^5 satellites are in standard input \(path '-'\), and a Satellite"):
+        Satellite.from_file("-")

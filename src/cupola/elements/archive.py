@@ -13,6 +13,7 @@ import codecs
 import functools
 import logging
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable
@@ -240,6 +241,153 @@ def load_element_file(path: str | os.PathLike) -> list[ElementSet]:
     except ElementSetError as exc:
         exc.param = exc.param or "sat"
         raise
+
+
+@dataclass(frozen=True)
+class SatelliteSummary:
+    """One satellite among element sets: what :func:`satellites_in` lists and ``select=`` chooses from.
+
+    Attributes:
+        satnum: NORAD catalogue number.
+        name: the first name its sets give (None when none has a name).
+        names: every distinct name its sets give, in order of appearance.
+        count: how many element sets it has.
+    """
+
+    satnum: int
+    name: str | None
+    names: tuple[str, ...]
+    count: int
+
+    def describe(self) -> str:
+        """Return one line for a listing: NORAD id, quoted name, number of sets."""
+        name = shown(self.name, 40) if self.name else "(no name)"
+        return f"{self.satnum:>6}  {name}  ({self.count} set{'s' if self.count != 1 else ''})"
+
+
+# How many satellites a message lists before 'and N more'.
+_LISTED = 10
+_SELECT_FIX = "fix: choose one with select=NAME or select=NORAD_ID, e.g. {example}."
+
+
+def satellites_in(sets: Iterable[ElementSet]) -> list[SatelliteSummary]:
+    """Return the satellites that `sets` are for, in order of first appearance, each with its names and count.
+
+    For a CelesTrak group file (stations.txt, an OMM array of several NORAD ids) this is the menu that ``select=``
+    of :func:`select_sets` and ``Satellite.from_file(path, select=...)`` chooses from.
+    """
+    names: dict[int, list[str]] = {}
+    counts: dict[int, int] = {}
+    for s in sets:
+        seen = names.setdefault(s.satnum, [])
+        if s.name and s.name not in seen:
+            seen.append(s.name)
+        counts[s.satnum] = counts.get(s.satnum, 0) + 1
+    return [SatelliteSummary(n, (names[n] or [None])[0], tuple(names[n]), counts[n]) for n in names]
+
+
+def _listing(found: list[SatelliteSummary]) -> str:
+    rows = [f"    {s.describe()}" for s in found[:_LISTED]]
+    if len(found) > _LISTED:
+        rows.append(f"    and {len(found) - _LISTED} more")
+    return "\n".join(rows)
+
+
+def _example(found: list[SatelliteSummary]) -> str:
+    s = found[0]
+    return f"select={s.satnum}" + (f" or select={s.name!r}" if s.name and s.name.isprintable() else "")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _matching(found: list[SatelliteSummary], select: int | str, where: str) -> list[SatelliteSummary]:
+    """Return the satellites `select` names: by NORAD id, else by name (exact, then prefix, then substring)."""
+    if isinstance(select, (int, np.integer)) and not isinstance(select, (bool, np.bool_)):
+        return [s for s in found if s.satnum == int(select)]
+    if not isinstance(select, str):
+        raise ElementSetError(
+            f"select={shown(select)} (type {type(select).__name__}) names no satellite; select takes a NORAD id "
+            f"(an int or digits) or a name.\n" + _SELECT_FIX.format(example=_example(found)),
+            param="sat",
+        )
+    key = _fold(select)
+    if not key:
+        raise ElementSetError(
+            f"select={shown(select)} is blank; name a satellite in {where}:\n{_listing(found)}\n"
+            + _SELECT_FIX.format(example=_example(found)),
+            param="sat",
+        )
+    if re.fullmatch(r"[0-9]{1,9}", key):
+        by_number = [s for s in found if s.satnum == int(key)]
+        if by_number:
+            return by_number
+    for rule in (str.__eq__, str.startswith, str.__contains__):
+        by_name = [s for s in found if any(rule(_fold(n), key) for n in s.names)]
+        if by_name:
+            return by_name
+    return []
+
+
+def select_sets(sets: Iterable[ElementSet], select: int | str | None = None, *,
+                where: str = "the element sets", fix: str | None = None) -> list[ElementSet]:
+    """Return the sets of one satellite among `sets`: the only one there, or the one `select` names.
+
+    Args:
+        sets: element sets, perhaps of several satellites (e.g. from :func:`load_element_file`).
+        select: None (the sets must then be for one satellite), a NORAD id (int, or a string of digits), or a name,
+            matched case-insensitively and with runs of spaces as one: an exact name first, else a unique
+            prefix, else a unique substring ('zarya' finds 'ISS (ZARYA)').
+        where: what the sets are, for messages ('the element file ...').
+        fix: the fix line of the message when `select` matches nothing (default: how to choose with select=).
+
+    Returns:
+        list[ElementSet]: the chosen satellite's sets, in their order in `sets`.
+
+    Raises:
+        ElementSetError: (param 'sat') if `sets` is empty, holds several satellites and `select` is None, or
+            `select` matches none or several; the message lists them (at most 10, then 'and N more').
+    """
+    sets = list(sets)
+    found = satellites_in(sets)
+    if not found:
+        raise ElementSetError(
+            f"there are no element sets in {where}.\n"
+            "fix: pass the sets from parse_element_sets or load_element_file, or use Satellite.from_archive().",
+            param="sat",
+        )
+    if select is None:
+        if len(found) == 1:
+            return sets
+        raise ElementSetError(
+            f"{len(found)} satellites are in {where}, and a Satellite is one of them:\n{_listing(found)}\n"
+            + _SELECT_FIX.format(example=_example(found)),
+            param="sat",
+        )
+    chosen = _matching(found, select, where)
+    if not chosen:
+        raise ElementSetError(
+            f"no satellite in {where} matches select={shown(select)}; "
+            f"{'the satellites there are' if len(found) > 1 else 'the only one there is'}:\n{_listing(found)}\n"
+            + (fix or _SELECT_FIX.format(example=_example(found))),
+            param="sat",
+        )
+    if len(chosen) > 1:
+        raise ElementSetError(
+            f"select={shown(select)} matches {len(chosen)} satellites in {where}:\n{_listing(chosen)}\n"
+            f"fix: choose one by its NORAD id or its full name, e.g. {_example(chosen)}.",
+            param="sat",
+        )
+    return [s for s in sets if s.satnum == chosen[0].satnum]
+
+
+def select_from_file(path: str | os.PathLike, select: int | str | None = None) -> list[ElementSet]:
+    """Return one satellite's sets from the element file at `path` ('-': standard input).
+
+    :func:`load_element_file` then :func:`select_sets` (`select` as there), with messages that name the file.
+    """
+    return select_sets(load_element_file(path), select, where=_what(os.fsdecode(os.fspath(path))))
 
 
 @dataclass(frozen=True)
