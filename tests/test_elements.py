@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -892,6 +893,53 @@ def test_omm_long_and_odd_values_are_echoed_short_and_escaped():
                        r"characters\), '\\x07KEY1', .* and 10 more\)") as info:
         parse_omm(json.dumps(record))
     assert "\x07" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["é", "0U", False, "UU"])
+def test_omm_classification_must_be_one_letter(value):
+    # sgp4 raised a bare TypeError for these when the set was used.
+    with pytest.raises(ElementSetError, match=r"^the OMM field CLASSIFICATION_TYPE of the record at <text> record 1 is "
+                       r"'.*', not one letter\.\nfix: write the classification as one letter, e\.g\. 'U'"):
+        parse_omm(_omm(CLASSIFICATION_TYPE=value))
+    (s,) = parse_omm(_omm(CLASSIFICATION_TYPE="C"))
+    assert s.satrec().error == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("OBJECT_ID", "1998-067A\ud800", r"the lone surrogate '\\ud800' \(U\+D800\)"),  # JSON can escape one
+        ("OBJECT_NAME", "ISS \x1b[2J(ZARYA)", r"the control character '\\x1b' \(U\+001B\)"),
+        ("EPOCH", "2017-01-23T15:11:42\x00", r"the control character '\\x00' \(U\+0000\)"),
+    ],
+)
+def test_omm_values_with_control_characters_or_surrogates(key, value, words):
+    # A lone surrogate made sgp4 raise UnicodeEncodeError; an ESC in a name would reach the terminal.
+    with pytest.raises(ElementSetError, match=rf"^the OMM field {key} of the record at <text> record 1 is .*, which "
+                       rf"contains {words}\.\nfix: ") as info:
+        parse_omm(_omm(**{key: value}))
+    assert_no_raw_controls(str(info.value))
+
+
+def assert_no_raw_controls(message: str) -> None:
+    assert not [c for c in message if c != "\n" and unicodedata.category(c) in ("Cc", "Cs")], repr(message)
+
+
+def test_tle_name_line_with_a_control_character():
+    with pytest.raises(ElementSetError, match=r"^the name line 'ISS \\x1b\]0;owned\\x07' at <text>:1 contains the "
+                       r"control character '\\x1b' \(U\+001B\) at column 5\.\nfix: remove it") as info:
+        parse_tle(f"ISS \x1b]0;owned\x07\n{L1}\n{L2}\n")
+    assert_no_raw_controls(str(info.value))
+    (s,) = parse_tle(f"ISS\t(ZARYA)\n{L1}\n{L2}\n")  # a tab is only blank space
+    assert s.name == "ISS\t(ZARYA)"
+
+
+def test_omm_xml_with_a_lone_surrogate():
+    # The XML reader encodes text as UTF-8 and raised UnicodeEncodeError.
+    text = (DATA / "iss_omm.xml").read_text().replace("<?xml", "<\ud800xml", 1)
+    with pytest.raises(ElementSetError, match=r"^the OMM XML in <text> holds the lone surrogate '\\ud800' \(U\+D800\) "
+                       r"at character 2, which is not text\.\nfix: "):
+        parse_omm(text)
 
 
 def test_omm_xml_entities_stay_refused():

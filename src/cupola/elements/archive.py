@@ -57,6 +57,7 @@ STDIN_PATH = "-"
 _SNIFF_BYTES = 64 * 1024
 # Bytes that text never holds (controls other than tab, newlines, vertical tab, form feed, and ESC for colours).
 _CONTROL_BYTES = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
+_HIGH_BYTES = bytes(range(128, 256))
 # Share of such bytes (and of bytes that are not UTF-8) above which the first bytes are taken for binary data.
 _BINARY_SHARE = 0.10
 _MAGIC = (
@@ -95,7 +96,7 @@ def _sniff(head: bytes, what: str) -> None:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        odd += sum(1 for byte in head if byte >= 0x80)
+        odd += len(head) - len(head.translate(None, _HIGH_BYTES))
     if head and odd > _BINARY_SHARE * len(head):
         raise _file_error(what, f"is not a TLE or OMM file: {100 * odd / len(head):.0f}% of its first {len(head)} "
                           "bytes are control characters or bytes that are not text, so it looks like binary data")
@@ -133,7 +134,8 @@ def _read_path(name: str, what: str) -> bytes:
     """Return the bytes of the regular file `name`: never blocking on a pipe, never reading a device."""
     try:
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (it is refused below).
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(name, flags)
     except FileNotFoundError:
         raise DataMissingError(
             f"the element file {shown(name, 200)} does not exist.\n"

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import ElementSetError
 from ..timebase import EARLIEST_UTC, LATEST_UTC, SUPPORTED_RANGE, shown
-from .base import _TEXT_SOURCE, ElementSet
+from .base import _TEXT_SOURCE, ElementSet, _character_words, _control_character
 from .tle import _content_lines
 
 # The six mean elements and the TLE parameters B*, mean-motion dot and ddot: numbers, all required (as are
@@ -149,6 +149,19 @@ def _make_omm_set(record: Mapping[str, object], where: str) -> ElementSet:
         text = str(value).strip()
         if text:
             fields[str(key).strip().upper()] = text
+    for key, text in fields.items():
+        bad = _control_character(text)
+        if bad is not None:
+            raise ElementSetError(
+                f"the OMM field {_key_list([key])} of the record at {where} is {shown(text)}, which contains "
+                f"{_character_words(bad[1])}.\n"
+                "fix: check the record; OMM values are plain text (names, numbers, dates)."
+            )
+    if not re.fullmatch(r"[A-Za-z]?", fields.get("CLASSIFICATION_TYPE", "")):
+        raise ElementSetError(
+            f"the OMM field CLASSIFICATION_TYPE of the record at {where} is {shown(fields['CLASSIFICATION_TYPE'])}, "
+            "not one letter.\nfix: write the classification as one letter, e.g. 'U' (unclassified)."
+        )
     missing = [k for k in _OMM_REQUIRED if k not in fields]
     if missing:
         raise ElementSetError(
@@ -236,6 +249,11 @@ def _omm_xml_records(text: str, src: str) -> list[Mapping[str, object]]:
             f"the OMM XML in {src} does not parse: {exc.msg if hasattr(exc, 'msg') else exc} "
             f"(line {line}, column {col}).\n"
             "fix: check the file is complete XML in the CCSDS NDM/OMM layout (<ndm><omm>...</omm></ndm>)."
+        ) from None
+    except UnicodeEncodeError as exc:  # the XML reader encodes the text as UTF-8, which a lone surrogate is not
+        raise ElementSetError(
+            f"the OMM XML in {src} holds {_character_words(text[exc.start])} at character {exc.start + 1}, which "
+            "is not text.\nfix: pass the XML as it was read from its file (text decoded from UTF-8)."
         ) from None
     records = []
     for segment in (el for el in root.iter() if _local(el.tag) == "segment"):

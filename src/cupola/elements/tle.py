@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import ElementSetError
 from ..timebase import shown
-from .base import _TEXT_SOURCE, ElementSet
+from .base import _TEXT_SOURCE, ElementSet, _character_words, _control_character
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -387,6 +387,13 @@ def parse_tle(text: str, *, source: str | None = None) -> list[ElementSet]:
                 f"the last line {shown(line)} at {src}:{lineno} is neither a TLE line nor followed by one."
                 + "\nfix: complete the set with its line 1 and line 2, or prefix the line with '#' to make it "
                 "a comment."
+            )
+        bad = _control_character(line)
+        if bad is not None:
+            raise ElementSetError(
+                f"the name line {shown(line)} at {src}:{lineno} contains {_character_words(bad[1])} at column "
+                f"{bad[0]}.\nfix: remove it, or retype the name (a name line holds the satellite's name as plain "
+                "text)."
             )
         name_line = line
         name = line.strip()
