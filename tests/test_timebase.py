@@ -117,6 +117,7 @@ def test_aware_datetimes_outside_the_range(value):
         np.datetime64("2262-04-11T23:47:17", "s"),  # just past what datetime64[ns] holds
         np.datetime64(2**62, "s"),
         np.datetime64("2608-08-09T15:37:27.709551", "us"),
+        np.datetime64(200_000, "2D"),  # 400,000 days: 3065; a multiple of a unit is checked too
     ],
 )
 def test_datetime64_of_other_units_outside_the_range(value):
@@ -141,6 +142,14 @@ def test_datetime64_of_other_units_inside_the_range_convert_exactly():
     # Units finer than ns divide: no overflow is possible, the value is truncated to ns.
     assert to_utc64(np.datetime64(1_500, "ps")) == np.datetime64(1, "ns")
     assert to_utc64(np.datetime64("2024-01-22T10:00:00.123456789", "ns")).dtype == np.dtype("datetime64[ns]")
+
+
+def test_a_multiple_of_a_unit_finer_than_ns_is_checked_too():
+    ms_in_ps = np.array([2**62, 1_700_000_000_000], "datetime64[1000000000ps]")  # milliseconds, written as ps
+    with pytest.raises(TimeInputError, match=r"\(at index \[0\] of the time array\) lies outside the times cupola "
+                       r"supports"):
+        to_utc64(ms_in_ps)  # numpy's cast to ns wraps 2**62 ms around to 1970
+    assert to_utc64(ms_in_ps[1:]) == np.datetime64(1_700_000_000, "s")
 
 
 def test_nat_is_still_refused():

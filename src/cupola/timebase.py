@@ -54,7 +54,8 @@ _UNIX0_PY = _dt.datetime(1970, 1, 1)
 _EXAMPLES = "for example '2024-01-22T13:05:00Z' or '2021-05-02T08:45:00+02:00'"
 # No ISO-8601 instant is longer than this; longer text is refused before any parsing.
 _MAX_TEXT = 64
-# Units finer than ns: converting them to ns divides, so it cannot overflow.
+# Units finer than ns: converting them to ns divides, so it cannot overflow (multiples such as [10ps] are
+# checked like coarser units).
 _FINER_THAN_NS = ("ps", "fs", "as")
 
 
@@ -207,10 +208,13 @@ def _datetime64_ns(a: np.ndarray) -> np.ndarray:
         if a.ndim == 0:
             raise TimeInputError("got NaT (not-a-time); pass a real instant", param="t")
         raise TimeInputError("the time array holds NaT (not-a-time); drop or fill those entries", param="t")
-    unit, _count = np.datetime_data(a.dtype)
+    unit, count = np.datetime_data(a.dtype)
     try:
         out = a.astype("datetime64[ns]")
-        wrapped = np.zeros(a.shape, bool) if unit in _FINER_THAN_NS else out.astype(a.dtype) != a
+        if count == 1 and (unit == "ns" or unit in _FINER_THAN_NS):
+            wrapped = np.zeros(a.shape, bool)  # no cast, or a division: nothing can wrap
+        else:
+            wrapped = out.astype(a.dtype) != a
     except OverflowError:
         wrapped = np.ones(a.shape, bool)
         out = np.full(a.shape, EARLIEST_UTC)
