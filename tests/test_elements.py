@@ -8,7 +8,10 @@ tests/data/elements/README.md for the script that produced them).
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -568,3 +571,578 @@ def test_every_bundled_set_builds_a_satrec_at_its_epoch():
         # ISS altitude 330-430 km over these years: geocentric radius 6700-6820 km.
         assert 6690 < np.linalg.norm(r) < 6830, s.source
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", s.with_epoch_text())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Element files: faults of the file system, standard input, binary data
+
+
+def _tle_text(n_sets: int = 1) -> str:
+    return "".join(f"ISS (ZARYA)\n{L1}\n{L2}\n" for _ in range(n_sets))
+
+
+def _refused(path, pattern: str) -> ElementSetError:
+    with pytest.raises(ElementSetError, match=pattern) as info:
+        load_element_file(path)
+    assert info.value.param == "sat"
+    assert str(info.value)[0].islower()
+    return info.value
+
+
+def test_load_element_file_directory(tmp_path):
+    _refused(tmp_path, rf"^the element file {re.escape(repr(str(tmp_path)))} is a directory\.\n"
+             r"fix: pass the path of a TLE or OMM file inside it\.$")
+
+
+def test_load_element_file_fifo_is_refused_without_blocking(tmp_path):
+    import threading
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    fifo = tmp_path / "sets.fifo"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load():
+        try:
+            load_element_file(fifo)
+        except ElementSetError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(10)  # opening a FIFO for reading blocks until a writer comes, unless it is opened non-blocking
+    assert not worker.is_alive(), "load_element_file blocked on a named pipe"
+    (exc,) = outcome
+    assert re.match(r"the element file '.*sets\.fifo' is a named pipe \(FIFO\), not a regular file; cupola reads "
+                    r"element sets from files, or from standard input when the path is '-'\.\nfix: ", str(exc))
+
+
+def test_load_element_file_device_is_not_read():
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    _refused("/dev/zero", r"^the element file '/dev/zero' is a character device, not a regular file")
+
+
+@pytest.mark.parametrize(("content", "said"), [(b"", r"\(0 bytes\)"), (b"\n  \r\n\t\n", r"\(7 bytes, all blank\)"),
+                                               (b"\xef\xbb\xbf\n", r"\(4 bytes, all blank\)")])
+def test_load_element_file_empty(tmp_path, content, said):
+    path = tmp_path / "empty.tle"
+    path.write_bytes(content)
+    _refused(path, rf"^the element file '.*empty\.tle' is empty {said}\.\nfix: pass a file holding TLE or OMM element "
+             "sets")
+
+
+def test_load_element_file_unreadable(tmp_path):
+    path = tmp_path / "locked.tle"
+    path.write_text(_tle_text())
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as a user who can read any file (root); see the simulated test below")
+        _refused(path, r"^the element file '.*locked\.tle' cannot be read: permission denied\.\nfix: make the file "
+                 r"readable")
+    finally:
+        path.chmod(0o600)
+
+
+def test_load_element_file_unreadable_simulated(tmp_path, monkeypatch):
+    import errno
+
+    path = tmp_path / "locked.tle"
+    path.write_text(_tle_text())
+    real_open = os.open
+
+    def deny(name, *args, **kwargs):
+        if os.fspath(name) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", name)
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny)
+    _refused(path, r"^the element file '.*locked\.tle' cannot be read: permission denied\.\nfix: make the file "
+             r"readable by this user")
+
+
+def test_load_element_file_too_large(tmp_path, monkeypatch):
+    from cupola.elements import archive
+
+    monkeypatch.setattr(archive, "MAX_ELEMENT_FILE_BYTES", 1000)
+    path = tmp_path / "big.tle"
+    path.write_text(_tle_text(20))
+    size = path.stat().st_size
+    assert size > 1000
+    _refused(path, rf"^the element file '.*big\.tle' holds {size} bytes, more than the limit of 1000 bytes "
+             r"\(.* MiB\) that cupola reads from one element file\.\nfix: pass a smaller file")
+    assert archive.MAX_ELEMENT_FILE_BYTES == 1000
+    monkeypatch.undo()
+    assert archive.MAX_ELEMENT_FILE_BYTES == 64 * 2**20
+    assert len(load_element_file(path)) == 20
+
+
+def test_load_element_file_random_bytes_are_refused_from_their_first_bytes(tmp_path):
+    import time
+
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(np.random.default_rng(7).integers(0, 256, 4 * 2**20, dtype=np.uint8).tobytes())
+    start = time.perf_counter()
+    _refused(path, r"^the element file '.*garbage\.bin' is not a TLE or OMM file: byte \d+ of it is NUL, which text "
+             r"never holds, so it looks like binary data")
+    assert time.perf_counter() - start < 1.0
+
+
+def test_load_element_file_binary_is_refused_before_the_size_limit(tmp_path, monkeypatch):
+    from cupola.elements import archive
+
+    monkeypatch.setattr(archive, "MAX_ELEMENT_FILE_BYTES", 1000)
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(bytes(range(1, 9)) * 4000)  # controls, no NUL, far over the limit
+    _refused(path, r"is not a TLE or OMM file: 100% of its first 32000 bytes are control characters or bytes that "
+             r"are not text")
+
+
+def test_load_element_file_non_utf8_high_bytes_are_binary(tmp_path):
+    path = tmp_path / "noise.tle"
+    path.write_bytes(bytes(range(128, 256)) * 100)
+    _refused(path, r"is not a TLE or OMM file: 100% of its first 12800 bytes")
+
+
+def test_load_element_file_compressed(tmp_path):
+    import gzip
+
+    path = tmp_path / "stations.txt.gz"
+    path.write_bytes(gzip.compress(_tle_text().encode()))
+    _refused(path, r"is not a TLE or OMM file: it starts like gzip-compressed data\.\nfix: decompress or unpack it "
+             r"first")
+
+
+def test_load_element_file_a_few_odd_bytes_still_reach_the_tle_checks(tmp_path):
+    path = tmp_path / "esc.tle"
+    path.write_bytes(f"ISS\n{L1[:40]}\x1b{L1[41:]}\n{L2}\n".encode())
+    with pytest.raises(ElementSetError, match=r"non-printing character '\\x1b' \(U\+001B control character\) at "
+                       r"column 41") as info:
+        load_element_file(path)
+    assert "\x1b" not in str(info.value)
+    assert f"got:      {L1[:40]}?{L1[41:]}" in str(info.value)
+    assert info.value.param == "sat"
+
+
+def test_load_element_file_utf16_with_bom(tmp_path):
+    path = tmp_path / "notepad.tle"
+    path.write_bytes(_tle_text(2).encode("utf-16"))
+    assert [s.satnum for s in load_element_file(path)] == [25544, 25544]
+
+
+def test_load_element_file_name_with_control_characters_is_escaped(tmp_path):
+    path = tmp_path / "bad\x1b[31mname.tle"
+    path.write_text(f"{L1[:68]}5\n{L2}\n")
+    with pytest.raises(ElementSetError, match=r"checksum") as info:
+        load_element_file(path)
+    assert "\x1b" not in str(info.value) and "\\x1b[31mname.tle:1" in str(info.value)
+
+
+def _stdin(monkeypatch, data: bytes):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_dash_reads_standard_input(monkeypatch):
+    _stdin(monkeypatch, _tle_text(2).encode())
+    sets = load_element_file("-")
+    assert [s.source for s in sets] == ["<stdin>:2", "<stdin>:5"]
+    assert sets[0].line1 == L1
+
+
+def test_dash_reads_a_text_stream(monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO((DATA / "iss_omm.json").read_text()))
+    assert len(load_element_file("-")) == 3
+
+
+def test_dash_bounded_and_sniffed(monkeypatch):
+    from cupola.elements import archive
+
+    monkeypatch.setattr(archive, "MAX_ELEMENT_FILE_BYTES", 1000)
+    _stdin(monkeypatch, _tle_text(20).encode())
+    _refused("-", r"^standard input \(path '-'\) holds more than the limit of 1000 bytes")
+    _stdin(monkeypatch, b"\x00" * 100_000)
+    _refused("-", r"^standard input \(path '-'\) is not a TLE or OMM file: byte 0 of it is NUL")
+    _stdin(monkeypatch, b"")
+    _refused("-", r"^standard input \(path '-'\) is empty \(0 bytes\)")
+    monkeypatch.setattr(sys, "stdin", None)
+    _refused("-", r"^standard input \(path '-'\) is not there \(this process has no standard input\)")
+
+
+def test_dash_in_a_real_process_reads_a_pipe_and_refuses_dev_zero():
+    import subprocess
+
+    code = ("import sys\nfrom cupola.elements import load_element_file\nfrom cupola.errors import ElementSetError\n"
+            "try:\n    print(len(load_element_file('-')))\nexcept ElementSetError as e:\n    print(e)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    run = [sys.executable, "-c", code]
+    piped = subprocess.run(run, input=_tle_text(3), capture_output=True, text=True, timeout=60, env=env)
+    assert piped.stdout.strip() == "3", piped.stderr
+    if os.path.exists("/dev/zero"):
+        with open("/dev/zero", "rb") as zero:  # endless: must be refused from its first bytes, not read to the end
+            endless = subprocess.run(run, stdin=zero, capture_output=True, text=True, timeout=60, env=env)
+        assert endless.stdout.startswith("standard input (path '-') is not a TLE or OMM file: byte 0 of it is NUL")
+
+
+def test_parse_errors_from_a_file_name_the_sat_parameter(tmp_path):
+    path = tmp_path / "bad.tle"
+    path.write_text(f"{L1[:68]}5\n{L2}\n")
+    _refused(path, r"fails its checksum")
+    with pytest.raises(ElementSetError) as info:
+        parse_tle(f"{L1[:68]}5\n{L2}\n")
+    assert info.value.param is None  # text given to the parsers is not the 'sat' parameter
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hostile OMM and TLE text
+
+
+def _omm(**changes) -> str:
+    record = _one_record()
+    record.update(changes)
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "limit"),
+    [
+        ("NORAD_CAT_ID", "9" * 30, "0-339999, the catalogue numbers SGP4 accepts"),  # OverflowError in sgp4 before
+        ("NORAD_CAT_ID", "400000", "0-339999"),  # sgp4's own ValueError before
+        ("NORAD_CAT_ID", "-1", "0-339999"),
+        ("ELEMENT_SET_NO", "9" * 30, "0-999999999, at most nine digits"),
+        ("REV_AT_EPOCH", "-5", "0-999999999"),
+        ("EPHEMERIS_TYPE", "2147483648", "0-9, one digit"),  # sgp4 truncated it to a negative C int
+    ],
+)
+def test_omm_integers_out_of_range(key, value, limit):
+    with pytest.raises(ElementSetError, match=rf"^the OMM field {key} of the record at <text> record 1 is "
+                       rf"'{re.escape(value)}', outside {re.escape(limit)}"):
+        parse_omm(_omm(**{key: value}))
+
+
+@pytest.mark.parametrize("key", ["NORAD_CAT_ID", "REV_AT_EPOCH", "ELEMENT_SET_NO"])
+def test_omm_5000_digit_integer(key):
+    # int() refuses strings of more than 4300 digits with a ValueError of its own.
+    with pytest.raises(ElementSetError, match=rf"^the OMM field {key} of the record at <text> record 1 is '9{{80}}'"
+                       r"\.\.\. \(5000 characters\), outside 0-") as info:
+        parse_omm(_omm(**{key: "9" * 5000}))
+    assert len(str(info.value)) < 400
+    with pytest.raises(ElementSetError, match=r"outside 0-"):
+        parse_omm(_omm(**{key: "0" * 5000 + "1" + "0" * 10}))
+
+
+def test_omm_deeply_nested_json():
+    for text in ("[" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000):
+        with pytest.raises(ElementSetError, match=r"^the OMM JSON in <text> nests arrays or objects more deeply than "
+                           r"the JSON reader can follow \(Python's recursion limit, \d+ levels\); OMM JSON is a list "
+                           r"of flat objects"):
+            parse_omm(text)
+
+
+def test_omm_csv_field_over_the_reader_limit():
+    header, row = (DATA / "iss_omm.csv").read_text().splitlines()[:2]
+    huge = row.replace("ISS (ZARYA)", '"' + "X" * 200_000 + '"', 1)
+    with pytest.raises(ElementSetError, match=r"^line 2 of the OMM CSV in <text> has a field longer than the CSV "
+                       r"reader's limit of 131072 characters\.\nfix: "):
+        parse_omm(f"{header}\n{huge}\n")
+
+
+@pytest.mark.parametrize("epoch", ["1066-10-14T09:00:00.000000", "1677-12-31T23:59:59", "2262-01-01T00:00:00",
+                                   "9999-001T00:00:00", "2261-12-31T23:59:60.5"])
+def test_omm_epoch_outside_the_supported_range(epoch):
+    # 1066 gave an altitude of 9.5e14 km: the epoch wrapped around to 2235.
+    with pytest.raises(ElementSetError, match=rf"^the OMM field EPOCH of the record at <text> record 1 is "
+                       rf"'{epoch}', outside the times cupola supports, 1678-01-01T00:00:00Z to 2261-12-31T23:59:59Z"):
+        parse_omm(_omm(EPOCH=epoch))
+
+
+def test_omm_epoch_edges_and_long_fraction():
+    (s,) = parse_omm(_omm(EPOCH="1678-01-01T00:00:00"))
+    assert s.epoch_utc == np.datetime64("1678-01-01", "ns")
+    (s,) = parse_omm(_omm(EPOCH="2024-01-18T10:29:15." + "9" * 5000))
+    assert s.epoch_utc == np.datetime64("2024-01-18T10:29:16", "ns")
+    (s,) = parse_omm(_omm(EPOCH="2024-01-18T10:29:15.0000000004999"))
+    assert s.epoch_utc == np.datetime64("2024-01-18T10:29:15", "ns")
+    (s,) = parse_omm(_omm(EPOCH="2024-01-18T10:29:15.0000000005"))
+    assert s.epoch_utc == np.datetime64("2024-01-18T10:29:15.000000001", "ns")
+
+
+def test_omm_non_ascii_digits_are_not_numbers():
+    with pytest.raises(ElementSetError, match=r"NORAD_CAT_ID .* is '\u0662\u0665\u0665\u0664\u0664', which is not "
+                       r"a whole number"):
+        parse_omm(_omm(NORAD_CAT_ID="\u0662\u0665\u0665\u0664\u0664"))
+    with pytest.raises(ElementSetError, match=r"EPOCH .* which is not an ISO-8601 UTC time"):
+        parse_omm(_omm(EPOCH="\u0662024-01-18T10:29:15"))
+
+
+def test_omm_long_and_odd_values_are_echoed_short_and_escaped():
+    with pytest.raises(ElementSetError, match=r"ECCENTRICITY .* is '0\.1x+'\.\.\. \(200003 characters\), which is not "
+                       r"a finite number") as info:
+        parse_omm(_omm(ECCENTRICITY="0.1" + "x" * 200_000))
+    assert len(str(info.value)) < 400
+    with pytest.raises(ElementSetError) as info:
+        parse_omm(_omm(MEAN_ELEMENT_THEORY="\x1b[2J\u202eSGP4"))
+    assert "\\x1b[2J\\u202eSGP4" in str(info.value) and "\x1b" not in str(info.value)
+    record = {("K" * 1000 if i == 0 else f"\x07KEY{i}"): "1" for i in range(30)}
+    with pytest.raises(ElementSetError, match=r"lacks the required fields .* \(it has: 'K{40}'\.\.\. \(1000 "
+                       r"characters\), '\\x07KEY1', .* and 10 more\)") as info:
+        parse_omm(json.dumps(record))
+    assert "\x07" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["é", "0U", False, "UU"])
+def test_omm_classification_must_be_one_letter(value):
+    # sgp4 raised a bare TypeError for these when the set was used.
+    with pytest.raises(ElementSetError, match=r"^the OMM field CLASSIFICATION_TYPE of the record at <text> record 1 is "
+                       r"'.*', not one letter\.\nfix: write the classification as one letter, e\.g\. 'U'"):
+        parse_omm(_omm(CLASSIFICATION_TYPE=value))
+    (s,) = parse_omm(_omm(CLASSIFICATION_TYPE="C"))
+    assert s.satrec().error == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("OBJECT_ID", "1998-067A\ud800", r"the lone surrogate '\\ud800' \(U\+D800\)"),  # JSON can escape one
+        ("OBJECT_NAME", "ISS \x1b[2J(ZARYA)", r"the control character '\\x1b' \(U\+001B\)"),
+        ("EPOCH", "2017-01-23T15:11:42\x00", r"the control character '\\x00' \(U\+0000\)"),
+    ],
+)
+def test_omm_values_with_control_characters_or_surrogates(key, value, words):
+    # A lone surrogate made sgp4 raise UnicodeEncodeError; an ESC in a name would reach the terminal.
+    with pytest.raises(ElementSetError, match=rf"^the OMM field {key} of the record at <text> record 1 is .*, which "
+                       rf"contains {words}\.\nfix: ") as info:
+        parse_omm(_omm(**{key: value}))
+    assert_no_raw_controls(str(info.value))
+
+
+def assert_no_raw_controls(message: str) -> None:
+    assert not [c for c in message if c != "\n" and unicodedata.category(c) in ("Cc", "Cs")], repr(message)
+
+
+def test_tle_name_line_with_a_control_character():
+    with pytest.raises(ElementSetError, match=r"^the name line 'ISS \\x1b\]0;owned\\x07' at <text>:1 contains the "
+                       r"control character '\\x1b' \(U\+001B\) at column 5\.\nfix: remove it") as info:
+        parse_tle(f"ISS \x1b]0;owned\x07\n{L1}\n{L2}\n")
+    assert_no_raw_controls(str(info.value))
+    (s,) = parse_tle(f"ISS\t(ZARYA)\n{L1}\n{L2}\n")  # a tab is only blank space
+    assert s.name == "ISS\t(ZARYA)"
+
+
+def test_omm_xml_with_a_lone_surrogate():
+    # The XML reader encodes text as UTF-8 and raised UnicodeEncodeError.
+    text = (DATA / "iss_omm.xml").read_text().replace("<?xml", "<\ud800xml", 1)
+    with pytest.raises(ElementSetError, match=r"^the OMM XML in <text> holds the lone surrogate '\\ud800' \(U\+D800\) "
+                       r"at character 2, which is not text\.\nfix: "):
+        parse_omm(text)
+
+
+def test_omm_xml_entities_stay_refused():
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+              + "]><ndm>&lol9;</ndm>")
+    with pytest.raises(ElementSetError, match=r"^the OMM XML in <text> does not parse: .*amplification"):
+        parse_omm(laughs)
+    xxe = '<?xml version="1.0"?><!DOCTYPE ndm [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><ndm>&xxe;</ndm>'
+    with pytest.raises(ElementSetError, match=r"^the OMM XML in <text> does not parse: undefined entity"):
+        parse_omm(xxe)
+
+
+def test_omm_xml_nested_segments_take_linear_time():
+    import time
+
+    depth = 30_000  # searching every segment's whole subtree made this ~half a billion steps
+    start = time.perf_counter()
+    with pytest.raises(ElementSetError, match=r"lacks the required fields"):
+        parse_omm("<ndm>" + "<segment>" * depth + "</segment>" * depth + "</ndm>")
+    assert time.perf_counter() - start < 5.0
+
+
+def test_tle_long_lines_are_echoed_short():
+    long1 = L1 + "9" * 200_000
+    with pytest.raises(ElementSetError, match=r"has 200069 characters; a TLE line has exactly 69") as info:
+        parse_tle(f"{long1}\n{L2}\n")
+    message = str(info.value)
+    assert len(message) < 800 and "... (200069 characters)" in message
+    with pytest.raises(ElementSetError, match=r"^the last line 'x{80}'\.\.\. \(100000 characters\) at <text>:1"):
+        parse_tle("x" * 100_000)
+    bad = L1[:30] + "\u00e9" * 100_000
+    with pytest.raises(ElementSetError, match=r"non-ASCII character 'é' .* at column 31") as info:
+        parse_tle(f"{bad}\n{L2}\n")
+    assert len(str(info.value)) < 1000
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Files of several satellites: satellites_in, select_sets, Satellite.from_file(path, select=...)
+
+GROUP = DATA / "derived_group.tle"
+
+
+def test_group_file_parses_and_lists_its_satellites():
+    from cupola.elements import SatelliteSummary, satellites_in
+
+    sets = load_element_file(GROUP)
+    assert len(sets) == 6
+    assert satellites_in(sets) == [
+        SatelliteSummary(25544, "ISS (ZARYA)", ("ISS (ZARYA)",), 2),
+        SatelliteSummary(90001, "DERIVED ALPHA", ("DERIVED ALPHA",), 1),
+        SatelliteSummary(90002, "DERIVED ALPHA 2", ("DERIVED ALPHA 2",), 1),
+        SatelliteSummary(90003, "DERIVED BETA", ("DERIVED BETA",), 1),
+        SatelliteSummary(90004, "ISS DERIVED COPY", ("ISS DERIVED COPY",), 1),
+    ]
+    assert satellites_in([]) == []
+    (unnamed,) = satellites_in(parse_tle(f"{L1}\n{L2}"))
+    assert unnamed.name is None and unnamed.describe() == " 25544  (no name)  (1 set)"
+
+
+def test_group_file_without_select_lists_what_it_holds():
+    from cupola.orbit import Satellite
+
+    with pytest.raises(ElementSetError) as info:
+        Satellite.from_file(GROUP)
+    assert info.value.param == "sat"
+    assert str(info.value) == (
+        f"5 satellites are in the element file {str(GROUP)!r}, and a Satellite is one of them:\n"
+        "     25544  'ISS (ZARYA)'  (2 sets)\n"
+        "     90001  'DERIVED ALPHA'  (1 set)\n"
+        "     90002  'DERIVED ALPHA 2'  (1 set)\n"
+        "     90003  'DERIVED BETA'  (1 set)\n"
+        "     90004  'ISS DERIVED COPY'  (1 set)\n"
+        "fix: choose one with select=NAME or select=NORAD_ID, e.g. select=25544 or select='ISS (ZARYA)'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("select", "satnum"),
+    [
+        (25544, 25544), ("25544", 25544), (np.int64(90003), 90003), (" 90002 ", 90002),
+        ("iss (zarya)", 25544), ("  ISS   (Zarya) ", 25544),  # exact, case and runs of spaces ignored
+        ("derived alpha", 90001),  # an exact name wins over the prefix it shares with 'DERIVED ALPHA 2'
+        ("derived alpha 2", 90002),
+        ("iss d", 90004),  # a unique prefix
+        ("zarya", 25544), ("beta", 90003), ("copy", 90004),  # a unique substring
+    ],
+)
+def test_select_by_norad_id_or_name(select, satnum):
+    from cupola.orbit import Satellite
+
+    sat = Satellite.from_file(GROUP, select=select)
+    assert {s.satnum for s in sat.archive.sets} == {satnum}
+    assert len(sat.archive) == (2 if satnum == 25544 else 1)
+
+
+def test_a_selected_derived_satellite_moves_like_the_iss_set_it_copies():
+    from cupola.orbit import Satellite
+
+    t = "2021-05-01T13:00:00Z"
+    copy = Satellite.from_file(GROUP, select="DERIVED ALPHA").at(t)
+    first = parse_tle(GROUP.read_text())[0]  # the real ISS set that DERIVED ALPHA copies
+    iss = Satellite.from_tle(first.line1, first.line2)
+    assert np.allclose(copy.r_teme_km, iss.at(t).r_teme_km, atol=one_millimeter_km)
+    assert Satellite.from_file(GROUP, select=90001).name == "DERIVED ALPHA"
+
+
+@pytest.mark.parametrize(
+    ("select", "pattern"),
+    [
+        ("ISS", r"^select='ISS' matches 2 satellites in the element file '.*derived_group\.tle':\n"
+                r"     25544  'ISS \(ZARYA\)'  \(2 sets\)\n     90004  'ISS DERIVED COPY'  \(1 set\)\n"
+                r"fix: choose one by its NORAD id or its full name, e.g\. select=25544 or select='ISS \(ZARYA\)'\.$"),
+        ("derived", r"^select='derived' matches 3 satellites"),
+        ("alpha", r"^select='alpha' matches 2 satellites"),
+        ("hubble", r"^no satellite in the element file '.*derived_group\.tle' matches select='hubble'; the "
+                   r"satellites there are:\n     25544  'ISS \(ZARYA\)'  \(2 sets\)\n(?s:.*)fix: choose one with "
+                   r"select=NAME or select=NORAD_ID"),
+        (12345, r"^no satellite in .* matches select=12345;"),
+        ("12345", r"^no satellite in .* matches select='12345';"),
+        ("  ", r"^select='  ' is blank; name a satellite in the element file"),
+        (3.5, r"^select=3\.5 \(type float\) names no satellite; select takes a NORAD id \(an int or digits\) or a "
+              r"name\.\nfix: "),
+        (True, r"^select=True \(type bool\) names no satellite"),
+        ("\x1b[31mISS", r"^no satellite in .* matches select='\\x1b\[31mISS';"),
+    ],
+)
+def test_select_errors_list_the_candidates(select, pattern):
+    from cupola.orbit import Satellite
+
+    with pytest.raises(ElementSetError, match=pattern) as info:
+        Satellite.from_file(GROUP, select=select)
+    assert info.value.param == "sat"
+    assert "\x1b" not in str(info.value)
+
+
+def _renumbered(satnum: int) -> tuple[str, str]:
+    return put(L1, 3, f"{satnum:05d}"), put(L2, 3, f"{satnum:05d}")
+
+
+def test_a_long_list_stops_after_ten(tmp_path):
+    from cupola.orbit import Satellite
+
+    path = tmp_path / "many.tle"
+    path.write_text("".join(f"SAT {n}\n{_renumbered(n)[0]}\n{_renumbered(n)[1]}\n" for n in range(80001, 80014)))
+    with pytest.raises(ElementSetError, match=r"^13 satellites are in the element file '.*many\.tle', and a Satellite "
+                       r"is one of them:\n(     8000\d  'SAT \d+'  \(1 set\)\n){9}     80010  'SAT 80010'  \(1 set\)\n"
+                       r"    and 3 more\nfix: choose one with select=NAME or select=NORAD_ID, e.g\. select=80001 or "
+                       r"select='SAT 80001'\.$"):
+        Satellite.from_file(path)
+    assert Satellite.from_file(path, select="sat 80013").archive.sets[0].satnum == 80013
+
+
+def test_omm_array_of_several_norad_ids(tmp_path):
+    from cupola.orbit import Satellite
+
+    records = json.loads((DATA / "iss_omm.json").read_text())
+    records[1].update(NORAD_CAT_ID=90001, OBJECT_NAME="DERIVED ALPHA")
+    path = tmp_path / "group.json"
+    path.write_text(json.dumps(records))
+    with pytest.raises(ElementSetError, match=r"^2 satellites are in the element file .*\n     25544  'ISS \(ZARYA\)'  "
+                       r"\(2 sets\)\n     90001  'DERIVED ALPHA'  \(1 set\)\n"):
+        Satellite.from_file(path)
+    assert len(Satellite.from_file(path, select="zarya").archive) == 2
+    assert len(Satellite.from_file(path, select="90001").archive) == 1
+
+
+def test_one_satellite_file_and_select():
+    from cupola.orbit import Satellite
+
+    path = DATA / "iss_omm.json"
+    assert len(Satellite.from_file(path).archive) == 3  # as before
+    assert len(Satellite.from_file(path, select="ISS").archive) == 3
+    with pytest.raises(ElementSetError, match=r"^no satellite in the element file '.*iss_omm\.json' matches "
+                       r"select=90001; the only one there is:\n     25544  'ISS \(ZARYA\)'  \(3 sets\)\n"):
+        Satellite.from_file(path, select=90001)
+
+
+def test_from_sets_and_from_archive_select():
+    from cupola.elements import select_sets
+    from cupola.orbit import Satellite
+
+    sets = load_element_file(GROUP)
+    assert len(Satellite.from_sets(sets, select="beta").archive) == 1
+    with pytest.raises(ElementSetError, match=r"^5 satellites are in the element sets, and a Satellite is one of them"):
+        Satellite.from_sets(sets)
+    with pytest.raises(ElementSetError, match=r"^there are no element sets in the element sets\.\nfix: "):
+        Satellite.from_sets([])
+    assert select_sets(sets, 90004) == [sets[-1]]
+    assert len(Satellite.from_archive(select="ISS").archive) == len(bundled_archive())
+    assert Satellite.from_archive(select=25544).archive is bundled_archive()
+    with pytest.raises(ElementSetError, match=r"^no satellite in the ISS history bundled with cupola matches "
+                       r"select='hubble'; the only one there is:\n     25544  'ISS \(ZARYA\)'  \(186 sets\)\nfix: the "
+                       r"bundled history is the ISS only; for another satellite load its element sets, e\.g\. "
+                       r"Satellite\.from_file\('stations\.txt', select=\.\.\.\)\.$"):
+        Satellite.from_archive(select="hubble")
+
+
+def test_from_file_reads_standard_input(monkeypatch):
+    from cupola.orbit import Satellite
+
+    _stdin(monkeypatch, GROUP.read_bytes())
+    assert Satellite.from_file("-", select="copy").archive.sets[0].source == "<stdin>:20"
+    _stdin(monkeypatch, GROUP.read_bytes())
+    with pytest.raises(ElementSetError, match=r"^5 satellites are in standard input \(path '-'\), and a Satellite"):
+        Satellite.from_file("-")

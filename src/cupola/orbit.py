@@ -177,19 +177,54 @@ class Satellite:
         return cls(ElementArchive.from_sets(parse_omm(omm, source="<from_omm>")))
 
     @classmethod
-    def from_sets(cls, sets: Sequence[ElementSet]) -> "Satellite":
-        """Return a Satellite from parsed element sets (one satellite, any number of epochs)."""
-        return cls(ElementArchive.from_sets(sets))
+    def from_sets(cls, sets: Sequence[ElementSet], select: int | str | None = None) -> "Satellite":
+        """Return a Satellite from parsed element sets (any number of epochs).
+
+        Args:
+            sets: element sets, of one satellite or of several (then `select` picks one).
+            select: None, a NORAD id (int or digits) or a name (case-insensitive: exact, else a unique prefix,
+                else a unique substring); see :func:`cupola.elements.select_sets`.
+        Raises:
+            ElementSetError: (param 'sat') several satellites and no `select`, or `select` matching none or
+                several; the message lists them.
+        """
+        from .elements import select_sets
+
+        return cls(ElementArchive.from_sets(select_sets(sets, select)))
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike) -> "Satellite":
-        """Return a Satellite from a file of element sets (TLE 2/3-line or OMM JSON/XML/CSV)."""
-        return cls(ElementArchive.from_sets(load_element_file(path)))
+    def from_file(cls, path: str | os.PathLike, select: int | str | None = None) -> "Satellite":
+        """Return a Satellite from a file of element sets (TLE 2/3-line or OMM JSON/XML/CSV).
+
+        Args:
+            path: the file, or '-' for standard input (see :func:`cupola.elements.load_element_file`). It may hold
+                several satellites, as CelesTrak's group files (stations.txt) do; then `select` picks one.
+            select: as for :meth:`from_sets`.
+        Raises:
+            DataMissingError: no such file.
+            ElementSetError: (param 'sat') unreadable, not a regular file, too large, binary, empty or malformed;
+                several satellites and no `select`; `select` matching none or several.
+        """
+        from .elements.archive import select_from_file
+
+        return cls(ElementArchive.from_sets(select_from_file(path, select)))
 
     @classmethod
-    def from_archive(cls) -> "Satellite":
-        """Return the ISS with the element-set history bundled with cupola."""
-        return cls(bundled_archive())
+    def from_archive(cls, select: int | str | None = None) -> "Satellite":
+        """Return the ISS with the element-set history bundled with cupola.
+
+        Args:
+            select: None, or a choice that must name the ISS (25544, 'ISS', ...), as for :meth:`from_sets`; another
+                satellite is refused with the way to load its elements.
+        """
+        from .elements import select_sets
+
+        archive = bundled_archive()
+        if select is not None:
+            select_sets(archive.sets, select, where="the ISS history bundled with cupola",
+                        fix="fix: the bundled history is the ISS only; for another satellite load its element sets, "
+                        "e.g. Satellite.from_file('stations.txt', select=...).")
+        return cls(archive)
 
     # -- propagation --------------------------------------------------------------------
     def _satrec(self, i: int):

@@ -1,7 +1,8 @@
 """Element sets: parse TLEs (3-line, 2-line, legacy '+' variant) and OMM (JSON, XML, CSV); hold an archive.
 
 An :class:`ElementSet` is the parsed, validated text of one set of mean elements; it builds an
-``sgp4.api.Satrec`` on demand. An :class:`ElementArchive` holds one satellite's sets sorted by epoch and picks
+``sgp4.api.Satrec`` on demand. A file may hold many satellites (a CelesTrak group file); an
+:class:`ElementArchive` holds one satellite's sets sorted by epoch and picks
 the set nearest each instant (vectorised). :func:`bundled_archive` returns the ISS history shipped with cupola.
 
 Every problem found in the text raises :class:`~cupola.errors.ElementSetError` before anything is propagated.
@@ -11,7 +12,8 @@ The package:
 - ``tle.py``: :func:`parse_tle` (column template, field table, checksum, legacy '+' variant).
 - ``omm.py``: :func:`parse_omm` (JSON, XML, CSV) and the TLE/OMM detection.
 - ``archive.py``: :class:`ElementArchive`, :func:`bundled_archive`, :func:`parse_element_sets`,
-  :func:`load_element_file`.
+  :func:`load_element_file` (a path, or '-' for standard input; bounded, binary refused from its first bytes),
+  and for files of several satellites :func:`satellites_in` and :func:`select_sets`.
 
 Sources for the formats:
 - TLE columns and checksum: CelesTrak "FAQs: Two-Line Element Set Format" (T.S. Kelso) and Vallado et al. 2006,
@@ -20,7 +22,17 @@ Sources for the formats:
   "A New Way to Obtain GP Data" (JSON/CSV/XML field names).
 """
 
-from .archive import ElementArchive, bundled_archive, load_element_file, parse_element_sets
+from .archive import (
+    MAX_ELEMENT_FILE_BYTES,
+    STDIN_PATH,
+    ElementArchive,
+    SatelliteSummary,
+    bundled_archive,
+    load_element_file,
+    parse_element_sets,
+    satellites_in,
+    select_sets,
+)
 from .base import ElementSet
 from .omm import parse_omm
 from .tle import parse_tle
@@ -33,4 +45,9 @@ __all__ = [
     "parse_element_sets",
     "load_element_file",
     "bundled_archive",
+    "satellites_in",
+    "select_sets",
+    "SatelliteSummary",
+    "MAX_ELEMENT_FILE_BYTES",
+    "STDIN_PATH",
 ]

@@ -15,6 +15,7 @@ Sources:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -26,6 +27,21 @@ from sgp4.api import WGS72, Satrec
 from ..errors import ElementSetError
 
 _TEXT_SOURCE = "<text>"
+
+
+def _control_character(text: str) -> tuple[int, str] | None:
+    """Return (1-based column, character) of the first control character (tab aside) or lone UTF-16 surrogate in
+    `text`, or None. Names and OMM values holding one are refused: they are corrupt, and would reach terminals."""
+    for col, ch in enumerate(text, start=1):
+        if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
+            return col, ch
+    return None
+
+
+def _character_words(ch: str) -> str:
+    """Return e.g. "the control character '\\x1b' (U+001B)" for a character `_control_character` found."""
+    kind = "lone surrogate" if unicodedata.category(ch) == "Cs" else "control character"
+    return f"the {kind} {ch!r} (U+{ord(ch):04X})"
 
 # The library's wording, made readable: its variable names spelled out (nm: mean motion; mrt: the
 # satellite's distance from the Earth's centre, in Earth radii), code 5's note as a sentence.

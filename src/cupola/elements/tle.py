@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ElementSetError
-from .base import _TEXT_SOURCE, ElementSet
+from ..timebase import shown
+from .base import _TEXT_SOURCE, ElementSet, _character_words, _control_character
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -30,6 +31,8 @@ _TEMPLATE = {
     2: "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNNNNNNNNN",
 }
 _TLE_LENGTH = 69
+# How much of an over-long line the 'got:' row shows.
+_SHOWN_COLUMNS = 80
 
 # Columns (1-based) that must hold a space in each line; a character there means the fields are shifted.
 _SEPARATORS = {1: (2, 9, 18, 33, 44, 53, 62, 64), 2: (2, 8, 17, 26, 34, 43, 52)}
@@ -97,8 +100,17 @@ def _checksum(line: str) -> int:
 
 
 def _template_block(number: int, line: str, first: int | None = None, last: int | None = None) -> str:
-    """Return the 'expected/got' block shown under a line-level error, with an optional ^^^ marker."""
-    block = f"\n    expected: {_TEMPLATE[number]}\n    got:      {line}"
+    """Return the 'expected/got' block shown under a line-level error, with an optional ^^^ marker.
+
+    The line is shown column for column, each character outside printable ASCII as '?', cut after
+    ``_SHOWN_COLUMNS`` columns (the marker is left out when it would fall beyond them).
+    """
+    got = "".join(c if " " <= c <= "~" else "?" for c in line[:_SHOWN_COLUMNS])
+    if len(line) > _SHOWN_COLUMNS:
+        got += f"... ({len(line)} characters)"
+        if first is not None and max(first, last or first) > _SHOWN_COLUMNS:
+            first = None
+    block = f"\n    expected: {_TEMPLATE[number]}\n    got:      {got}"
     if first is not None:
         last = first if last is None else last
         block += "\n              " + " " * (first - 1) + "^" * (last - first + 1)
@@ -117,7 +129,7 @@ def _check_characters(number: int, line: str, src: str) -> None:
             raise ElementSetError(
                 f"{_where(number, src)} contains the {kind} character {ch!r} (U+{ord(ch):04X} {uname}) "
                 f"at column {col}; TLE lines are plain ASCII."
-                + _template_block(number, line.encode("ascii", "replace").decode(), col)
+                + _template_block(number, line, col)
                 + "\nfix: retype that character as its ASCII equivalent (a plain '-', space or digit); "
                 "word processors and web pages often substitute dashes and spaces."
             )
@@ -340,7 +352,7 @@ def parse_tle(text: str, *, source: str | None = None) -> list[ElementSet]:
                 # A wrapped or truncated line 1 explains a "missing" line 2 better: report that first.
                 _check_characters(1, line, where)
                 _check_length(1, line, where)
-                after = "the end of the text" if nxt is None else f"{nxt[1]!r} ({src}:{nxt[0]})"
+                after = "the end of the text" if nxt is None else f"{shown(nxt[1])} ({src}:{nxt[0]})"
                 raise ElementSetError(
                     f"line 1 of the set at {where} has no line 2 after it: it is followed by {after}."
                     + _template_block(2, "(missing)")
@@ -354,7 +366,7 @@ def parse_tle(text: str, *, source: str | None = None) -> list[ElementSet]:
         if _looks_like(line, 2):
             raise ElementSetError(
                 f"line 2 at {src}:{lineno} has no line 1 before it"
-                + (f" (the line before it is {lines[i - 1][1]!r})" if i > 0 else "")
+                + (f" (the line before it is {shown(lines[i - 1][1])})" if i > 0 else "")
                 + "."
                 + _template_block(2, line, 1)
                 + "\nfix: put line 1 (starting '1 ') directly above line 2; if the lines are swapped, swap "
@@ -363,7 +375,7 @@ def parse_tle(text: str, *, source: str | None = None) -> list[ElementSet]:
         # A name line: must be followed by line 1, unless it is a mis-numbered line 1 itself.
         if name is not None:
             raise ElementSetError(
-                f"the line {name_line!r} at {src}:{name_at} is followed by another non-TLE line {line!r} "
+                f"the line {shown(name_line)} at {src}:{name_at} is followed by another non-TLE line {shown(line)} "
                 f"at {src}:{lineno}; only one name line may precede a set."
                 + "\nfix: remove stray text, or prefix it with '#' to make it a comment."
             )
@@ -372,9 +384,16 @@ def parse_tle(text: str, *, source: str | None = None) -> list[ElementSet]:
             _check_line_number(1, line, f"{src}:{lineno}")
         if nxt is None:
             raise ElementSetError(
-                f"the last line {line!r} at {src}:{lineno} is neither a TLE line nor followed by one."
+                f"the last line {shown(line)} at {src}:{lineno} is neither a TLE line nor followed by one."
                 + "\nfix: complete the set with its line 1 and line 2, or prefix the line with '#' to make it "
                 "a comment."
+            )
+        bad = _control_character(line)
+        if bad is not None:
+            raise ElementSetError(
+                f"the name line {shown(line)} at {src}:{lineno} contains {_character_words(bad[1])} at column "
+                f"{bad[0]}.\nfix: remove it, or retype the name (a name line holds the satellite's name as plain "
+                "text)."
             )
         name_line = line
         name = line.strip()
