@@ -91,7 +91,6 @@ def test_where_warns_about_a_stale_set_and_refuses_a_much_older_one(capsys):
         (["where", "2024-01-22T10:00:00"], "has no time zone; add 'Z'"),
         (["where", "soon"], "cannot read the time 'soon'"),
         (["where", "2024-01-22T10:00:00Z", "--lang", "de"], "unknown language 'de'"),
-        (["where", "2024-01-22T10:00:00Z", "--tle", "/nonexistent/tles.txt"], "no element-set file at '/nonexistent/tles.txt'"),
     ],
 )
 def test_errors_print_one_line_and_exit_2(capsys, argv, message):
@@ -100,6 +99,15 @@ def test_errors_print_one_line_and_exit_2(capsys, argv, message):
     assert out == ""
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_element_file_errors_name_the_file_and_say_the_fix(capsys):
+    # Element-set errors keep their house style: the message, then a `fix:` line (design note 6).
+    code, out, err = run(capsys, "where", "2024-01-22T10:00:00Z", "--tle", "/nonexistent/tles.txt")
+    assert code == 2 and out == "" and "Traceback" not in err
+    first, fix = err.rstrip("\n").split("\n")
+    assert first == "cupola: error: the element file '/nonexistent/tles.txt' does not exist."
+    assert fix.startswith("fix: check the path") and fix.endswith("(option --tle FILE / --sat NAME|NORAD_ID)")
 
 
 def test_bad_tle_file_reports_checksum(tmp_path, capsys):
@@ -267,3 +275,17 @@ def test_render_summary_names_the_focal_length_of_the_field(capsys, tmp_path):
                        "-o", str(tmp_path / "f.png"))
     # 5 deg across 64 px of a 35.9 mm-wide sensor cropped to 16:9 (width-limited): f = 17.95 / tan(2.5 deg).
     assert code == 0 and f"NIKON D5 {17.95 / np.tan(np.radians(2.5)):.4g} mm" in out
+
+
+def test_element_sets_from_standard_input_and_a_group_file(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((DATA / "iss_omm_source.tle").read_bytes())))
+    code, out, _ = run(capsys, "where", "2021-05-01T13:00:00Z", "--tle", "-", "--json")
+    assert code == 0 and json.loads(out)["tle_epoch_utc"].startswith("2021-05-01T12:37")
+    group = str(DATA / "derived_group.tle")
+    code, out, err = run(capsys, "where", "2024-01-22T10:00:00Z", "--tle", group)
+    assert code == 2 and "5 satellites are in the element file" in err and "90003  'DERIVED BETA'" in err
+    assert "--sat NAME|NORAD_ID" in err
+    code, out, _ = run(capsys, "where", "2024-01-22T10:00:00Z", "--tle", group, "--sat", "zarya", "--json")
+    assert code == 0 and json.loads(out)["satellite"] == "ISS (ZARYA)"

@@ -19,7 +19,7 @@ from .errors import CupolaError
 
 # The option that sets each API parameter a library error can name.
 OPTION_FOR_PARAM = {
-    "kp": "--kp N", "lang": "--lang en|fr", "sat": "--tle FILE", "look": "--look", "exposure": "--exposure",
+    "kp": "--kp N", "lang": "--lang en|fr", "sat": "--tle FILE / --sat NAME|NORAD_ID", "look": "--look", "exposure": "--exposure",
     "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
     "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
@@ -51,13 +51,12 @@ def error_line(exc: CupolaError) -> str:
     return clean(f"cupola: error: {text}" + (f" (option {option})" if option else ""))
 
 
-def _satellite(tle_path):
-    from .errors import InputError
+def _satellite(args):
+    """Return the Satellite of --tle FILE (or '-' for standard input) and --sat NAME|NORAD_ID."""
     from .orbit import Satellite
 
-    if tle_path and not os.path.isfile(tle_path):
-        raise InputError(f"no element-set file at {tle_path!r}; check the path given to --tle")
-    return Satellite.from_file(tle_path) if tle_path else Satellite.from_archive()
+    select = getattr(args, "sat", None)
+    return Satellite.from_file(args.tle, select=select) if args.tle else Satellite.from_archive(select=select)
 
 
 def cmd_where(args) -> int:
@@ -65,7 +64,7 @@ def cmd_where(args) -> int:
     from .scene import compute_scene
 
     check_lang(args.lang)
-    scene = compute_scene(args.time, sat=_satellite(args.tle), kp=args.kp, allow_stale=args.allow_stale)
+    scene = compute_scene(args.time, sat=_satellite(args), kp=args.kp, allow_stale=args.allow_stale)
     answer = where_json(scene, args.lang)
     if args.json:
         out(json.dumps(answer, ensure_ascii=False, indent=2))
@@ -87,7 +86,7 @@ def cmd_render(args) -> int:
                               roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
                               tracked=args.tracked)
     settings = RenderSettings(layers=tuple(s.strip() for s in args.layers.split(","))) if args.layers else RenderSettings()
-    scene = compute_scene(args.time, camera=camera, sat=_satellite(args.tle), kp=args.kp,
+    scene = compute_scene(args.time, camera=camera, sat=_satellite(args), kp=args.kp,
                           allow_stale=args.allow_stale)
     frame = render(scene, camera, settings, force=args.force)
     path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
@@ -136,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("where", parents=[common], help="where the ISS was, NASA-style, with lighting and next sunrise")
     w.add_argument("time", help="ISO-8601 time with a zone, e.g. 2024-01-22T13:05:00Z")
-    w.add_argument("--tle", metavar="FILE", help="element sets (TLE 2/3-line or OMM JSON/XML/CSV); the nearest set is used")
+    w.add_argument("--tle", metavar="FILE", help="element sets (TLE 2/3-line or OMM JSON/XML/CSV; '-' reads standard "
+                   "input); the nearest set is used")
+    w.add_argument("--sat", metavar="NAME|NORAD_ID", help="the satellite, when the file holds several")
     w.add_argument("--lang", default="en", help="en or fr")
     w.add_argument("--json", action="store_true", help="print one JSON object")
     w.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
@@ -147,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", parents=[common], help="render what a camera on the ISS would record, as PNG or JPEG")
     r.add_argument("time", help="ISO-8601 time with a zone")
     r.add_argument("-o", "--output", required=True, help="output file, .png or .jpg")
-    r.add_argument("--tle", metavar="FILE", help="element sets; the nearest set is used")
+    r.add_argument("--tle", metavar="FILE", help="element sets ('-' reads standard input); the nearest set is used")
+    r.add_argument("--sat", metavar="NAME|NORAD_ID", help="the satellite, when the file holds several")
     r.add_argument("--camera", default="D5", help="sensor preset: D4, D5, Z9 or FF (default D5)")
     r.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
     r.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
