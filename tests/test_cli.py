@@ -289,3 +289,12 @@ def test_element_sets_from_standard_input_and_a_group_file(capsys, monkeypatch):
     assert "--sat NAME|NORAD_ID" in err
     code, out, _ = run(capsys, "where", "2024-01-22T10:00:00Z", "--tle", group, "--sat", "zarya", "--json")
     assert code == 0 and json.loads(out)["satellite"] == "ISS (ZARYA)"
+
+
+def test_render_gives_the_same_warnings_and_refusals_as_where(capsys, tmp_path):
+    code, out, _ = run(capsys, "render", "2024-01-26T12:00:00Z", "--size", "64x36", "--look", "nadir",
+                       "-o", str(tmp_path / "w.png"))
+    assert code == 0 and "warning: the nearest element set is 3.4 days before this time" in out
+    assert "(pass --tle FILE)" in out
+    code, out, err = run(capsys, "render", "2017-07-10T00:00:00Z", "--size", "64x36", "-o", str(tmp_path / "x.png"))
+    assert code == 2 and "good only to ~" in err and not (tmp_path / "x.png").exists()

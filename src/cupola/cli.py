@@ -75,6 +75,7 @@ def cmd_where(args) -> int:
 
 def cmd_render(args) -> int:
     from .answers import check_lang
+    from .answers.json import warnings_json
     from .inputs import camera_from_text
     from .render import RenderSettings, render
     from .render.output import check_output_path, save_frame
@@ -94,6 +95,9 @@ def cmd_render(args) -> int:
     out(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.effective_focal_mm:.4g} mm, "
         f"{camera.look.text}, rendered in {took:.2f} s)")
     out(f"  {scene.caption(args.lang)}")
+    for w in warnings_json(scene):  # the same warnings as `where` (a stale set, a predicted Kp)
+        hint = HINTS.get(w["code"])
+        out(f"  warning: {w['message']}" + (f" ({hint})" if hint else ""))
     return 0
 
 
