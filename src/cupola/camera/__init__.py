@@ -159,24 +159,22 @@ def parse_look(text: str) -> Look:
         if az_text in NAMED_AZIMUTHS or az_text in RELATIVE_AZIMUTHS:
             return Look("horizon", az_text, pitch)
         return Look("horizon", _floats(az_text, 1, "the azimuth")[0] % 360.0, pitch)
-    if mode == "target":
+    # target:LAT,LON and sky:RA,DEC: two numbers, the second (first for target) within -90..90.
+    forms = {"target": ("a place", "target:LAT,LON", "the target latitude,longitude", "target latitude",
+                        "target:48.86,2.35"),
+             "sky": ("a star or body", "sky:RA_DEG,DEC_DEG", "the sky RA,Dec", "declination", "sky:101.29,-16.72")}
+    if mode in forms:
+        named, syntax, what, bounded, example = forms[mode]
         if arg and not looks_numeric(arg):
-            raise InputError(f"{text!r} names a place; names are resolved by cupola.inputs.parse_look "
-                             "(or give coordinates: target:LAT,LON)", param="look")
-        lat, lon = _floats(arg, 2, "the target latitude,longitude")
-        if not -90.0 <= lat <= 90.0:
-            raise InputError(f"target latitude {lat:g} is outside -90..90; write target:LAT,LON, e.g. target:48.86,2.35", param="look")
-        if not -180.0 <= lon <= 180.0:
-            lon = ((lon + 180.0) % 360.0) - 180.0
-        return Look("target", lat_deg=lat, lon_deg=lon)
-    if mode == "sky":
-        if arg and not looks_numeric(arg):
-            raise InputError(f"{text!r} names a star or body; names are resolved by cupola.inputs.parse_look "
-                             "(or give sky:RA_DEG,DEC_DEG)", param="look")
-        ra, dec = _floats(arg, 2, "the sky RA,Dec")
-        if not -90.0 <= dec <= 90.0:
-            raise InputError(f"declination {dec:g} is outside -90..90; write sky:RA_DEG,DEC_DEG, e.g. sky:101.29,-16.72", param="look")
-        return Look("sky", ra_deg=ra % 360.0, dec_deg=dec)
+            raise InputError(f"{text!r} names {named}; names are resolved by cupola.inputs.parse_look "
+                             f"(or give {syntax})", param="look")
+        a, b = _floats(arg, 2, what)
+        lat_like = a if mode == "target" else b
+        if not -90.0 <= lat_like <= 90.0:
+            raise InputError(f"{bounded} {lat_like:g} is outside -90..90; write {syntax}, e.g. {example}", param="look")
+        if mode == "target":
+            return Look("target", lat_deg=a, lon_deg=((b + 180.0) % 360.0) - 180.0 if not -180.0 <= b <= 180.0 else b)
+        return Look("sky", ra_deg=a % 360.0, dec_deg=b)
     raise InputError(f"unknown pointing {text!r}; {LOOK_HELP}", param="look")
 
 
