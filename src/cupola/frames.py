@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from .constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2  # noqa: F401  (also read from here)
 from .timebase import Instants
 
 TAU = 2.0 * np.pi

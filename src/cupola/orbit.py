@@ -15,7 +15,6 @@ from .elements import (
     ElementArchive,
     ElementSet,
     bundled_archive,
-    load_element_file,
     parse_omm,
     parse_tle,
 )

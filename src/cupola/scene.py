@@ -20,7 +20,6 @@ across an exposure (from the Scene's own Satellite) and the sky's rotation.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -45,7 +45,6 @@ Model
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import functools
 import logging

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._index import shaped
 from ..colour import star_colour_rgb
-from ..constants import AU_KM, C_AU_DAY, WGS84_A_KM, WGS84_B_KM
+from ..constants import AU_KM, C_AU_DAY
 from ..errors import DataMissingError
 from ..jit import kernel, twin
 from ..frames import unit
