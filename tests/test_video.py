@@ -399,3 +399,21 @@ def test_timelapse_command_refusals_exit_2_with_one_line(tmp_path, capsys, monke
     assert code == 2 and got == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("cupola: error: ") and message in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_encoder_failure_stops_the_timelapse_and_leaves_nothing(tmp_path, monkeypatch):
+    import cupola.video as video
+
+    real = video._Mp4Writer.write
+
+    def full(self, rgb):
+        if self.n == 2:
+            raise OSError(28, "No space left on device")
+        real(self, rgb)
+
+    monkeypatch.setattr(video._Mp4Writer, "write", full)
+    hook, frames = grab()
+    with pytest.raises(OSError, match="No space left"):
+        timelapse(T0, "2021-05-02T06:57:00Z", 5, SMALL, tmp_path / "pass.mp4", frame_hook=hook)
+    assert list(tmp_path.iterdir()) == []
+    assert len(frames) == 3  # stopped at the failing frame
