@@ -10,6 +10,7 @@
 - pictures: :class:`Camera`, :class:`Look` (:func:`parse_look` reads text), :class:`Attitude`,
   :func:`ray_geometry` (lat/lon of every pixel), :func:`render`, :class:`RenderSettings`,
   :class:`FramePool`, :func:`save_frame`, :func:`read_metadata`;
+- timelapses: :func:`timelapse` (MP4, GIF or PNG frames from one SceneSeries), :class:`TimelapseResult`;
 - answers: :func:`where_json` (the versioned JSON answer), :func:`where_text`;
 - :func:`warmup` compiles the kernels; errors derive from :class:`CupolaError`.
 
@@ -30,6 +31,7 @@ from .render.output import check_output_path, read_metadata, save_frame
 from .scene import Scene, SceneSeries, compute_scene
 from .search import Predicate, find_edges, windows
 from .timebase import iso_utc, to_utc64
+from .video import TimelapseResult, timelapse
 from .warmup import warmup
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Predicate", "find_edges", "windows", "orbital_sun_events", "next_sun_events",
     "Camera", "Look", "parse_look", "Attitude", "ray_geometry", "frame_geometry", "render", "RenderSettings",
     "Frame", "FramePool", "save_frame", "read_metadata", "check_output_path",
+    "timelapse", "TimelapseResult",
     "where_json", "where_text", "warmup",
     "CupolaError", "DataMissingError", "ElementSetError", "InputError", "TimeInputError",
 ]

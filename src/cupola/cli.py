@@ -24,6 +24,7 @@ OPTION_FOR_PARAM = {
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
     "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
     "out": "--out DIR", "output": "-o FILE",
+    "start": "START", "end": "END", "step_s": "--step", "fps": "--fps", "pointing": "--pointing station|look",
 }
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
@@ -101,6 +102,35 @@ def cmd_render(args) -> int:
     return 0
 
 
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
+
+
+def cmd_timelapse(args) -> int:
+    from .answers import check_lang
+    from .inputs import camera_from_text, parse_size, parse_step
+    from .render import RenderSettings
+    from .video import check_timelapse_output, frame_times, timelapse
+
+    check_lang(args.lang)
+    step = parse_step(args.step)
+    # Before any work: the output (name, folder, an even size for MP4) and the frame count.
+    check_timelapse_output(args.output, *parse_size(args.size))
+    frame_times(args.start, args.end, step)
+    camera = camera_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
+                              roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
+                              tracked=args.tracked)
+    settings = RenderSettings(layers=tuple(s.strip() for s in args.layers.split(","))) if args.layers else RenderSettings()
+    r = timelapse(args.start, args.end, step, camera, args.output, fps=args.fps, sat=_satellite(args.tle), kp=args.kp,
+                  settings=settings, caption=args.caption, lang=args.lang, progress=not args.no_progress,
+                  allow_stale=args.allow_stale, force=args.force, pointing=args.pointing)
+    what = {"mp4": "H.264 MP4", "gif": "GIF", "png": "PNG frames"}[r.kind]
+    out(f"wrote {r.path} ({what}): {r.frames} frames {r.width}x{r.height}, {r.duration_s:.1f} s at {r.fps:g} frames/s, "
+        f"{_megabytes(r.size_bytes)}; rendered {r.render_fps:.1f} frames/s, encoded {r.encode_fps:.0f} frames/s, "
+        f"{r.total_s:.1f} s in all")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -174,6 +204,41 @@ def build_parser() -> argparse.ArgumentParser:
                    help="render even when the nearest element set is so far away that the position is uncertain by > 100 km")
     r.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
     r.set_defaults(func=cmd_render)
+
+    v = sub.add_parser("timelapse", parents=[common],
+                       help="render a timelapse from the ISS: an H.264 .mp4, a .gif or PNG frames")
+    v.add_argument("start", help="first instant, ISO-8601 with a zone, e.g. 2021-05-02T06:53:00Z")
+    v.add_argument("end", help="last instant (included when it falls on a step)")
+    v.add_argument("-o", "--output", required=True,
+                   help="pass.mp4 (H.264), pass.gif, a folder/ for PNG frames, or frames/pass_%%05d.png")
+    v.add_argument("--step", default="10s", help="time between frames: 2 or 2s, 500ms, 1m (default 10s)")
+    v.add_argument("--fps", type=float, default=30.0, help="frames per second of the clip (default 30; GIF <= 50)")
+    v.add_argument("--size", default="1280x720", help="frame size WIDTHxHEIGHT, even for .mp4 (default 1280x720)")
+    v.add_argument("--pointing", default="station", choices=("station", "look"),
+                   help="station: the camera fixed to the station (or to the sky with --tracked) from its --look "
+                        "at the first frame, as a crew timelapse (default); look: --look re-aimed at every frame")
+    v.add_argument("--camera", default="D5", help="sensor preset: D4, D5, Z9 or FF (default D5)")
+    v.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
+    v.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
+    v.add_argument("--look", default="horizon:ahead",
+                   help="nadir, horizon:AZ|north|ahead|behind|port|starboard[,PITCH], target:LAT,LON|PLACE, "
+                        "sky:RA,DEC|STAR|moon|planet (default horizon:ahead)")
+    v.add_argument("--roll", type=float, default=0.0, help="camera roll about its axis, degrees")
+    v.add_argument("--exposure", default="1/60", help="exposure of every frame in s, e.g. 1 or 1/320 (default 1/60)")
+    v.add_argument("--iso", type=float, default=1600.0, help="ISO sensitivity (default 1600)")
+    v.add_argument("--f-number", type=float, default=1.4, help="aperture f-number (default 1.4)")
+    v.add_argument("--tracked", action="store_true", help="sidereal tracking: stars stay put, frame after frame")
+    v.add_argument("--caption", action="store_true",
+                   help="a caption strip on every frame: time, frame number, place, phase, aurora")
+    v.add_argument("--lang", default="en", help="caption language: en or fr")
+    v.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all)")
+    v.add_argument("--tle", metavar="FILE", help="element sets; the nearest set is used at each instant")
+    v.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
+    v.add_argument("--allow-stale", action="store_true",
+                   help="render even where the nearest element set is so far away that the position is uncertain by > 100 km")
+    v.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
+    v.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
+    v.set_defaults(func=cmd_timelapse)
 
     d = sub.add_parser("demo", parents=[common], help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")

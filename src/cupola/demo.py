@@ -50,6 +50,16 @@ SEED2_CAMERA = dict(model="D5", focal_mm=14.0, look="horizon:345,4", exposure_s=
                     f_number=1.4, tracked=False)
 
 
+# Seed 2 as a crew timelapse (Thomas Pesquet's 2017 one: "from an intense aurora to a glowing
+# sunrise"): the same camera fixed to the station, from the aurora over Quebec growing as the
+# station comes up the US east coast, to the sunlit ground and limb of the 06:57:35 orbital
+# sunrise. It stops at 06:57:24, before the Sun's disc reaches the limb (06:57:26 with its
+# penumbra): at this night exposure its glare saturates out to the 30 deg where the renderer's
+# halo ends, a hard-edged white disc over a third of the frame.
+SEED2_TIMELAPSE = dict(start="2021-05-02T06:52:00Z", end="2021-05-02T06:57:24Z", step_s=2.0, fps=25.0,
+                       size=(960, 540))
+
+
 def seed_cameras(size=(1920, 1080)):
     """Return the two gallery cameras (seed 1 airglow, seed 2 aurora at sunrise)."""
     from .camera import Camera
@@ -91,7 +101,23 @@ def render_gallery(folder, t_seed1, sat: Satellite, lang: str = "en", size=(1920
         paths.append(save_frame(frame, folder / name, caption=True, lang=lang))
         if log:
             print(f"  wrote {paths[-1]} ({sum(frame.timings_s.values()):.2f} s)", file=log)
+    paths.append(render_seed2_timelapse(folder / "seed2_timelapse.mp4", sat, lang, log=log))
     return paths
+
+
+def render_seed2_timelapse(path, sat: Satellite, lang: str = "en", log=None, **override):
+    """Render seed 2's timelapse (:data:`SEED2_TIMELAPSE`, any of its keys overridden) to `path`
+    (.mp4, .gif or PNG frames); return the path."""
+    from .video import timelapse
+
+    spec = {**SEED2_TIMELAPSE, **override}
+    _, cam = seed_cameras(spec["size"])
+    r = timelapse(spec["start"], spec["end"], spec["step_s"], cam, path, fps=spec["fps"], sat=sat, caption=True,
+                  lang=lang)
+    if log:
+        print(f"  wrote {r.path} ({r.frames} frames, a {r.duration_s:.1f} s clip at {r.fps:g} frames/s, "
+              f"{r.total_s:.1f} s)", file=log)
+    return r.path
 
 
 def run_demo(lang: str = "en", out=None, images: str | None = "out", hints: dict | None = None) -> int:
@@ -125,6 +151,6 @@ def run_demo(lang: str = "en", out=None, images: str | None = "out", hints: dict
         print(answer(t), file=out)
     if images and found:
         print(file=out)
-        print(f"== Seed gallery: rendering both scenes into {images}/ ==", file=out)
+        print(f"== Seed gallery: rendering both scenes and seed 2's timelapse into {images}/ ==", file=out)
         render_gallery(images, mid, sat, lang, log=out)
     return 0

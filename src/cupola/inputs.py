@@ -175,6 +175,27 @@ def parse_size(text) -> tuple[int, int]:
                          param="size") from None
 
 
+_STEP_UNITS = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+_STEP = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_step(text) -> float:
+    """Return seconds from a time step: '2' or '2s' (seconds), '500ms', '1m' or '1min', '1h'.
+
+    Raises:
+        InputError: (param 'step_s') text that is not a positive number with one of those units.
+    """
+    m = _STEP.match(str(text))
+    unit = m.group(2).lower() if m else ""
+    if not m or (unit and unit not in _STEP_UNITS):
+        raise InputError(f"cannot read the time step {text!r}; write seconds such as 2 or 10s, or 500ms, 1m, 1h",
+                         param="step_s")
+    value = float(m.group(1)) * _STEP_UNITS.get(unit, 1.0)
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"the time step must be a finite time of more than 0 s, got {text!r}; e.g. 10s", param="step_s")
+    return value
+
+
 def camera_from_text(model: str = "D5", lens=24.0, fov=None, size="1920x1080", look="horizon:ahead",
                      roll=0.0, exposure="1/60", iso=1600.0, f_number=1.4, tracked: bool = False) -> Camera:
     """Return the :class:`Camera` described by user text (the render options of the CLI and web)."""
@@ -184,4 +205,4 @@ def camera_from_text(model: str = "D5", lens=24.0, fov=None, size="1920x1080", l
                   iso=float(iso), f_number=float(f_number), tracked=bool(tracked))
 
 
-__all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "camera_from_text"]
+__all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "parse_step", "camera_from_text"]

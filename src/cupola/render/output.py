@@ -25,6 +25,7 @@ name before anything is rendered.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -42,6 +43,10 @@ from ..errors import InputError
 from ..timebase import iso_utc
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+# zlib level of every PNG cupola writes (frames, timelapse sequences). Pillow's default (6) took
+# 0.21-0.23 s for a 1920x1080 frame on the 2-core machine, level 1 0.07 s for files 34-47 % larger
+# (benchmarks/bench_timelapse.py measures both).
+PNG_COMPRESS_LEVEL = 1
 MAKES = {"NIKON D4": "NIKON CORPORATION", "NIKON D5": "NIKON CORPORATION", "NIKON Z 9": "NIKON CORPORATION"}
 
 # EXIF tag numbers (CIPA DC-008 / EXIF 2.32).
@@ -176,8 +181,10 @@ def caption_lines(frame, lang: str = "en") -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=8)
 def _font(size: int):
-    """Return DejaVu Sans (bundled: Latin, accents, degree sign) at `size` px."""
+    """Return DejaVu Sans (bundled: Latin, accents, degree sign) at `size` px (loaded once per
+    size: a timelapse captions every frame)."""
     from importlib.resources import files
 
     from PIL import ImageFont
@@ -188,7 +195,8 @@ def _font(size: int):
 
 
 def draw_caption(rgb: np.ndarray, lines: list[str]) -> np.ndarray:
-    """Return a copy of `rgb` with `lines` written on a dark band at the bottom."""
+    """Return a copy of `rgb` with `lines` written on a dark band at the bottom (the caption of
+    a saved frame and the caption strip of every frame of a timelapse)."""
     from PIL import Image, ImageDraw
 
     h, w = rgb.shape[:2]
@@ -406,7 +414,7 @@ def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str 
     else:
         info = PngImagePlugin.PngInfo()
         info.add_itxt(XMP_PNG_KEY, xmp.decode("utf-8"))
-        kw = {"pnginfo": info}
+        kw = {"pnginfo": info, "compress_level": PNG_COMPRESS_LEVEL}
     fd, tmp = tempfile.mkstemp(prefix=".cupola-", suffix=path.suffix, dir=folder)
     os.close(fd)
     try:

@@ -1,0 +1,25 @@
+"""Rebuild the timelapse picture in README.md (docs/img/seed2_timelapse.gif) with cupola itself:
+seed 2's timelapse (cupola.demo.SEED2_TIMELAPSE) at 640x360, one frame every 6 s, 8 frames/s.
+
+    .venv/bin/python tools/build_readme_gif.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cupola.demo import render_seed2_timelapse
+from cupola.orbit import Satellite
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "img" / "seed2_timelapse.gif"
+GIF = dict(size=(640, 360), step_s=6.0, fps=8.0)  # ~2 MB: the README's limit is 3 MB
+
+
+def main() -> None:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    path = render_seed2_timelapse(OUT, Satellite.from_archive(), **GIF)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
