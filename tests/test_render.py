@@ -121,7 +121,12 @@ def test_demo_writes_the_seed_gallery(tmp_path, capsys):
 
     assert main(["demo", "--out", str(tmp_path)]) == 0
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ["seed1_airglow.png", "seed2_aurora_sunrise.png"]
+    assert files == ["seed1_airglow.png", "seed2_aurora_sunrise.png", "seed2_timelapse.mp4"]
+    import av
+
+    with av.open(str(tmp_path / "seed2_timelapse.mp4")) as clip:
+        stream = clip.streams.video[0]
+        assert sum(1 for _ in clip.decode(stream)) == 163 and (stream.width, stream.height) == (960, 540)
     meta = read_metadata(tmp_path / "seed2_aurora_sunrise.png")
     assert meta["datetime_original"] == "2021:05:02 06:56:00" and meta["model"] == "NIKON D5"
     assert "just before orbital sunrise" in meta["description"]

@@ -121,7 +121,7 @@ def cmd_timelapse(args) -> int:
                               roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
                               tracked=args.tracked)
     settings = RenderSettings(layers=tuple(s.strip() for s in args.layers.split(","))) if args.layers else RenderSettings()
-    r = timelapse(args.start, args.end, step, camera, args.output, fps=args.fps, sat=_satellite(args.tle), kp=args.kp,
+    r = timelapse(args.start, args.end, step, camera, args.output, fps=args.fps, sat=_satellite(args), kp=args.kp,
                   settings=settings, caption=args.caption, lang=args.lang, progress=not args.no_progress,
                   allow_stale=args.allow_stale, force=args.force, pointing=args.pointing)
     what = {"mp4": "H.264 MP4", "gif": "GIF", "png": "PNG frames"}[r.kind]
@@ -179,33 +179,37 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer even when the nearest element set is so far away that the position is uncertain by > 100 km")
     w.set_defaults(func=cmd_where)
 
-    r = sub.add_parser("render", parents=[common], help="render what a camera on the ISS would record, as PNG or JPEG")
+    # The camera and scene options that render and timelapse share.
+    shot = argparse.ArgumentParser(add_help=False)
+    shot.add_argument("--tle", metavar="FILE", help="element sets ('-' reads standard input); the nearest set is used")
+    shot.add_argument("--sat", metavar="NAME|NORAD_ID", help="the satellite, when the file holds several")
+    shot.add_argument("--camera", default="D5", help="sensor preset: D4, D5, Z9 or FF (default D5)")
+    shot.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
+    shot.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
+    shot.add_argument("--look", default="horizon:ahead",
+                      help="nadir, horizon:AZ|north|ahead|behind|port|starboard[,PITCH], target:LAT,LON|PLACE, "
+                           "sky:RA,DEC|STAR|moon|planet (default horizon:ahead)")
+    shot.add_argument("--roll", type=float, default=0.0, help="camera roll about its axis, degrees")
+    shot.add_argument("--exposure", default="1/60", help="exposure time in s, e.g. 10 or 1/320 (default 1/60)")
+    shot.add_argument("--iso", type=float, default=1600.0, help="ISO sensitivity (default 1600)")
+    shot.add_argument("--f-number", type=float, default=1.4, help="aperture f-number (default 1.4)")
+    shot.add_argument("--tracked", action="store_true", help="sidereal tracking: stars stay round and in place")
+    shot.add_argument("--caption", action="store_true",
+                      help="write time, caption and element-set epoch on the image (a strip on every frame)")
+    shot.add_argument("--lang", default="en", help="caption language: en or fr")
+    shot.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all), in any order")
+    shot.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
+    shot.add_argument("--allow-stale", action="store_true",
+                      help="render even when the nearest element set is so far away that the position is uncertain by > 100 km")
+    shot.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
+
+    r = sub.add_parser("render", parents=[common, shot], help="render what a camera on the ISS would record, as PNG or JPEG")
     r.add_argument("time", help="ISO-8601 time with a zone")
     r.add_argument("-o", "--output", required=True, help="output file, .png or .jpg")
-    r.add_argument("--tle", metavar="FILE", help="element sets ('-' reads standard input); the nearest set is used")
-    r.add_argument("--sat", metavar="NAME|NORAD_ID", help="the satellite, when the file holds several")
-    r.add_argument("--camera", default="D5", help="sensor preset: D4, D5, Z9 or FF (default D5)")
-    r.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
-    r.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
-    r.add_argument("--look", default="horizon:ahead",
-                   help="nadir, horizon:AZ|north|ahead|behind|port|starboard[,PITCH], target:LAT,LON|PLACE, "
-                        "sky:RA,DEC|STAR|moon|planet")
-    r.add_argument("--roll", type=float, default=0.0, help="camera roll about its axis, degrees")
-    r.add_argument("--exposure", default="1/60", help="exposure time in s, e.g. 10 or 1/320 (default 1/60)")
-    r.add_argument("--iso", type=float, default=1600.0, help="ISO sensitivity (default 1600)")
-    r.add_argument("--f-number", type=float, default=1.4, help="aperture f-number (default 1.4)")
-    r.add_argument("--tracked", action="store_true", help="sidereal tracking: stars stay round")
     r.add_argument("--size", default="1920x1080", help="image size WIDTHxHEIGHT (default 1920x1080)")
-    r.add_argument("--caption", action="store_true", help="write time, caption and element-set epoch on the image")
-    r.add_argument("--lang", default="en", help="caption language: en or fr")
-    r.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all), in any order")
-    r.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
-    r.add_argument("--allow-stale", action="store_true",
-                   help="render even when the nearest element set is so far away that the position is uncertain by > 100 km")
-    r.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
     r.set_defaults(func=cmd_render)
 
-    v = sub.add_parser("timelapse", parents=[common],
+    v = sub.add_parser("timelapse", parents=[common, shot],
                        help="render a timelapse from the ISS: an H.264 .mp4, a .gif or PNG frames")
     v.add_argument("start", help="first instant, ISO-8601 with a zone, e.g. 2021-05-02T06:53:00Z")
     v.add_argument("end", help="last instant (included when it falls on a step)")
@@ -217,26 +221,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--pointing", default="station", choices=("station", "look"),
                    help="station: the camera fixed to the station (or to the sky with --tracked) from its --look "
                         "at the first frame, as a crew timelapse (default); look: --look re-aimed at every frame")
-    v.add_argument("--camera", default="D5", help="sensor preset: D4, D5, Z9 or FF (default D5)")
-    v.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
-    v.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
-    v.add_argument("--look", default="horizon:ahead",
-                   help="nadir, horizon:AZ|north|ahead|behind|port|starboard[,PITCH], target:LAT,LON|PLACE, "
-                        "sky:RA,DEC|STAR|moon|planet (default horizon:ahead)")
-    v.add_argument("--roll", type=float, default=0.0, help="camera roll about its axis, degrees")
-    v.add_argument("--exposure", default="1/60", help="exposure of every frame in s, e.g. 1 or 1/320 (default 1/60)")
-    v.add_argument("--iso", type=float, default=1600.0, help="ISO sensitivity (default 1600)")
-    v.add_argument("--f-number", type=float, default=1.4, help="aperture f-number (default 1.4)")
-    v.add_argument("--tracked", action="store_true", help="sidereal tracking: stars stay put, frame after frame")
-    v.add_argument("--caption", action="store_true",
-                   help="a caption strip on every frame: time, frame number, place, phase, aurora")
-    v.add_argument("--lang", default="en", help="caption language: en or fr")
-    v.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all)")
-    v.add_argument("--tle", metavar="FILE", help="element sets; the nearest set is used at each instant")
-    v.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
-    v.add_argument("--allow-stale", action="store_true",
-                   help="render even where the nearest element set is so far away that the position is uncertain by > 100 km")
-    v.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
     v.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     v.set_defaults(func=cmd_timelapse)
 

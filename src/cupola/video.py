@@ -72,6 +72,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CupolaError, DataMissingError, InputError
+from .render.output import check_output_folder
 
 log = logging.getLogger(__name__)
 
@@ -150,18 +151,6 @@ class OutputPlan:
         return (self.pattern or SEQUENCE_NAME).format(i)
 
 
-def _writable_folder(folder: Path, path: Path) -> None:
-    if not folder.exists():
-        raise InputError(f"the folder {str(folder)!r} of the output {str(path)!r} does not exist; create it "
-                         "first or pass a path in an existing folder", param="output")
-    if not folder.is_dir():
-        raise InputError(f"the folder {str(folder)!r} of the output {str(path)!r} is a file, not a folder; "
-                         "pass a path in an existing folder", param="output")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"the folder {str(folder)!r} is not writable, so {str(path)!r} cannot be written; "
-                         "pass a path in a folder you can write to", param="output")
-
-
 def _pattern(name: str) -> str | None:
     """Return the '{:05d}'-style name of a PNG frame pattern ('f_%05d.png', 'f_{:05d}.png'), None
     for a plain name; refuse a name with more than one number in it."""
@@ -199,7 +188,7 @@ def check_timelapse_output(path, width: int | None = None, height: int | None = 
                          f"{str(path / ('pass' + path.suffix.lower()))!r}", param="output")
     if text.endswith(("/", os.sep)) or path.is_dir():
         parent = path.resolve().parent
-        _writable_folder(parent, path)
+        check_output_folder(parent, path)
         if path.exists():
             if not path.is_dir():
                 raise InputError(f"the output {text!r} ends in '/' but is a file; name a folder for the PNG "
@@ -217,7 +206,7 @@ def check_timelapse_output(path, width: int | None = None, height: int | None = 
         if suffix != ".png":
             raise InputError(f"the frame name {path.name!r} does not end in .png; PNG frames are named like "
                              "'frame_%05d.png'", param="output")
-        _writable_folder(path.parent, path)
+        check_output_folder(path.parent, path)
         return OutputPlan("png", path, path.parent, pattern)
     if suffix == ".png":
         raise InputError(f"cannot write a timelapse to {text!r}: one .png holds one picture; for PNG frames put "
@@ -226,7 +215,7 @@ def check_timelapse_output(path, width: int | None = None, height: int | None = 
     if suffix not in (".mp4", ".gif"):
         shown = f"ends in {path.suffix!r}" if path.suffix else "has no extension"
         raise InputError(f"cannot write a timelapse to {text!r}: the name {shown}; {uses}", param="output")
-    _writable_folder(path.parent, path)
+    check_output_folder(path.parent, path)
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(f"the file {text!r} exists and is read-only; pass another file name or make it "
                          "writable first", param="output")

@@ -349,6 +349,20 @@ def _user_comment(value, byte_order: str | None) -> str | None:
     return None
 
 
+def check_output_folder(folder: Path, path: Path) -> None:
+    """Raise InputError (param 'output') unless `folder`, where `path` goes, exists, is a folder
+    and is writable."""
+    if not folder.exists():
+        raise InputError(f"the folder {str(folder)!r} of the output {str(path)!r} does not exist; create it "
+                         "first or pass a path in an existing folder", param="output")
+    if not folder.is_dir():
+        raise InputError(f"the folder {str(folder)!r} of the output {str(path)!r} is a file, not a folder; "
+                         "pass a path in an existing folder", param="output")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"the folder {str(folder)!r} is not writable, so {str(path)!r} cannot be written; "
+                         "pass a path in a folder you can write to", param="output")
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Return `path` as a Path if an image can be written there, before anything is rendered.
 
@@ -366,16 +380,7 @@ def check_output_path(path: str | os.PathLike) -> Path:
         shown = f"ends in {path.suffix!r}" if path.suffix else "has no extension"
         raise InputError(f"cannot write {str(path)!r}: the file name {shown}; use a .png or .jpg (or .jpeg) "
                          "file name, e.g. 'view.png'", param="output")
-    folder = path.parent
-    if not folder.exists():
-        raise InputError(f"the folder {str(folder)!r} of the output {str(path)!r} does not exist; create it "
-                         "first or pass a path in an existing folder", param="output")
-    if not folder.is_dir():
-        raise InputError(f"the folder {str(folder)!r} of the output {str(path)!r} is a file, not a folder; "
-                         "pass a path in an existing folder", param="output")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"the folder {str(folder)!r} is not writable, so {str(path)!r} cannot be written; "
-                         "pass a path in a folder you can write to", param="output")
+    check_output_folder(path.parent, path)
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(f"the file {str(path)!r} exists and is read-only; pass another file name or make "
                          "it writable first", param="output")
