@@ -24,6 +24,10 @@ OPTION_FOR_PARAM = {
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
     "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
     "out": "--out DIR", "output": "-o FILE",
+    "start": "--from T0", "end": "--to T1", "min_duration_s": "--min-duration S", "region": "PLACE",
+    "radius_km": "--radius KM", "ground": "--ground dark|lit|twilight", "sky_name": "NAME", "within_min": "--within MIN",
+    "observer": "--where LAT,LON", "min_elevation_deg": "--min-elevation DEG", "observer_height_km": "--height KM",
+    "hemisphere": "--hemisphere north|south",
 }
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
@@ -98,6 +102,42 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    from . import plan
+    from .answers import check_lang
+
+    check_lang(args.lang)
+    sat = _satellite(args.tle)
+    if args.plan_kind == "passes":
+        lat, lon, name = plan.parse_observer(args.where)
+        found = plan.passes(lat, lon, args.start, args.end, min_elevation_deg=args.min_elevation,
+                            observer_height_km=args.height, sat=sat, allow_stale=args.allow_stale)
+        what, lines = f"passes above {args.min_elevation:g} deg seen from {name}", plan.passes_table(found)
+    else:
+        if args.plan_kind == "aurora":
+            cond = plan.aurora_in_view(hemisphere=args.hemisphere)
+        elif args.plan_kind == "over":
+            cond = plan.over(args.place, radius_km=args.radius, ground=args.ground)
+        elif args.plan_kind in ("sunrise", "sunset"):
+            cond = plan.near_sun_event(args.plan_kind, args.within)
+        else:
+            cond = plan.sky_visible(args.name, ground_dark=not args.any_ground)
+        if args.night:
+            cond = cond & plan.night()
+        found = plan.windows(cond, args.start, args.end, min_duration_s=args.min_duration, sat=sat, kp=args.kp,
+                             allow_stale=args.allow_stale, lang=args.lang)
+        what, lines = cond.name, plan.windows_table(found)
+    if args.json:
+        out(json.dumps([f.as_dict() for f in found], ensure_ascii=False, indent=2))
+        return 0
+    span = f"between {plan.iso_utc(plan.to_utc64(args.start))} and {plan.iso_utc(plan.to_utc64(args.end))}"
+    out(f"{len(found)} {'pass' if args.plan_kind == 'passes' else 'window'}{'' if len(found) == 1 else 'es' if args.plan_kind == 'passes' else 's'} "
+        f"{span}: {what}")
+    if found:
+        out("\n".join(lines))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -168,6 +208,46 @@ def build_parser() -> argparse.ArgumentParser:
                    help="render even when the nearest element set is so far away that the position is uncertain by > 100 km")
     r.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
     r.set_defaults(func=cmd_render)
+
+    # Options every `plan` search takes.
+    span = argparse.ArgumentParser(add_help=False)
+    span.add_argument("--from", dest="start", required=True, metavar="T0", help="start, ISO-8601 with a zone")
+    span.add_argument("--to", dest="end", required=True, metavar="T1",
+                      help="end, ISO-8601 with a zone (at most 366 days after the start)")
+    span.add_argument("--tle", metavar="FILE", help="element sets; the nearest set is used at each instant")
+    span.add_argument("--json", action="store_true", help="print a list of JSON objects")
+    span.add_argument("--lang", default="en", help="caption language: en or fr")
+    span.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
+    span.add_argument("--allow-stale", action="store_true",
+                      help="search even where the nearest element set is too far away to trust (> 100 km)")
+    pl = sub.add_parser("plan", parents=[common], help="when the view holds something: windows and ground passes")
+    plan_sub = pl.add_subparsers(dest="plan_kind", required=True, parser_class=_Parser)
+    pp = plan_sub.add_parser("passes", parents=[common, span], help="passes of the station over an observer's sky")
+    pp.add_argument("--where", required=True, metavar="LAT,LON", help="the observer: LAT,LON in degrees, or a place")
+    pp.add_argument("--min-elevation", type=float, default=10.0, metavar="DEG",
+                    help="lowest culmination counted, and where rise and set are (default 10)")
+    pp.add_argument("--height", type=float, default=0.0, metavar="KM", help="observer's height above WGS84, km (default 0)")
+    windows_opts = argparse.ArgumentParser(add_help=False)
+    windows_opts.add_argument("--night", action="store_true",
+                              help="only with the station in the Earth's shadow over dark ground")
+    windows_opts.add_argument("--min-duration", type=float, default=0.0, metavar="S",
+                              help="drop windows shorter than S seconds (none longer is missed)")
+    pa = plan_sub.add_parser("aurora", parents=[common, span, windows_opts], help="the auroral oval in view")
+    pa.add_argument("--hemisphere", choices=("north", "south"), default=None, help="only this hemisphere's oval")
+    po = plan_sub.add_parser("over", parents=[common, span, windows_opts],
+                             help="the station over a sea, country, region, place or LAT,LON")
+    po.add_argument("place", metavar="PLACE", help="'Pacific Ocean', 'Canada', 'Quebec', 'Paris' or LAT,LON")
+    po.add_argument("--radius", type=float, default=None, metavar="KM", help="around a place or LAT,LON (default 300)")
+    po.add_argument("--ground", choices=("dark", "lit", "twilight"), default=None, help="the ground below")
+    for kind in ("sunrise", "sunset"):
+        ps = plan_sub.add_parser(kind, parents=[common, span, windows_opts], help=f"an orbital {kind} nearby")
+        ps.add_argument("--within", type=float, default=5.0, metavar="MIN", help=f"minutes from the {kind} (default 5)")
+    pk = plan_sub.add_parser("sky", parents=[common, span, windows_opts],
+                             help="a star, planet, the Moon or the Milky Way core above the limb over dark ground")
+    pk.add_argument("name", metavar="NAME", help="'Sirius', 'Jupiter', 'Moon', 'Milky Way core'")
+    pk.add_argument("--any-ground", action="store_true", help="also over lit ground")
+    pl.set_defaults(func=cmd_plan)
+
 
     d = sub.add_parser("demo", parents=[common], help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")
