@@ -27,7 +27,7 @@ OPTION_FOR_PARAM = {
     "start": "--from T0", "end": "--to T1", "min_duration_s": "--min-duration S", "region": "PLACE",
     "radius_km": "--radius KM", "ground": "--ground dark|lit|twilight", "sky_name": "NAME", "within_min": "--within MIN",
     "observer": "--where LAT,LON", "min_elevation_deg": "--min-elevation DEG", "observer_height_km": "--height KM",
-    "hemisphere": "--hemisphere north|south",
+    "hemisphere": "--hemisphere north|south", "description": "TEXT", "night": "--night or --day", "limit": "--limit N",
 }
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
@@ -138,6 +138,23 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_find(args) -> int:
+    from .answers import check_lang
+    from .find import candidates_table, find
+
+    check_lang(args.lang)
+    found = find(args.text, args.start, args.end, night=args.night, day=args.day, aurora=args.aurora,
+                 sunrise=args.sunrise, sunset=args.sunset, sat=_satellite(args.tle), kp=args.kp,
+                 allow_stale=args.allow_stale, lang=args.lang, limit=args.limit)
+    if args.json:
+        out(json.dumps([c.as_dict() for c in found], ensure_ascii=False, indent=2))
+    elif not found:
+        out("no candidate: nothing in that span fits the description")
+    else:
+        out("\n".join(candidates_table(found)))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -209,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
     r.set_defaults(func=cmd_render)
 
-    # Options every `plan` search takes.
+    # Options every `plan` and `find` search takes.
     span = argparse.ArgumentParser(add_help=False)
     span.add_argument("--from", dest="start", required=True, metavar="T0", help="start, ISO-8601 with a zone")
     span.add_argument("--to", dest="end", required=True, metavar="T1",
@@ -248,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     pk.add_argument("--any-ground", action="store_true", help="also over lit ground")
     pl.set_defaults(func=cmd_plan)
 
+    f = sub.add_parser("find", parents=[common, span], help="instants a caption-like description could be about")
+    f.add_argument("text", metavar="TEXT", help="e.g. '258 miles above the Pacific Ocean northeast of Papua New Guinea'")
+    light = f.add_mutually_exclusive_group()
+    light.add_argument("--night", action="store_true", help="the station in shadow over dark ground")
+    light.add_argument("--day", action="store_true", help="the station in sunlight over lit ground")
+    f.add_argument("--aurora", action="store_true", help="aurora in view")
+    event = f.add_mutually_exclusive_group()
+    event.add_argument("--sunrise", action="store_true", help="an orbital sunrise within 10 minutes")
+    event.add_argument("--sunset", action="store_true", help="an orbital sunset within 10 minutes")
+    f.add_argument("--limit", type=int, default=10, metavar="N", help="how many candidates (default 10)")
+    f.set_defaults(func=cmd_find)
 
     d = sub.add_parser("demo", parents=[common], help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")

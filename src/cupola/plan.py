@@ -503,13 +503,20 @@ _AREA_ALIASES = {"usa": "United States", "us": "United States", "united states o
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2013.,'\u2018\u2019`]+")
 
 
+_ARTICLES = ("the ", "l ", "la ", "le ", "les ")
+
+
 def name_key(text: str) -> str:
     """Return the key names are matched by: folded (case and accents), separators made one space,
-    a leading 'the ' dropped ('The  Pacific-Ocean' -> 'pacific ocean')."""
+    a leading article dropped ('The  Pacific-Ocean' -> 'pacific ocean', "l'océan Pacifique" ->
+    'ocean pacifique')."""
     from .inputs import fold
 
     key = _SEPARATORS.sub(" ", fold(str(text))).strip()
-    return key[4:] if key.startswith("the ") else key
+    for article in _ARTICLES:
+        if key.startswith(article):
+            return key[len(article):]
+    return key
 
 
 @dataclass(frozen=True)
@@ -522,9 +529,10 @@ class Area:
 
 
 def _area_index() -> dict[str, Area]:
+    from .geo.caption import _sea_fr
     from .geo.places import _tables, region_names
 
-    tab = _tables()  # the names the places raster and the captions use
+    tab = _tables()  # the names the places raster and the captions use (English and French)
     out: dict[str, Area] = {}
     regions: dict[str, list[int]] = {}
     for i, name in enumerate(region_names()):
@@ -535,6 +543,8 @@ def _area_index() -> dict[str, Area]:
     for i, (en, fr) in enumerate(zip(tab.country_en[:-1], tab.country_fr[:-1])):
         for n in (fr, en):  # English wins where both name something
             out[name_key(n)] = Area("country", str(en), (i,))
+    for i, name in enumerate(tab.sea_en[:-1]):
+        out.setdefault(name_key(_sea_fr(name)), Area("sea", str(name), (i,)))
     for i, name in enumerate(tab.sea_en[:-1]):
         out[name_key(name)] = Area("sea", str(name), (i,))
     return out
