@@ -36,8 +36,8 @@ Passes
 topocentric elevation from ``State.r_itrs_km`` (WGS84 observer, geodetic horizon, no refraction,
 as skyfield's ``find_events``) sampled every ``PASS_STEP_S``; culminations where the elevation
 stops rising (its rate, from the ITRS velocity, changes sign), rise and set where it crosses
-the threshold on each monotone side of a culmination; all refined by one tick-aligned bisection
-over every observer and pass at once. Magnitude (the ISS only): the standard magnitude -1.8 at
+the threshold on each monotone side of a culmination; all refined at once, every observer and
+pass together, by regula falsi (Illinois) on those continuous functions, to ``PASS_TOL_S``. Magnitude (the ISS only): the standard magnitude -1.8 at
 1,000 km and phase angle 90 deg (McCants' convention), a diffusely reflecting (Lambert) sphere's
 phase function F = sin(p) + (pi - p) cos(p) (F(90 deg) = 1; p is the Sun-station-observer
 angle), no atmospheric extinction: m = -1.8 + 5 log10(range / 1000 km) - 2.5 log10(F).
@@ -94,7 +94,7 @@ LIMB_FIT_DEG = 110.0  # a sky object at the zenith stands ~110 deg above the lim
 # A ground observer's passes.
 PASS_STEP_S = 60.0  # elevation extrema of a LEO station are ~45 min apart
 PASS_MARGIN_S = 3600.0  # sampled beyond the span so every culmination inside has both neighbouring minima
-PASS_TOL_S = 0.01
+PASS_TOL_S = 0.001
 ISS_STANDARD_MAG = -1.8  # at 1,000 km and phase angle 90 deg (McCants' standard magnitude)
 VISIBLE_PASS_SUN_DEG = CIVIL_DARK_SUN_ELEV_DEG  # a sunlit pass is visible where the observer's Sun is below this
 
@@ -961,37 +961,47 @@ class Pass:
 
 
 def _topo(st, p, up, rows, repeat: int = 1):
-    """Return (elevation deg, elevation rising) of the station's states `st` seen from observers
-    `rows` (one row per state; with `repeat` m, the states are taken for each of m observers in turn)."""
+    """Return (sin elevation, its rate per second) of the station's states `st` seen from observers
+    `rows` (one row per state; with `repeat` m, the states are taken for each of m observers in turn).
+    The rate is d/dt (rho.up / |rho|) with the observer fixed in ITRS: its sign is the elevation's."""
     r = np.tile(np.asarray(st.r_itrs_km, float).reshape(-1, 3), (repeat, 1))
     v = np.tile(np.asarray(st.v_itrs_km_s, float).reshape(-1, 3), (repeat, 1))
     rho = r - p[rows]
     u = up[rows]
     d = np.linalg.norm(rho, axis=-1)
     s = np.sum(rho * u, axis=-1)
-    el = np.degrees(np.arcsin(np.clip(s / d, -1.0, 1.0)))
-    # d/dt (rho.up / |rho|), the observer fixed in ITRS: its sign is the elevation's.
-    rate = np.sum(v * u, axis=-1) / d - s * np.sum(rho * v, axis=-1) / d**3
-    return el, rate > 0.0
+    return s / d, np.sum(v * u, axis=-1) / d - s * np.sum(rho * v, axis=-1) / d**3
 
 
-def _bisect_rows(lo, hi, rows, f, tol_ns):
-    """Return the tick-aligned change of ``f(t_ns, rows)`` inside each bracket (lo, hi), where f
-    differs at lo and hi: the middle of the `tol_ns` tick (counted from 1970) in which it changes,
-    as :func:`cupola.search.find_edges_in_spans` reports edges -- there a predicate is one function
-    of time, here each bracket has its own observer."""
-    if np.size(lo) == 0:
-        return np.zeros(0, np.int64)
-    lo_k = np.floor_divide(lo, tol_ns)
-    hi_k = -np.floor_divide(-hi, tol_ns)
-    v_hi = f(hi_k * tol_ns, rows)
-    while lo_k.size and (hi_k - lo_k).max() > 1:
-        wide = np.flatnonzero(hi_k - lo_k > 1)
-        mid = lo_k[wide] + (hi_k[wide] - lo_k[wide]) // 2
-        at_hi = f(mid * tol_ns, rows[wide]) == v_hi[wide]
-        hi_k[wide] = np.where(at_hi, mid, hi_k[wide])
-        lo_k[wide] = np.where(at_hi, lo_k[wide], mid)
-    return lo_k * tol_ns + tol_ns // 2
+def _roots_rows(lo, hi, g_lo, g_hi, g, rows, tol_ns):
+    """Return, for each bracket (lo, hi) of ns times where the continuous g(t_ns, rows) changes
+    sign, its root to `tol_ns`: regula falsi with the Illinois step (the end that stays is halved),
+    all brackets at once; it converges superlinearly, in ~5 evaluations from a minute to a
+    millisecond, where bisection needs 16."""
+    lo, hi = lo.astype(float), hi.astype(float)
+    g_lo, g_hi = g_lo.astype(float), g_hi.astype(float)
+    t = 0.5 * (lo + hi)
+    side = np.zeros(lo.size, np.int8)
+    active = np.ones(lo.size, bool)
+    for _ in range(60):
+        k = np.flatnonzero(active)
+        if k.size == 0:
+            break
+        new = hi[k] - g_hi[k] * (hi[k] - lo[k]) / (g_hi[k] - g_lo[k])
+        new = np.where(np.isfinite(new) & (new > lo[k]) & (new < hi[k]), new, 0.5 * (lo[k] + hi[k]))
+        gn = g(np.rint(new).astype(np.int64), rows[k])
+        with_hi = np.sign(gn) == np.sign(g_hi[k])
+        kh, kl = k[with_hi], k[~with_hi]
+        hi[kh], g_hi[kh] = new[with_hi], gn[with_hi]
+        g_lo[kh] *= np.where(side[kh] == 1, 0.5, 1.0)
+        side[kh] = 1
+        lo[kl], g_lo[kl] = new[~with_hi], gn[~with_hi]
+        g_hi[kl] *= np.where(side[kl] == -1, 0.5, 1.0)
+        side[kl] = -1
+        done = (np.abs(new - t[k]) < tol_ns / 2.0) | (hi[k] - lo[k] < tol_ns) | (gn == 0.0)
+        t[k] = new
+        active[k[done]] = False
+    return np.rint(t).astype(np.int64)
 
 
 def _states(t_ns: np.ndarray, env: _Env):
@@ -1013,7 +1023,7 @@ def passes(observer_lat, observer_lon, start, end, min_elevation_deg: float = 10
         allow_stale: answer where the element sets are too far from the instants to be trusted.
     Returns:
         list of :class:`Pass` for one observer; a list of such lists for arrays of observers.
-        Times are located to ``PASS_TOL_S`` (tick-aligned). See the module docstring for the model.
+        Times are located to ``PASS_TOL_S``. See the module docstring for the model.
     """
     t0, t1 = check_span(start, end, max_span_days)
     scalar = np.ndim(observer_lat) == 0 and np.ndim(observer_lon) == 0
@@ -1044,13 +1054,12 @@ def passes(observer_lat, observer_lon, start, end, min_elevation_deg: float = 10
     # 1. Coarse samples, in chunks: brackets of maxima and of minima of each observer's elevation.
     max_lo, max_row, min_t, min_row = [], [], [], []
     prev = None
-    per = max(CHUNK // m, 64)
+    per = max(5 * CHUNK // m, 256)  # instants a chunk (x observers: ~100,000 rows)
     for k0 in range(0, n, per):
         g = _grid(a, b, step, k0, min(k0 + per, n))
         st = _states(g, env)
         rows = np.repeat(np.arange(m), g.size)
-        _, rising = _topo(st, p, up, rows, repeat=m)
-        rising = rising.reshape(m, g.size)
+        rising = (_topo(st, p, up, rows, repeat=m)[1] > 0.0).reshape(m, g.size)
         if prev is not None:
             g = np.concatenate([[prev[0]], g])
             rising = np.concatenate([prev[1][:, None], rising], axis=1)
@@ -1064,19 +1073,22 @@ def passes(observer_lat, observer_lon, start, end, min_elevation_deg: float = 10
     max_lo, max_row = np.concatenate(max_lo), np.concatenate(max_row)
     min_t, min_row = np.concatenate(min_t), np.concatenate(min_row)
 
-    def rising_at(t, rows):
+    sin_min = math.sin(math.radians(min_el))
+
+    def rate_at(t, rows):
         return _topo(_states(t, env), p, up, rows)[1]
 
     def above_at(t, rows):
-        return _topo(_states(t, env), p, up, rows)[0] >= min_el
+        return _topo(_states(t, env), p, up, rows)[0] - sin_min
 
-    # 2. Culminations, then those high enough and inside the span.
-    tc = _bisect_rows(max_lo, np.minimum(max_lo + step, b), max_row, rising_at, tol)
-    if tc.size == 0:
+    # 2. Culminations (the rate's roots), then those high enough and inside the span.
+    if max_lo.size == 0:
         return [] if scalar else [[] for _ in range(m)]
+    max_hi = np.minimum(max_lo + step, b)
+    tc = _roots_rows(max_lo, max_hi, rate_at(max_lo, max_row), rate_at(max_hi, max_row), rate_at, max_row, tol)
     el_c = _topo(_states(tc, env), p, up, max_row)[0]
-    keep = (el_c >= min_el) & (tc >= int(t0.astype(np.int64))) & (tc <= int(t1.astype(np.int64)))
-    tc, rows, el_c = tc[keep], max_row[keep], el_c[keep]
+    keep = (el_c >= sin_min) & (tc >= int(t0.astype(np.int64))) & (tc <= int(t1.astype(np.int64)))
+    tc, rows = tc[keep], max_row[keep]
     # 3. Rise and set, each on a monotone side: from the minimum before to the culmination, and
     # from the culmination to the minimum after (the grid's ends where a minimum lies beyond).
     # Keys in whole seconds, observer-major: row * span + seconds from the grid's start.
@@ -1092,11 +1104,10 @@ def passes(observer_lat, observer_lon, start, end, min_elevation_deg: float = 10
     else:
         before, after = np.full(tc.size, a), np.full(tc.size, b)
     after = np.maximum(after, tc + tol)
-    st_ends = _states(np.concatenate([before, after]), env)
-    el_ends = _topo(st_ends, p, up, np.concatenate([rows, rows]))[0]
-    ok_rise, ok_set = el_ends[: rows.size] < min_el, el_ends[rows.size:] < min_el
-    rise = np.where(ok_rise, _bisect_rows(before, np.maximum(tc, before + 1), rows, above_at, tol), 0)
-    sets = np.where(ok_set, _bisect_rows(tc, after, rows, lambda t, r: ~above_at(t, r), tol), 0)
+    g_before, g_after, g_c = np.split(above_at(np.concatenate([before, after, tc]), np.tile(rows, 3)), 3)
+    ok_rise, ok_set = g_before < 0.0, g_after < 0.0
+    rise = np.where(ok_rise, _roots_rows(before, tc, g_before, g_c, above_at, rows, tol), 0)
+    sets = np.where(ok_set, _roots_rows(tc, after, g_c, g_after, above_at, rows, tol), 0)
     return _passes_out(env, p, east, north, up, rows, rise, tc, sets, ok_rise, ok_set, lat, lon, m, scalar)
 
 
