@@ -205,6 +205,8 @@ def test_combinations_are_their_logic_and_evaluate_the_cheap_operand_first(sat):
     ok = (counted & a).holds(t, sat=sat)
     np.testing.assert_array_equal(ok, ha)
     assert seen == [int(ha.sum())]  # the dear operand only where the cheap one holds
+    aurora_night = plan.aurora_in_view() & b  # a named combination stays one operand, with one fit
+    assert aurora_night.name == "aurora in view and night" and len(aurora_night.operands) == 2
     combo = a & b & counted
     assert combo.step_s == min(a.step_s, b.step_s) and combo.name == "over the Pacific Ocean and night and counted"
     _, fit = (a & plan.over((0.0, 160.0), radius_km=3000.0)).evaluate(t, sat=sat)

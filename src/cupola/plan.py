@@ -260,12 +260,15 @@ class Condition:
 
 
 def _combine(op: str, a: Condition, b: Condition) -> Condition:
+    """Return a & b or a | b; an unnamed combination of the same kind is flattened into it (a named
+    one, such as aurora_in_view's own test-then-oval, stays one operand with one fit)."""
     if not isinstance(b, Condition):
         return NotImplemented
+    word = " and " if op == "and" else " or "
     operands = []
     for c in (a, b):
-        operands.extend(c.operands if c.op == op else (c,))
-    word = " and " if op == "and" else " or "
+        flat = c.op == op and c.name == word.join(x.name for x in c.operands)
+        operands.extend(c.operands if flat else (c,))
     return Condition(None, min(c.step_s for c in operands), word.join(c.name for c in operands), parts=frozenset(),
                      cost=sum(c.cost for c in operands), op=op, operands=tuple(operands))
 
@@ -374,10 +377,29 @@ def _grid(t0: int, t1: int, step_ns: int, k0: int, k1: int) -> np.ndarray:
 
 
 def _edges(cond: Condition, env: _Env, brackets: list[tuple[int, int, bool]], step_s: float, tol_s: float) -> list:
-    """Return the refined time (int ns) of the single change inside each (lo, hi, rising) bracket."""
+    """Return the refined time (int ns) of the single change inside each (lo, hi, rising) bracket.
+
+    The brackets' ends were evaluated already: find_edges_in_spans samples them again (on a grid
+    that starts on whole ticks, the same instants when the search started on one), so their
+    values are looked up instead of computed."""
     if not brackets:
         return []
-    pred = Predicate(lambda t: _eval_blocked(cond, env, t)[0], step_s, cond.name)
+    ends = np.array([x for a, b, r in brackets for x in (a, b)], np.int64)
+    vals = np.array([v for a, b, r in brackets for v in (not r, r)], bool)
+    order = np.argsort(ends, kind="stable")
+    known_t, known_v = ends[order], vals[order]
+
+    def holds(t):
+        t_ns = np.asarray(t, "datetime64[ns]").astype(np.int64)
+        k = np.clip(np.searchsorted(known_t, t_ns), 0, known_t.size - 1)
+        hit = known_t[k] == t_ns
+        out = np.empty(t_ns.size, bool)
+        out[hit] = known_v[k[hit]]
+        if not hit.all():
+            out[~hit] = _eval_blocked(cond, env, t_ns[~hit].astype("datetime64[ns]"))[0]
+        return out
+
+    pred = Predicate(holds, step_s, cond.name)
     lo = np.array([b[0] for b in brackets], np.int64)
     hi = np.array([b[1] for b in brackets], np.int64)
     ed = find_edges_in_spans(pred, lo.astype("datetime64[ns]"), hi.astype("datetime64[ns]"), tol_s)
