@@ -213,6 +213,16 @@ def test_combinations_are_their_logic_and_evaluate_the_cheap_operand_first(sat):
     assert np.nanmax(fit) <= 1.0 and np.nanmin(fit) >= 0.5  # the mean of 1 and a fit in 0..1
 
 
+def test_regions_points_and_places_by_name():
+    t = add_seconds(np.datetime64("2024-01-18T00:00:00", "ns"), 60.0 * np.arange(1440))
+    np.testing.assert_array_equal(plan.over("45,-73", radius_km=500).holds(t), plan.over((45.0, -73.0), radius_km=500).holds(t))
+    assert plan.over("New York").name == "over New York"  # the state
+    assert plan.over("New York", radius_km=100).name == "within 100 km of New York City"
+    assert plan.over("the pacific-ocean").name == plan.over("Pacific Ocean").name == "over the Pacific Ocean"
+    assert plan.over("Papouasie-Nouvelle-Guinée").name == "over Papua New Guinea"
+    assert plan.parse_observer("48.85, 2.35")[:2] == (48.85, 2.35)
+
+
 def test_a_users_condition_reads_the_scene_it_asks_for(sat):
     def over_sea(series):
         assert series.places is not None and series.aurora is None
@@ -361,7 +371,8 @@ def test_passes_of_many_observers_are_each_observers_passes(sat):
      r"the observer's height must be -0.5 to 9 km, got 20"),
     (lambda: plan.Condition(lambda s: s, 0.0, "zero"), "step_s", r"the sampling step must be a positive number of seconds, got 0.0"),
     (lambda: plan.Condition(lambda s: s, 10.0, "x", parts={"sky"}), "parts", r"unknown scene part 'sky'"),
-    (lambda: plan.parse_observer("48.8;2.3"), "observer", r"cannot read the observer '48.8;2.3'; write LAT,LON"),
+    (lambda: plan.parse_observer("48.8;2.3"), "observer", r"cannot read '48.8;2.3' as LAT,LON; write degrees"),
+    (lambda: plan.over("Pacific Ocean", radius_km=100), "radius_km", r"a radius applies to a place or a point, not to the sea"),
 ])
 def test_refusals_name_the_value_and_the_fix(call, param, message):
     with pytest.raises(InputError, match=message) as e:

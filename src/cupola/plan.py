@@ -600,18 +600,31 @@ def _unknown_area(text: str, what: str, param: str, place_error: InputError | No
 def _latlon(lat, lon, param: str) -> tuple[float, float]:
     la = _check_number(lat, "the latitude", -90.0, 90.0, " deg", param)
     lo = _check_number(lon, "the longitude", -180.0, 360.0, " deg", param)
-    return la, (lo + 180.0) % 360.0 - 180.0
+    return la, (lo if lo < 180.0 else lo - 360.0)
+
+
+def _looks_like_latlon(text: str) -> bool:
+    from .camera import looks_numeric
+
+    return looks_numeric(text) or not re.search(r"[^\W\d_]", text)
 
 
 def _resolve_point(target, lat_deg, lon_deg, param: str, what: str):
-    """Return (lat, lon, name) of a place name, a (lat, lon) pair or lat_deg/lon_deg."""
+    """Return (lat, lon, name) of a place name, 'LAT,LON' text, a (lat, lon) pair or lat_deg/lon_deg."""
     from .inputs import place
 
     if target is None:
         if lat_deg is None or lon_deg is None:
             raise InputError(f"name a {what} or give both lat_deg and lon_deg", param=param)
-        la, lo = _latlon(lat_deg, lon_deg, param)
-        return la, lo, f"{la:.3f}, {lo:.3f}"
+        target = (lat_deg, lon_deg)
+    if isinstance(target, str) and _looks_like_latlon(target.strip()):
+        parts = [x.strip() for x in target.split(",")]
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            target = (float(parts[0]), float(parts[1]))
+        except ValueError:
+            raise InputError(f"cannot read {target!r} as LAT,LON; write degrees, e.g. 48.85,2.35", param=param) from None
     if isinstance(target, (tuple, list, np.ndarray)) and len(target) == 2:
         la, lo = _latlon(target[0], target[1], param)
         return la, lo, f"{la:.3f}, {lo:.3f}"
@@ -693,7 +706,9 @@ def over(region=None, *, lat_deg=None, lon_deg=None, radius_km: float | None = N
         region: a sea or ocean ('Pacific Ocean', 'the Coral Sea'), a country ('Canada',
             'Papouasie-Nouvelle-Guinée'), a first-level region ('Quebec', 'Texas') -- the names
             the captions use, matched without regard to case, accents or a leading 'the' -- or
-            a GeoNames place ('Paris', 'New York') or a (lat, lon) pair, with `radius_km`.
+            a GeoNames place ('Paris'), 'LAT,LON' text or a (lat, lon) pair, with `radius_km`.
+            A region's name with `radius_km` is a place ('New York' alone is the state, with a
+            radius the city); a sea or a country takes no radius.
         lat_deg, lon_deg: a point instead of `region`, with `radius_km`.
         radius_km: around a place or point (default ``PLACE_RADIUS_KM``, 1-5,000 km); the fit
             is 1 - distance / radius (1 straight above).
@@ -703,17 +718,24 @@ def over(region=None, *, lat_deg=None, lon_deg=None, radius_km: float | None = N
     """
     if ground is not None and ground not in GROUND_STATES:
         raise InputError(f"unknown ground state {ground!r}; use one of {', '.join(GROUND_STATES)}", param="ground")
+    area = None
     if isinstance(region, str):
         if not region.strip():
             raise InputError("the region is empty; name a sea, a country, a region or a place", param="region")
-        area = find_area(region)
-        if area is not None:
+        area = None if _looks_like_latlon(region.strip()) else find_area(region)
+        if area is not None and (radius_km is None or area.kind != "region"):
             if radius_km is not None:
                 raise InputError(f"a radius applies to a place or a point, not to the {area.kind} {area.name}",
                                  param="radius_km", fix="leave radius_km out for a sea, a country or a region")
             return _with_ground(_area_condition(area), ground)
     radius = PLACE_RADIUS_KM if radius_km is None else _check_number(radius_km, "the radius", 1.0, 5000.0, " km", "radius_km")
-    lat, lon, name = _resolve_point(region, lat_deg, lon_deg, "region", "sea, ocean, country, region or place")
+    try:
+        lat, lon, name = _resolve_point(region, lat_deg, lon_deg, "region", "sea, ocean, country, region or place")
+    except InputError:
+        if isinstance(region, str) and area is not None:  # a radius, but no place of that name
+            raise InputError(f"a radius applies to a place or a point, not to the {area.kind} {area.name}",
+                             param="radius_km", fix="leave radius_km out for a sea, a country or a region") from None
+        raise
     return _with_ground(_near_point(lat, lon, radius, name), ground)
 
 
@@ -1180,21 +1202,9 @@ def _passes_out(env, p, east, north, up, rows, rise, tc, sets, ok_rise, ok_set, 
 # -- text for the command line and other front ends ------------------------------------------------------
 def parse_observer(text: str) -> tuple[float, float, str]:
     """Return (lat_deg, lon_deg, name) from 'LAT,LON' ('48.85,2.35') or a GeoNames place name."""
-    from .camera import looks_numeric
+    return _resolve_point(str(text).strip(), None, None, "observer", "place")
 
-    t = str(text).strip()
-    if looks_numeric(t) or not re.search(r"[^\W\d_]", t):
-        parts = [x.strip() for x in t.split(",")]
-        try:
-            if len(parts) != 2:
-                raise ValueError
-            lat, lon = float(parts[0]), float(parts[1])
-        except ValueError:
-            raise InputError(f"cannot read the observer {text!r}; write LAT,LON in degrees, e.g. 48.85,2.35",
-                             param="observer") from None
-        la, lo = _latlon(lat, lon, "observer")
-        return la, lo, f"{la:.4f}, {lo:.4f}"
-    return _resolve_point(t, None, None, "observer", "place")
+
 def _hms(seconds: float) -> str:
     s = int(round(seconds))
     h, rem = divmod(s, 3600)
