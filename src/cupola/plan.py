@@ -26,9 +26,10 @@ Windows
 refines them all at once with :func:`cupola.search.find_edges_in_spans` (tick-aligned
 bisection, to `tol_s`), and gives each window its peak: the best-fitting sample, refined by a
 hill climb to an eighth of the step. Instants scattered over a long span are evaluated in
-blocks of ``BLOCK_DAYS`` so per-day caches (the aurora's magnetic tables) are reused. A window shorter than the step can be missed (a grazing crossing of a
-small area); ``min_duration_s`` below the step lowers the step to it, so that no window longer
-than ``min_duration_s`` is missed.
+blocks of ``BLOCK_DAYS`` so per-day caches (the aurora's magnetic tables) are reused. A window
+shorter than the step can be missed (a grazing crossing of a small area), and a gap shorter
+than it can join two windows; ``min_duration_s`` below the step lowers the step to it, so that
+no window longer than ``min_duration_s`` is missed.
 
 Passes
 ------
@@ -37,8 +38,9 @@ topocentric elevation from ``State.r_itrs_km`` (WGS84 observer, geodetic horizon
 as skyfield's ``find_events``) sampled every ``PASS_STEP_S``; culminations where the elevation
 stops rising (its rate, from the ITRS velocity, changes sign), rise and set where it crosses
 the threshold on each monotone side of a culmination; all refined at once, every observer and
-pass together, by regula falsi (Illinois) on those continuous functions, to ``PASS_TOL_S``. Magnitude (the ISS only): the standard magnitude -1.8 at
-1,000 km and phase angle 90 deg (McCants' convention), a diffusely reflecting (Lambert) sphere's
+pass together, by regula falsi (Illinois) on those continuous functions, to ``PASS_TOL_S``.
+Magnitude (the ISS only): the standard magnitude -1.8 at 1,000 km and phase angle 90 deg
+(McCants' convention), a diffusely reflecting (Lambert) sphere's
 phase function F = sin(p) + (pi - p) cos(p) (F(90 deg) = 1; p is the Sun-station-observer
 angle), no atmospheric extinction: m = -1.8 + 5 log10(range / 1000 km) - 2.5 log10(F).
 """
