@@ -25,7 +25,13 @@ OPTION_FOR_PARAM = {
     "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
     "out": "--out DIR", "output": "-o FILE",
     "start": "START", "end": "END", "step_s": "--step", "fps": "--fps", "pointing": "--pointing station|look",
+    "min_duration_s": "--min-duration S", "region": "PLACE",
+    "radius_km": "--radius KM", "ground": "--ground dark|lit|twilight", "sky_name": "NAME", "within_min": "--within MIN",
+    "observer": "--where LAT,LON", "min_elevation_deg": "--min-elevation DEG", "observer_height_km": "--height KM",
+    "hemisphere": "--hemisphere north|south", "description": "TEXT", "night": "--night or --day", "limit": "--limit N",
 }
+# Where a command spells a parameter differently (plan and find take the span as --from/--to).
+OPTION_FOR_COMMAND = {cmd: {"start": "--from T0", "end": "--to T1"} for cmd in ("plan", "find")}
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
 
@@ -45,9 +51,10 @@ def out(text: str) -> None:
     print(clean(text))
 
 
-def error_line(exc: CupolaError) -> str:
+def error_line(exc: CupolaError, command: str | None = None) -> str:
     """Return the one-line message of `exc` for the command line (with the option to use)."""
-    option = OPTION_FOR_PARAM.get(getattr(exc, "param", None) or "")
+    param = getattr(exc, "param", None) or ""
+    option = OPTION_FOR_COMMAND.get(command, {}).get(param) or OPTION_FOR_PARAM.get(param)
     text = exc.detail if (option and getattr(exc, "fix", None)) else str(exc)
     return clean(f"cupola: error: {text}" + (f" (option {option})" if option else ""))
 
@@ -131,6 +138,59 @@ def cmd_timelapse(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    from . import plan
+    from .answers import check_lang
+
+    check_lang(args.lang)
+    sat = _satellite(args)
+    if args.plan_kind == "passes":
+        lat, lon, name = plan.parse_observer(args.where)
+        found = plan.passes(lat, lon, args.start, args.end, min_elevation_deg=args.min_elevation,
+                            observer_height_km=args.height, sat=sat, allow_stale=args.allow_stale)
+        what, lines = f"passes above {args.min_elevation:g} deg seen from {name}", plan.passes_table(found)
+    else:
+        if args.plan_kind == "aurora":
+            cond = plan.aurora_in_view(hemisphere=args.hemisphere)
+        elif args.plan_kind == "over":
+            cond = plan.over(args.place, radius_km=args.radius, ground=args.ground)
+        elif args.plan_kind in ("sunrise", "sunset"):
+            cond = plan.near_sun_event(args.plan_kind, args.within)
+        else:
+            cond = plan.sky_visible(args.name, ground_dark=not args.any_ground)
+        if args.night:
+            cond = cond & plan.night()
+        found = plan.windows(cond, args.start, args.end, min_duration_s=args.min_duration, sat=sat, kp=args.kp,
+                             allow_stale=args.allow_stale, lang=args.lang)
+        what, lines = cond.name, plan.windows_table(found)
+    if args.json:
+        out(json.dumps([f.as_dict() for f in found], ensure_ascii=False, indent=2))
+        return 0
+    span = f"between {plan.iso_utc(plan.to_utc64(args.start))} and {plan.iso_utc(plan.to_utc64(args.end))}"
+    out(f"{len(found)} {'pass' if args.plan_kind == 'passes' else 'window'}{'' if len(found) == 1 else 'es' if args.plan_kind == 'passes' else 's'} "
+        f"{span}: {what}")
+    if found:
+        out("\n".join(lines))
+    return 0
+
+
+def cmd_find(args) -> int:
+    from .answers import check_lang
+    from .find import candidates_table, find
+
+    check_lang(args.lang)
+    found = find(args.text, args.start, args.end, night=args.night, day=args.day, aurora=args.aurora,
+                 sunrise=args.sunrise, sunset=args.sunset, sat=_satellite(args), kp=args.kp,
+                 allow_stale=args.allow_stale, lang=args.lang, limit=args.limit)
+    if args.json:
+        out(json.dumps([c.as_dict() for c in found], ensure_ascii=False, indent=2))
+    elif not found:
+        out("no candidate: nothing in that span fits the description")
+    else:
+        out("\n".join(candidates_table(found)))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -165,24 +225,27 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks and debug logs")
+    # Where the station's orbit and the aurora come from, and the language: every command that
+    # computes Scenes takes them.
+    source = argparse.ArgumentParser(add_help=False)
+    source.add_argument("--tle", metavar="FILE", help="element sets (TLE 2/3-line or OMM JSON/XML/CSV; '-' reads "
+                        "standard input); the nearest set is used at each instant")
+    source.add_argument("--sat", metavar="NAME|NORAD_ID", help="the satellite, when the file holds several")
+    source.add_argument("--lang", default="en", help="language of answers and captions: en or fr")
+    source.add_argument("--kp", type=float, default=None,
+                        help="Kp index to use for the aurora (default: bundled history)")
+    source.add_argument("--allow-stale", action="store_true",
+                        help="go on even where the nearest element set is so far away that the position is "
+                             "uncertain by > 100 km")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    w = sub.add_parser("where", parents=[common], help="where the ISS was, NASA-style, with lighting and next sunrise")
+    w = sub.add_parser("where", parents=[common, source], help="where the ISS was, NASA-style, with lighting and next sunrise")
     w.add_argument("time", help="ISO-8601 time with a zone, e.g. 2024-01-22T13:05:00Z")
-    w.add_argument("--tle", metavar="FILE", help="element sets (TLE 2/3-line or OMM JSON/XML/CSV; '-' reads standard "
-                   "input); the nearest set is used")
-    w.add_argument("--sat", metavar="NAME|NORAD_ID", help="the satellite, when the file holds several")
-    w.add_argument("--lang", default="en", help="en or fr")
     w.add_argument("--json", action="store_true", help="print one JSON object")
-    w.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
-    w.add_argument("--allow-stale", action="store_true",
-                   help="answer even when the nearest element set is so far away that the position is uncertain by > 100 km")
     w.set_defaults(func=cmd_where)
 
     # The camera and scene options that render and timelapse share.
     shot = argparse.ArgumentParser(add_help=False)
-    shot.add_argument("--tle", metavar="FILE", help="element sets ('-' reads standard input); the nearest set is used")
-    shot.add_argument("--sat", metavar="NAME|NORAD_ID", help="the satellite, when the file holds several")
     shot.add_argument("--camera", default="D5", help="sensor preset: D4, D5, Z9 or FF (default D5)")
     shot.add_argument("--lens", type=float, default=24.0, help="focal length in mm (default 24)")
     shot.add_argument("--fov", type=float, default=None, help="horizontal field of view in degrees (overrides --lens)")
@@ -196,20 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--tracked", action="store_true", help="sidereal tracking: stars stay round and in place")
     shot.add_argument("--caption", action="store_true",
                       help="write time, caption and element-set epoch on the image (a strip on every frame)")
-    shot.add_argument("--lang", default="en", help="caption language: en or fr")
     shot.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all), in any order")
-    shot.add_argument("--kp", type=float, default=None, help="Kp index to use for the aurora (default: bundled history)")
-    shot.add_argument("--allow-stale", action="store_true",
-                      help="render even when the nearest element set is so far away that the position is uncertain by > 100 km")
     shot.add_argument("--force", action="store_true", help="render even when the --look target is not in view")
 
-    r = sub.add_parser("render", parents=[common, shot], help="render what a camera on the ISS would record, as PNG or JPEG")
+    r = sub.add_parser("render", parents=[common, source, shot], help="render what a camera on the ISS would record, as PNG or JPEG")
     r.add_argument("time", help="ISO-8601 time with a zone")
     r.add_argument("-o", "--output", required=True, help="output file, .png or .jpg")
     r.add_argument("--size", default="1920x1080", help="image size WIDTHxHEIGHT (default 1920x1080)")
     r.set_defaults(func=cmd_render)
 
-    v = sub.add_parser("timelapse", parents=[common, shot],
+    v = sub.add_parser("timelapse", parents=[common, source, shot],
                        help="render a timelapse from the ISS: an H.264 .mp4, a .gif or PNG frames")
     v.add_argument("start", help="first instant, ISO-8601 with a zone, e.g. 2021-05-02T06:53:00Z")
     v.add_argument("end", help="last instant (included when it falls on a step)")
@@ -223,6 +282,52 @@ def build_parser() -> argparse.ArgumentParser:
                         "at the first frame, as a crew timelapse (default); look: --look re-aimed at every frame")
     v.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     v.set_defaults(func=cmd_timelapse)
+
+    # Options every `plan` and `find` search takes.
+    span = argparse.ArgumentParser(add_help=False)
+    span.add_argument("--from", dest="start", required=True, metavar="T0", help="start, ISO-8601 with a zone")
+    span.add_argument("--to", dest="end", required=True, metavar="T1",
+                      help="end, ISO-8601 with a zone (at most 366 days after the start)")
+    span.add_argument("--json", action="store_true", help="print a list of JSON objects")
+    pl = sub.add_parser("plan", parents=[common], help="when the view holds something: windows and ground passes")
+    plan_sub = pl.add_subparsers(dest="plan_kind", required=True, parser_class=_Parser)
+    pp = plan_sub.add_parser("passes", parents=[common, source, span], help="passes of the station over an observer's sky")
+    pp.add_argument("--where", required=True, metavar="LAT,LON", help="the observer: LAT,LON in degrees, or a place")
+    pp.add_argument("--min-elevation", type=float, default=10.0, metavar="DEG",
+                    help="lowest culmination counted, and where rise and set are (default 10)")
+    pp.add_argument("--height", type=float, default=0.0, metavar="KM", help="observer's height above WGS84, km (default 0)")
+    windows_opts = argparse.ArgumentParser(add_help=False)
+    windows_opts.add_argument("--night", action="store_true",
+                              help="only with the station in the Earth's shadow over dark ground")
+    windows_opts.add_argument("--min-duration", type=float, default=0.0, metavar="S",
+                              help="drop windows shorter than S seconds (none longer is missed)")
+    pa = plan_sub.add_parser("aurora", parents=[common, source, span, windows_opts], help="the auroral oval in view")
+    pa.add_argument("--hemisphere", choices=("north", "south"), default=None, help="only this hemisphere's oval")
+    po = plan_sub.add_parser("over", parents=[common, source, span, windows_opts],
+                             help="the station over a sea, country, region, place or LAT,LON")
+    po.add_argument("place", metavar="PLACE", help="'Pacific Ocean', 'Canada', 'Quebec', 'Paris' or LAT,LON")
+    po.add_argument("--radius", type=float, default=None, metavar="KM", help="around a place or LAT,LON (default 300)")
+    po.add_argument("--ground", choices=("dark", "lit", "twilight"), default=None, help="the ground below")
+    for kind in ("sunrise", "sunset"):
+        ps = plan_sub.add_parser(kind, parents=[common, source, span, windows_opts], help=f"an orbital {kind} nearby")
+        ps.add_argument("--within", type=float, default=5.0, metavar="MIN", help=f"minutes from the {kind} (default 5)")
+    pk = plan_sub.add_parser("sky", parents=[common, source, span, windows_opts],
+                             help="a star, planet, the Moon or the Milky Way core above the limb over dark ground")
+    pk.add_argument("name", metavar="NAME", help="'Sirius', 'Jupiter', 'Moon', 'Milky Way core'")
+    pk.add_argument("--any-ground", action="store_true", help="also over lit ground")
+    pl.set_defaults(func=cmd_plan)
+
+    f = sub.add_parser("find", parents=[common, source, span], help="instants a caption-like description could be about")
+    f.add_argument("text", metavar="TEXT", help="e.g. '258 miles above the Pacific Ocean northeast of Papua New Guinea'")
+    light = f.add_mutually_exclusive_group()
+    light.add_argument("--night", action="store_true", help="the station in shadow over dark ground")
+    light.add_argument("--day", action="store_true", help="the station in sunlight over lit ground")
+    f.add_argument("--aurora", action="store_true", help="aurora in view")
+    event = f.add_mutually_exclusive_group()
+    event.add_argument("--sunrise", action="store_true", help="an orbital sunrise within 10 minutes")
+    event.add_argument("--sunset", action="store_true", help="an orbital sunset within 10 minutes")
+    f.add_argument("--limit", type=int, default=10, metavar="N", help="how many candidates (default 10)")
+    f.set_defaults(func=cmd_find)
 
     d = sub.add_parser("demo", parents=[common], help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")
@@ -257,7 +362,7 @@ def main(argv=None) -> int:
     except CupolaError as exc:
         if args.debug:
             raise
-        print(error_line(exc), file=sys.stderr)
+        print(error_line(exc, args.command), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("cupola: interrupted", file=sys.stderr)

@@ -11,6 +11,10 @@ look-up pass over instants x oval points) and the brightest lit cities (padded t
 A single instant is a series of one: ``compute_scene(t_i)`` and ``compute_scene(ts)[i]`` are the
 same Scene.
 
+``compute_scene(ts, parts={'lighting', 'aurora'})`` computes only the named fields (``SCENE_PARTS``;
+the state is always computed) and leaves the others None, for callers such as a 30-day search that
+read two fields at a million instants; each computed field equals the full series' field.
+
 Shape rule of every view: per-instant fields are arrays whose leading shape is the instants'
 (numpy scalars for one instant), per-instant lists add trailing axes, constant metadata are plain
 values. A single :class:`Scene` adds what only one instant has: the list of visible stars, the
@@ -42,6 +46,7 @@ from .sky.bodies import Body, bodies
 from .sky.stars import StarsView, icrs_to_teme, visible_stars
 from .timebase import add_seconds, iso_utc, to_utc64
 
+SCENE_PARTS = ("lighting", "places", "stars", "bodies", "airglow", "aurora", "cities")
 PLANETS = ("Mercury", "Venus", "Mars", "Jupiter", "Saturn")
 STAR_MAG_LIMIT = 6.0
 CITY_LIMIT = 10
@@ -109,6 +114,9 @@ class _SceneFields:
 
     def caption(self, lang: str = "en"):
         """Return the NASA-style caption in `lang` ('en' or 'fr'): a str, or an array for a series."""
+        if self.places is None or self.lighting is None:
+            raise InputError("the caption needs the scene's places and lighting, which were not computed",
+                             param="parts", fix="include 'places' and 'lighting' in compute_scene(..., parts=...)")
         return _caption(self.state.alt_km, self.places, self.lighting.phase, lang, iss=self.is_iss)
 
     @property
@@ -212,7 +220,7 @@ class SceneSeries(_SceneFields):
         aurora = self.aurora[k] if self.aurora is not None else None
         if aurora is not None and not np.isfinite(aurora.kp):
             aurora = None
-        stars = visible_stars(state, self.stars.mag_limit, self.stars.atmosphere_km)
+        stars = visible_stars(state, self.stars.mag_limit, self.stars.atmosphere_km) if self.stars is not None else None
         return Scene(sat=self.sat, state=state, stars=stars, aurora=aurora, camera=self.camera,
                      kp_given=self.kp_given, **kw)
 
@@ -282,8 +290,20 @@ def _refuse_stale(st: State) -> None:
             param="allow_stale", fix="use element sets nearer that time, or allow_stale=True to answer anyway")
 
 
+def _check_parts(parts) -> frozenset:
+    """Return the set of SceneSeries fields to compute (all of them for None)."""
+    if parts is None:
+        return frozenset(SCENE_PARTS)
+    names = (parts,) if isinstance(parts, str) else tuple(parts)
+    bad = [p for p in names if p not in SCENE_PARTS]
+    if bad:
+        raise InputError(f"unknown scene part {bad[0]!r}; use any of {', '.join(SCENE_PARTS)} (the state is always "
+                         "computed)", param="parts")
+    return frozenset(names)
+
+
 def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None = None,
-                  allow_stale: bool = False) -> Scene | SceneSeries:
+                  allow_stale: bool = False, parts=None) -> Scene | SceneSeries:
     """Return the :class:`Scene` at one instant `t`, or the :class:`SceneSeries` of an array of them.
 
     Args:
@@ -295,6 +315,10 @@ def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None
             history's value. Instants outside that history have no aurora answer and say why.
         allow_stale: answer even where the element set is so far from an instant that its position
             there is uncertain by more than STALE_REFUSE_KM (``state.position_uncertainty_km``).
+        parts: the fields to compute, any of ``SCENE_PARTS`` ('lighting', 'places', 'stars',
+            'bodies', 'airglow', 'aurora' (with 'aurora_note'), 'cities'); the others are None. The
+            state is always computed. Default None: every field, as without the argument. A
+            caption needs 'places' and 'lighting'.
     Raises:
         InputError: a bad Kp; an instant before the satellite was launched; an element set too
             old or too new for an instant (unless `allow_stale`); for one instant, an element set
@@ -303,6 +327,7 @@ def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None
         TimeInputError: an instant outside the bundled ephemeris (1899-07-30 to 2053-10-08).
     """
     kp_value = _check_kp(kp)
+    want = _check_parts(parts)
     sat = sat or Satellite.from_archive()
     t64 = to_utc64(t)
     scalar = t64.ndim == 0
@@ -317,24 +342,24 @@ def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None
             fix="use element sets nearer that time, e.g. Satellite.from_file(path)")
     if not allow_stale:
         _refuse_stale(st)
-    aurora, note = _aurora(st, kp_value)
+    aurora, note = _aurora(st, kp_value) if "aurora" in want else (None, None)
     series = SceneSeries(
         t_utc=np.asarray(st.t_utc),
         sat=sat,
         state=st,
-        lighting=_lighting(sat, st),
-        places=locate(st.lat_deg, st.lon_deg),
-        stars=visible_stars(st, STAR_MAG_LIMIT),
-        bodies=tuple(bodies(st)),
-        airglow=tuple(airglow_in_view(st)),
+        lighting=_lighting(sat, st) if "lighting" in want else None,
+        places=locate(st.lat_deg, st.lon_deg) if "places" in want else None,
+        stars=visible_stars(st, STAR_MAG_LIMIT) if "stars" in want else None,
+        bodies=tuple(bodies(st)) if "bodies" in want else None,
+        airglow=tuple(airglow_in_view(st)) if "airglow" in want else None,
         aurora=aurora,
         aurora_note=note,
-        cities=cities_view(st, limit=CITY_LIMIT),
+        cities=cities_view(st, limit=CITY_LIMIT) if "cities" in want else None,
         camera=camera,
         kp_given=kp_value,
     )
     return series[0] if scalar else series
 
 
-__all__ = ["Scene", "SceneSeries", "Lighting", "Motion", "compute_scene", "PLANETS", "STAR_MAG_LIMIT",
+__all__ = ["Scene", "SceneSeries", "Lighting", "Motion", "compute_scene", "SCENE_PARTS", "PLANETS", "STAR_MAG_LIMIT",
            "CITY_LIMIT"]
