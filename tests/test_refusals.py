@@ -124,6 +124,68 @@ def test_a_body_behind_the_earth_is_refused_and_one_in_view_is_drawn():
     render(scene, Camera(width_px=64, height_px=36, look=Look("nadir")))
 
 
+def _hidden(look, t):
+    """Why the renderer refuses `look` at instant `t` (None when it draws it)."""
+    from cupola.camera.attitude import why_not_in_view
+
+    return why_not_in_view(look, compute_scene(t))
+
+
+@pytest.mark.parametrize("spec, after", [
+    ("target:Paris", "2024-01-22T10:00:00Z"),  # the issue's case: beyond the horizon
+    ("sky:moon", "2024-01-19T16:02:54Z"),  # behind the Earth (the test above)
+    ("sky:sun", "2024-01-22T10:40:00Z"),
+    ("sky:10,-80", "2024-01-22T10:00:00Z"),
+])
+def test_next_in_view_is_when_the_renderer_stops_refusing(spec, after):
+    # The search (plan conditions: the station's elevation from the target, a geometric body
+    # direction) against the renderer's own check (a dot product, the Scene's apparent body).
+    from cupola.plan import next_in_view, next_view_text
+    from cupola.timebase import iso_utc, to_utc64
+
+    look = parse_look(spec)
+    assert _hidden(look, after), f"{spec} is in view at {after}: choose another instant"
+    w = next_in_view(look, after)
+    assert w is not None and not w.clipped_start and to_utc64(after) < w.start_utc
+    sec = np.timedelta64(1, "s")
+    assert _hidden(look, w.start_utc - 3 * sec)
+    text = next_view_text(look, after)
+    start = text.split("from ")[1].split(" ")[0]
+    assert np.timedelta64(0, "s") < to_utc64(start) - w.start_utc <= 2 * sec
+    assert _hidden(look, start) is None, f"told {start}, but the renderer refuses then"
+    assert _hidden(look, w.peak_utc) is None and _hidden(look, w.end_utc - sec) is None
+    if not w.clipped_end:
+        assert _hidden(look, w.end_utc + 3 * sec)
+    assert f"to {iso_utc(w.end_utc)}" in text and f"best at {iso_utc(w.peak_utc)}" in text
+
+
+def test_a_target_never_in_view_says_so_and_looks_that_always_see_need_no_search():
+    from cupola.plan import look_in_view, next_in_view, next_view_text
+
+    # 80 deg N is more than a horizon (~20 deg of arc) beyond the orbit's 51.6 deg inclination.
+    assert next_view_text(parse_look("target:80,0"), "2024-01-22T10:00:00Z") == "not in view in the 3 days after it"
+    assert look_in_view(Look("nadir")) is None and next_in_view(Look("horizon"), "2024-01-22T10:00:00Z") is None
+
+
+def test_cli_refusal_says_when_the_target_is_next_in_view_and_that_instant_renders(tmp_path, capsys):
+    from cupola.cli import main
+    from cupola.plan import next_in_view
+    from cupola.timebase import iso_utc
+
+    w = next_in_view(parse_look("target:Paris"), "2024-01-22T10:00:00Z")
+    out = tmp_path / "paris.png"
+    args = ["--look", "target:Paris", "--size", "64x36", "-o", str(out)]
+    assert main(["render", "2024-01-22T10:00:00Z", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "beyond its" in err and err.rstrip().endswith("(option --force)")
+    start = err.split("next in view from ")[1].split(" ")[0]
+    assert f"to {iso_utc(w.end_utc)}" in err and not out.exists()
+    assert main(["timelapse", "2024-01-22T10:00:00Z", "2024-01-22T10:01:00Z", *args[:4], "-o",
+                 str(tmp_path / "p.gif"), "--no-progress"]) == 2
+    assert f"at the first frame: it would not be in the frame; next in view from {start}" in capsys.readouterr().err
+    assert main(["render", start, *args]) == 0 and out.exists()
+
+
 def test_emission_tables_are_never_sized_from_an_impossible_origin():
     from cupola.phenomena.emission import MAX_ORIGIN_RADIUS_KM, airglow_emission
 

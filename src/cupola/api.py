@@ -9,7 +9,8 @@
   :func:`next_sun_events`;
 - planning (:mod:`cupola.plan`, :mod:`cupola.find`): :class:`Condition` and its makers
   (:func:`over`, :func:`at_sea_near`, :func:`ground`, :func:`night`, :func:`day`,
-  :func:`aurora_in_view`, :func:`near_sun_event`, :func:`sky_visible`, :func:`target_in_view`),
+  :func:`aurora_in_view`, :func:`near_sun_event`, :func:`sky_visible`, :func:`target_in_view`,
+  :func:`look_in_view`), :func:`next_in_view` (when a camera's target is next in view),
   :func:`plan_windows` (``cupola.plan.windows``: a Condition's :class:`Window` list), ground
   :func:`passes` (:class:`Pass`), and :func:`find` (candidate instants for a caption-like text);
 - pictures: :class:`Camera`, :class:`Look` (:func:`parse_look` reads text), :class:`Attitude`,
@@ -32,8 +33,8 @@ from .find import Candidate, find
 from .lighting import next_sun_events, orbital_sun_events
 from .orbit import Satellite, State
 from .phenomena.kp import kp_at
-from .plan import (Condition, Pass, Window, at_sea_near, aurora_in_view, day, ground, near_sun_event, night, over,
-                   passes, sky_visible, target_in_view)
+from .plan import (Condition, Pass, Window, at_sea_near, aurora_in_view, day, ground, look_in_view, near_sun_event,
+                   next_in_view, night, over, passes, sky_visible, target_in_view)
 from .plan import windows as plan_windows
 from .render import Frame, FramePool, RenderSettings, frame_geometry, render
 from .render.output import check_output_path, read_metadata, save_frame
@@ -48,7 +49,8 @@ __all__ = [
     "compute_scene", "Scene", "SceneSeries", "locate", "caption", "kp_at",
     "Predicate", "find_edges", "windows", "orbital_sun_events", "next_sun_events",
     "Condition", "Window", "Pass", "Candidate", "plan_windows", "passes", "find", "over", "at_sea_near", "ground",
-    "night", "day", "aurora_in_view", "near_sun_event", "sky_visible", "target_in_view",
+    "night", "day", "aurora_in_view", "near_sun_event", "sky_visible", "target_in_view", "look_in_view",
+    "next_in_view",
     "Camera", "Look", "parse_look", "Attitude", "ray_geometry", "frame_geometry", "render", "RenderSettings",
     "Frame", "FramePool", "save_frame", "read_metadata", "check_output_path",
     "timelapse", "TimelapseResult",

@@ -8,6 +8,7 @@ about (``CupolaError.param``) and the command adds its own option for it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import re
 import sys
 
 from . import __version__
-from .errors import CupolaError
+from .errors import CupolaError, InputError
 
 # The option that sets each API parameter a library error can name.
 OPTION_FOR_PARAM = {
@@ -67,6 +68,32 @@ def _satellite(args):
     return Satellite.from_file(args.tle, select=select) if args.tle else Satellite.from_archive(select=select)
 
 
+def _shot(args):
+    """Return the (Camera, RenderSettings) of the camera options render and timelapse share."""
+    from .inputs import camera_from_text
+    from .render import RenderSettings
+
+    camera = camera_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
+                              roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
+                              tracked=args.tracked)
+    layers = tuple(s.strip() for s in args.layers.split(",")) if args.layers else None
+    return camera, RenderSettings(layers=layers) if layers else RenderSettings()
+
+
+@contextlib.contextmanager
+def _saying_when_in_view(look, after, sat, args, applies: bool = True):
+    """Add to a refusal of a Look out of view (param 'force') when its target is next in view."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.param != "force" or not applies:
+            raise
+        from .plan import next_view_text
+
+        when = next_view_text(look, after, sat=sat, kp=args.kp, allow_stale=args.allow_stale)
+        raise InputError(f"{exc.detail}; {when}", param="force", fix=exc.fix) from None
+
+
 def cmd_where(args) -> int:
     from .answers import check_lang, where_json, where_text
     from .scene import compute_scene
@@ -84,20 +111,17 @@ def cmd_where(args) -> int:
 def cmd_render(args) -> int:
     from .answers import check_lang
     from .answers.json import warnings_json
-    from .inputs import camera_from_text
-    from .render import RenderSettings, render
+    from .render import render
     from .render.output import check_output_path, save_frame
     from .scene import compute_scene
 
     check_lang(args.lang)
     check_output_path(args.output)  # before any work: a bad -o is refused at once, nothing is written
-    camera = camera_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
-                              roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
-                              tracked=args.tracked)
-    settings = RenderSettings(layers=tuple(s.strip() for s in args.layers.split(","))) if args.layers else RenderSettings()
-    scene = compute_scene(args.time, camera=camera, sat=_satellite(args), kp=args.kp,
-                          allow_stale=args.allow_stale)
-    frame = render(scene, camera, settings, force=args.force)
+    camera, settings = _shot(args)
+    sat = _satellite(args)
+    scene = compute_scene(args.time, camera=camera, sat=sat, kp=args.kp, allow_stale=args.allow_stale)
+    with _saying_when_in_view(camera.look, args.time, sat, args):
+        frame = render(scene, camera, settings, force=args.force)
     path = save_frame(frame, args.output, caption=args.caption, lang=args.lang)
     took = sum(frame.timings_s.values())
     out(f"wrote {path} ({camera.width_px}x{camera.height_px}, {camera.camera_name} {camera.effective_focal_mm:.4g} mm, "
@@ -115,8 +139,7 @@ def _megabytes(n: int) -> str:
 
 def cmd_timelapse(args) -> int:
     from .answers import check_lang
-    from .inputs import camera_from_text, parse_size, parse_step
-    from .render import RenderSettings
+    from .inputs import parse_size, parse_step
     from .video import check_timelapse_output, frame_times, timelapse
 
     check_lang(args.lang)
@@ -124,13 +147,13 @@ def cmd_timelapse(args) -> int:
     # Before any work: the output (name, folder, an even size for MP4) and the frame count.
     check_timelapse_output(args.output, *parse_size(args.size))
     frame_times(args.start, args.end, step)
-    camera = camera_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
-                              roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
-                              tracked=args.tracked)
-    settings = RenderSettings(layers=tuple(s.strip() for s in args.layers.split(","))) if args.layers else RenderSettings()
-    r = timelapse(args.start, args.end, step, camera, args.output, fps=args.fps, sat=_satellite(args), kp=args.kp,
-                  settings=settings, caption=args.caption, lang=args.lang, progress=not args.no_progress,
-                  allow_stale=args.allow_stale, force=args.force, pointing=args.pointing)
+    camera, settings = _shot(args)
+    sat = _satellite(args)
+    # A station-fixed camera is refused at its first frame only, so that is when to say it is next in view.
+    with _saying_when_in_view(camera.look, args.start, sat, args, args.pointing == "station"):
+        r = timelapse(args.start, args.end, step, camera, args.output, fps=args.fps, sat=sat, kp=args.kp,
+                      settings=settings, caption=args.caption, lang=args.lang, progress=not args.no_progress,
+                      allow_stale=args.allow_stale, force=args.force, pointing=args.pointing)
     what = {"mp4": "H.264 MP4", "gif": "GIF", "png": "PNG frames"}[r.kind]
     out(f"wrote {r.path} ({what}): {r.frames} frames {r.width}x{r.height}, {r.duration_s:.1f} s at {r.fps:g} frames/s, "
         f"{_megabytes(r.size_bytes)}; rendered {r.render_fps:.1f} frames/s, encoded {r.encode_fps:.0f} frames/s, "

@@ -12,6 +12,11 @@ WGS84_A_KM = 6378.137
 WGS84_F = 1.0 / 298.257223563
 WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
+# Opaque atmosphere above the ellipsoid that stars, planets and the Moon set behind. Rayleigh extinction along a
+# tangent ray is ~ tau_zenith(h) * sqrt(2 pi R / H) with scale height H ~ 7 km: about one
+# magnitude at a 20 km tangent height and several below 15 km, where refraction also
+# flattens and dims stars (the "setting" seen by astronauts). 20 km is the edge used here.
+ATMOSPHERE_KM = 20.0
 # skyfield.constants.ERAD in km (IERS 2010 equatorial radius): the sphere of skyfield's
 # is_sunlit, so cupola's geometric shadow model reproduces skyfield's orbital sunrise/sunset.
 SKYFIELD_ERAD_KM = 6378.1366

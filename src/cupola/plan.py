@@ -56,7 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .constants import CIVIL_DARK_SUN_ELEV_DEG, ISS_NORAD_ID, R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
+from .constants import ATMOSPHERE_KM, CIVIL_DARK_SUN_ELEV_DEG, ISS_NORAD_ID, R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
 from .errors import InputError
 from .frames import enu_basis, geodetic_to_itrs, gmst82, rotate_z, unit
 from .scene import SCENE_PARTS, compute_scene
@@ -851,15 +851,12 @@ def _sky_target(name: str):
     """Return ('body', key, label) or ('star', one-row StarCatalog, label) for a sky name."""
     from .inputs import fold, sky_object
     from .sky.bodies import BODY_KEYS
-    from .sky.stars import NAMES, StarCatalog, catalog
+    from .sky.stars import NAMES, catalog
 
     key = name_key(name)
     if key in _MILKY_WAY:
-        one = StarCatalog(hip=np.array([0], np.int32), ra_deg=np.array([GALACTIC_CENTRE_RA_DEG]),
-                          dec_deg=np.array([GALACTIC_CENTRE_DEC_DEG]), parallax_mas=np.zeros(1),
-                          pm_ra_mas_yr=np.zeros(1), pm_dec_mas_yr=np.zeros(1), hpmag=np.full(1, np.nan),
-                          bv=np.full(1, np.nan), vmag=np.full(1, np.nan), name=np.array(["Milky Way core"], object))
-        return "star", one, "the Milky Way core"
+        return "star", _fixed_point(GALACTIC_CENTRE_RA_DEG, GALACTIC_CENTRE_DEC_DEG, "Milky Way core"), \
+            "the Milky Way core"
     try:
         look = sky_object(name)
     except InputError:
@@ -875,23 +872,36 @@ def _sky_target(name: str):
     return "star", cat.subset([k]), look.name
 
 
+def _fixed_point(ra_deg: float, dec_deg: float, name: str):
+    """Return a one-row StarCatalog of a fixed ICRS direction (no motion, no parallax)."""
+    from .sky.stars import StarCatalog
+
+    return StarCatalog(hip=np.array([0], np.int32), ra_deg=np.array([float(ra_deg)]),
+                       dec_deg=np.array([float(dec_deg)]), parallax_mas=np.zeros(1), pm_ra_mas_yr=np.zeros(1),
+                       pm_dec_mas_yr=np.zeros(1), hpmag=np.full(1, np.nan), bv=np.full(1, np.nan),
+                       vmag=np.full(1, np.nan), name=np.array([name], object))
+
+
 def sky_visible(name: str, ground_dark: bool = True) -> Condition:
     """Return the condition: a named star (IAU name, Hipparcos position with proper motion,
     parallax and aberration), the Sun, the Moon, a planet or the Milky Way core (the galactic
     centre, RA 266.405 deg, Dec -28.936 deg ICRS) above the Earth's limb seen from the station
-    (the WGS84 ellipsoid grown by ``cupola.sky.stars.ATMOSPHERE_KM``, as the Scene's sky), with
+    (the WGS84 ellipsoid grown by ``cupola.constants.ATMOSPHERE_KM``, as the Scene's sky), with
     the ground below dark unless ``ground_dark=False``. Fit: the height above the limb / 110 deg.
 
     A body's direction is geometric, from the station's state and the bundled ephemeris at hourly
     nodes (``cupola.ephemeris.body_teme_km``): without the light time and aberration of the Scene's
     ``bodies`` field (< 40 arcsec, ~0.2 s at the limb, which the station sweeps at ~4 deg/min), at a
     tenth of the cost over days of instants."""
+    return _sky_condition(*_sky_target(name), ground_dark)
+
+
+def _sky_condition(kind: str, what, label: str, ground_dark: bool) -> Condition:
+    """Return sky_visible's condition for a ('body', key) or ('star', one-row StarCatalog) target."""
     from .ephemeris import body_teme_km
     from .sky.bodies import BODY_KEYS
-    from .sky.stars import ATMOSPHERE_KM, apparent_directions_teme
+    from .sky.stars import apparent_directions_teme
     from .view import limb_margin_deg
-
-    kind, what, label = _sky_target(name)
 
     def margin(s):
         r = np.asarray(s.state.r_teme_km, float).reshape(-1, 3)
@@ -969,6 +979,74 @@ def target_in_view(target=None, *, lat_deg=None, lon_deg=None, max_slant_km: flo
     words = [f"{label} in view"] + ([f"within {slant:,.0f} km"] if slant else []) + (
         [f"within {nadir:g} deg of nadir"] if nadir else []) + ([f"ground {ground}"] if ground else [])
     return Condition(fn, step, ", ".join(words), score=lambda s: el(s) / 90.0, cost=COST_STATE)
+
+
+# -- when a camera's target is next in view ---------------------------------------------------------
+NEXT_VIEW_SPANS_DAYS = (0.125, 1.0, 3.0)  # searched in turn: the next orbit, the next day, three days
+
+
+def look_in_view(look) -> Condition | None:
+    """Return the condition that what a camera :class:`~cupola.camera.Look` names is in the
+    station's view, as a render checks it (``cupola.camera.attitude.why_not_in_view``): a ground
+    target above the station's horizon, a body or sky direction above the Earth's limb and its
+    ``ATMOSPHERE_KM`` of air; None for a nadir or horizon look, which always sees something."""
+    if look.mode == "target":
+        return target_in_view(lat_deg=look.lat_deg, lon_deg=look.lon_deg).named(f"{look.name or look.text} in view")
+    if look.mode != "sky":
+        return None
+    label = look.name or look.text
+    if look.body:
+        return _sky_condition("body", look.body, label, ground_dark=False)
+    return _sky_condition("star", _fixed_point(look.ra_deg, look.dec_deg, label), label, ground_dark=False)
+
+
+def next_in_view(look, after, *, sat=None, kp: float | None = None, allow_stale: bool = False) -> Window | None:
+    """Return the first :class:`Window` after `after` in which `look`'s target is in view (see
+    :func:`look_in_view`), searched over the next orbit, then day, then three days (edges to 1 s);
+    None when it is not in view within three days, for a look that always is, or where the
+    element sets stop being usable before a window is found."""
+    from .errors import CupolaError
+
+    cond = look_in_view(look)
+    if cond is None:
+        return None
+    t0 = to_utc64(after)
+    for days in NEXT_VIEW_SPANS_DAYS:
+        try:
+            found = windows(cond, t0, t0 + np.timedelta64(int(days * 86_400 * _NS), "ns"), sat=sat, kp=kp,
+                            allow_stale=allow_stale)
+        except CupolaError:
+            return None
+        later = [w for w in found if not w.clipped_start]
+        if later:
+            return later[0]
+    return None
+
+
+def next_view_text(look, after, **kw) -> str:
+    """Return when `look`'s target is next in view after `after`, as words for a refusal:
+    'next in view from 2024-01-22T14:37:12Z to 2024-01-22T14:44:04Z (in 4 h 37 min, for 6 min;
+    best at 2024-01-22T14:40:37Z)' (target:Paris after 10:00), or that it is not in view in the
+    three days after it. The start is a whole second inside the window, so rendering then works."""
+    w = next_in_view(look, after, **kw)
+    if w is None:
+        days = NEXT_VIEW_SPANS_DAYS[-1]
+        return f"not in view in the {days:g} days after it"
+    # The first whole second past the edge and one more: the edge is found to 1 s, and a body's
+    # geometric direction here differs from the Scene's apparent one by up to ~0.2 s at the limb.
+    start = np.datetime64(-(-int(w.start_utc.astype("datetime64[ns]").astype(np.int64)) // _NS) + 1, "s")
+    wait_s = (start - to_utc64(after)).astype("timedelta64[ns]").astype(np.int64) / _NS
+    return (f"next in view from {iso_utc(start)} to {iso_utc(w.end_utc)} (in {_duration_words(wait_s)}, "
+            f"for {_duration_words(w.duration_s)}; best at {iso_utc(w.peak_utc)})")
+
+
+def _duration_words(seconds: float) -> str:
+    s = round(float(seconds))
+    d, s = divmod(s, 86_400)
+    h, s = divmod(s, 3_600)
+    m, s = divmod(s, 60)
+    parts = [f"{d} d"] * bool(d) + [f"{h} h"] * bool(h) + [f"{m} min"] * bool(m)
+    return " ".join(parts[:2]) if parts else f"{s} s"
 
 
 # -- ground passes ---------------------------------------------------------------------------------------

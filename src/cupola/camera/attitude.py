@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import R_EARTH_KM, WGS84_E2
+from ..constants import ATMOSPHERE_KM, R_EARTH_KM, WGS84_E2
 from ..errors import InputError
 from ..frames import geodetic_to_itrs, itrs_to_teme, unit
 from ..view import footprint_radius_km, horizon_dip_deg, limb_margin_deg, local_horizontal_basis
@@ -126,10 +126,6 @@ class Attitude:
         return self.matrix @ np.swapaxes(rotation_about(axis, omega * t), -1, -2)
 
 
-# Stars and bodies set behind this much opaque air above the ellipsoid (as sky.stars counts them).
-SKY_LIMB_SHELL_KM = 20.0
-
-
 def why_not_in_view(look: Look, scene) -> str | None:
     """Return why the station cannot see what `look` points at (None when it can): a ground
     target beyond its horizon, or a sky direction or body behind the Earth and its air.
@@ -158,7 +154,7 @@ def why_not_in_view(look: Look, scene) -> str | None:
             d = np.asarray(scene.icrs_to_teme, float) @ np.array([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra),
                                                                    np.sin(dec)])
             what = name
-        margin = float(limb_margin_deg(r, d, SKY_LIMB_SHELL_KM))
+        margin = float(limb_margin_deg(r, d, ATMOSPHERE_KM))
         if margin > 0.0:
             return None
         return f"{what} is {-margin:.1f} deg below the Earth's limb, hidden from the station"

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._index import shaped
 from ..colour import star_colour_rgb
-from ..constants import AU_KM, C_AU_DAY
+from ..constants import ATMOSPHERE_KM, AU_KM, C_AU_DAY
 from ..errors import DataMissingError
 from ..jit import kernel, twin
 from ..frames import unit
@@ -42,11 +42,6 @@ from ..view import azel_deg, limb_margin_deg, scaled_shell
 
 log = logging.getLogger(__name__)
 
-# Opaque atmosphere above the ellipsoid for stars and planets. Rayleigh extinction along a
-# tangent ray is ~ tau_zenith(h) * sqrt(2 pi R / H) with scale height H ~ 7 km: about one
-# magnitude at a 20 km tangent height and several below 15 km, where refraction also
-# flattens and dims stars (the "setting" seen by astronauts). 20 km is the edge used here.
-ATMOSPHERE_KM = 20.0
 
 MAS_TO_RAD = math.pi / (180.0 * 3600.0 * 1000.0)
 J2000_JD = 2451545.0
