@@ -23,7 +23,7 @@ OPTION_FOR_PARAM = {
     "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
     "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
-    "out": "--out DIR", "output": "-o FILE",
+    "out": "--out DIR", "output": "-o FILE", "lat_deg": "LAT", "lon_deg": "LON",
 }
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
@@ -70,6 +70,19 @@ def cmd_where(args) -> int:
         out(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         out(where_text(answer, args.lang, HINTS))
+    return 0
+
+
+def cmd_place(args) -> int:
+    from .answers import check_lang
+    from .geo.caption import near_city_text, place_json
+
+    check_lang(args.lang)
+    answer = place_json(args.lat, args.lon, args.lang)
+    if args.json:
+        out(json.dumps(answer, ensure_ascii=False, indent=2))
+    else:
+        out(f"{answer['phrase']} ({near_city_text(answer['near_city'], args.lang)})")
     return 0
 
 
@@ -148,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--allow-stale", action="store_true",
                    help="answer even when the nearest element set is so far away that the position is uncertain by > 100 km")
     w.set_defaults(func=cmd_where)
+
+    pl = sub.add_parser("place", parents=[common], help="the NASA-style phrase for a point (what lies below it)")
+    pl.add_argument("lat", type=str, metavar="LAT", help="latitude in degrees, north positive (e.g. 46.8)")
+    pl.add_argument("lon", type=str, metavar="LON", help="longitude in degrees, east positive (e.g. -71.2)")
+    pl.add_argument("--lang", default="en", help="en or fr")
+    pl.add_argument("--json", action="store_true", help="print one JSON object")
+    pl.set_defaults(func=cmd_place)
 
     r = sub.add_parser("render", parents=[common], help="render what a camera on the ISS would record, as PNG or JPEG")
     r.add_argument("time", help="ISO-8601 time with a zone")
