@@ -239,7 +239,10 @@ def test_cli_place(capsys):
     from cupola.cli import main
 
     assert main(["place", "-27.3", "-109.6"]) == 0
-    assert capsys.readouterr().out.startswith("the Pacific Ocean near Easter Island (")
+    # No place of 100,000 people within 300 km: the phrase alone.
+    assert capsys.readouterr().out == "the Pacific Ocean near Easter Island\n"
+    assert main(["place", "42.46", "14.45"]) == 0
+    assert capsys.readouterr().out == "the Adriatic Sea off the coast of Italy (20 km east of Pescara)\n"
     assert main(["place", "50.8", "-176.0", "--lang", "fr", "--json"]) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["phrase"] == "l'océan Pacifique, juste au sud de l'Alaska" and obj["lang"] == "fr"

@@ -82,7 +82,8 @@ def cmd_place(args) -> int:
     if args.json:
         out(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
-        out(f"{answer['phrase']} ({near_city_text(answer['near_city'], args.lang)})")
+        city = answer["near_city"]
+        out(answer["phrase"] + (f" ({near_city_text(city, args.lang)})" if city else ""))
     return 0
 
 

@@ -473,12 +473,14 @@ def _check_point(lat: float, lon: float) -> None:
 
 PLACE_SCHEMA_VERSION = 1
 NEAR_CITY_MIN_POPULATION = 100_000  # "east of Pescara": the nearest place of at least this many people
+NEAR_CITY_MAX_KM = 300.0            # ... when it is this close; farther, no city is named
 
 
-def near_city(lat_deg: float, lon_deg: float) -> dict:
+def near_city(lat_deg: float, lon_deg: float) -> dict | None:
     """Return the nearest GeoNames place of at least ``NEAR_CITY_MIN_POPULATION`` people to a point, as
     ``{"name", "country", "distance_km", "bearing"}`` (``bearing``: the point's compass code from the
-    city, 'E' for "east of Pescara"): the precise placement a researcher adds to a caption."""
+    city, 'E' for "east of Pescara"): the precise placement a researcher adds to a caption. None when
+    the nearest is farther than ``NEAR_CITY_MAX_KM``."""
     from .geonames import geonames
     from .places import _bearing_index, _unit
 
@@ -487,6 +489,8 @@ def near_city(lat_deg: float, lon_deg: float) -> dict:
     dots = _unit(g.lat_deg[big], g.lon_deg[big]) @ _unit(np.array(lat_deg), np.array(lon_deg))
     j = big[int(np.argmax(dots))]
     dist = float(6371.0088 * np.arccos(np.clip(dots.max(), -1.0, 1.0)))
+    if dist > NEAR_CITY_MAX_KM:
+        return None
     b = int(_bearing_index(g.lat_deg[j], g.lon_deg[j], lat_deg, lon_deg))
     return {"name": str(g.name[j]), "country": str(g.country[j]), "distance_km": round(dist, 1),
             "bearing": COMPASS[b]}
@@ -522,7 +526,8 @@ def place_json(lat_deg: float, lon_deg: float, lang: str = "en") -> dict:
     surface = "land" if bool(p.over_land) else ("lake" if p.lake_id >= 0 else "sea")
     d = float(p.near_distance_km)
     return {
-        "schema_version": PLACE_SCHEMA_VERSION, "lat_deg": lat, "lon_deg": (lon + 180.0) % 360.0 - 180.0,
+        "schema_version": PLACE_SCHEMA_VERSION, "lat_deg": lat,
+        "lon_deg": lon if -180.0 <= lon < 180.0 else (lon + 180.0) % 360.0 - 180.0,
         "lang": lang, "phrase": str(place_phrase(p, lang)), "phrase_en": str(place_phrase(p, "en")),
         "surface": surface, "country": str(p.country), "region": str(p.region), "lake": str(p.lake),
         "sea": str(p.sea), "near_land": str(p.near_land),
