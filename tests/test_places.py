@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from cupola.errors import InputError
-from cupola.geo import describe_place, locate, place_json, tables
+from cupola.answers.json import place_json
+from cupola.geo import describe_place, locate, tables
 from cupola.geo.geonames import geonames
 
 # (lat, lon, lang, expected phrase, why)
@@ -235,6 +236,50 @@ def test_place_json_and_near_city():
     json.dumps(a)
 
 
+def _destination(lat, lon, bearing_deg, km):
+    """The point `km` along the great circle from (lat, lon) at `bearing_deg` (degrees)."""
+    p, lam, b, d = np.radians(lat), np.radians(lon), np.radians(bearing_deg), km / 6371.0088
+    p2 = np.arcsin(np.sin(p) * np.cos(d) + np.cos(p) * np.sin(d) * np.cos(b))
+    return np.degrees(p2), np.degrees(lam + np.arctan2(np.sin(b) * np.sin(d) * np.cos(p), np.cos(d) - np.sin(p) * np.sin(p2)))
+
+
+@pytest.mark.parametrize("lat, lon, bearing, water", [
+    # Gaspé peninsula, walking east into the Gulf of Saint Lawrence (NASA: "near the Gulf of St. Lawrence").
+    (48.85, -64.6, 90.0, "Gulf of Saint Lawrence"),
+    # Chicago's lakefront, walking east into Lake Michigan.
+    (41.85, -87.75, 90.0, "Lake Michigan"),
+    # Florida's panhandle at Panama City Beach, walking south into the Gulf of Mexico.
+    (30.25, -85.9, 180.0, "Gulf of Mexico"),
+])
+def test_near_water_names_the_nearest_named_water_at_its_distance(lat, lon, bearing, water):
+    from cupola.geo import near_water
+
+    # The truth: the first point off land along one bearing, found by a dense 0.25 km walk with the
+    # places lookup (the function under test samples rings 2.5 km apart in 36 directions instead).
+    steps = np.arange(0.0, 60.0, 0.25)
+    la, lo = _destination(lat, lon, bearing, steps)
+    p = locate(la, lo)
+    off = np.flatnonzero(~p.over_land)
+    assert off.size and p.over_land[0], "the walk must start on land and reach the water"
+    k = off[0]
+    assert str(p.lake[k] or p.sea[k]) == water
+    got = near_water(lat, lon)
+    assert got is not None and got["name"] == water
+    # Nearest in any direction, so no farther than along this bearing (plus one ring's spacing).
+    assert got["distance_km"] <= steps[k] + 2.5
+    assert json.dumps(got)
+
+
+def test_near_water_leaves_out_the_open_ocean_and_points_not_on_land():
+    from cupola.geo import near_water
+
+    assert near_water(40.4, -3.7) is None  # Madrid: no named water within 50 km
+    assert near_water(38.72, -9.2) is None or "Ocean" not in near_water(38.72, -9.2)["name"]  # Lisbon's Atlantic
+    assert near_water(-1.5, 154.5) is None  # at sea already
+    a = place_json(49.0, -64.5, "fr")
+    assert a["near_water"]["name"] == "Gulf of Saint Lawrence"
+
+
 def test_cli_place(capsys):
     from cupola.cli import main
 
@@ -246,6 +291,10 @@ def test_cli_place(capsys):
     assert main(["place", "50.8", "-176.0", "--lang", "fr", "--json"]) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["phrase"] == "l'océan Pacifique, juste au sud de l'Alaska" and obj["lang"] == "fr"
+    assert main(["place", "49.0", "-64.5"]) == 0
+    assert capsys.readouterr().out == "southeastern Quebec, Canada, near the Gulf of Saint Lawrence\n"
+    assert main(["place", "49.0", "-64.5", "--lang", "fr"]) == 0
+    assert capsys.readouterr().out == "le Canada (sud-est du Québec), près du golfe du Saint-Laurent\n"
     assert main(["place", "91", "0"]) == 2
     err = capsys.readouterr().err
     assert "latitude must be" in err and "(option LAT)" in err

@@ -25,9 +25,10 @@ Everything else is reachable through its module (``cupola.view``, ``cupola.sky.s
 """
 
 from .answers import where_json, where_text
+from .answers.json import place_json
 from .camera import Attitude, Camera, Look, ray_geometry
 from .errors import CupolaError, DataMissingError, ElementSetError, InputError, TimeInputError
-from .geo.caption import caption, describe_place, place_json
+from .geo.caption import caption, describe_place
 from .geo.places import locate
 from .inputs import parse_look
 from .find import Candidate, find

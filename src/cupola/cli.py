@@ -110,15 +110,17 @@ def cmd_where(args) -> int:
 
 def cmd_place(args) -> int:
     from .answers import check_lang
-    from .geo.caption import near_city_text, place_json
+    from .answers.json import place_json
+    from .geo.caption import near_city_text, near_water_text
 
     check_lang(args.lang)
     answer = place_json(args.lat, args.lon, args.lang)
     if args.json:
         out(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
-        city = answer["near_city"]
-        out(answer["phrase"] + (f" ({near_city_text(city, args.lang)})" if city else ""))
+        water, city = answer["near_water"], answer["near_city"]
+        out(answer["phrase"] + (f", {near_water_text(water, args.lang)}" if water else "")
+            + (f" ({near_city_text(city, args.lang)})" if city else ""))
     return 0
 
 

@@ -324,11 +324,14 @@ def _sea_phrase(key: int, lang: str, tab) -> str:
     mode = key & 0xFFF
     just = mode >= 16
     bearing = mode - 16 if just else mode
+    river = tab.sea_en[sid].endswith(" River")  # an estuary is within its land, not off a coast
     if lang == "en":
         sea = _en_sea(tab.sea_en[sid])
         if lid < 0 or mode == _MODE_FAR:
             return sea
         land = _en_country(tab.land_en[lid])
+        if river:
+            return f"{sea}, {land}"
         if mode == _MODE_COAST:
             return f"{sea} off the coast of {land}"
         if mode == _MODE_NEAR:
@@ -338,6 +341,8 @@ def _sea_phrase(key: int, lang: str, tab) -> str:
     if lid < 0 or mode == _MODE_FAR:
         return sea
     land = _fr_region(tab.land_fr[lid]) if tab.land_outlying[lid] else _fr_country(tab.land_fr[lid])
+    if river:
+        return f"{sea} ({tab.land_fr[lid]})"
     if mode == _MODE_COAST:
         return f"{sea} au large {_de(land)}"
     if mode == _MODE_NEAR:
@@ -457,12 +462,12 @@ def describe_place(lat_deg, lon_deg, lang: str = "en"):
     lang = check_lang(lang)
     lat, lon = np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float)
     if lat.ndim == 0 and lon.ndim == 0:
-        _check_point(float(lat), float(lon))
+        check_point(float(lat), float(lon))
         return str(place_phrase(locate(lat, lon), lang))
     return place_phrase(locate(lat, lon), lang)
 
 
-def _check_point(lat: float, lon: float) -> None:
+def check_point(lat: float, lon: float) -> None:
     if not np.isfinite(lat) or abs(lat) > 90.0:
         raise InputError(f"latitude must be a finite number of degrees between -90 and 90, got {lat!r}",
                          param="lat_deg", fix="give a latitude in degrees, north positive (e.g. 46.8)")
@@ -471,9 +476,9 @@ def _check_point(lat: float, lon: float) -> None:
                          param="lon_deg", fix="give a longitude in degrees, east positive (e.g. -71.2)")
 
 
-PLACE_SCHEMA_VERSION = 1
 NEAR_CITY_MIN_POPULATION = 100_000  # "east of Pescara": the nearest place of at least this many people
 NEAR_CITY_MAX_KM = 300.0            # ... when it is this close; farther, no city is named
+NEAR_CITY_AT_KM = 5.0               # closer than this: "near Paris", no distance
 
 
 def near_city(lat_deg: float, lon_deg: float) -> dict | None:
@@ -500,38 +505,50 @@ def near_city_text(city: dict, lang: str) -> str:
     """Return '28 km east of Pescara' / 'à 28 km à l'est de Pescara' (the number in the answers' style)."""
     from ..answers.i18n import number
 
+    if city["distance_km"] < NEAR_CITY_AT_KM:  # "0 km south of Paris" says less than "near Paris"
+        return f"near {city['name']}" if lang == "en" else f"près {_de(city['name'])}"
     km = number(city["distance_km"], lang)
     if lang == "en":
         return f"{km} km {_COMPASS_EN[city['bearing']]} of {city['name']}"
     return f"à {km} km {_COMPASS_FR[city['bearing']]} {_de(city['name'])}"
 
 
-def place_json(lat_deg: float, lon_deg: float, lang: str = "en") -> dict:
-    """Return what lies at one point as a JSON-ready object (what ``cupola place --json`` prints).
+NEAR_WATER_MAX_KM = 50.0  # "near the Gulf of Saint Lawrence": named water this close to a land point
+_NEAR_WATER_RINGS_KM = np.arange(2.5, NEAR_WATER_MAX_KM + 1e-9, 2.5)
+_NEAR_WATER_BEARINGS = np.radians(np.arange(0.0, 360.0, 10.0))
 
-    Keys: ``schema_version``, ``lat_deg``, ``lon_deg``, ``lang``, ``phrase`` (in `lang`), ``phrase_en``,
-    ``surface`` ('land', 'lake' or 'sea'), ``country``, ``region``, ``lake``, ``sea``, ``near_land``,
-    ``near_distance_km`` (None on land), ``near_bearing`` (the point's direction from that land, '' on
-    land), ``qualifier`` (``QUALIFIERS`` code or ''), ``near_city`` (:func:`near_city`), English names
-    throughout but the phrase.
-    """
-    lang = check_lang(lang)
-    try:
-        lat, lon = float(lat_deg), float(lon_deg)
-    except (TypeError, ValueError):
-        raise InputError(f"a point needs two numbers (latitude, longitude), got {lat_deg!r}, {lon_deg!r}",
-                         param="lat_deg", fix="give degrees as numbers, e.g. 46.8 -71.2") from None
-    _check_point(lat, lon)
-    p = locate(lat, lon)
-    surface = "land" if bool(p.over_land) else ("lake" if p.lake_id >= 0 else "sea")
-    d = float(p.near_distance_km)
-    return {
-        "schema_version": PLACE_SCHEMA_VERSION, "lat_deg": lat,
-        "lon_deg": lon if -180.0 <= lon < 180.0 else (lon + 180.0) % 360.0 - 180.0,
-        "lang": lang, "phrase": str(place_phrase(p, lang)), "phrase_en": str(place_phrase(p, "en")),
-        "surface": surface, "country": str(p.country), "region": str(p.region), "lake": str(p.lake),
-        "sea": str(p.sea), "near_land": str(p.near_land),
-        "near_distance_km": round(d, 1) if surface == "sea" and np.isfinite(d) else None,
-        "near_bearing": str(p.near_bearing), "qualifier": str(p.qualifier),
-        "near_city": near_city(lat, lon),
-    }
+
+def near_water(lat_deg: float, lon_deg: float) -> dict | None:
+    """Return the nearest named sea, gulf, bay, strait, river or lake (not an open ocean) within
+    ``NEAR_WATER_MAX_KM`` of a point on land, as ``{"name", "kind" ('sea' or 'lake'),
+    "distance_km"}`` (to 2.5 km: the places raster sampled on rings around the point), or None
+    when there is none or the point is not on land. The feature NASA names for precise placement:
+    "over eastern Quebec near the Gulf of St. Lawrence"."""
+    here = locate(lat_deg, lon_deg)
+    if not bool(here.over_land):
+        return None
+    tab = _tables()
+    d, b = np.meshgrid(_NEAR_WATER_RINGS_KM, _NEAR_WATER_BEARINGS, indexing="ij")  # (rings, bearings)
+    lat1, lon1, delta = np.radians(lat_deg), np.radians(lon_deg), d / 6371.0088
+    lat2 = np.arcsin(np.sin(lat1) * np.cos(delta) + np.cos(lat1) * np.sin(delta) * np.cos(b))
+    lon2 = lon1 + np.arctan2(np.sin(b) * np.sin(delta) * np.cos(lat1), np.cos(delta) - np.sin(lat1) * np.sin(lat2))
+    p = locate(np.degrees(lat2), np.degrees(lon2))
+    sea_name = tab.sea_en[p.sea_id]  # the last entry of each table is '' (id -1)
+    sea = (p.sea_id >= 0) & ~p.over_land & (p.lake_id < 0) & ~np.char.endswith(sea_name.astype(str), "Ocean")
+    lake = p.lake_id >= 0
+    hit = np.flatnonzero((sea | lake).reshape(-1))
+    if hit.size == 0:
+        return None
+    k = hit[0]  # rings run outward, so the first hit is the nearest ring
+    is_lake = bool(lake.reshape(-1)[k])
+    name = tab.lake_en[p.lake_id.reshape(-1)[k]] if is_lake else tab.sea_en[p.sea_id.reshape(-1)[k]]
+    return {"name": str(name), "kind": "lake" if is_lake else "sea", "distance_km": float(d.reshape(-1)[k])}
+
+
+def near_water_text(water: dict, lang: str) -> str:
+    """Return 'near the Gulf of Saint Lawrence' / 'près du golfe du Saint-Laurent'."""
+    tab = _tables()
+    if water["kind"] == "lake":
+        i = int(np.flatnonzero(tab.lake_en == water["name"])[0])
+        return f"near {tab.lake_en[i]}" if lang == "en" else f"près {_de(tab.lake_fr[i])}"
+    return f"near {_en_sea(water['name'])}" if lang == "en" else f"près {_de(sea_fr(water['name']))}"
