@@ -54,7 +54,6 @@ from functools import lru_cache
 
 import numba as nb
 import numpy as np
-from scipy.special import gamma, pbdv
 
 from .. import view
 from ..errors import DataMissingError, InputError
@@ -189,7 +188,13 @@ def colour_table() -> dict:
 
 
 # -- limb brightening ----------------------------------------------------------------------
-PEAK_BRIGHTENING_COEFF = 2.0 ** 1.25 * gamma(1.25) / np.sqrt(np.pi)  # = D_{-1/2}(0) = 1.2163
+# The three constants of the closed form, written out so that no cold start imports scipy.special
+# (0.13 s) for them; tests/test_airglow.py recomputes each with scipy (pbdv, gamma, brentq).
+PEAK_BRIGHTENING_COEFF = 2.0 ** 1.25 * math.gamma(1.25) / math.sqrt(math.pi)  # = D_{-1/2}(0) = 1.2163
+# The maximum of exp(-z^2/4) D_{-1/2}(z) is at the zero of D_{1/2} (see the module docstring),
+# its only sign change in [-2, 0] ...
+MAX_BRIGHTENING_Z = -0.7649508673897596  # ... here
+MAX_BRIGHTENING_COEFF = 1.4441052070631413  # exp(-z^2/4) D_{-1/2}(z) there
 
 
 def tangent_brightening(tangent_height_km, height_km: float, fwhm_km: float,
@@ -202,29 +207,12 @@ def tangent_brightening(tangent_height_km, height_km: float, fwhm_km: float,
     O(sigma/R). The ray is taken to cross the whole layer on both sides of the tangent point
     (origin far outside, tangent point above the ground). Vectorised over `tangent_height_km`.
     """
+    from scipy.special import pbdv  # only here: most runs never need the parabolic cylinder function
+
     sigma = fwhm_km / FWHM_PER_SIGMA
     z = (np.asarray(tangent_height_km, float) - height_km) / sigma
     d, _ = pbdv(-0.5, z)
     return np.sqrt((r_earth_km + height_km) / sigma) * np.exp(-z * z / 4.0) * d
-
-
-def _max_z() -> float:
-    # The maximum of exp(-z^2/4) D_{-1/2}(z) is at the zero of D_{1/2} (see the module docstring),
-    # its only sign change in [-2, 0]: bisected to the last bit here, without importing
-    # scipy.optimize (a quarter of a second of every cold start) for one root.
-    lo, hi = -2.0, 0.0
-    lo_sign = np.sign(pbdv(0.5, lo)[0])
-    for _ in range(64):
-        mid = 0.5 * (lo + hi)
-        if np.sign(pbdv(0.5, mid)[0]) == lo_sign:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-MAX_BRIGHTENING_Z = _max_z()  # -0.765
-MAX_BRIGHTENING_COEFF = float(np.exp(-MAX_BRIGHTENING_Z**2 / 4.0) * pbdv(-0.5, MAX_BRIGHTENING_Z)[0])  # 1.4441
 
 
 def limb_brightening(height_km: float, fwhm_km: float, r_earth_km: float = R_EARTH_KM) -> float:
