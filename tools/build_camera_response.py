@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,24 +34,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from build_airglow_colours import _colour  # noqa: E402  (the quiet colour-science import; tools/ is on the path)
+
 OUT = ROOT / "src" / "cupola" / "data" / "camera_response.json"
 CAMERA = "Nikon 5100 (NPL)"
 CHART = "BabelColor Average"
 WB_ILLUMINANT = "D55"
 OBSERVER = "CIE 1931 2 Degree Standard Observer"
 GRID = (380.0, 780.0, 5.0)
-
-
-def _colour():
-    """Import colour-science quietly, undoing its np.set_printoptions(legacy="1.13") side effect."""
-    options = np.get_printoptions()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import colour
-    finally:
-        np.set_printoptions(**options)
-    return colour
 
 
 def _on_grid(colour, sd):
