@@ -43,6 +43,7 @@ from .phenomena.emission import AirglowEmission, AuroraEmission, airglow_emissio
 from .phenomena.kp import kp_missing_message
 from .phenomena.lights import CitiesView, LightSources, cities_view, light_sources_near
 from .sky.bodies import Body, bodies
+from .sky.milkyway import luminance_map as milky_way_luminance
 from .sky.stars import StarsView, icrs_to_teme, star_field, visible_stars
 from .timebase import add_seconds, iso_utc, to_utc64
 
@@ -169,6 +170,12 @@ class Scene(_SceneFields):
         """Return the lit modelled city lights within the station's horizon grown by `margin_deg`."""
         return self._cached(("lights", float(margin_deg), int(min_population)),
                             lambda: light_sources_near(self.state, margin_deg, min_population))
+
+    @property
+    def milky_way_cd_m2(self) -> np.ndarray:
+        """Return the diffuse Milky Way's luminance (cd/m^2) on a 1-degree ICRS grid (180, 360)
+        (:func:`cupola.sky.milkyway.luminance_map`: row i at Dec -89.5 + i, column j at RA j + 0.5)."""
+        return milky_way_luminance()
 
     def star_field(self, mag_limit: float, axis_teme=None, radius_deg: float = 180.0):
         """Return the stars a camera records to V `mag_limit` within `radius_deg` of `axis_teme`

@@ -25,7 +25,7 @@ from ..camera.geometry import FramePool, RayGeometry, ray_geometry
 from ..errors import InputError
 from .earth import earth_layer
 from .glow import airglow_layer, aurora_layer
-from .points import bodies_layer, city_lights_layer, stars_layer
+from .points import bodies_layer, city_lights_layer, milky_way_layer, stars_layer
 from ..colour import white_balance_matrix
 from .response import develop, sensor_for
 from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
@@ -37,6 +37,7 @@ LAYERS = {
     "aurora": aurora_layer,
     "city_lights": city_lights_layer,
     "stars": stars_layer,
+    "milky_way": milky_way_layer,
     "bodies": bodies_layer,
 }
 assert tuple(LAYERS) == LAYER_NAMES

@@ -266,6 +266,68 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
                  faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
 
 
+MILKY_WAY_STEP_PX = 8  # the map (1-degree cells, 3-degree smoothing) is sampled every 8th pixel
+MILKY_WAY_BV = 0.75  # the star clouds' colour: the typical star's (sky.milkyway)
+
+
+@kernel(parallel=True)
+def _milky_way_kernel(dirs, hit, rot, grid, step, rgb, out):  # pragma: no cover - jit
+    """Add the map's luminance (bilinear in RA/Dec, sampled at every `step`-th pixel and bilinear
+    between) to the sky pixels."""
+    h, w = dirs.shape[0], dirs.shape[1]
+    nr, nc = grid.shape
+    gh = (h - 1) // step + 2
+    gw = (w - 1) // step + 2
+    node = np.empty((gh, gw))
+    for gi in nb.prange(gh):
+        i = min(gi * step, h - 1)
+        for gj in range(gw):
+            j = min(gj * step, w - 1)
+            x = rot[0, 0] * dirs[i, j, 0] + rot[0, 1] * dirs[i, j, 1] + rot[0, 2] * dirs[i, j, 2]
+            y = rot[1, 0] * dirs[i, j, 0] + rot[1, 1] * dirs[i, j, 1] + rot[1, 2] * dirs[i, j, 2]
+            z = rot[2, 0] * dirs[i, j, 0] + rot[2, 1] * dirs[i, j, 1] + rot[2, 2] * dirs[i, j, 2]
+            ra = math.degrees(math.atan2(y, x)) % 360.0
+            dec = math.degrees(math.asin(min(max(z / math.sqrt(x * x + y * y + z * z), -1.0), 1.0)))
+            u = min(max(dec + 90.0 - 0.5, 0.0), nr - 1.0)
+            v = ra - 0.5
+            r0 = min(int(u), nr - 2)
+            fu = u - r0
+            c0 = int(math.floor(v))
+            fv = v - c0
+            c1 = (c0 + 1) % nc
+            c0 = c0 % nc
+            node[gi, gj] = ((grid[r0, c0] * (1.0 - fv) + grid[r0, c1] * fv) * (1.0 - fu)
+                            + (grid[r0 + 1, c0] * (1.0 - fv) + grid[r0 + 1, c1] * fv) * fu)
+    for i in nb.prange(h):
+        a = i / step
+        a0 = min(int(a), gh - 2)
+        fa = a - a0
+        for j in range(w):
+            if hit[i, j]:
+                continue
+            b = j / step
+            b0 = min(int(b), gw - 2)
+            fb = b - b0
+            val = ((node[a0, b0] * (1.0 - fb) + node[a0, b0 + 1] * fb) * (1.0 - fa)
+                   + (node[a0 + 1, b0] * (1.0 - fb) + node[a0 + 1, b0 + 1] * fb) * fa)
+            out[i, j, 0] += val * rgb[0]
+            out[i, j, 1] += val * rgb[1]
+            out[i, j, 2] += val * rgb[2]
+
+
+def milky_way_layer(scene, geom, out: np.ndarray | None = None,
+                    settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Add the diffuse Milky Way (``scene.milky_way_cd_m2``) to the sky pixels of `out` (H, W, 3)
+    float32 cd/m^2, coloured as the camera records its stars."""
+    h, w = geom.dirs_teme.shape[:2]
+    out = np.zeros((h, w, 3), np.float32) if out is None else out
+    rot = np.ascontiguousarray(np.asarray(scene.icrs_to_teme, float).reshape(3, 3).T)  # TEME -> ICRS
+    rgb = np.maximum(camera_star_rgb(MILKY_WAY_BV), 0.0)
+    _milky_way_kernel(geom.dirs_teme, geom.hit, rot, np.asarray(scene.milky_way_cd_m2, np.float64),
+                      MILKY_WAY_STEP_PX, np.ascontiguousarray(rgb, float), out)
+    return out
+
+
 # -- Moon and Sun ----------------------------------------------------------------------------------------
 @kernel(parallel=True)
 def _moon_kernel(dirs, hit, i0, i1, j0, j1, m_dir, m_dist, m_rad, sun_from_moon, lit_cd, dark_cd, px_rad,

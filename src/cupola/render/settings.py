@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 
-LAYER_NAMES = ("earth", "airglow", "aurora", "city_lights", "stars", "bodies")
+LAYER_NAMES = ("earth", "airglow", "aurora", "city_lights", "stars", "milky_way", "bodies")
 
 
 @dataclass(frozen=True)
