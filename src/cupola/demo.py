@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answers import where_json, where_text
+from .answers import check_lang, where_json, where_text
 from .constants import CIVIL_DARK_SUN_ELEV_DEG
 from .errors import InputError
 from .geo.caption import FAR_KM, OFF_COAST_KM
@@ -126,6 +126,7 @@ def run_demo(lang: str = "en", out=None, images: str | None = "out", hints: dict
     import sys
 
     out = out or sys.stdout
+    check_lang(lang)  # before the searches, not at the first answer
 
     def answer(t):
         return where_text(where_json(compute_scene(t, sat=sat), lang), lang, hints)

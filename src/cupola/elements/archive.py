@@ -144,6 +144,9 @@ def _read_path(name: str, what: str) -> bytes:
         ) from None
     except IsADirectoryError:
         fd = None
+    except ValueError:  # a NUL character, which no path holds
+        raise _file_error(what, "cannot be opened: a path never holds a NUL character",
+                          "fix: check the path (a NUL often comes from a script's unterminated string).") from None
     except PermissionError:
         raise _file_error(what, "cannot be read: permission denied",
                           "fix: make the file readable by this user (its permissions or owner), or copy it somewhere "
