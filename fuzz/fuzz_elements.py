@@ -21,7 +21,6 @@ four).
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 
 import atheris

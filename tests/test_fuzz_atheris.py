@@ -36,7 +36,7 @@ def test_element_and_time_parsers_survive_coverage_guided_fuzzing(tmp_path):
     cmd = [sys.executable, str(TARGET), str(corpus), f"-atheris_runs={RUNS}", "-seed=1", "-max_len=8192",
            f"-artifact_prefix={tmp_path}{os.sep}", "-print_final_stats=1"]
     # The timeout only catches a hang (itself a bug); the work is bounded by the number of runs.
-    done = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=900, cwd=tmp_path)
+    done = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=900, cwd=tmp_path, env=env)
     crashes = sorted(p.name for p in tmp_path.glob("crash-*"))
     assert done.returncode == 0 and not crashes, (crashes, done.stderr[-4000:])
     m = re.search(r"fuzz_elements: (\d+) inputs, (\d+) element sets parsed, (\d+) times read", done.stderr)
