@@ -403,8 +403,17 @@ def main(argv=None) -> int:
     # Library warnings (e.g. a stale element set) reach the user inside the answer itself.
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR,
                         format="%(levelname)s: %(message)s")
+    # SIGTERM (a service manager, `kill`) stops a command as Ctrl-C does: the exception unwinds, so a file being
+    # written is removed rather than left half-written; the exit code is 143 (128 + 15).
+    from .interrupt import SIGTERM_EXIT, sigterm_as_exit
+
     try:
-        return args.func(args)
+        with sigterm_as_exit():
+            return args.func(args)
+    except SystemExit as exc:
+        if exc.code == SIGTERM_EXIT:
+            print("cupola: stopped (SIGTERM)", file=sys.stderr)
+        raise
     except CupolaError as exc:
         if args.debug:
             raise

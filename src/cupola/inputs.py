@@ -24,7 +24,7 @@ import numpy as np
 from .camera import Camera, Look
 from .camera import looks_numeric
 from .camera import parse_look as parse_look_numbers
-from .errors import DataMissingError, InputError
+from .errors import InputError
 
 
 def fold(text: str) -> str:
@@ -44,14 +44,10 @@ def _name_key(text: str) -> str:
 @lru_cache(maxsize=1)
 def _place_aliases() -> dict:
     """Return the bundled table of other names of GeoNames places (tools/build_place_aliases.py)."""
-    from importlib.resources import files
+    from .bundled import load
 
-    try:
-        raw = (files("cupola") / "data" / "place_aliases.json.gz").read_bytes()
-    except FileNotFoundError:
-        raise DataMissingError("the bundled place-name table data/place_aliases.json.gz is missing; "
-                               "reinstall cupola") from None
-    return json.loads(gzip.decompress(raw))
+    return load("place_aliases.json.gz", "table of other place names", lambda raw: json.loads(gzip.decompress(raw)),
+                "python tools/build_place_aliases.py")
 
 
 # A name that is the main GeoNames name of a place this populous means that place, even where it is

@@ -61,9 +61,7 @@ import math
 import os
 import re
 import shutil
-import signal
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -72,6 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CupolaError, DataMissingError, InputError
+from .interrupt import sigterm_as_exit as _sigterm_as_exit
 from .render.output import check_output_folder, check_output_name, write_failed
 
 log = logging.getLogger(__name__)
@@ -504,27 +503,6 @@ def _staged(plan: OutputPlan):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-@contextlib.contextmanager
-def _sigterm_as_exit():
-    """While inside, SIGTERM raises SystemExit(143) (so temporaries are removed) in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except (ValueError, OSError):  # not allowed here (e.g. an embedded interpreter)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 # -- the timelapse --------------------------------------------------------------------------------

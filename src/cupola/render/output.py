@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
 import json
 import math
 import os
@@ -186,13 +187,11 @@ def caption_lines(frame, lang: str = "en") -> list[str]:
 def _font(size: int):
     """Return DejaVu Sans (bundled: Latin, accents, degree sign) at `size` px (loaded once per
     size: a timelapse captions every frame)."""
-    from importlib.resources import files
-
     from PIL import ImageFont
 
-    path = files("cupola") / "data" / "fonts" / "DejaVuSans.ttf"
-    with path.open("rb") as f:
-        return ImageFont.truetype(f, size)
+    from ..bundled import load
+
+    return load("fonts/DejaVuSans.ttf", "caption font", lambda raw: ImageFont.truetype(io.BytesIO(raw), size))
 
 
 def draw_caption(rgb: np.ndarray, lines: list[str]) -> np.ndarray:
@@ -461,9 +460,13 @@ def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str 
         kw = {"pnginfo": info, "compress_level": PNG_COMPRESS_LEVEL}
     tmp = None
     try:
+        # Encoded in memory, then written by Python: Pillow's JPEG encoder writes to a file descriptor
+        # itself and drops write errors, so a full disk left a truncated JPEG behind a success.
+        buf = io.BytesIO()
+        img.save(buf, format=fmt, exif=exif, **kw)
         fd, tmp = tempfile.mkstemp(prefix=".cupola-", suffix=path.suffix, dir=folder)
-        os.close(fd)
-        img.save(tmp, format=fmt, exif=exif, **kw)
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.getbuffer())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
