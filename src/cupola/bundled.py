@@ -12,11 +12,14 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import json
+import logging
 import struct
 import zipfile
 import zlib
 
 from .errors import CupolaError, DataMissingError
+
+log = logging.getLogger(__name__)
 
 REINSTALL = "reinstall cupola (pip install --force-reinstall cupola)"
 # What a damaged file raises while it is parsed: numpy's npz (zipfile, zlib, ValueError, EOFError), json,
@@ -52,10 +55,14 @@ def read_bytes(name: str, what: str, rebuild: str | None = None) -> bytes:
 
 
 def damaged(name: str, what: str, exc: BaseException, rebuild: str | None = None) -> DataMissingError:
-    """Return the error for the bundled file `name` being damaged: `exc` is what reading it raised."""
-    detail = " ".join(str(exc).split())[:120] or type(exc).__name__
-    return DataMissingError(f"the bundled {what} cupola/data/{name} is damaged (reading it failed: "
-                            f"{type(exc).__name__}: {detail}); {_fix(rebuild)}")
+    """Return the error for the bundled file `name` being damaged: `exc` is what reading it raised.
+
+    The message names only the kind of failure: the reader's own words can mislead (numpy's advice to
+    allow pickles for a file overwritten with text); they go to the debug log.
+    """
+    log.debug("reading cupola/data/%s failed: %r", name, exc)
+    return DataMissingError(f"the bundled {what} cupola/data/{name} is damaged (reading it failed with "
+                            f"{type(exc).__name__}); {_fix(rebuild)}")
 
 
 @contextlib.contextmanager

@@ -526,4 +526,4 @@ def bundled_archive() -> ElementArchive:
         try:
             return ElementArchive.from_sets(parse_element_sets(raw.decode("utf-8"), source="cupola/data/iss_tles.txt"))
         except ElementSetError as exc:  # a line cut short or overwritten: the file, not the user, is wrong
-            raise damaged(name, what, ValueError(str(exc).splitlines()[0])) from None
+            raise damaged(name, what, exc) from None
