@@ -72,3 +72,23 @@ def test_demo_refuses_an_unknown_language_before_searching(monkeypatch):
     monkeypatch.setattr(cupola.demo, "windows", no_search)
     rc, _out, err = run(["demo", "--no-images", "--lang=de"])
     assert rc == 2 and err == "cupola: error: unknown language 'de'; use one of: en, fr (option --lang en|fr)\n"
+
+
+@pytest.mark.parametrize(("argv", "expect"), [
+    (["plan", "passes", "--from", "2024-01-20T00:00:00Z", "--to", "2024-01-20T03:00:00Z", "--where", "-33.9,18.4"],
+     "seen from -33.900, 18.400"),
+    (["plan", "over", "--from", "2024-01-20T00:00:00Z", "--to", "2024-01-20T03:00:00Z", "-33.9,18.4"],
+     "within 300 km of -33.900, 18.400"),
+    (["place", "-1e-3", "10"], "Gabon"),
+    (["place", "10", "-1E-3"], "Ghana"),
+])
+def test_negative_numbers_with_exponents_or_pairs_are_values_not_options(argv, expect):
+    """argparse took '-33.9,18.4' and '-1e-3' for unknown options: 'expected one argument', naming neither."""
+    rc, out, err = run(argv)
+    assert rc == 0 and expect in out, err
+
+
+@pytest.mark.parametrize("value", ["-inf", "-1e-3", "-NaN"])
+def test_a_negative_kp_of_any_spelling_is_refused_by_name(value):
+    rc, _out, err = run(["where", T, "--kp", value])
+    assert rc == 2 and err.startswith("cupola: error: Kp must be between 0 and 9, got ") and "(option --kp N)" in err

@@ -245,8 +245,19 @@ def cmd_warmup(args) -> int:
     return 0
 
 
+# What reads as a negative number, so that it is taken as an option's value or a positional (argparse's own
+# pattern takes '-45' and '-0.5' only: '--where -33.9,18.4', 'place 10 -1e-3' and '--kp -inf' were refused as
+# unknown options, with messages that did not name them).
+_NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan"
+_NEGATIVE_NUMBER = re.compile(rf"^-(?:{_NUMBER})(?:\s*,\s*[-+]?(?:{_NUMBER}))?$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors that point to --help (exit 2, as every cupola error)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message):
         self.exit(2, clean(f"cupola: error: {message} (see '{self.prog} --help')") + "\n")
