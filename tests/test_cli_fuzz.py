@@ -174,6 +174,7 @@ def test_where_kp(value):
 
     api_only_cupola_errors(compute_scene, T, kp=_float_or_text(value))
     check_cli(["where", T, f"--kp={value}"], value, "--kp")
+    check_cli(["where", T, "--kp", value], value, "--kp")  # as two words: '-1e-3' is a value, not an option
 
 
 @fuzz
@@ -359,6 +360,7 @@ def test_plan_passes_options(option, value):
 
     if option == "--where":
         api_only_cupola_errors(plan.parse_observer, value)
+        check_cli(["plan", "passes", *SPAN, "--where", value], value, option)  # '-33.9,18.4' as two words
         argv = ["plan", "passes", *SPAN, f"--where={value}"]
     else:
         key = {"--min-elevation": "min_elevation_deg", "--height": "observer_height_km"}[option]

@@ -10,6 +10,8 @@ read line by line.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from test_cli_fuzz import run
@@ -18,6 +20,7 @@ from cupola.answers.json import place_json
 from cupola.errors import CupolaError
 
 ONE_KM = 1.0
+T_NIGHT_PACIFIC = "2024-01-20T12:00:00Z"  # the station at 28 N 172 W, in the Earth's shadow
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -245,3 +248,59 @@ def test_the_supported_time_range_edges(text, ok):
     else:
         with pytest.raises(TimeInputError, match="outside the times cupola supports"):
             to_utc64(text)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Looking at the poles: the celestial poles (a singular 'up' for the camera) and the geographic ones (never in
+# view from a 51.6 deg orbit: the horizon reaches ~72 deg of latitude at most)
+
+POLARIS_FROM_POLE_DEG = 90.0 - (89.0 + 15.0 / 60.0 + 50.8 / 3600.0)  # ICRS Dec +89 15 50.8 (SIMBAD): 0.736 deg
+
+
+def _sky_camera(look: str):
+    from cupola.camera import Camera
+    from cupola.inputs import parse_look
+
+    return Camera(model="Z9", width_px=256, height_px=256, focal_mm=200.0, look=parse_look(look), exposure_s=2.0,
+                  iso=6400.0, f_number=2.0, tracked=True)
+
+
+def test_a_frame_centred_on_the_north_celestial_pole_has_polaris_where_it_belongs():
+    from cupola.render import render
+    from cupola.scene import compute_scene
+
+    cam = _sky_camera("sky:0,90")
+    frame = render(compute_scene(T_NIGHT_PACIFIC, camera=cam), cam)
+    assert np.all(np.isfinite(frame.luminance)) and not frame.geometry.hit.any()
+    total = frame.luminance.sum(axis=-1)
+    y, x = np.unravel_index(np.argmax(total), total.shape)  # the brightest star there is Polaris (mag 2.0)
+    r_px = math.hypot(x + 0.5 - cam.width_px / 2, y + 0.5 - cam.height_px / 2)
+    assert r_px == pytest.approx(cam.focal_px * math.tan(math.radians(POLARIS_FROM_POLE_DEG)), abs=1.5)
+
+
+def test_the_south_celestial_pole_below_the_limb_is_refused_and_forced_renders_clean():
+    from cupola.errors import InputError
+    from cupola.render import render
+    from cupola.scene import compute_scene
+
+    cam = _sky_camera("sky:0,-90")
+    scene = compute_scene(T_NIGHT_PACIFIC, camera=cam)
+    with pytest.raises(InputError, match=r"^sky:0,-90 is [0-9.]+ deg below the Earth's limb") as info:
+        render(scene, cam)
+    assert info.value.param == "force"
+    frame = render(scene, cam, force=True)
+    assert np.all(np.isfinite(frame.luminance)) and frame.geometry.hit.all()  # the Earth fills the frame
+
+
+@pytest.mark.parametrize("lat", [90.0, -90.0])
+def test_the_geographic_poles_are_refused_with_their_distance(lat, tmp_path):
+    from cupola.scene import compute_scene
+
+    state = compute_scene(T_NIGHT_PACIFIC).state
+    rc, _out, err = run(["render", T_NIGHT_PACIFIC, "-o", str(tmp_path / "p.png"), "--size", "16x16",
+                         "--look", f"target:{lat:g},0"])
+    assert rc == 2 and err.count("\n") == 1 and "not in view in the 3 days after it (option --force)" in err, err
+    said_km = float(err.split(" km from the point below")[0].rsplit(" ", 1)[1].replace(",", ""))
+    spherical_km = float(_haversine_km(float(state.lat_deg), float(state.lon_deg), lat, 0.0))
+    assert said_km == pytest.approx(spherical_km, rel=0.01)  # WGS84 against a sphere: within 1 %
+    assert list(tmp_path.iterdir()) == []
