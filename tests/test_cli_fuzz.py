@@ -419,6 +419,21 @@ def test_demo_lang(value):
     check_cli(["demo", "--no-images", f"--lang={value}"], value, "--lang")
 
 
+@fuzz
+@given(OUTPUTS)
+def test_demo_out(tmp_path_factory, value):
+    """A gallery folder that is refused is refused before the searches (an accepted one would render two 1080p
+    frames: the API's acceptance is what is checked then)."""
+    from cupola.demo import gallery_folder
+
+    if ".." in Path(value).parts:
+        return  # gallery_folder creates the folder: only inside the test's own
+    folder = tmp_path_factory.mktemp("gallery")
+    target = str(folder / value.lstrip("/"))
+    if api_only_cupola_errors(gallery_folder, target) is None:
+        check_cli(["demo", f"--out={target}"], value, "--out")
+
+
 def test_the_checks_can_fail():
     """check_cli passes a clean refusal that names its value, and fails one that names neither value nor option."""
     assert check_cli(["where", "not a time"], "not a time", "TIME") == 2

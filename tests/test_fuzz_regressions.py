@@ -92,3 +92,14 @@ def test_negative_numbers_with_exponents_or_pairs_are_values_not_options(argv, e
 def test_a_negative_kp_of_any_spelling_is_refused_by_name(value):
     rc, _out, err = run(["where", T, "--kp", value])
     assert rc == 2 and err.startswith("cupola: error: Kp must be between 0 and 9, got ") and "(option --kp N)" in err
+
+
+@pytest.mark.parametrize("name", ["g\x00", "a" * 300])
+def test_a_gallery_folder_the_file_system_refuses_is_an_input_error(tmp_path, name):
+    from cupola.demo import gallery_folder
+
+    with pytest.raises(InputError, match="gallery folder") as info:
+        gallery_folder(tmp_path / name)
+    assert info.value.param == "out"
+    rc, _out, err = run(["demo", f"--out={tmp_path / name}"])
+    assert rc == 2 and err.count("\n") == 1 and "(option --out DIR)" in err, err
