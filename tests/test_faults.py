@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import importlib.resources
+import json
 import os
 import signal
 import subprocess
@@ -147,47 +148,74 @@ def _env() -> dict:
             "CUPOLA_NO_JIT": "1"}
 
 
-# Runs `cupola ARGS` with writes limited to LIMIT bytes a file: past it, write() fails with EFBIG.
+# Runs each `cupola ARGS` of a JSON list in one process whose writes are limited to LIMIT bytes a file (past it,
+# write() fails with EFBIG, as on a full disk); prints [[exit code, stderr], ...] as JSON on standard output.
 _LIMITED = """
-import resource, signal, sys
+import contextlib, io, json, resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 limit = int(sys.argv[1])
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 from cupola.cli import main
-sys.exit(main(sys.argv[2:]))
+done = []
+for argv in json.loads(sys.argv[2]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            rc = main(argv)
+        except SystemExit as exc:
+            rc = exc.code
+    done.append([rc, err.getvalue()])
+print(json.dumps(done))
 """
 
 
-def _cupola_limited(limit: int, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _LIMITED, str(limit), *args], capture_output=True, text=True,
-                          env=_env(), timeout=600)
+def _cupola_limited(limit: int, commands: list[list[str]]) -> list[tuple[int, str]]:
+    done = subprocess.run([sys.executable, "-c", _LIMITED, str(limit), json.dumps(commands)], capture_output=True,
+                          text=True, env=_env(), timeout=600)
+    assert done.returncode == 0, done.stderr
+    return [tuple(x) for x in json.loads(done.stdout)]
+
+
+FULL_DISK_OUTPUTS = ["view.png", "view.jpg", "clip.mp4", "clip.gif", "frames/", "f_%03d.png"]
+_BEFORE = b"the picture that was there before\n"
+
+
+@pytest.fixture(scope="module")
+def full_disk(tmp_path_factory):
+    """Return {output name: (folder, its -o text, exit code, stderr)} of each write on a 1 kB 'disk' (one process)."""
+    cases, commands = {}, []
+    for name in FULL_DISK_OUTPUTS:
+        folder = tmp_path_factory.mktemp("full")
+        out = f"{folder}{os.sep}{name}"  # 'frames/' keeps its slash: a folder of PNG frames
+        if name.startswith("view"):
+            (folder / name).write_bytes(_BEFORE)  # an existing output is left as it was
+            command = ["render", T]
+        else:
+            command = ["timelapse", T, "2024-01-22T13:05:30Z", "--no-progress"]
+        commands.append([*command, "-o", out, "--size", "256x256", "--look", "nadir"])
+        cases[name] = (folder, out)
+    results = _cupola_limited(1000, commands)
+    return {name: (*cases[name], *results[k]) for k, name in enumerate(FULL_DISK_OUTPUTS)}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["view.png", "view.jpg", "clip.mp4", "clip.gif", "frames/", "f_%03d.png"])
-def test_a_full_disk_leaves_no_output_and_says_so(tmp_path, name):
-    target = tmp_path / name
-    command = ["render", T] if name.startswith("view") else ["timelapse", T, "2024-01-22T13:05:30Z", "--no-progress"]
-    before = b"the picture that was there before\n"
-    if name.startswith("view"):
-        target.write_bytes(before)  # an existing output is left as it was
-    out = f"{tmp_path}{os.sep}{name}"
-    done = _cupola_limited(1000, *command, "-o", out, "--size", "256x256", "--look", "nadir")
-    assert done.returncode == 2, done.stderr
-    line = done.stderr
+@pytest.mark.parametrize("name", FULL_DISK_OUTPUTS)
+def test_a_full_disk_leaves_no_output_and_says_so(full_disk, name):
+    folder, out, rc, line = full_disk[name]
+    assert rc == 2, line
     assert line.count("\n") == 1 and line.startswith(f"cupola: error: cannot write {out.rstrip('/')!r}: "
                                                      "File too large; nothing was written there"), line
     assert "free some disk space" in line and "(option -o FILE)" in line
-    left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == (["view.png"] if name == "view.png" else ["view.jpg"] if name == "view.jpg" else []), left
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == ([name] if name.startswith("view") else []), left
     if name.startswith("view"):
-        assert target.read_bytes() == before
+        assert (folder / name).read_bytes() == _BEFORE
 
 
 def test_the_same_commands_write_when_there_is_room(tmp_path):
-    done = _cupola_limited(10**9, "render", T, "-o", str(tmp_path / "view.jpg"), "--size", "128x128", "--look",
-                           "nadir")
-    assert done.returncode == 0, done.stderr
+    (rc, err), = _cupola_limited(10**9, [["render", T, "-o", str(tmp_path / "view.jpg"), "--size", "128x128",
+                                          "--look", "nadir"]])
+    assert rc == 0, err
     from PIL import Image
 
     with Image.open(tmp_path / "view.jpg") as im:
