@@ -3,7 +3,8 @@
 Every input is decoded as UTF-8 with ``surrogateescape`` (as Python decodes ``sys.argv``: bytes that are not
 UTF-8 become lone surrogates) and given to each parser in turn: :func:`cupola.elements.parse_tle`,
 :func:`cupola.elements.parse_omm` (which reads JSON, XML and CSV), :func:`cupola.elements.parse_element_sets`
-(format detection) and :func:`cupola.timebase.to_utc64`. Each must return a value or raise its own error
+(format detection) and :func:`cupola.timebase.to_utc64`; the raw bytes also go the way an element file's do
+(the binary sniff, then UTF-8/UTF-16/Latin-1 decoding, then parse_element_sets). Each must return a value or raise its own error
 (``ElementSetError``, ``TimeInputError``) with a message that starts lower-case, is at most a few lines and holds
 no raw control character; anything else (another exception, a bad message, an epoch outside the supported range)
 is a crash, which libFuzzer saves as ``crash-<sha1>`` under ``-artifact_prefix``.
@@ -29,6 +30,7 @@ with atheris.instrument_imports(include=["cupola"]):
     import numpy as np
 
     from cupola.elements import parse_element_sets, parse_omm, parse_tle
+    from cupola.elements.archive import _decode, _sniff
     from cupola.errors import ElementSetError, TimeInputError
     from cupola.timebase import EARLIEST_UTC, LATEST_UTC, to_utc64
 
@@ -76,12 +78,24 @@ def _check_time(text: str) -> None:
     _COUNTS["times"] += 1
 
 
+def _check_file_bytes(raw: bytes) -> None:
+    """What an element file's bytes go through before the parsers: the binary sniff, then the decoding."""
+    try:
+        _sniff(raw[:64 * 1024], "the element file 'fuzz'")
+    except ElementSetError as exc:
+        _check_message(exc, repr(raw[:200]))
+        return
+    _check_sets(parse_element_sets, _decode(raw))
+
+
 def test_one_input(data: bytes) -> None:
-    text = data[:MAX_INPUT_BYTES].decode("utf-8", "surrogateescape")
+    raw = data[:MAX_INPUT_BYTES]
+    text = raw.decode("utf-8", "surrogateescape")
     _COUNTS["inputs"] += 1
     for parse in (parse_tle, parse_omm, parse_element_sets):
         _check_sets(parse, text)
     _check_time(text)
+    _check_file_bytes(raw)
 
 
 def _report() -> None:

@@ -304,3 +304,37 @@ def test_the_geographic_poles_are_refused_with_their_distance(lat, tmp_path):
     spherical_km = float(_haversine_km(float(state.lat_deg), float(state.lon_deg), lat, 0.0))
     assert said_km == pytest.approx(spherical_km, rel=0.01)  # WGS84 against a sphere: within 1 %
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The station crossing 180 deg: answers 5 s apart, and a timelapse across it
+
+def test_answers_either_side_of_the_crossing_agree():
+    from cupola.answers import where_json
+    from cupola.scene import compute_scene
+
+    a, b = (where_json(compute_scene(t), "en") for t in ("2024-01-22T02:08:05Z", "2024-01-22T02:08:10Z"))
+    assert a["lon_deg"] > 179.0 and b["lon_deg"] < -179.0  # the sub-point crossed 180 deg between them
+    assert all(-180.0 <= x["lon_deg"] < 180.0 for x in (a, b))
+    # 5 s of ground track at ~7.66 km/s scaled to the ground (6371 / 6789 km): ~36 km, not 359.8 deg of longitude.
+    d = float(_haversine_km(a["lat_deg"], a["lon_deg"], b["lat_deg"], b["lon_deg"]))
+    assert 33.0 < d < 39.0
+    assert a["caption"].split(" above ")[1] == b["caption"].split(" above ")[1]  # same sea, same phrase
+
+
+def test_a_timelapse_across_180_draws_every_frame_clean(tmp_path):
+    from cupola.camera import Camera, Look
+    from cupola.video import timelapse
+
+    cam = Camera(width_px=64, height_px=64, look=Look("nadir"), exposure_s=1 / 1000, iso=200.0, f_number=5.6)
+    lons = []
+
+    def check(i, frame):
+        assert np.all(np.isfinite(frame.luminance)) and frame.geometry.hit.all(), i
+        lons.append(float(frame.scene.state.lon_deg))
+
+    r = timelapse("2024-01-22T00:24:15Z", "2024-01-22T00:25:15Z", 10, cam, tmp_path / "across.gif", caption=True,
+                  frame_hook=check)
+    assert r.frames == 7 and (tmp_path / "across.gif").stat().st_size > 0
+    assert lons[0] > 178.0 and lons[-1] < -178.0  # east of 180 at the start, west of it at the end
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["across.gif"]
