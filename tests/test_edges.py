@@ -338,3 +338,17 @@ def test_a_timelapse_across_180_draws_every_frame_clean(tmp_path):
     assert r.frames == 7 and (tmp_path / "across.gif").stat().st_size > 0
     assert lons[0] > 178.0 and lons[-1] < -178.0  # east of 180 at the start, west of it at the end
     assert sorted(p.name for p in tmp_path.iterdir()) == ["across.gif"]
+
+
+def test_past_the_kp_file_the_answer_says_so_and_takes_a_given_kp():
+    from cupola.phenomena.kp import kp_coverage_utc
+    from cupola.timebase import iso_utc
+
+    _lo, hi = kp_coverage_utc()
+    t = iso_utc(hi + np.timedelta64(86_400, "s"))  # a day past the last daily prediction
+    rc, out, err = run(["where", t, "--allow-stale"])
+    assert rc == 0, err
+    assert "aurora       Kp unknown for this date: no aurora answer (pass --kp N)" in out
+    assert "warning: no Kp is known for this time" in out
+    rc, out, err = run(["where", t, "--allow-stale", "--kp", "5"])
+    assert rc == 0 and "aurora       Kp 5" in out and "Kp unknown" not in out, out
