@@ -81,6 +81,8 @@ def gallery_folder(folder) -> Path:
             raise InputError(f"the gallery folder {str(folder)!r} is a file; name a folder (it is created if needed)",
                              param="out")
         folder.mkdir(parents=True, exist_ok=True)
+    except InputError:
+        raise
     except ValueError:  # a NUL character, which no path holds
         raise InputError(f"the gallery folder {str(folder)!r} cannot be a folder's name (it holds a NUL "
                          "character); name a folder such as 'out'", param="out") from None
