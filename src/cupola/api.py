@@ -27,7 +27,7 @@ Everything else is reachable through its module (``cupola.view``, ``cupola.sky.s
 from .answers import where_json, where_text
 from .answers.json import place_json
 from .camera import Attitude, Camera, Look, ray_geometry
-from .errors import CupolaError, DataMissingError, ElementSetError, InputError, TimeInputError
+from .errors import CupolaError, DataMissingError, ElementSetError, InputError, OutputError, TimeInputError
 from .geo.caption import caption, describe_place
 from .geo.places import locate
 from .inputs import parse_look
@@ -57,5 +57,5 @@ __all__ = [
     "Frame", "FramePool", "save_frame", "read_metadata", "check_output_path",
     "timelapse", "TimelapseResult",
     "where_json", "where_text", "warmup",
-    "CupolaError", "DataMissingError", "ElementSetError", "InputError", "TimeInputError",
+    "CupolaError", "DataMissingError", "ElementSetError", "InputError", "OutputError", "TimeInputError",
 ]

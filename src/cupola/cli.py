@@ -245,8 +245,19 @@ def cmd_warmup(args) -> int:
     return 0
 
 
+# What reads as a negative number, so that it is taken as an option's value or a positional (argparse's own
+# pattern takes '-45' and '-0.5' only: '--where -33.9,18.4', 'place 10 -1e-3' and '--kp -inf' were refused as
+# unknown options, with messages that did not name them).
+_NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan"
+_NEGATIVE_NUMBER = re.compile(rf"^-(?:{_NUMBER})(?:\s*,\s*[-+]?(?:{_NUMBER}))?$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors that point to --help (exit 2, as every cupola error)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message):
         self.exit(2, clean(f"cupola: error: {message} (see '{self.prog} --help')") + "\n")
@@ -403,8 +414,17 @@ def main(argv=None) -> int:
     # Library warnings (e.g. a stale element set) reach the user inside the answer itself.
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR,
                         format="%(levelname)s: %(message)s")
+    # SIGTERM (a service manager, `kill`) stops a command as Ctrl-C does: the exception unwinds, so a file being
+    # written is removed rather than left half-written; the exit code is 143 (128 + 15).
+    from .interrupt import SIGTERM_EXIT, sigterm_as_exit
+
     try:
-        return args.func(args)
+        with sigterm_as_exit():
+            return args.func(args)
+    except SystemExit as exc:
+        if exc.code == SIGTERM_EXIT:
+            print("cupola: stopped (SIGTERM)", file=sys.stderr)
+        raise
     except CupolaError as exc:
         if args.debug:
             raise

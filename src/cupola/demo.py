@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answers import where_json, where_text
+from .answers import check_lang, where_json, where_text
 from .constants import CIVIL_DARK_SUN_ELEV_DEG
 from .errors import InputError
 from .geo.caption import FAR_KM, OFF_COAST_KM
@@ -76,12 +76,17 @@ def seed_cameras(size=(1920, 1080)):
 def gallery_folder(folder) -> Path:
     """Return the gallery folder `folder`, created if needed; refuse a file or an unwritable one."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"the gallery folder {str(folder)!r} is a file; name a folder (it is created if needed)",
-                         param="out")
     try:
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"the gallery folder {str(folder)!r} is a file; name a folder (it is created if needed)",
+                             param="out")
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except InputError:
+        raise
+    except ValueError:  # a NUL character, which no path holds
+        raise InputError(f"the gallery folder {str(folder)!r} cannot be a folder's name (it holds a NUL "
+                         "character); name a folder such as 'out'", param="out") from None
+    except OSError as exc:  # a name too long, a file on the way, no permission
         raise InputError(f"cannot create the gallery folder {str(folder)!r}: {exc.strerror}", param="out") from None
     if not os.access(folder, os.W_OK):
         raise InputError(f"the gallery folder {str(folder)!r} is not writable; name another", param="out")
@@ -126,6 +131,7 @@ def run_demo(lang: str = "en", out=None, images: str | None = "out", hints: dict
     import sys
 
     out = out or sys.stdout
+    check_lang(lang)  # before the searches, not at the first answer
 
     def answer(t):
         return where_text(where_json(compute_scene(t, sat=sat), lang), lang, hints)

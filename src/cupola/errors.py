@@ -48,3 +48,19 @@ class DataMissingError(CupolaError, FileNotFoundError):
 
 class InputError(CupolaError, ValueError):
     """Any other bad user input (language, coordinates, options)."""
+
+
+class OutputError(CupolaError, OSError):
+    """An output (image, timelapse) could not be written: disk full, file too large, a name the file system
+    refuses. Nothing is left half-written: the temporary file is removed and the target left as it was.
+
+    `errno` is that of the OSError that stopped the write (e.g. ``errno.ENOSPC``), None when there was none.
+    """
+
+    def __init__(self, message: str = "", *, param: str | None = "output", fix: str | None = None,
+                 errno: int | None = None):
+        CupolaError.__init__(self, message, param=param, fix=fix)
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -24,7 +24,7 @@ import numpy as np
 from .camera import Camera, Look
 from .camera import looks_numeric
 from .camera import parse_look as parse_look_numbers
-from .errors import DataMissingError, InputError
+from .errors import InputError
 
 
 def fold(text: str) -> str:
@@ -44,14 +44,10 @@ def _name_key(text: str) -> str:
 @lru_cache(maxsize=1)
 def _place_aliases() -> dict:
     """Return the bundled table of other names of GeoNames places (tools/build_place_aliases.py)."""
-    from importlib.resources import files
+    from .bundled import load
 
-    try:
-        raw = (files("cupola") / "data" / "place_aliases.json.gz").read_bytes()
-    except FileNotFoundError:
-        raise DataMissingError("the bundled place-name table data/place_aliases.json.gz is missing; "
-                               "reinstall cupola") from None
-    return json.loads(gzip.decompress(raw))
+    return load("place_aliases.json.gz", "table of other place names", lambda raw: json.loads(gzip.decompress(raw)),
+                "python tools/build_place_aliases.py")
 
 
 # A name that is the main GeoNames name of a place this populous means that place, even where it is
@@ -196,13 +192,21 @@ def parse_step(text) -> float:
     return value
 
 
+def _as_number(value):
+    """Return `value` as a float where float() reads it, else unchanged (the Camera then refuses it by name)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def camera_from_text(model: str = "D5", lens=24.0, fov=None, size="1920x1080", look="horizon:ahead",
                      roll=0.0, exposure="1/60", iso=1600.0, f_number=1.4, tracked: bool = False) -> Camera:
     """Return the :class:`Camera` described by user text (the render options of the CLI and web)."""
     w, h = parse_size(size)
-    return Camera(model=model, focal_mm=float(lens), fov_deg=None if fov is None else float(fov), width_px=w,
-                  height_px=h, look=parse_look(look), roll_deg=float(roll), exposure_s=parse_exposure(exposure),
-                  iso=float(iso), f_number=float(f_number), tracked=bool(tracked))
+    return Camera(model=model, focal_mm=_as_number(lens), fov_deg=None if fov is None else _as_number(fov), width_px=w,
+                  height_px=h, look=parse_look(look), roll_deg=_as_number(roll), exposure_s=parse_exposure(exposure),
+                  iso=_as_number(iso), f_number=_as_number(f_number), tracked=bool(tracked))
 
 
 __all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "parse_step", "camera_from_text"]

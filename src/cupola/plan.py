@@ -1163,7 +1163,10 @@ def passes(observer_lat, observer_lon, start, end, min_elevation_deg: float = 10
             raise InputError(f"an observer must be at latitude -90..90 and longitude -180..360 deg, got {float(la)!r}, "
                              f"{float(lo)!r}", param="observer")
     min_el = _check_number(min_elevation_deg, "the minimum elevation", 0.0, 89.0, " deg", "min_elevation_deg")
-    height = np.broadcast_to(np.asarray(observer_height_km, float), lat.shape)
+    try:
+        height = np.broadcast_to(np.asarray(observer_height_km, float), lat.shape)
+    except (TypeError, ValueError):  # text that is no number, or a shape that is not the observers'
+        height = np.full(lat.shape, np.nan)
     if not (np.all(np.isfinite(height)) and np.all((height >= -0.5) & (height <= 9.0))):
         raise InputError(f"the observer's height must be -0.5 to 9 km, got {observer_height_km!r}",
                          param="observer_height_km")

@@ -61,9 +61,7 @@ import math
 import os
 import re
 import shutil
-import signal
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -72,12 +70,16 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CupolaError, DataMissingError, InputError
-from .render.output import check_output_folder
+from .interrupt import sigterm_as_exit as _sigterm_as_exit
+from .render.output import check_output_folder, check_output_name, write_failed
 
 log = logging.getLogger(__name__)
 
 MAX_FRAMES = 20_000  # ~11 min of 30 frames/s video; at 1280x720 ~1 h of rendering on 2 cores
 MAX_FPS = 120.0
+# The slowest clip: one frame every 1000 s. The rate is kept as a fraction of denominator <= 1001, which a
+# slower one would round to 0 frames/s.
+MIN_FPS = 0.001
 GIF_MAX_FPS = 50.0  # GIF delays are whole 1/100 s; browsers play delays under 2/100 s at 10 frames/s
 GIF_PALETTE_FRAMES = 16  # frames sampled for the shared GIF palette
 GIF_SAMPLE_WIDTH = 480  # sampled frames are thinned (every k-th pixel, colours kept) to about this width
@@ -180,6 +182,7 @@ def check_timelapse_output(path, width: int | None = None, height: int | None = 
             to pass instead.
     """
     text = os.fspath(path)
+    check_output_name(os.fsdecode(text))
     path = Path(text)
     uses = ("use a .mp4 (H.264) or .gif name, a folder for PNG frames (a name ending in '/'), or a .png name "
             "with %05d, e.g. 'pass.mp4'")
@@ -232,9 +235,9 @@ def _check_fps(fps, kind: str) -> Fraction:
     except (TypeError, ValueError):
         value = math.nan
     top = GIF_MAX_FPS if kind == "gif" else MAX_FPS
-    if not (math.isfinite(value) and 0 < value <= top):
+    if not (math.isfinite(value) and MIN_FPS <= value <= top):
         why = " (GIF delays under 2/100 s play at 10 frames/s in browsers)" if kind == "gif" and value > top else ""
-        raise InputError(f"the frame rate must be a number above 0 and at most {top:g} frames/s for "
+        raise InputError(f"the frame rate must be a number of at least {MIN_FPS:g} and at most {top:g} frames/s for "
                          f"{'a GIF' if kind == 'gif' else 'a video'}, got {fps!r}{why}; e.g. fps=25", param="fps")
     return Fraction(value).limit_denominator(1001)
 
@@ -502,27 +505,6 @@ def _staged(plan: OutputPlan):
         raise
 
 
-@contextlib.contextmanager
-def _sigterm_as_exit():
-    """While inside, SIGTERM raises SystemExit(143) (so temporaries are removed) in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, _frame):
-        raise SystemExit(128 + signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except (ValueError, OSError):  # not allowed here (e.g. an embedded interpreter)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 # -- the timelapse --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TimelapseResult:
@@ -591,6 +573,7 @@ def timelapse(start, end, step_s: float, camera, path, fps: float = 30, sat=None
     Raises:
         InputError: any bad argument, refused before rendering (see :func:`frame_times`,
             :func:`check_timelapse_output`), or a Look out of view without `force`.
+        OutputError: the output could not be written (a full disk, a file-size limit); nothing is left of it.
     """
     from .answers.i18n import check_lang
 
@@ -661,6 +644,10 @@ def timelapse(start, end, step_s: float, camera, path, fps: float = 30, sat=None
             except BaseException:
                 writer.abort()
                 raise
+    except CupolaError:
+        raise
+    except OSError as exc:  # a full disk or a file-size limit: the temporary is gone (_staged), say so
+        raise write_failed(plan.path, exc) from exc
     finally:
         bar.close()
     result = TimelapseResult(path=plan.path, kind=plan.kind, frames=n, fps=float(rate), width=camera.width_px,

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import tempfile
 import time
 
 import numpy as np
+
+from .errors import InputError
+from .timebase import shown
 
 KERNEL_MODULES = (
     "cupola._kernels", "cupola.sky.stars", "cupola.phenomena.airglow", "cupola.phenomena.aurora",
@@ -45,10 +49,33 @@ def cache_dir() -> str:
     return config.CACHE_DIR or os.path.join(os.path.dirname(_kernels.__file__), "**", "__pycache__")
 
 
+def _check_cache_dir() -> None:
+    """Refuse a NUMBA_CACHE_DIR that cannot be written: numba would quietly keep the kernels elsewhere (next to
+    the sources) or nowhere, and warmup would report a cache that is not there."""
+    from numba.core import config
+
+    folder = config.CACHE_DIR
+    if not folder:
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise InputError(f"the numba cache folder {shown(folder, 200)} cannot be written ({exc.strerror or exc}), "
+                         "so the kernels warmup compiles could not be kept there; pass a folder you can write to "
+                         "(NUMBA_CACHE_DIR)", param="cache_dir") from None
+
+
 def warmup() -> dict:
-    """Run the fixed workload (module docstring); return what was compiled and where it lives."""
+    """Run the fixed workload (module docstring); return what was compiled and where it lives.
+
+    Raises:
+        InputError: (param 'cache_dir') NUMBA_CACHE_DIR names a folder that cannot be made or written.
+    """
     from .jit import NO_JIT_ENV
 
+    _check_cache_dir()
     t0 = time.perf_counter()
     flag = os.environ.get(NO_JIT_ENV)
     os.environ[NO_JIT_ENV] = "0"  # compile every kernel, the small workload's calls included (cupola.jit)

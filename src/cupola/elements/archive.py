@@ -144,6 +144,9 @@ def _read_path(name: str, what: str) -> bytes:
         ) from None
     except IsADirectoryError:
         fd = None
+    except ValueError:  # a NUL character, which no path holds
+        raise _file_error(what, "cannot be opened: a path never holds a NUL character",
+                          "fix: check the path (a NUL often comes from a script's unterminated string).") from None
     except PermissionError:
         raise _file_error(what, "cannot be read: permission denied",
                           "fix: make the file readable by this user (its permissions or owner), or copy it somewhere "
@@ -515,15 +518,12 @@ def bundled_archive() -> ElementArchive:
     Raises:
         DataMissingError: if the bundled file is missing from the installation.
     """
-    from importlib.resources import files
+    from ..bundled import damaged, parsing, read_bytes
 
-    resource = files("cupola").joinpath("data/iss_tles.txt")
-    try:
-        text = resource.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataMissingError(
-            "the bundled element file cupola/data/iss_tles.txt is missing from the installation.\n"
-            "fix: reinstall cupola (pip install --force-reinstall cupola), or load your own element sets "
-            "(Satellite.from_file(path))", param="sat"
-        ) from None
-    return ElementArchive.from_sets(parse_element_sets(text, source="cupola/data/iss_tles.txt"))
+    name, what = "iss_tles.txt", "ISS element history"
+    raw = read_bytes(name, what)
+    with parsing(name, what):
+        try:
+            return ElementArchive.from_sets(parse_element_sets(raw.decode("utf-8"), source="cupola/data/iss_tles.txt"))
+        except ElementSetError as exc:  # a line cut short or overwritten: the file, not the user, is wrong
+            raise damaged(name, what, exc) from None

@@ -18,13 +18,11 @@ satellite it describes existed.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import json
 
 import numpy as np
 
 from ..constants import ISS_NORAD_ID
-from ..errors import DataMissingError
 
 # NORAD id -> launch instant, for satellites whose launch day is known (not only its year).
 KNOWN_LAUNCH_UTC = {ISS_NORAD_ID: np.datetime64("1998-11-20T06:40:00", "ns")}  # Zarya on a Proton-K
@@ -32,13 +30,15 @@ KNOWN_LAUNCH_UTC = {ISS_NORAD_ID: np.datetime64("1998-11-20T06:40:00", "ns")}  #
 
 @functools.cache
 def _model() -> tuple[np.ndarray, np.ndarray, float]:
-    ref = importlib.resources.files("cupola") / "data" / "elements_uncertainty.json"
-    if not ref.is_file():
-        raise DataMissingError("the bundled table 'elements_uncertainty.json' is missing from cupola/data; "
-                               "rebuild it with `python tools/build_uncertainty.py`")
-    doc = json.loads(ref.read_text(encoding="utf-8"))
-    nodes = np.array(doc["nodes_age_days_sigma_km"], float)
-    return nodes[:, 0], nodes[:, 1], float(doc["cap_km"])
+    from ..bundled import load
+
+    def parse(raw: bytes):
+        doc = json.loads(raw.decode("utf-8"))
+        nodes = np.array(doc["nodes_age_days_sigma_km"], float)
+        return nodes[:, 0], nodes[:, 1], float(doc["cap_km"])
+
+    return load("elements_uncertainty.json", "table of element-set uncertainty", parse,
+                "python tools/build_uncertainty.py")
 
 
 def position_uncertainty_km(age_days) -> np.ndarray:

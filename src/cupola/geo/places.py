@@ -13,7 +13,6 @@ French region names from ISO 3166-2 (Debian iso-codes, via pycountry).
 
 from __future__ import annotations
 
-import importlib.resources
 import io
 import json
 import logging
@@ -24,7 +23,6 @@ import numpy as np
 
 from ..answers.i18n import COMPASS_CODES
 from ..constants import R_EARTH_KM
-from ..errors import DataMissingError
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +87,24 @@ class Places:
         return self.over_land.shape
 
 
+_REBUILD = "pip install -e '.[tools]' && python tools/build_geo.py --admin1 DIR"
+_WHAT = "table of countries, regions, seas and coasts"
+
+
 def _data_file(name: str):
-    ref = importlib.resources.files("cupola") / "data" / name
+    from ..bundled import data_file, missing
+
+    ref = data_file(name)
     if not ref.is_file():
-        raise DataMissingError(
-            f"bundled table {name!r} is missing from cupola/data; rebuild it with "
-            f"`pip install -e '.[tools]' && python tools/build_geo.py --admin1 DIR`")
+        raise missing(name, _WHAT, _REBUILD)
     return ref
+
+
+def _parsing(name: str):
+    """Within, a damaged bundled table raises DataMissingError (see cupola.bundled)."""
+    from ..bundled import parsing
+
+    return parsing(name, _WHAT, _REBUILD)
 
 
 def _unit(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -118,70 +127,74 @@ class _Tables:
     """The bundled tables. The raster's bands and the coast points load on first use."""
 
     def __init__(self) -> None:
-        self._grid = np.load(io.BytesIO(_data_file("geo_grid.npz").read_bytes()))
-        g = self._grid
-        self.res_deg = float(g["res_deg"])
-        self.band_rows = int(g["band_rows"])
-        self.fine = int(g["fine"])
-        self.n_rows, self.n_cols = int(g["n_rows"]), int(g["n_cols"])
-        self.area_kind = g["area_kind"].astype(np.int64)
-        self.area_country = g["area_country"].astype(np.int64)
-        self.area_region = g["area_region"].astype(np.int64)
-        self.area_lake = g["area_lake"].astype(np.int64)
-        self.area_sea = g["area_sea"].astype(np.int64)
+        with _parsing("geo_grid.npz"):
+            self._grid = np.load(io.BytesIO(_data_file("geo_grid.npz").read_bytes()))
+            g = self._grid
+            self.res_deg = float(g["res_deg"])
+            self.band_rows = int(g["band_rows"])
+            self.fine = int(g["fine"])
+            self.n_rows, self.n_cols = int(g["n_rows"]), int(g["n_cols"])
+            self.area_kind = g["area_kind"].astype(np.int64)
+            self.area_country = g["area_country"].astype(np.int64)
+            self.area_region = g["area_region"].astype(np.int64)
+            self.area_lake = g["area_lake"].astype(np.int64)
+            self.area_sea = g["area_sea"].astype(np.int64)
         self._bands: dict[int, np.ndarray] = {}
         self._fine = None
         self._coast = None
-        names = json.loads(_data_file("geo_names.json").read_text(encoding="utf-8"))
-        countries, regions, lands = names["countries"], names["regions"], names["lands"]
-        self.large_country_km2 = float(names["large_country_km2"])
-        self.qualified_km2 = float(names["qualified_km2"])
-        self.country_en = _names(countries, "en")
-        self.country_fr = _names(countries, "fr")
-        self.country_iso2 = [c["iso2"] for c in countries]
-        self.country_notable = np.array([c["notable"] for c in countries])
-        self.country_area = np.array([c["area_km2"] for c in countries] + [0.0])
-        self.region_en = _names(regions, "en")
-        self.region_fr = _names(regions, "fr")
-        self.region_type = _names(regions, "type")
-        self.region_country = np.array([r["country"] for r in regions] + [-1], dtype=np.int64)
-        self.region_area = np.array([r["area_km2"] for r in regions] + [0.0])
-        self.region_outlying = np.array([r["outlying"] for r in regions] + [False])
-        # 'Western Australia' holds its country's name: NASA says "over northwestern Australia".
-        self.region_has_country = np.array([countries[r["country"]]["en"] in r["en"] for r in regions] + [False])
-        self.lake_en = _names(names["lakes"], "en")
-        self.lake_fr = _names(names["lakes"], "fr")
-        self.sea_en = np.array(list(names["seas"]) + [""], dtype=object)
-        self.land_en = _names(lands, "en")
-        self.land_fr = _names(lands, "fr")
-        self.land_country = np.array([x["country"] for x in lands] + [-1], dtype=np.int64)
-        self.land_outlying = np.array([x["kind"] == "outlying" for x in lands] + [False])
-        self.land_area = np.array([x.get("area_km2", countries[x["country"]]["area_km2"]) for x in lands] + [0.0])
-        # Boxes for the qualifiers: regions and countries (NaN where too small or unknown).
-        self.region_box = np.array([r["box"] or [np.nan] * 4 for r in regions] + [[np.nan] * 4])
-        self.country_box = np.array([c["box"] or [np.nan] * 4 for c in countries] + [[np.nan] * 4])
-        # A lake is named with its country when it lies in one country only.
-        lake_areas = self.area_kind == KIND_LAKE
-        pairs = np.unique(np.stack([self.area_lake[lake_areas], self.area_country[lake_areas]]), axis=1)
-        self.lake_countries = np.bincount(pairs[0], minlength=len(names["lakes"]) + 1)
+        with _parsing("geo_names.json"):
+            names = json.loads(_data_file("geo_names.json").read_text(encoding="utf-8"))
+            countries, regions, lands = names["countries"], names["regions"], names["lands"]
+            self.large_country_km2 = float(names["large_country_km2"])
+            self.qualified_km2 = float(names["qualified_km2"])
+            self.country_en = _names(countries, "en")
+            self.country_fr = _names(countries, "fr")
+            self.country_iso2 = [c["iso2"] for c in countries]
+            self.country_notable = np.array([c["notable"] for c in countries])
+            self.country_area = np.array([c["area_km2"] for c in countries] + [0.0])
+            self.region_en = _names(regions, "en")
+            self.region_fr = _names(regions, "fr")
+            self.region_type = _names(regions, "type")
+            self.region_country = np.array([r["country"] for r in regions] + [-1], dtype=np.int64)
+            self.region_area = np.array([r["area_km2"] for r in regions] + [0.0])
+            self.region_outlying = np.array([r["outlying"] for r in regions] + [False])
+            # 'Western Australia' holds its country's name: NASA says "over northwestern Australia".
+            self.region_has_country = np.array([countries[r["country"]]["en"] in r["en"] for r in regions] + [False])
+            self.lake_en = _names(names["lakes"], "en")
+            self.lake_fr = _names(names["lakes"], "fr")
+            self.sea_en = np.array(list(names["seas"]) + [""], dtype=object)
+            self.land_en = _names(lands, "en")
+            self.land_fr = _names(lands, "fr")
+            self.land_country = np.array([x["country"] for x in lands] + [-1], dtype=np.int64)
+            self.land_outlying = np.array([x["kind"] == "outlying" for x in lands] + [False])
+            self.land_area = np.array([x.get("area_km2", countries[x["country"]]["area_km2"]) for x in lands] + [0.0])
+            # Boxes for the qualifiers: regions and countries (NaN where too small or unknown).
+            self.region_box = np.array([r["box"] or [np.nan] * 4 for r in regions] + [[np.nan] * 4])
+            self.country_box = np.array([c["box"] or [np.nan] * 4 for c in countries] + [[np.nan] * 4])
+            # A lake is named with its country when it lies in one country only.
+            lake_areas = self.area_kind == KIND_LAKE
+            pairs = np.unique(np.stack([self.area_lake[lake_areas], self.area_country[lake_areas]]), axis=1)
+            self.lake_countries = np.bincount(pairs[0], minlength=len(names["lakes"]) + 1)
 
     def band(self, i: int) -> np.ndarray:
         b = self._bands.get(i)
         if b is None:
-            b = self._bands[i] = self._grid[f"band_{i:02d}"]
+            with _parsing("geo_grid.npz"):
+                b = self._bands[i] = self._grid[f"band_{i:02d}"]
         return b
 
     def fine_blocks(self):
         if self._fine is None:
             g = self._grid
-            self._fine = (g["fine_cell"].astype(np.int64), g["fine_mask"], g["fine_land"].astype(np.int64),
-                          g["fine_water"].astype(np.int64))
+            with _parsing("geo_grid.npz"):
+                self._fine = (g["fine_cell"].astype(np.int64), g["fine_mask"], g["fine_land"].astype(np.int64),
+                              g["fine_water"].astype(np.int64))
         return self._fine
 
     def coast(self):
         """Return the coast points: (lat, lon, xyz, country, land, major index)."""
         if self._coast is None:
-            with _data_file("geo_coast.npz").open("rb") as f:
+            with _parsing("geo_coast.npz"), _data_file("geo_coast.npz").open("rb") as f:
                 c = np.load(io.BytesIO(f.read()))
                 lat = c["lat_deg"].astype(np.float64)
                 lon = c["lon_deg"].astype(np.float64)
@@ -328,7 +341,9 @@ def locate(lat_deg, lon_deg) -> Places:
     n = lat.size
     valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0)
     lat_v = np.where(valid, lat, 0.0)
-    lon_v = np.where(valid, (lon + 180.0) % 360.0 - 180.0, 0.0)
+    # A pole is one point whatever its longitude: it is located at longitude 0, so that its answer (the
+    # qualifier's compass octant among them) does not depend on the longitude it was given with.
+    lon_v = np.where(valid & (np.abs(lat) < 90.0), (lon + 180.0) % 360.0 - 180.0, 0.0)
 
     aid = tab.areas_at(lat_v, lon_v)
     kind = np.where(valid, tab.area_kind[aid], -1)

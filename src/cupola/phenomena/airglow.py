@@ -45,7 +45,6 @@ Colours come from the line spectra through the CIE 1931 2-degree observer and sR
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 import logging
 import math
@@ -56,7 +55,7 @@ import numba as nb
 import numpy as np
 
 from .. import view
-from ..errors import DataMissingError, InputError
+from ..errors import InputError
 from .._index import shaped
 from ..jit import kernel, use_twins
 
@@ -172,19 +171,20 @@ def get_layer(layer: AirglowLayer | str) -> AirglowLayer:
 @lru_cache(maxsize=1)
 def colour_table() -> dict:
     """Return the bundled colour table (``cupola/data/airglow_colours.json``) as a dict."""
-    ref = importlib.resources.files("cupola") / "data" / "airglow_colours.json"
-    if not ref.is_file():
-        raise DataMissingError(
-            "bundled table 'airglow_colours.json' is missing from cupola/data; rebuild it with "
-            "`pip install -e '.[tools]' && python tools/build_airglow_colours.py`")
-    table = json.loads(ref.read_text(encoding="utf-8"))
-    for layer in LAYERS:
-        entry = table["layers"].get(layer.name)
-        if entry is None or list(entry["lines_nm"]) != list(layer.lines_nm) or \
-                list(entry["lines_rayleigh"]) != list(layer.lines_rayleigh):
-            log.warning("airglow colour table does not match layer %r; rerun "
-                        "tools/build_airglow_colours.py", layer.name)
-    return table
+    from ..bundled import load
+
+    def parse(raw: bytes) -> dict:
+        table = json.loads(raw.decode("utf-8"))
+        for layer in LAYERS:
+            entry = table["layers"].get(layer.name)
+            if entry is None or list(entry["lines_nm"]) != list(layer.lines_nm) or \
+                    list(entry["lines_rayleigh"]) != list(layer.lines_rayleigh):
+                log.warning("airglow colour table does not match layer %r; rerun "
+                            "tools/build_airglow_colours.py", layer.name)
+        return table
+
+    return load("airglow_colours.json", "airglow colour table", parse,
+                "pip install -e '.[tools]' && python tools/build_airglow_colours.py")
 
 
 # -- limb brightening ----------------------------------------------------------------------

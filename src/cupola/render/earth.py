@@ -66,7 +66,6 @@ spectrum, computed once at import (about 0.06, 0.10, 0.19).
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import io
 import math
 
@@ -75,7 +74,7 @@ import numpy as np
 
 from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
 from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
-from ..errors import DataMissingError, InputError
+from ..errors import InputError
 from ..jit import inline, kernel, use_twins
 from ..photometry import E_SUN_LUX, vmag_to_lux
 
@@ -104,7 +103,7 @@ CH90 = math.sqrt(math.pi * R_EARTH_KM / (2.0 * SCALE_HEIGHT_KM))
 # point at the shadow's edge, so the glow is continuous across it.
 SHADOW_EDGE_COLUMN = 2.0 * CH90
 
-_DATA_HINT = "rebuild the textures with: python tools/build_earth_textures.py (needs pip install -e '.[tools]')"
+_REBUILD = "pip install -e '.[tools]' && python tools/build_earth_textures.py"
 
 
 def rayleigh_tau_rgb(tau_550: float = TAU_550, exponent: float = RAYLEIGH_EXPONENT,
@@ -128,10 +127,9 @@ _TRANS_TABLE = np.exp(-TAU_RAYLEIGH_RGB[:, None] * np.linspace(0.0, TRANS_MAX, T
 
 # -- textures -----------------------------------------------------------------------------------
 def _data_bytes(name: str) -> bytes:
-    try:
-        return importlib.resources.files("cupola.data").joinpath(name).read_bytes()
-    except FileNotFoundError:
-        raise DataMissingError(f"the bundled Earth texture {name!r} is missing; {_DATA_HINT}") from None
+    from ..bundled import read_bytes
+
+    return read_bytes(name, "Earth texture", _REBUILD)
 
 
 @functools.cache
@@ -139,9 +137,11 @@ def _textures():
     """Return (day uint8 (H, W, 3), reflectance LUT float32 (256,), mask uint8 (h, w)), cached."""
     from PIL import Image
 
-    with Image.open(io.BytesIO(_data_bytes("earth_day.jpg"))) as im:
+    from ..bundled import parsing
+
+    with parsing("earth_day.jpg", "Earth texture", _REBUILD), Image.open(io.BytesIO(_data_bytes("earth_day.jpg"))) as im:
         day = np.ascontiguousarray(np.asarray(im.convert("RGB"), dtype=np.uint8))
-    with np.load(io.BytesIO(_data_bytes("earth_mask.npz"))) as z:
+    with parsing("earth_mask.npz", "Earth texture", _REBUILD), np.load(io.BytesIO(_data_bytes("earth_mask.npz"))) as z:
         mask = np.ascontiguousarray(z["mask"], dtype=np.uint8)
     code = np.arange(256) / 255.0
     lut = (ALBEDO_SCALE * srgb_decode(code)).astype(np.float32)

@@ -25,7 +25,9 @@ name before anything is rendered.
 
 from __future__ import annotations
 
+import errno
 import functools
+import io
 import json
 import math
 import os
@@ -39,8 +41,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from .. import __version__
-from ..errors import InputError
-from ..timebase import iso_utc
+from ..errors import InputError, OutputError
+from ..timebase import iso_utc, shown
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 # zlib level of every PNG cupola writes (frames, timelapse sequences). Pillow's default (6) took
@@ -185,13 +187,11 @@ def caption_lines(frame, lang: str = "en") -> list[str]:
 def _font(size: int):
     """Return DejaVu Sans (bundled: Latin, accents, degree sign) at `size` px (loaded once per
     size: a timelapse captions every frame)."""
-    from importlib.resources import files
-
     from PIL import ImageFont
 
-    path = files("cupola") / "data" / "fonts" / "DejaVuSans.ttf"
-    with path.open("rb") as f:
-        return ImageFont.truetype(f, size)
+    from ..bundled import load
+
+    return load("fonts/DejaVuSans.ttf", "caption font", lambda raw: ImageFont.truetype(io.BytesIO(raw), size))
 
 
 def draw_caption(rgb: np.ndarray, lines: list[str]) -> np.ndarray:
@@ -349,6 +349,41 @@ def _user_comment(value, byte_order: str | None) -> str | None:
     return None
 
 
+# errno values that mean the disk (or the process's file-size limit) has no room for the output.
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def write_failed(path, exc: BaseException) -> OutputError:
+    """Return the OutputError (param 'output') for `exc`, an OSError (or ValueError) that stopped writing `path`.
+
+    Call it once the temporary file is removed: the message says nothing was written.
+    """
+    code = getattr(exc, "errno", None)
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if code in _NO_ROOM:
+        fix = "free some disk space, or write a smaller output (a smaller size, fewer frames) or to another disk"
+    else:
+        fix = "pass a path in a folder you can write to, on a disk with room"
+    return OutputError(f"cannot write {shown(os.fsdecode(os.fspath(path)), 200)}: {reason}; nothing was written "
+                       f"there (the partial file was removed); {fix}", errno=code)
+
+
+def check_output_name(text: str) -> None:
+    """Raise InputError (param 'output') if `text` cannot name a file at all: blank, a NUL character, or a name
+    the file system refuses (too long, a loop of links)."""
+    why = "it is blank" if not text.strip() else "it holds a NUL character" if "\x00" in text else None
+    if why is None:
+        try:
+            os.lstat(text)
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # a new file (its folder is checked next)
+        except OSError as exc:
+            why = f"the file system refuses it: {exc.strerror or exc}"
+    if why:
+        raise InputError(f"the output name {shown(text, 200)} cannot name a file ({why}); pass a file name such "
+                         "as 'view.png' in an existing folder", param="output")
+
+
 def check_output_folder(folder: Path, path: Path) -> None:
     """Raise InputError (param 'output') unless `folder`, where `path` goes, exists, is a folder
     and is writable."""
@@ -372,6 +407,7 @@ def check_output_path(path: str | os.PathLike) -> Path:
     Raises:
         InputError: (param 'output') saying what is wrong and what to pass instead.
     """
+    check_output_name(os.fsdecode(os.fspath(path)))
     path = Path(path)
     if path.is_dir():
         raise InputError(f"the output {str(path)!r} is a folder; pass a file name inside it, "
@@ -399,6 +435,8 @@ def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str 
     Raises:
         InputError: a bad output path (see :func:`check_output_path`) or an ISO that rounds to
             less than 1; nothing is written then.
+        OutputError: the write failed (a full disk, a file-size limit, a name the file system refuses);
+            the temporary file is removed and `path` left as it was.
     """
     from PIL import Image, PngImagePlugin
 
@@ -420,17 +458,24 @@ def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str 
         info = PngImagePlugin.PngInfo()
         info.add_itxt(XMP_PNG_KEY, xmp.decode("utf-8"))
         kw = {"pnginfo": info, "compress_level": PNG_COMPRESS_LEVEL}
-    fd, tmp = tempfile.mkstemp(prefix=".cupola-", suffix=path.suffix, dir=folder)
-    os.close(fd)
+    tmp = None
     try:
-        img.save(tmp, format=fmt, exif=exif, **kw)
+        # Encoded in memory, then written by Python: Pillow's JPEG encoder writes to a file descriptor
+        # itself and drops write errors, so a full disk left a truncated JPEG behind a success.
+        buf = io.BytesIO()
+        img.save(buf, format=fmt, exif=exif, **kw)
+        fd, tmp = tempfile.mkstemp(prefix=".cupola-", suffix=path.suffix, dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.getbuffer())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as exc:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk, a file-size limit, a name the file system refuses
+            raise write_failed(path, exc) from exc
         raise
     return path
 
