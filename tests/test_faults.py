@@ -102,6 +102,8 @@ READS = {
     "earth_day.jpg": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
     "earth_mask.npz": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
     "fonts/DejaVuSans.ttf": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth", "--caption"],
+    "camera_response.json": ["render", T_NIGHT, "--size", "16x16", "--layers", "airglow"],
+    "milky_way.npz": ["render", T_NIGHT, "--size", "16x16", "--layers", "milky_way"],
 }
 
 

@@ -41,13 +41,12 @@ night-sky photographers usually set.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import json
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DataMissingError, InputError
+from .errors import InputError
 
 LUMA = np.array([0.2126, 0.7152, 0.0722])  # ITU-R BT.709 luminance weights of linear RGB
 
@@ -192,19 +191,20 @@ def _luminous_power(lam_nm, power) -> np.ndarray:
 @functools.cache
 def camera_model() -> CameraModel:
     """Return the bundled :class:`CameraModel` (``data/camera_response.json``), loaded once."""
-    ref = importlib.resources.files("cupola") / "data" / "camera_response.json"
-    try:
-        table = json.loads(ref.read_text(encoding="utf-8"))
-    except FileNotFoundError:  # pragma: no cover - shipped with the package
-        raise DataMissingError("the camera table 'camera_response.json' is missing from cupola/data; rebuild it "
-                               "with `pip install -e '.[tools]' && python tools/build_camera_response.py`") from None
-    g = table["wavelength_nm"]
-    lam = np.arange(g["start"], g["stop"] + 0.5 * g["step"], g["step"])
-    sens = np.asarray(table["sensitivity_rgb"], float)
-    spd = np.asarray(table["white_balance_spd"], float)
+    from .bundled import load
+
+    def parse(raw: bytes):
+        table = json.loads(raw.decode("utf-8"))
+        g = table["wavelength_nm"]
+        lam = np.arange(g["start"], g["stop"] + 0.5 * g["step"], g["step"])
+        sens = np.asarray(table["sensitivity_rgb"], float).reshape(lam.size, 3)
+        spd = np.asarray(table["white_balance_spd"], float).reshape(lam.size)
+        return table, lam, sens, spd, np.asarray(table["ccm_wb_raw_to_linear_srgb"], float).reshape(3, 3)
+
+    table, lam, sens, spd, ccm = load("camera_response.json", "camera spectral table", parse,
+                                      "pip install -e '.[tools]' && python tools/build_camera_response.py")
     white = spd @ sens
     gains = white[1] / white
-    ccm = np.asarray(table["ccm_wb_raw_to_linear_srgb"], float)
     partial = CameraModel(lam, sens, spd, gains, ccm, 1.0, table["camera"])
     # Daylight of unit luminance: raw (white * k) -> gains -> (white_g * k) in every channel.
     scale = float(_luminous_power(lam, spd) / white[1])

@@ -29,12 +29,10 @@ wide lens sees it, not a map for astrometry. The map is built once by ``tools/bu
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import math
 
 import numpy as np
 
-from ..errors import DataMissingError
 from ..photometry import LUX_V0
 
 GRID_DEG = 1.0
@@ -62,13 +60,17 @@ def surface_brightness_map() -> np.ndarray:
     """Return the Milky Way's V surface brightness (mag/arcsec^2) on the ICRS grid (180, 360):
     row i at declination -90 + i + 0.5 deg, column j at right ascension j + 0.5 deg (the bundled
     ``data/milky_way.npz``, see :func:`build_surface_brightness_map`)."""
-    ref = importlib.resources.files("cupola") / "data" / "milky_way.npz"
-    try:
-        with ref.open("rb") as f:
-            sb = np.load(f)["sb_centimag"].astype(float) / 100.0
-    except FileNotFoundError:
-        raise DataMissingError("the Milky Way map 'milky_way.npz' is missing from cupola/data; rebuild it with "
-                               "`python tools/build_milky_way.py` or reinstall cupola") from None
+    import io
+
+    from ..bundled import load
+
+    def parse(raw: bytes) -> np.ndarray:
+        sb = np.load(io.BytesIO(raw))["sb_centimag"].astype(float).reshape(180, 360) / 100.0
+        if not np.all((sb > 10.0) & (sb < 30.0)):
+            raise ValueError("surface brightness outside 10-30 mag/arcsec^2")
+        return sb
+
+    sb = load("milky_way.npz", "Milky Way map", parse, "python tools/build_milky_way.py")
     sb.setflags(write=False)
     return sb
 
