@@ -248,7 +248,8 @@ def cmd_batch(args) -> int:
     out(f"wrote {r.output}: {r.rows:,} rows in {r.partitions} parts ({r.written} written{kept}), "
         f"{r.errors:,} with an error (see its error column)")
     out(f"  {r.computed_rows:,} rows computed in {r.seconds:.1f} s: {r.rows_per_s:,.0f} rows/s"
-        + (f" on {r.workers} worker{'s' if r.workers != 1 else ''}" if r.workers else ""))
+        + (f" on {r.workers} worker{'s' if r.workers != 1 else ''} (after {r.warmup_s:.1f} s loading cupola there)"
+           if r.workers else ""))
     return 0
 
 
