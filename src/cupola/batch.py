@@ -79,9 +79,11 @@ _DTYPES = {**{c: "float64" for c in ("tle_age_days", "position_uncertainty_km", 
 # Rows per compute_scene call: the in_view parts hold ~500 candidate cities per instant, so their
 # chunks are smaller (memory stays under ~0.5 GB a worker).
 CHUNK_ROWS = {"where": 200_000, "in_view": 20_000}
-# Rows per partition aimed at when `partitions` is not given.
-PART_ROWS = 100_000
-CSV_BLOCK_BYTES = 4_000_000
+# Rows per partition aimed at when `partitions` is not given (Parquet), and CSV bytes per
+# partition: a part is a few seconds of one core either way (the in_view summary costs ~15x the
+# where fields a row), so progress, balance and what a killed run loses stay small.
+PART_ROWS = {"where": 100_000, "in_view": 20_000}
+CSV_BLOCK_BYTES = {"where": 4_000_000, "in_view": 1_000_000}
 
 _NUMBER_RE = r"[+-]?(?:\d+\.?\d*|\.\d+)"
 _ISO_RE = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:[0-5]\d(?:[.,]\d{1,9})?(?:Z|z|[+-]\d\d:\d\d)"
@@ -114,6 +116,11 @@ def output_columns(columns=DEFAULT_COLUMNS) -> tuple[str, ...]:
 
 def _parts_for(cols) -> frozenset:
     return frozenset(p for c in cols for p in _PARTS.get(c, ()))
+
+
+def _kind(cols) -> str:
+    """Return 'in_view' when `cols` need more than the cheap parts (lighting, places), else 'where'."""
+    return "in_view" if _parts_for(cols) - {"lighting", "places"} else "where"
 
 
 # -- times --------------------------------------------------------------------------------------
@@ -318,7 +325,7 @@ def annotate_frame(df, *, sat=None, time_column: str = TIME_COLUMN, columns=DEFA
     sat = sat or Satellite.from_archive()
     n = len(df)
     t64, err = parse_times(df[time_column])
-    chunk = CHUNK_ROWS["in_view" if _parts_for(cols) - {"lighting", "places"} else "where"]
+    chunk = CHUNK_ROWS[_kind(cols)]
     filled: dict[str, list] = {c: [] for c in cols}
     for group_sat, rows, group_err in _satellites(df, sat, n):
         if group_err is not None:
@@ -335,22 +342,14 @@ def annotate_frame(df, *, sat=None, time_column: str = TIME_COLUMN, columns=DEFA
     out = {}
     for name in cols[:-1]:
         dtype = _DTYPES.get(name, _STR)
-        if dtype == _STR:
-            col = np.full(n, None, object)
-        elif dtype == "float64":
-            col = np.full(n, np.nan)
-        else:
-            col = np.full(n, None, object)
+        empty = np.nan if dtype == "float64" else None
+        col = np.full(n, empty, float if dtype == "float64" else object)
         for rows, v in filled[name]:
             col[rows] = v
-        if dtype != "float64":
-            col = np.where(answered, col, None)
-        else:
-            col = np.where(answered, col, np.nan)
-        out[name] = pd.array(col, dtype=dtype)
+        out[name] = pd.array(np.where(answered, col, empty), dtype=dtype)
     out[ERROR_COLUMN] = pd.array(err, dtype=_STR)
     taken = set(out)
-    carried = {(f"input_{c}" if c in taken else c): df[c].to_numpy() for c in df.columns}
+    carried = {(f"input_{c}" if c in taken else c): df[c].array for c in df.columns}  # dtypes kept
     return pd.DataFrame({**carried, **out}, index=df.index)
 
 
@@ -396,9 +395,9 @@ def _format_of(path: Path) -> str:
                      "(a folder of Parquet files is read as Parquet)", param="input")
 
 
-def _read_input(path: Path, time_column: str, partitions: int | None):
+def _read_input(path: Path, time_column: str, partitions: int | None, kind: str = "where"):
     """Return (dask DataFrame, its format) for a CSV or Parquet file or folder; partitions depend
-    only on the input and `partitions`."""
+    only on the input, `partitions` and `kind` ('where' or 'in_view': the default part size)."""
     import dask.dataframe as dd
 
     if not path.exists():
@@ -408,7 +407,7 @@ def _read_input(path: Path, time_column: str, partitions: int | None):
     try:
         if fmt == "csv":
             ddf = dd.read_csv(str(path), dtype="str", keep_default_na=False, na_values=[""],
-                              blocksize=None if path.name.lower().endswith(".gz") else CSV_BLOCK_BYTES)
+                              blocksize=None if path.name.lower().endswith(".gz") else CSV_BLOCK_BYTES[kind])
         else:
             ddf = dd.read_parquet(str(path), split_row_groups=True)  # a partition per row group, then sized below
     except (OSError, ValueError) as exc:
@@ -420,7 +419,7 @@ def _read_input(path: Path, time_column: str, partitions: int | None):
         import pyarrow.dataset as ds
 
         rows = ds.dataset(str(path), format="parquet").count_rows()
-        partitions = max(1, math.ceil(rows / PART_ROWS))
+        partitions = max(1, math.ceil(rows / PART_ROWS[kind]))
     if partitions is not None:
         if int(partitions) < 1:
             raise InputError(f"partitions must be at least 1, got {partitions!r}", param="partitions")
@@ -502,10 +501,12 @@ def _write_part(pdf, i: int, out_dir: str, fmt: str, job: str, kwargs: dict) -> 
 
 
 def _warm_worker(kwargs: dict) -> None:
-    """Load what annotating needs (tables, kernels) on a worker: one row through annotate_frame."""
+    """Load what annotating needs on a worker (tables, kernels, and the k-d trees that only many
+    instants use): 2,000 instants a day long through annotate_frame."""
     import pandas as pd
 
-    annotate_frame(pd.DataFrame({kwargs["time_column"]: ["2024-01-22T13:05:00Z"]}), **kwargs)
+    t = np.datetime64("2024-01-22T00:00:00", "ns") + np.arange(2000) * np.timedelta64(43_200_000_000, "ns")
+    annotate_frame(pd.DataFrame({kwargs["time_column"]: t}), **kwargs)
 
 
 def _client(scheduler, workers: int | None):
@@ -547,7 +548,8 @@ def run_batch(input, output, *, sat=None, time_column: str = TIME_COLUMN, column
         sat, time_column, columns, lang, kp, allow_stale: as for :func:`annotate_frame`.
         scheduler: None (a LocalCluster, `workers` processes or one per core), 'threads' (one
             process), or a Dask scheduler address ('tcp://host:8786').
-        partitions: how many parts (default: the CSV in 4 MB blocks, Parquet in 100,000 rows).
+        partitions: how many parts (default: the CSV in 4 MB blocks, Parquet in 100,000 rows; with
+            in_view columns 1 MB and 20,000 rows).
         resume: keep the parts a previous run of the same job completed and compute the rest.
         progress: a progress bar on standard error.
     Raises:
@@ -564,7 +566,7 @@ def run_batch(input, output, *, sat=None, time_column: str = TIME_COLUMN, column
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"the output {str(out_dir)!r} is a file; batch writes a folder of parts", param="output",
                          fix="give a folder name, e.g. annotated.parquet")
-    ddf, _ = _read_input(src, time_column, partitions)
+    ddf, _ = _read_input(src, time_column, partitions, _kind(cols))
     n_parts = ddf.npartitions
     options = {"time_column": time_column, "columns": list(cols), "lang": lang, "kp": kp,
                "allow_stale": bool(allow_stale), "sat": _sat_fingerprint(sat), "partitions": n_parts, "format": fmt,

@@ -412,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a Dask scheduler, e.g. tcp://host:8786 (default: a local cluster, one worker per core)")
     b.add_argument("--workers", type=int, default=None, metavar="N", help="workers of the local cluster (default: cores)")
     b.add_argument("--partitions", type=int, default=None, metavar="N",
-                   help="number of output parts (default: 4 MB of CSV or 100,000 Parquet rows each)")
+                   help="number of output parts (default: 4 MB of CSV or 100,000 Parquet rows each; 1 MB or 20,000 "
+                        "rows with in_view columns)")
     b.add_argument("--resume", action="store_true", help="keep the parts a killed run completed and compute the rest")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
     b.set_defaults(func=cmd_batch)
