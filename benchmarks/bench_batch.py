@@ -64,7 +64,12 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2", help="worker counts for the where runs")
     ap.add_argument("--in-view-workers", default="2", help="worker counts for the in_view runs")
     ap.add_argument("--sample", type=int, default=200, help="rows through the single-instant API")
+    ap.add_argument("--numba-threads", default="1",
+                    help="NUMBA_NUM_THREADS of each worker (default 1: a worker is one core, so 1 -> 2 workers "
+                         "is 1 -> 2 cores; '' lets cupola give each worker cores / workers)")
     args = ap.parse_args()
+    if args.numba_threads:
+        os.environ["NUMBA_NUM_THREADS"] = args.numba_threads
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     tmp = Path(tempfile.mkdtemp(prefix="cupola-bench-batch-"))
     try:

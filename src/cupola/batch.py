@@ -522,8 +522,10 @@ def _client(scheduler, workers: int | None):
             raise InputError(f"workers must be at least 1, got {workers!r}", param="workers")
         processes = scheduler != "threads"
         # Each worker process gets its share of the cores for cupola's parallel numba kernels, so
-        # n workers do not run n x cores threads (Dask already sets OMP/MKL/OpenBLAS to 1).
-        env = {"NUMBA_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // n))} if processes else {}
+        # n workers do not run n x cores threads (Dask already sets OMP/MKL/OpenBLAS to 1); a
+        # NUMBA_NUM_THREADS set by the caller is kept.
+        share = os.environ.get("NUMBA_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // n))
+        env = {"NUMBA_NUM_THREADS": share} if processes else {}
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, **quiet,
                                **({"env": env} if env else {}))
         return Client(cluster), cluster, n

@@ -239,13 +239,17 @@ def cmd_batch(args) -> int:
 
     check_lang(args.lang)
     if not args.debug:  # Dask's own INFO lines (cluster start, workers) are not cupola's answer
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+        import distributed  # noqa: F401  (configures its loggers, each with its own level)
+
+        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
+            logging.getLogger(name).setLevel(logging.ERROR)
     r = run_batch(args.input, args.output, sat=_satellite(args) if (args.tle or args.sat) else None,
                   time_column=args.time_column, columns=args.columns, lang=args.lang, kp=args.kp,
                   allow_stale=args.allow_stale, scheduler=args.scheduler, workers=args.workers,
                   partitions=args.partitions, resume=args.resume, progress=not args.no_progress)
     kept = f", {r.skipped} kept from the earlier run" if r.skipped else ""
-    out(f"wrote {r.output}: {r.rows:,} rows in {r.partitions} parts ({r.written} written{kept}), "
+    out(f"wrote {r.output}: {r.rows:,} rows in {r.partitions} part{'s' if r.partitions != 1 else ''} "
+        f"({r.written} written{kept}), "
         f"{r.errors:,} with an error (see its error column)")
     out(f"  {r.computed_rows:,} rows computed in {r.seconds:.1f} s: {r.rows_per_s:,.0f} rows/s"
         + (f" on {r.workers} worker{'s' if r.workers != 1 else ''} (after {r.warmup_s:.1f} s loading cupola there)"
@@ -409,7 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output columns: groups where, in_view, all and/or single names, comma-separated "
                         "(default where,in_view; where alone is ~5x faster)")
     b.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="a Dask scheduler, e.g. tcp://host:8786 (default: a local cluster, one worker per core)")
+                   help="a Dask scheduler, e.g. tcp://host:8786, or 'threads' (one process); default: a local "
+                        "cluster, one worker process per core")
     b.add_argument("--workers", type=int, default=None, metavar="N", help="workers of the local cluster (default: cores)")
     b.add_argument("--partitions", type=int, default=None, metavar="N",
                    help="number of output parts (default: 4 MB of CSV or 100,000 Parquet rows each; 1 MB or 20,000 "
