@@ -97,6 +97,31 @@ def test_rows_equal_the_single_instant_answer_exactly(annotated):
     assert out["sunlit"].any() and not out["sunlit"].all()
 
 
+def test_rows_equal_the_one_instant_answers_of_the_default_kernel_policy(annotated, monkeypatch):
+    # Unset, CUPOLA_NO_JIT lets a one-instant answer run the numpy twins (cupola.jit.TWIN_BELOW)
+    # while the batch's chunks run the compiled kernels: they must still agree to the last digit.
+    df, out, _ = annotated
+    monkeypatch.setenv("CUPOLA_NO_JIT", "")
+    sat = Satellite.from_archive()
+    for k in np.random.default_rng(11).choice(len(df), 12, replace=False):
+        answer = where_json(compute_scene(df["time_utc"].iloc[k], sat=sat))
+        _check_row(out.iloc[k], answer)
+        _check_in_view(out.iloc[k], answer["in_view"])
+
+
+def test_one_instant_and_series_paths_agree_far_below_the_printed_digits(monkeypatch):
+    # The default policy runs a one-instant state through the numpy twins and a series through the
+    # compiled kernels; the where fields print latitudes to 1e-6 deg, so they must agree to ~1e-11.
+    monkeypatch.setenv("CUPOLA_NO_JIT", "")
+    sat = Satellite.from_archive()
+    t = to_utc64(list(catalogue(300, seed=12)["time_utc"]))
+    series = sat.at(t, exact=True)
+    ones = [sat.at(t[k:k + 1]) for k in range(0, 300, 10)]
+    for name, tol in (("lat_deg", 1e-11), ("lon_deg", 1e-11), ("alt_km", 1e-9)):
+        got = np.array([float(getattr(o, name)[0]) for o in ones])
+        np.testing.assert_allclose(got, getattr(series, name)[::10], rtol=0, atol=tol, err_msg=name)
+
+
 def test_where_only_runs_compute_the_same_columns(annotated):
     df, out, _ = annotated
     where = annotate_frame(df.iloc[:300], columns="where")

@@ -329,7 +329,7 @@ def _select_lit_kernel(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_it
             sel[i, q] = j
 
 
-@twin(_select_lit_numpy)
+@twin(_select_lit_numpy, size_arg=0)
 def _select_lit(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_itrs, pop, radius_km, limit):
     if limit is None:  # every city: the width is the largest count, which only the twin knows ahead
         return _select_lit_numpy(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_itrs, pop, radius_km, limit)
