@@ -200,3 +200,24 @@ def test_errors(sat):
         light_sources(-5)
     with pytest.raises(InputError, match=r"limit must be >= 0 or None, not -1"):
         cities_in_view(sat.at(NIGHT_NYC), limit=-1)
+
+
+
+@pytest.mark.numpy_twin
+def test_compiled_selection_equals_its_numpy_twin_and_none_keeps_every_city(sat, monkeypatch):
+    # 600 instants over two days: the kernel keeps the same cities, in the same order, as the twin.
+    from cupola.phenomena import lights
+
+    t = np.datetime64("2024-01-20T00:00:00", "ns") + (np.arange(600) * 287_000_000_000).astype("timedelta64[ns]")
+    st = sat.at(t)
+    view = lights.cities_view(st, limit=10)
+    monkeypatch.setattr(lights, "_select_lit", lights._select_lit.numpy_twin)
+    twin = lights.cities_view(st, limit=10)
+    everything = lights.cities_view(st, limit=None)
+    assert view.count.sum() > 1000  # night passes over populated land are in the span
+    np.testing.assert_array_equal(view.count, twin.count)
+    np.testing.assert_array_equal(view.source, twin.source)
+    np.testing.assert_array_equal(view.distance_km, twin.distance_km)
+    np.testing.assert_array_equal(everything.count, view.count)
+    np.testing.assert_array_equal(everything.source[:, :10], view.source)
+    assert everything.source.shape[1] == view.count.max()

@@ -133,15 +133,32 @@ def lagrange4_numpy(nodes, base, x, out):
 
 def teme_chain_numpy(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
                      r_itrs, v_itrs, lat, lon, alt, sunlit):
-    """numpy twin of :func:`teme_chain`: frames.gmst82, frames.teme_to_itrs, frames.geodetic
-    (converged iteration rather than Bowring's one step) and lighting's geometric sunlight."""
-    from .frames import geodetic, teme_to_itrs
+    """numpy twin of :func:`teme_chain`: frames.gmst82, frames.teme_to_itrs, the kernel's own
+    Bowring one-step geodetic formula and lighting's geometric sunlight.
+
+    The geodetic step is the kernel's formula, not frames.geodetic's converged iteration (~1e-8
+    deg apart): the twin serves the one-instant answers (``jit.TWIN_BELOW``) and the kernel the
+    series, so both must give the same latitude to a few ulps, or a sixth decimal of a series
+    row (``cupola batch``) would differ from the one-instant answer."""
+    from .frames import teme_to_itrs
     from .lighting import sunlit_geometric
     from .timebase import Instants
 
     inst = Instants(np.zeros(jd_whole.shape, "datetime64[ns]"), jd_whole, ut1_fraction, ut1_fraction, ut1_fraction)
     r_itrs[:], v_itrs[:] = teme_to_itrs(r, v, inst)
-    lat[:], lon[:], alt[:] = geodetic(r_itrs)
+    x, y, z = r_itrs[:, 0], r_itrs[:, 1], r_itrs[:, 2]
+    p = np.sqrt(x * x + y * y)
+    qa, qb = z * a, p * b
+    qn = np.sqrt(qa * qa + qb * qb)
+    su, cu = qa / qn, qb / qn
+    ep2 = e2 / (1.0 - e2)
+    num = z + ep2 * b * su * su * su
+    den = p - e2 * a * cu * cu * cu
+    dn = np.sqrt(num * num + den * den)
+    sp, cp = num / dn, den / dn
+    alt[:] = p * cp + z * sp - a * np.sqrt(1.0 - e2 * sp * sp)
+    lat[:] = np.degrees(np.arctan2(num, den))
+    lon[:] = np.degrees(np.arctan2(y, x))
     sunlit[:] = sunlit_geometric(r, sun)
 
 

@@ -19,6 +19,9 @@
   :class:`FramePool`, :func:`save_frame`, :func:`read_metadata`;
 - timelapses: :func:`timelapse` (MP4, GIF or PNG frames from one SceneSeries), :class:`TimelapseResult`;
 - answers: :func:`where_json` (the versioned JSON answer), :func:`where_text`;
+- catalogues: :func:`annotate_frame` (a pandas DataFrame of photo times in, the where fields, the
+  in_view summary and an error column out), :func:`annotate_dask`, :func:`run_batch` (files on a
+  Dask cluster, resumable) and its :class:`BatchReport`;
 - :func:`warmup` compiles the kernels; errors derive from :class:`CupolaError`.
 
 Everything else is reachable through its module (``cupola.view``, ``cupola.sky.stars``, ...).
@@ -26,6 +29,7 @@ Everything else is reachable through its module (``cupola.view``, ``cupola.sky.s
 
 from .answers import where_json, where_text
 from .answers.json import place_json
+from .batch import BatchReport, annotate_dask, annotate_frame, run_batch
 from .camera import Attitude, Camera, Look, ray_geometry
 from .errors import CupolaError, DataMissingError, ElementSetError, InputError, OutputError, TimeInputError
 from .geo.caption import caption, describe_place
@@ -57,5 +61,6 @@ __all__ = [
     "Frame", "FramePool", "save_frame", "read_metadata", "check_output_path",
     "timelapse", "TimelapseResult",
     "where_json", "where_text", "warmup",
+    "annotate_frame", "annotate_dask", "run_batch", "BatchReport",
     "CupolaError", "DataMissingError", "ElementSetError", "InputError", "OutputError", "TimeInputError",
 ]

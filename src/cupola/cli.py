@@ -30,9 +30,12 @@ OPTION_FOR_PARAM = {
     "radius_km": "--radius KM", "ground": "--ground dark|lit|twilight", "sky_name": "NAME", "within_min": "--within MIN",
     "observer": "--where LAT,LON", "min_elevation_deg": "--min-elevation DEG", "observer_height_km": "--height KM",
     "hemisphere": "--hemisphere north|south", "description": "TEXT", "night": "--night or --day", "limit": "--limit N",
+    "input": "INPUT", "time_column": "--time-column NAME", "columns": "--columns", "partitions": "--partitions N",
+    "scheduler": "--scheduler ADDRESS", "workers": "--workers N",
 }
 # Where a command spells a parameter differently (plan and find take the span as --from/--to).
 OPTION_FOR_COMMAND = {cmd: {"start": "--from T0", "end": "--to T1"} for cmd in ("plan", "find")}
+OPTION_FOR_COMMAND["batch"] = {"output": "-o OUTPUT", "resume": "--resume"}
 # What the command line adds after an answer's warnings (by warning code).
 HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
 
@@ -230,6 +233,30 @@ def cmd_find(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from .answers import check_lang
+    from .batch import run_batch
+
+    check_lang(args.lang)
+    if not args.debug:  # Dask's own INFO lines (cluster start, workers) are not cupola's answer
+        import distributed  # noqa: F401  (configures its loggers, each with its own level)
+
+        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
+            logging.getLogger(name).setLevel(logging.ERROR)
+    r = run_batch(args.input, args.output, sat=_satellite(args) if (args.tle or args.sat) else None,
+                  time_column=args.time_column, columns=args.columns, lang=args.lang, kp=args.kp,
+                  allow_stale=args.allow_stale, scheduler=args.scheduler, workers=args.workers,
+                  partitions=args.partitions, resume=args.resume, progress=not args.no_progress)
+    kept = f", {r.skipped} kept from the earlier run" if r.skipped else ""
+    out(f"wrote {r.output}: {r.rows:,} rows in {r.partitions} part{'s' if r.partitions != 1 else ''} "
+        f"({r.written} written{kept}), "
+        f"{r.errors:,} with an error (see its error column)")
+    out(f"  {r.computed_rows:,} rows computed in {r.seconds:.1f} s: {r.rows_per_s:,.0f} rows/s"
+        + (f" on {r.workers} worker{'s' if r.workers != 1 else ''} (after {r.warmup_s:.1f} s loading cupola there)"
+           if r.workers else ""))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -385,6 +412,27 @@ def build_parser() -> argparse.ArgumentParser:
     event.add_argument("--sunset", action="store_true", help="an orbital sunset within 10 minutes")
     f.add_argument("--limit", type=int, default=10, metavar="N", help="how many candidates (default 10)")
     f.set_defaults(func=cmd_find)
+
+    b = sub.add_parser("batch", parents=[common, source],
+                       help="annotate a catalogue of photo times (CSV or Parquet) on Dask: where, captions, in view")
+    b.add_argument("input", metavar="INPUT", help="a .csv or .parquet file (or folder) with a time column: ISO-8601 "
+                   "with a zone or epoch seconds; optional tle_line1/tle_line2 or omm columns give a row's element set")
+    b.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="folder of parts to write: NAME.parquet (default format) or NAME.csv")
+    b.add_argument("--time-column", default="time_utc", metavar="NAME", help="the column of times (default time_utc)")
+    b.add_argument("--columns", default="where,in_view",
+                   help="output columns: groups where, in_view, all and/or single names, comma-separated "
+                        "(default where,in_view; where alone is ~5x faster)")
+    b.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a Dask scheduler, e.g. tcp://host:8786, or 'threads' (one process); default: a local "
+                        "cluster, one worker process per core")
+    b.add_argument("--workers", type=int, default=None, metavar="N", help="workers of the local cluster (default: cores)")
+    b.add_argument("--partitions", type=int, default=None, metavar="N",
+                   help="number of output parts (default: 4 MB of CSV or 100,000 Parquet rows each; 1 MB or 20,000 "
+                        "rows with in_view columns)")
+    b.add_argument("--resume", action="store_true", help="keep the parts a killed run completed and compute the rest")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
+    b.set_defaults(func=cmd_batch)
 
     d = sub.add_parser("demo", parents=[common], help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")

@@ -289,6 +289,18 @@ def _refuse_before_launch(sat: Satellite, t64: np.ndarray) -> None:
                          param="t")
 
 
+def _refuse_failed(sat: Satellite, st: State) -> None:
+    """Raise InputError when SGP4 (or the height check) failed at the first instant of `st`."""
+    code = int(np.asarray(st.error).reshape(-1)[0])
+    if code != 0:
+        es = sat.archive.sets[int(np.asarray(st.set_index).reshape(-1)[0])]
+        raise InputError(
+            f"the element set of epoch {iso_utc(es.epoch_utc)} ({es.source}) cannot give a position at "
+            f"{iso_utc(np.asarray(st.t_utc).reshape(-1)[0])} (error {code}: "
+            f"{np.asarray(st.error_message).reshape(-1)[0]})", param="sat",
+            fix="use element sets nearer that time, e.g. Satellite.from_file(path)")
+
+
 def _refuse_stale(st: State) -> None:
     unc = np.asarray(st.position_uncertainty_km, float).ravel()
     bad = np.flatnonzero(unc > STALE_REFUSE_KM)
@@ -317,7 +329,7 @@ def _check_parts(parts) -> frozenset:
 
 
 def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None = None,
-                  allow_stale: bool = False, parts=None) -> Scene | SceneSeries:
+                  allow_stale: bool = False, parts=None, exact: bool = False) -> Scene | SceneSeries:
     """Return the :class:`Scene` at one instant `t`, or the :class:`SceneSeries` of an array of them.
 
     Args:
@@ -333,6 +345,9 @@ def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None
             'bodies', 'airglow', 'aurora' (with 'aurora_note'), 'cities'); the others are None. The
             state is always computed. Default None: every field, as without the argument. A
             caption needs 'places' and 'lighting'.
+        exact: call SGP4 at every instant (``Satellite.at(t, exact=True)``), as a single instant
+            does, so each instant of a series equals its own single-instant Scene to the last
+            digit (``cupola.batch``); default False fills dense runs by interpolation (~2 cm).
     Raises:
         InputError: a bad Kp; an instant before the satellite was launched; an element set too
             old or too new for an instant (unless `allow_stale`); for one instant, an element set
@@ -346,14 +361,9 @@ def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None
     t64 = to_utc64(t)
     scalar = t64.ndim == 0
     _refuse_before_launch(sat, t64)
-    st = sat.at(t64.reshape(1) if scalar else t64)
-    if scalar and int(np.asarray(st.error).reshape(-1)[0]) != 0:
-        code = int(st.error[0])
-        es = sat.archive.sets[int(st.set_index[0])]
-        raise InputError(
-            f"the element set of epoch {iso_utc(es.epoch_utc)} ({es.source}) cannot give a position at "
-            f"{iso_utc(t64)} (error {code}: {st.error_message[0]})", param="sat",
-            fix="use element sets nearer that time, e.g. Satellite.from_file(path)")
+    st = sat.at(t64.reshape(1) if scalar else t64, exact=exact)
+    if scalar:
+        _refuse_failed(sat, st)
     if not allow_stale:
         _refuse_stale(st)
     aurora, note = _aurora(st, kp_value) if "aurora" in want else (None, None)

@@ -121,37 +121,142 @@ def warnings_json(scene) -> list[dict]:
     return out
 
 
+def _iso_or_none_array(t64) -> np.ndarray:
+    """Return ISO text (s) for each datetime64, None where NaT (object array shaped like `t64`)."""
+    t = np.asarray(t64, "datetime64[ns]")
+    return np.where(np.isnat(t), None, np.asarray(iso_utc(t), dtype=object))
+
+
+def where_columns(scene, lang: str = "en", names=None) -> dict[str, np.ndarray]:
+    """Return the ``where`` fields of a Scene or SceneSeries as arrays shaped like its instants.
+
+    The column-oriented twin of :func:`where_json`, which reads its values from here, so a series'
+    row i equals ``where_json(compute_scene(t_i))`` to the last digit (``cupola.batch``). Keys are
+    ``WHERE_FIELDS`` (`names`: a subset; the scene must hold the parts they read): text (object
+    arrays, None for no event), floats rounded as the JSON object rounds them, ``r_teme_km`` with
+    a trailing xyz axis. ``satellite`` is one str.
+    """
+    check_lang(lang)
+    want = WHERE_FIELDS if names is None else tuple(names)
+    st, light = scene.state, scene.lighting
+    out: dict[str, np.ndarray] = {}
+    for name in want:
+        if name == "time_utc":
+            t64 = np.asarray(scene.t_utc, "datetime64[ns]")
+            whole = t64.astype(np.int64) % 1_000_000_000 == 0
+            v = np.where(whole, np.asarray(iso_utc(t64), dtype=object), np.asarray(iso_utc(t64, 3), dtype=object))
+        elif name == "satellite":
+            v = scene.satellite
+        elif name == "tle_epoch_utc":
+            v = np.asarray(iso_utc(st.tle_epoch_utc, 3), dtype=object)
+        elif name in _ROUNDED:
+            v = np.round(np.asarray(_ROUNDED[name][0](scene), float), _ROUNDED[name][1])
+        elif name == "sunlit":
+            v = np.asarray(light.sunlit, bool)
+        elif name == "phase":
+            v = np.asarray(light.phase, dtype=object)
+        elif name == "caption":
+            v = np.asarray(scene.caption(lang), dtype=object)
+        elif name in ("next_orbital_sunrise_utc", "next_orbital_sunset_utc"):
+            v = _iso_or_none_array(getattr(light, name))
+        elif name == "sgp4_error":
+            v = np.asarray(st.error, np.int64)
+        else:
+            raise InputError(f"no where field named {name!r}; use any of {', '.join(WHERE_FIELDS)}", param="columns")
+        out[name] = v
+    return out
+
+
+# The where fields that are rounded floats: how to read each from a Scene, and its decimals.
+_ROUNDED = {
+    "tle_age_days": (lambda s: s.state.tle_age_days, 4),
+    "position_uncertainty_km": (lambda s: s.state.position_uncertainty_km, 1),
+    "lat_deg": (lambda s: s.state.lat_deg, 6),
+    "lon_deg": (lambda s: s.state.lon_deg, 6),
+    "alt_km": (lambda s: s.state.alt_km, 3),
+    "alt_mi": (lambda s: np.asarray(s.state.alt_km, float) / KM_PER_MILE, 3),
+    "r_teme_km": (lambda s: s.state.r_teme_km, 6),
+    "sun_elevation_deg": (lambda s: s.lighting.sun_elevation_below_deg, 3),
+}
+WHERE_FIELDS = ("time_utc", "satellite", "tle_epoch_utc", "tle_age_days", "position_uncertainty_km", "lat_deg",
+                "lon_deg", "alt_km", "alt_mi", "r_teme_km", "sunlit", "sun_elevation_deg", "phase", "caption",
+                "next_orbital_sunrise_utc", "next_orbital_sunset_utc", "sgp4_error")
+
+
 def where_json(scene, lang: str = "en") -> dict:
     """Return the ``where`` answer of a single-instant Scene as a JSON-ready dict."""
-    check_lang(lang)
-    st = scene.state
-    t64 = np.datetime64(scene.t_utc, "ns")
-    alt = float(st.alt_km)
-    whole_second = int(t64.astype(np.int64)) % 1_000_000_000 == 0
-    light = scene.lighting
+    c = where_columns(scene, lang)
+    one = {k: (v if isinstance(v, str) else np.asarray(v).item()) for k, v in c.items() if k != "r_teme_km"}
     return {
         "schema_version": SCHEMA_VERSION,
-        "time_utc": iso_utc(t64) if whole_second else iso_utc(t64, 3),
-        "satellite": scene.satellite,
-        "tle_epoch_utc": iso_utc(st.tle_epoch_utc, 3),
-        "tle_age_days": round(float(st.tle_age_days), 4),
-        "position_uncertainty_km": round(float(st.position_uncertainty_km), 1),
-        "lat_deg": round(float(st.lat_deg), 6),
-        "lon_deg": round(float(st.lon_deg), 6),
-        "alt_km": round(alt, 3),
-        "alt_mi": round(alt / KM_PER_MILE, 3),
-        "r_teme_km": [round(float(x), 6) for x in np.asarray(st.r_teme_km).reshape(3)],
-        "sunlit": bool(light.sunlit),
-        "sun_elevation_deg": round(float(light.sun_elevation_below_deg), 3),
-        "phase": str(light.phase),
-        "caption": str(scene.caption(lang)),
-        "next_orbital_sunrise_utc": _iso_or_none(light.next_orbital_sunrise_utc),
-        "next_orbital_sunset_utc": _iso_or_none(light.next_orbital_sunset_utc),
-        "sgp4_error": int(st.error),
+        **{k: one[k] for k in WHERE_FIELDS[:WHERE_FIELDS.index("r_teme_km")]},
+        "r_teme_km": [float(x) for x in np.asarray(c["r_teme_km"]).reshape(3)],
+        **{k: one[k] for k in WHERE_FIELDS[WHERE_FIELDS.index("r_teme_km") + 1:]},
         "warnings": warnings_json(scene),
         "lang": lang,
         "in_view": in_view_json(scene),
     }
+
+
+def warning_codes(series) -> np.ndarray:
+    """Return, per instant of a Scene or SceneSeries, the codes :func:`warnings_json` gives, joined
+    by ',' ('' for none; object array). The Kp codes need the series' aurora part; without it
+    only ``stale_elements`` is told."""
+    stale = np.asarray(series.elements_stale, bool)
+    codes = np.where(stale, "stale_elements", "").astype(object)
+    if series.aurora is not None:
+        kp = np.asarray(series.aurora.kp, float)
+        kp_code = np.where(~np.isfinite(kp), "kp_unknown",
+                           np.where(np.asarray(series.aurora.kp_is_prediction, bool), "kp_predicted", ""))
+        both = stale & (kp_code != "")
+        codes = np.where(both, "stale_elements," + kp_code.astype(object), np.where(stale, codes, kp_code.astype(object)))
+    return codes
+
+
+# The compact in_view summary of a series (cupola.batch): key -> the in_view_json value it equals.
+IN_VIEW_SUMMARY = ("stars_visible", "moon_visible", "airglow_visible", "aurora_visible", "aurora_kp",
+                   "aurora_distance_km", "city_name", "city_country", "city_distance_km")
+
+
+def in_view_summary(series, names=None) -> dict[str, np.ndarray]:
+    """Return the compact ``in_view`` summary of a SceneSeries, arrays shaped like its instants.
+
+    Keys (``IN_VIEW_SUMMARY``, or the subset `names`; the series must hold the parts they read),
+    each equal to what :func:`in_view_json` says at that instant: ``stars_visible`` (its count),
+    ``moon_visible`` (the Moon above the limb), ``airglow_visible`` (any layer visible),
+    ``aurora_visible``, ``aurora_kp``, ``aurora_distance_km`` (None / NaN without a Kp: object and
+    float arrays), and the nearest of the listed lit cities: ``city_name``, ``city_country`` (''
+    for none) and ``city_distance_km`` (NaN for none).
+    """
+    want = IN_VIEW_SUMMARY if names is None else tuple(names)
+    out: dict[str, np.ndarray] = {}
+    if "stars_visible" in want:
+        out["stars_visible"] = np.asarray(series.stars.count, np.int64)
+    if "moon_visible" in want:
+        out["moon_visible"] = np.asarray(series.body("Moon").above_limb, bool)
+    if "airglow_visible" in want:
+        layers = [np.asarray(a.visible, bool) for a in series.airglow]
+        out["airglow_visible"] = np.logical_or.reduce(layers) if layers else np.zeros(series.shape, bool)
+    if any(k.startswith("aurora_") for k in want):
+        a = series.aurora
+        kp = np.asarray(a.kp, float)
+        known = np.isfinite(kp)
+        out["aurora_visible"] = np.where(known, np.asarray(a.visible, bool), None).astype(object)
+        out["aurora_kp"] = np.where(known, kp, np.nan)
+        out["aurora_distance_km"] = np.where(known, np.round(np.asarray(a.distance_km, float), 1), np.nan)
+    if any(k.startswith("city_") for k in want):
+        c = series.cities
+        dist = np.round(np.asarray(c.distance_km, float), 1)  # (..., CITY_LIMIT), NaN-padded
+        has = np.isfinite(dist).any(axis=-1)
+        k = np.argmin(np.where(np.isfinite(dist), dist, np.inf), axis=-1)[..., None]
+
+        def nearest(a, none):
+            return np.where(has, np.take_along_axis(np.asarray(a), k, -1)[..., 0], none)
+
+        out["city_name"] = nearest(np.asarray(c.name, object), "").astype(object)
+        out["city_country"] = nearest(np.asarray(c.country, object), "").astype(object)
+        out["city_distance_km"] = nearest(dist, np.nan)
+    return {key: out[key] for key in want}
 
 
 PLACE_SCHEMA_VERSION = 1
@@ -192,4 +297,5 @@ def place_json(lat_deg: float, lon_deg: float, lang: str = "en") -> dict:
     }
 
 
-__all__ = ["SCHEMA_VERSION", "PLACE_SCHEMA_VERSION", "where_json", "in_view_json", "warnings_json", "place_json"]
+__all__ = ["SCHEMA_VERSION", "PLACE_SCHEMA_VERSION", "WHERE_FIELDS", "IN_VIEW_SUMMARY", "where_columns", "where_json",
+           "warning_codes", "in_view_summary", "in_view_json", "warnings_json", "place_json"]

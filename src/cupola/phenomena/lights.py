@@ -35,6 +35,7 @@ from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM, WGS84_B_KM
 from ..errors import InputError
 from ..frames import enu_basis, geodetic_to_itrs, gmst82, rotate_z
 from ..geo.geonames import geonames
+from ..jit import kernel, twin
 
 log = logging.getLogger(__name__)
 
@@ -251,13 +252,106 @@ class CitiesView:
 CITY_BLOCK = 128
 
 
+def _select_lit_numpy(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_itrs, pop, radius_km, limit):
+    """Return (count, sel): per instant the number of lit sources in view and the source indices
+    of the `limit` brightest (population / slant**2; ties: lower index first), -1-padded (n, width).
+    The numpy twin of :func:`_select_lit_kernel` (blocks of ``CITY_BLOCK`` instants against every source)."""
+    n = u_sub.shape[0]
+    inst_i, src_i, cos_i = [], [], []
+    for a in range(0, n, CITY_BLOCK):
+        b = min(a + CITY_BLOCK, n)
+        c = u_sub[a:b] @ u_src.T
+        ii, jj = np.nonzero((c >= cos_cut[a:b, None]) & ok[a:b, None])
+        inst_i.append(ii + a)
+        src_i.append(jj)
+        cos_i.append(c[ii, jj])
+    ii = np.concatenate(inst_i) if inst_i else np.zeros(0, np.int64)
+    jj = np.concatenate(src_i) if src_i else np.zeros(0, np.int64)
+    dist = R_EARTH_KM * np.arccos(np.clip(np.concatenate(cos_i) if cos_i else np.zeros(0), -1.0, 1.0))
+    keep = dist <= radius_km[ii]
+    ii, jj = ii[keep], jj[keep]
+    s = sun_itrs[ii] - ground[jj]
+    s /= np.linalg.norm(s, axis=-1, keepdims=True)
+    sun_el = np.degrees(np.arcsin(np.clip(np.sum(s * up_src[jj], axis=-1), -1.0, 1.0)))
+    keep = sun_el < CIVIL_DARK_SUN_ELEV_DEG
+    ii, jj = ii[keep], jj[keep]
+    bright = pop[jj] / np.sum((ground[jj] - r_itrs[ii]) ** 2, axis=-1)
+    order = np.lexsort((jj, -bright, ii))  # brightest first within each instant; ties by source order
+    ii, jj = ii[order], jj[order]
+    count = np.bincount(ii, minlength=n)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    rank = np.arange(ii.size) - start[ii]
+    width = int(count.max()) if (limit is None and n) else int(limit or 0)
+    take = rank < width
+    sel = np.full((n, width), -1, np.int64)
+    sel[ii[take], rank[take]] = jj[take]
+    return count, sel
+
+
+@kernel()
+def _select_lit_kernel(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_itrs, pop, radius_km, dark_deg,
+                       count, sel, best):
+    """Fill count (n,) and sel (n, k) as :func:`_select_lit_numpy` does, one instant at a time
+    (serial on purpose: an instant's answer never depends on how many are asked together)."""
+    n, k = sel.shape
+    for i in range(n):
+        count[i] = 0
+        for q in range(k):
+            sel[i, q] = -1
+            best[q] = -1.0
+        if not ok[i]:
+            continue
+        for j in range(u_src.shape[0]):
+            c = u_sub[i, 0] * u_src[j, 0] + u_sub[i, 1] * u_src[j, 1] + u_sub[i, 2] * u_src[j, 2]
+            if c < cos_cut[i]:
+                continue
+            if R_EARTH_KM * math.acos(min(max(c, -1.0), 1.0)) > radius_km[i]:
+                continue
+            s0 = sun_itrs[i, 0] - ground[j, 0]
+            s1 = sun_itrs[i, 1] - ground[j, 1]
+            s2 = sun_itrs[i, 2] - ground[j, 2]
+            up = (s0 * up_src[j, 0] + s1 * up_src[j, 1] + s2 * up_src[j, 2]) / math.sqrt(s0 * s0 + s1 * s1 + s2 * s2)
+            if math.degrees(math.asin(min(max(up, -1.0), 1.0))) >= dark_deg:
+                continue
+            count[i] += 1
+            d0 = ground[j, 0] - r_itrs[i, 0]
+            d1 = ground[j, 1] - r_itrs[i, 1]
+            d2 = ground[j, 2] - r_itrs[i, 2]
+            b = pop[j] / (d0 * d0 + d1 * d1 + d2 * d2)
+            if k == 0 or b <= best[k - 1]:
+                continue  # not brighter than the k-th (a tie keeps the lower source index)
+            q = k - 1
+            while q > 0 and b > best[q - 1]:
+                best[q] = best[q - 1]
+                sel[i, q] = sel[i, q - 1]
+                q -= 1
+            best[q] = b
+            sel[i, q] = j
+
+
+@twin(_select_lit_numpy, size_arg=0)
+def _select_lit(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_itrs, pop, radius_km, limit):
+    if limit is None:  # every city: the width is the largest count, which only the twin knows ahead
+        return _select_lit_numpy(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_itrs, pop, radius_km, limit)
+    n = u_sub.shape[0]
+    count = np.zeros(n, np.int64)
+    sel = np.full((n, int(limit)), -1, np.int64)
+    c = np.ascontiguousarray
+    _select_lit_kernel(c(u_sub), c(cos_cut), c(ok), c(u_src), c(ground), c(up_src), c(sun_itrs), c(r_itrs), c(pop),
+                       c(radius_km), float(CIVIL_DARK_SUN_ELEV_DEG), count, sel, np.empty(int(limit)))
+    return count, sel
+
+
 def cities_view(state, limit: int | None = 10, min_population: int = MIN_POPULATION) -> CitiesView:
     """Return the lit cities in view of the station at each instant of `state`, brightest first.
 
     A city counts when it is inside the footprint (ground distance from the sub-station point at
     most ``view.footprint_radius_km(alt)``, i.e. above the horizon) and its ground is dark (the
     Sun below -6 deg there). Ranked by ``population / slant_km**2``; ties keep the most populous
-    first. Vectorised over instants (blocks of ``CITY_BLOCK`` against every source).
+    first. The selection is one compiled pass over instants x sources that keeps the `limit`
+    brightest of each instant (:func:`_select_lit_kernel`; its numpy twin, and the path for
+    ``limit=None``, goes in blocks of ``CITY_BLOCK`` instants); the values are then computed for
+    the cities kept only. An instant's answer does not depend on the others asked with it.
 
     Args:
         state: a :class:`cupola.orbit.State` of any shape.
@@ -287,44 +381,27 @@ def cities_view(state, limit: int | None = 10, min_population: int = MIN_POPULAT
     # Candidates by the dot product on the unit sphere (slightly generous), then the exact tests.
     cos_cut = np.cos(np.minimum(radius_km / R_EARTH_KM, np.pi) * 1.001 + 1e-9)
     u_sub = _unit(np.where(ok, lat0, 0.0), np.where(ok, lon0, 0.0))
-    inst_i, src_i, cos_i = [], [], []
-    for a in range(0, n, CITY_BLOCK):
-        b = min(a + CITY_BLOCK, n)
-        c = u_sub[a:b] @ u_src.T
-        ii, jj = np.nonzero((c >= cos_cut[a:b, None]) & ok[a:b, None])
-        inst_i.append(ii + a)
-        src_i.append(jj)
-        cos_i.append(c[ii, jj])
-    ii = np.concatenate(inst_i) if inst_i else np.zeros(0, np.int64)
-    jj = np.concatenate(src_i) if src_i else np.zeros(0, np.int64)
+    width_cap = None if limit is None else int(limit)
+    count, sel = _select_lit(u_sub, cos_cut, ok, u_src, ground, up_src, sun_itrs, r_itrs,
+                             p.population[src].astype(np.float64), radius_km, width_cap)
+    width = sel.shape[1]
+    ii, rank = np.nonzero(sel >= 0)
+    jj = sel[ii, rank]
     k_all = src[jj]
-    # Great-circle ground distance on the mean sphere (the arc of the dot product; ~0.1 m).
-    dist = R_EARTH_KM * np.arccos(np.clip(np.concatenate(cos_i) if cos_i else np.zeros(0), -1.0, 1.0))
-    keep = dist <= radius_km[ii]
-    ii, jj, k_all, dist = ii[keep], jj[keep], k_all[keep], dist[keep]
+    # The values of the cities kept (at most `limit` an instant), by the selection's own formulas.
+    cos = np.clip(np.sum(u_sub[ii] * u_src[jj], axis=-1), -1.0, 1.0)
+    dist = R_EARTH_KM * np.arccos(cos)  # great-circle ground distance on the mean sphere (~0.1 m)
     s = sun_itrs[ii] - ground[jj]
     s /= np.linalg.norm(s, axis=-1, keepdims=True)
     sun_el = np.degrees(np.arcsin(np.clip(np.sum(s * up_src[jj], axis=-1), -1.0, 1.0)))
-    keep = sun_el < CIVIL_DARK_SUN_ELEV_DEG
-    ii, jj, k_all, dist, sun_el = ii[keep], jj[keep], k_all[keep], dist[keep], sun_el[keep]
     los = ground[jj] - r_itrs[ii]
     slant = np.linalg.norm(los, axis=-1)
     az, el = view.azel_deg(r_itrs[ii], los)
     bright = p.population[k_all] / slant**2
-    # Brightest first within each instant; ties by source order (most populous first).
-    order = np.lexsort((jj, -bright, ii))
-    ii, jj, k_all = ii[order], jj[order], k_all[order]
-    dist, sun_el, slant, az, el, bright = dist[order], sun_el[order], slant[order], az[order], el[order], bright[order]
-    count = np.bincount(ii, minlength=n)
-    start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    rank = np.arange(ii.size) - start[ii]
-    width = int(count.max()) if (limit is None and n) else int(limit or 0)
-    take = rank < width
-    ii, rank = ii[take], rank[take]
 
     def pad(values, fill, dtype):
         out = np.full((n, width), fill, dtype=dtype)
-        out[ii, rank] = values[take]
+        out[ii, rank] = values
         return out.reshape(shape + (width,))
 
     return CitiesView(
