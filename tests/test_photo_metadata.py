@@ -185,11 +185,11 @@ def test_capture_time_subsec_offset_and_middle(tmp_path, subsec, offset, want):
 def test_clock_offset_and_given_time(tmp_path):
     path = _write(tmp_path / "a.jpg")
     base = read_photo(path)
-    fast = read_photo(path, clock_offset_s=13.0)  # the camera ran 13 s ahead of UTC
+    fast = read_photo(path, clock_offset_s=-13.0)  # the camera ran 13 s ahead of UTC: -13 corrects it
     assert fast.time_utc == base.time_utc - np.timedelta64(13, "s")
-    assert "ran 13.000 s ahead" in fast.time_source and fast.clock_offset_s == 13.0
-    given = read_photo(path, time="2024-01-19T16:00:00Z", clock_offset_s=-2.0)
-    assert given.time_utc == to_utc64("2024-01-19T16:00:03Z")  # start + 2 s (slow clock) + 1 s (half)
+    assert "ran 13.000 s ahead" in fast.time_source and fast.clock_offset_s == -13.0
+    given = read_photo(path, time="2024-01-19T16:00:00Z", clock_offset_s=2.0)
+    assert given.time_utc == to_utc64("2024-01-19T16:00:03Z")  # start + 2 s (a slow clock) + 1 s (half)
     assert given.time_source.startswith("given")
     with pytest.raises(TimeInputError, match="zone") as err:
         read_photo(path, time="2024-01-19T16:00:00")

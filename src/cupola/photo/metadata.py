@@ -6,8 +6,9 @@ The model (EXIF 2.32, CIPA DC-008-2019):
   the digits of a decimal fraction: '00' is .00 s, '5' is .5 s) is when the exposure STARTED
   (Nikon bodies stamp the shutter's opening); OffsetTimeOriginal (0x9011, EXIF 2.31, '+HH:MM')
   is the clock's zone. Without it the time is taken as UTC, and said so: ISS cameras run on GMT,
-  the station's time. A camera clock that drifted is corrected by `clock_offset_s` (how far the
-  camera ran AHEAD of UTC), and the instant cupola computes at is the exposure's MIDDLE:
+  the station's time. A camera clock that drifted is corrected by `clock_offset_s`, ADDED to the
+  recorded time (a clock 13 s fast takes -13: the sign of the limb fit's
+  :attr:`cupola.photo.clock.ClockFit.offset_s`), and the instant cupola computes at is the exposure's MIDDLE:
   start + ExposureTime / 2 (a 30 s exposure moves the station 115 km). DateTimeDigitized is the
   fallback when the original is absent; the file's DateTime (0x0132) is not used (editors rewrite
   it: the shared photo says 2014, the year GIMP saved it).
@@ -92,7 +93,7 @@ class PhotoMeta:
         notes: what was assumed, corrected or missing, and how to supply it.
         format: 'JPEG', 'TIFF', 'PNG' or 'NEF'.
         start_utc: the exposure's start (EXIF time, zone and clock offset applied), or None.
-        clock_offset_s: the camera clock's error that was removed (s; positive: it ran ahead).
+        clock_offset_s: the correction added to the recorded time (s; a clock 13 s fast: -13).
     """
 
     path: str
@@ -392,9 +393,9 @@ def _time_of(tags: dict, time, clock_offset_s: float, exposure_s: float | None, 
             return None, None, "unknown: no EXIF capture time"
     start = np.datetime64(start, "ns")
     if clock_offset_s:
-        start = add_seconds(start, -float(clock_offset_s))
-        words.append(f"camera clock corrected by {-float(clock_offset_s):+.3f} s (it ran "
-                     f"{abs(float(clock_offset_s)):.3f} s {'ahead' if clock_offset_s > 0 else 'behind'})")
+        start = add_seconds(start, float(clock_offset_s))
+        words.append(f"camera clock corrected by {float(clock_offset_s):+.3f} s (it ran "
+                     f"{abs(float(clock_offset_s)):.3f} s {'behind' if clock_offset_s > 0 else 'ahead'})")
     if exposure_s is not None:
         mid = add_seconds(start, 0.5 * exposure_s)
         words.append(f"the exposure's start (as Nikon bodies record it): computed at its middle, "
@@ -547,8 +548,8 @@ def read_photo(path, *, time=None, lens=None, camera=None, clock_offset_s: float
             the EXIF time; the clock offset and the half exposure are still applied.
         lens: the focal length in mm (number or '24mm'), replacing the EXIF FocalLength.
         camera: the body, a :data:`cupola.camera.SENSORS` key or its EXIF name ('D3S', 'NIKON D3S').
-        clock_offset_s: how many seconds the camera clock ran ahead of UTC (negative: behind);
-            subtracted from the recorded time.
+        clock_offset_s: seconds ADDED to the recorded time to correct the camera clock (a clock
+            13 s fast: -13; what :func:`cupola.photo.clock.fit_clock_offset` measures).
 
     Raises:
         InputError: a file that is missing, empty, not an image, broken or too large (param
@@ -563,7 +564,7 @@ def read_photo(path, *, time=None, lens=None, camera=None, clock_offset_s: float
         offset = math.nan
     if not (math.isfinite(offset) and abs(offset) <= 86_400.0):
         raise InputError(f"the camera-clock offset must be a number of seconds within a day, got {clock_offset_s!r}; "
-                         "e.g. 13 (the camera ran 13 s ahead of UTC)", param="clock_offset_s")
+                         "e.g. -13 (for a camera clock 13 s fast)", param="clock_offset_s")
     width, height, _mode = image_header(p, fmt)
     tags, notes = read_exif(p, fmt)
     make = _text(tags, "Image Make") or ""
