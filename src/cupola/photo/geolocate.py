@@ -294,28 +294,43 @@ def pixel_latlon(state, camera, attitude, *, height_km: float = 0.0, step: int =
 
 
 # -- the limb -------------------------------------------------------------------------------------
-def limb_directions(r_teme_km, height_km: float, psi) -> np.ndarray:
-    """Return unit directions (..., 3) from the station at `r_teme_km` (3,) tangent to the WGS84
-    ellipsoid grown by `height_km`, at angles `psi` (rad, any shape) around the nadir; NaN when
-    the station is inside that surface."""
+def limb_frame(r_teme_km, height_km: float):
+    """Return (nadir, u, w, sin_rho, k) of the limb of the WGS84 ellipsoid grown by `height_km`
+    seen from `r_teme_km` (3,), in the space where z is multiplied by k = (a + h) / (b + h) and
+    that ellipsoid is a sphere: the limb's rays are cos(rho) nadir + sin(rho) (cos(psi) u +
+    sin(psi) w) there. sin_rho > 1 when the station is inside that surface (no limb)."""
     r = np.asarray(r_teme_km, float).reshape(3)
     a_h = WGS84_A_KM + height_km
     k = a_h / (WGS84_B_KM + height_km)
     o = r * np.array([1.0, 1.0, k])
     ro = np.linalg.norm(o)
-    psi = np.asarray(psi, float)
-    if ro <= a_h:
-        return np.full(psi.shape + (3,), np.nan)
     nadir = -o / ro
     helper = np.array([0.0, 0.0, 1.0]) if abs(nadir[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     u = np.cross(nadir, helper)
     u /= np.linalg.norm(u)
-    w = np.cross(nadir, u)
-    sin_rho = a_h / ro
+    return nadir, u, np.cross(nadir, u), a_h / ro, k
+
+
+def limb_directions(r_teme_km, height_km: float, psi) -> np.ndarray:
+    """Return unit directions (..., 3) from the station at `r_teme_km` (3,) tangent to the WGS84
+    ellipsoid grown by `height_km`, at angles `psi` (rad, any shape) around the nadir
+    (:func:`limb_frame`); NaN when the station is inside that surface."""
+    nadir, u, w, sin_rho, k = limb_frame(r_teme_km, height_km)
+    psi = np.asarray(psi, float)
+    if sin_rho >= 1.0:
+        return np.full(psi.shape + (3,), np.nan)
     cos_rho = math.sqrt(1.0 - sin_rho * sin_rho)
     d = cos_rho * nadir + sin_rho * (np.cos(psi)[..., None] * u + np.sin(psi)[..., None] * w)
     d = d / np.array([1.0, 1.0, k])  # back from the sphere's space: lines stay lines
     return d / np.linalg.norm(d, axis=-1, keepdims=True)
+
+
+def limb_psi(r_teme_km, height_km: float, dirs) -> np.ndarray:
+    """Return the angles psi (rad) around the nadir (:func:`limb_frame`) of directions `dirs`
+    (..., 3): where on the limb's circle they lie, seen from the nadir."""
+    _, u, w, _, k = limb_frame(r_teme_km, height_km)
+    ds = np.asarray(dirs, float) * np.array([1.0, 1.0, k])
+    return np.arctan2(ds @ w, ds @ u)
 
 
 def project_px(camera, basis, dirs, k1: float = 0.0):
@@ -388,5 +403,5 @@ def predicted_limb(state, camera, attitude, *, height_km: float = 0.0, k1: float
     return np.concatenate(xs), np.concatenate(ys)
 
 
-__all__ = ["attitude_from_icrs", "pixel_latlon", "predicted_limb", "limb_directions", "project_px", "distort",
-           "undistort", "lens_k1"]
+__all__ = ["attitude_from_icrs", "pixel_latlon", "predicted_limb", "limb_frame", "limb_directions", "limb_psi",
+           "project_px", "distort", "undistort", "lens_k1"]
