@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,8 +147,11 @@ def test_french_block_uses_french_typography(capsys):
     assert code == 0
     assert "au-dessus de l'océan Atlantique au large des États-Unis, juste avant le lever de soleil orbital." in out
     assert "423,9 km (263,4 milles)" in out and "71,67°O" in out
-    assert "(nuit orbitale) ; Soleil au point au sol : -25,8°" in out
-    assert "(0,47 jour après ; position exacte à ~1,5 km près)" in out
+    assert "(nuit orbitale)\u202f; Soleil au point au sol\u202f: -25,8°" in out
+    assert "(0,47 jour après\u202f; position exacte à ~1,5 km près)" in out
+    # A narrow no-break space, never a plain one, before ; and % and a word's colon (not a time's).
+    assert re.search(r" [;:%]", out) is None
+    assert re.search(r"[^\u202f\d][;%]|[^\u202f\d]:", out) is None
 
 
 def test_render_command_writes_a_photo_like_file(tmp_path, capsys):
@@ -169,7 +173,7 @@ def test_render_command_writes_a_photo_like_file(tmp_path, capsys):
         (["--look", "sideways"], "unknown pointing 'sideways'"),
         (["--exposure", "fast"], "cannot read the exposure 'fast'"),
         (["--size", "big"], "WIDTHxHEIGHT"),
-        (["--camera", "D850"], "unknown camera 'D850'"),
+        (["--camera", "D700"], "unknown camera 'D700'"),
         (["--layers", "earth,fog"], "unknown render layer 'fog'"),
     ],
 )

@@ -8,6 +8,7 @@ cupola.plan) and the Scene at each candidate (aurora, sunrise, lit cities) for s
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -103,7 +104,8 @@ def test_seed_two_the_reentry_passage_off_new_york(sat):
 def test_captions_come_in_the_language_asked(sat):
     found = find("over Quebec", "2024-01-18T00:00:00Z", "2024-01-19T00:00:00Z", night=True, sat=sat, lang="fr",
                  limit=2)
-    assert len(found) == 2 and all(c.caption.startswith("L'ISS se trouvait") and "du Canada (Quebec), de nuit" in c.caption for c in found)
+    assert len(found) == 2 and all(c.caption.startswith("L'ISS se trouvait") and "du Canada (" in c.caption
+                                and "Québec), de nuit" in c.caption for c in found)
 
 
 @pytest.mark.parametrize("call, param, message", [
@@ -131,7 +133,7 @@ def test_find_command_json_table_and_refusals(capsys):
     code = main(["find", "over Quebec", "--night", "--from", "2024-01-18T00:00:00Z", "--to", "2024-01-19T00:00:00Z"])
     out, _ = capsys.readouterr()
     assert code == 0 and out.splitlines()[0].split() == ["#", "time", "(UTC)", "score", "caption"]
-    assert out.splitlines()[1].endswith("above Quebec, Canada, at night.")
+    assert re.search(r"above ((north|south)?(east|west)?ern |central )?Quebec, Canada, at night\.$", out.splitlines()[1])
     code = main(["find", "a lovely photograph", "--from", "2024-01-18T00:00:00Z", "--to", "2024-01-19T00:00:00Z"])
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and err.endswith("no aurora to search for (option TEXT)\n")

@@ -125,7 +125,8 @@ def test_far_from_land_has_no_bearing_phrase():
 
 def test_land_captions_english():
     p = locate(31.0, -99.0)
-    assert caption(421.7, p, "day") == "The ISS was 262 miles (422 km) above Texas, United States, in daylight."
+    # A large country's region, with where in it the point lies (NASA: "above eastern Quebec").
+    assert caption(421.7, p, "day") == "The ISS was 262 miles (422 km) above central Texas, United States, in daylight."
 
 
 @pytest.mark.parametrize("lat, lon, expected", [
@@ -140,12 +141,12 @@ def test_french_sea_phrases(lat, lon, expected):
 
 
 @pytest.mark.parametrize("lat, lon, start", [
-    (31.0, -99.0, "des États-Unis (Texas)"),        # plural
-    (52.0, -72.0, "du Canada (Quebec)"),            # masculine
+    (31.0, -99.0, "des États-Unis (centre du Texas)"),  # plural
+    (52.0, -72.0, "du Canada (centre du Québec)"),  # masculine; the French name of the region
     (23.0, -102.0, "du Mexique ("),                 # masculine despite the -e
     (32.0, 54.0, "de l'Iran ("),                    # elision
     (-25.0, 135.0, "de l'Australie ("),             # elision, feminine
-    (47.0, 2.0, "de la France ("),                  # feminine
+    (47.0, 2.0, "du centre de la France"),          # feminine, after a qualifier
 ])
 def test_french_country_articles(lat, lon, start):
     c = caption(415.0, locate(lat, lon), "day", lang="fr")
@@ -155,7 +156,8 @@ def test_french_country_articles(lat, lon, start):
 
 def test_french_philippines_over_land():
     c = caption(415.0, locate(12.5, 124.7), "night", "fr")   # Samar
-    assert c.startswith("L'ISS se trouvait à 415 km (258 milles) au-dessus des Philippines"), c
+    # Samar is in the east third of the Philippines; 'de les' contracts to 'des'.
+    assert c.startswith("L'ISS se trouvait à 415 km (258 milles) au-dessus de l'est des Philippines"), c
 
 
 def test_french_gulf_contraction_in_caption():

@@ -240,7 +240,7 @@ def test_caption_strip_says_time_frame_place_phase_and_aurora(tmp_path):
     assert en[2] == "station in the Earth's shadow (orbital night); aurora in view to the north (Kp 3o)"
     fr = caption_lines(scene, 1, 5, "fr")
     assert fr[0].endswith("image 2/5") and "juste avant le lever de soleil orbital" in fr[1]
-    assert fr[2] == "station dans l'ombre de la Terre (nuit orbitale) ; aurore en vue vers le nord (Kp 3o)"
+    assert fr[2] == "station dans l'ombre de la Terre (nuit orbitale)\u202f; aurore en vue vers le nord (Kp 3o)"
     day = caption_lines(compute_scene("2021-05-02T07:10:00Z"), 0, 1, "en")
     assert day[2].startswith("station in sunlight; ")
     # Drawn on every frame, changing with it (the band at the bottom differs between frames).

@@ -3,7 +3,8 @@
 - the station: :class:`Satellite` (``from_tle``, ``from_omm``, ``from_file``, ``from_archive``),
   its :class:`State` at any instants, and the times they take (:func:`to_utc64`, :func:`iso_utc`);
 - what is in view: :func:`compute_scene` for one instant (:class:`Scene`) or many
-  (:class:`SceneSeries`), the NASA-style words of a place (:func:`locate`, :func:`caption`),
+  (:class:`SceneSeries`), the NASA-style words of a place (:func:`locate`, :func:`caption`, :func:`describe_place`,
+  :func:`place_json` for one point),
   the Kp history (:func:`kp_at`);
 - when: :class:`Predicate`, :func:`find_edges`, :func:`windows`, :func:`orbital_sun_events`,
   :func:`next_sun_events`;
@@ -27,10 +28,10 @@ Everything else is reachable through its module (``cupola.view``, ``cupola.sky.s
 """
 
 from .answers import where_json, where_text
-from .answers.json import annotate_json
+from .answers.json import annotate_json, place_json
 from .camera import Attitude, Camera, Look, ray_geometry
 from .errors import CupolaError, DataMissingError, ElementSetError, InputError, TimeInputError
-from .geo.caption import caption
+from .geo.caption import caption, describe_place
 from .geo.places import locate
 from .inputs import parse_look
 from .find import Candidate, find
@@ -52,7 +53,7 @@ from .warmup import warmup
 
 __all__ = [
     "Satellite", "State", "to_utc64", "iso_utc",
-    "compute_scene", "Scene", "SceneSeries", "locate", "caption", "kp_at",
+    "compute_scene", "Scene", "SceneSeries", "locate", "caption", "describe_place", "place_json", "kp_at",
     "Predicate", "find_edges", "windows", "orbital_sun_events", "next_sun_events",
     "Condition", "Window", "Pass", "Candidate", "plan_windows", "passes", "find", "over", "at_sea_near", "ground",
     "night", "day", "aurora_in_view", "near_sun_event", "sky_visible", "target_in_view", "look_in_view",

@@ -24,7 +24,7 @@ OPTION_FOR_PARAM = {
     "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
     "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
-    "out": "--out DIR", "output": "-o FILE",
+    "out": "--out DIR", "output": "-o FILE", "lat_deg": "LAT", "lon_deg": "LON",
     "start": "START", "end": "END", "step_s": "--step", "fps": "--fps", "pointing": "--pointing station|look",
     "min_duration_s": "--min-duration S", "region": "PLACE",
     "radius_km": "--radius KM", "ground": "--ground dark|lit|twilight", "sky_name": "NAME", "within_min": "--within MIN",
@@ -110,6 +110,22 @@ def cmd_where(args) -> int:
         out(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         out(where_text(answer, args.lang, HINTS))
+    return 0
+
+
+def cmd_place(args) -> int:
+    from .answers import check_lang
+    from .answers.json import place_json
+    from .geo.caption import near_city_text, near_water_text
+
+    check_lang(args.lang)
+    answer = place_json(args.lat, args.lon, args.lang)
+    if args.json:
+        out(json.dumps(answer, ensure_ascii=False, indent=2))
+    else:
+        water, city = answer["near_water"], answer["near_city"]
+        out(answer["phrase"] + (f", {near_water_text(water, args.lang)}" if water else "")
+            + (f" ({near_city_text(city, args.lang)})" if city else ""))
     return 0
 
 
@@ -288,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("time", help="ISO-8601 time with a zone, e.g. 2024-01-22T13:05:00Z")
     w.add_argument("--json", action="store_true", help="print one JSON object")
     w.set_defaults(func=cmd_where)
+
+    pc = sub.add_parser("place", parents=[common], help="the NASA-style phrase for a point (what lies below it)")
+    pc.add_argument("lat", type=str, metavar="LAT", help="latitude in degrees, north positive (e.g. 46.8)")
+    pc.add_argument("lon", type=str, metavar="LON", help="longitude in degrees, east positive (e.g. -71.2)")
+    pc.add_argument("--lang", default="en", help="en or fr")
+    pc.add_argument("--json", action="store_true", help="print one JSON object")
+    pc.set_defaults(func=cmd_place)
 
     # The camera and scene options that render and timelapse share.
     shot = argparse.ArgumentParser(add_help=False)

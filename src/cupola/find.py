@@ -145,6 +145,19 @@ def _find_names(text: str):
     return sorted(taken, key=lambda h: h[0])
 
 
+def _named_after_its_city(area) -> bool:
+    """Return True when a region bears the name of a city inside it (Paris, Berlin, Vienna): the
+    words then mean the city, searched as a place with its radius, not the region's boundary."""
+    from .geo.places import locate
+    from .inputs import place
+
+    try:
+        lat, lon, _name = place(area.name)
+    except InputError:
+        return False
+    return int(locate(lat, lon).region_id) in area.ids
+
+
 def parse_description(text: str, night: bool = False, day: bool = False, aurora: bool = False,
                       sunrise: bool = False, sunset: bool = False) -> Description:
     """Return the :class:`Description` of a caption-like `text` and the flags given with it.
@@ -189,6 +202,8 @@ def parse_description(text: str, night: bool = False, day: bool = False, aurora:
             continue
         if area.kind == "sea" or land is not None:
             continue
+        if area.kind == "region" and _named_after_its_city(area):
+            continue  # 'over Paris': the city (and what is around it), not the departement
         land = area
         if before[-4:] == ["off", "the", "coast", "of"] or before[-1:] == ["off"] or before[-2:] == ["au", "large"] \
                 or before[-3:] in (["au", "large", "de"], ["au", "large", "du"], ["au", "large", "des"]):

@@ -553,10 +553,10 @@ class Area:
 
 
 def _area_index() -> dict[str, Area]:
-    from .geo.caption import _sea_fr
-    from .geo.places import _tables, region_names
+    from .geo.caption import sea_fr
+    from .geo.places import region_names, tables
 
-    tab = _tables()  # the names the places raster and the captions use (English and French)
+    tab = tables()  # the names the places raster and the captions use (English and French)
     out: dict[str, Area] = {}
     regions: dict[str, list[int]] = {}
     for i, name in enumerate(region_names()):
@@ -568,7 +568,7 @@ def _area_index() -> dict[str, Area]:
         for n in (fr, en):  # English wins where both name something
             out[name_key(n)] = Area("country", str(en), (i,))
     for i, name in enumerate(tab.sea_en[:-1]):
-        out.setdefault(name_key(_sea_fr(name)), Area("sea", str(name), (i,)))
+        out.setdefault(name_key(sea_fr(name)), Area("sea", str(name), (i,)))
     for i, name in enumerate(tab.sea_en[:-1]):
         out[name_key(name)] = Area("sea", str(name), (i,))
     return out

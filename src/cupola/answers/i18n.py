@@ -4,8 +4,9 @@ A leaf module (it imports nothing else from cupola but its errors), so the capti
 below the Scene and the answers above it read the same languages and compass words.
 
 French typography: a comma for the decimal point, a narrow no-break space (U+202F) between
-thousands, a space before ';' and ':' (Imprimerie nationale, "Lexique des règles typographiques
-en usage à l'Imprimerie nationale").
+thousands and before ';', ':' and '%' (Imprimerie nationale, "Lexique des règles typographiques
+en usage à l'Imprimerie nationale": an unbreakable thin space before the high punctuation), so a
+line never breaks before them.
 """
 
 from __future__ import annotations
@@ -62,17 +63,17 @@ LABELS = {
         "sky": "ciel", "airglow": "luminescence", "aurora": "aurore", "cities": "villes", "elements": "éléments",
         "warning": "attention", "miles": "milles",
         "sunlit": "station au soleil", "shadow": "station dans l'ombre de la Terre (nuit orbitale)",
-        "ground_sun": "Soleil au point au sol : {elev}°",
+        "ground_sun": "Soleil au point au sol\u202f: {elev}°",
         "sunrise": "lever de soleil orbital {t} (dans {d})", "sunset": "coucher de soleil orbital {t} (dans {d})",
-        "epoch": "{name}, époque {epoch} ({age} ; position exacte à ~{unc} km près)",
+        "epoch": "{name}, époque {epoch} ({age}\u202f; position exacte à ~{unc} km près)",
         "age_before": "{d} {day} avant", "age_after": "{d} {day} après",
         "stars": "{n} étoiles plus brillantes que la magnitude {mag} au-dessus du limbe",
-        "moon": "Lune ({phase}, éclairée à {lit} %) {where}", "moon_hidden": "cachée par la Terre",
-        "planets": "planètes : ",
-        "glow_visible": "visibles sur le limbe : {layers}", "glow_hidden": "non visible ({why})",
-        "kp_unknown": "Kp inconnu pour cette date : pas de réponse pour l'aurore",
-        "aurora_seen": "{kp} : aurore en vue vers le {dir} (az {az}°, ovale à {dist} km) ; {lines}",
-        "aurora_none": "{kp} : pas d'aurore en vue (ovale à {dist} km)",
+        "moon": "Lune ({phase}, éclairée à {lit}\u202f%) {where}", "moon_hidden": "cachée par la Terre",
+        "planets": "planètes\u202f: ",
+        "glow_visible": "visibles sur le limbe\u202f: {layers}", "glow_hidden": "non visible ({why})",
+        "kp_unknown": "Kp inconnu pour cette date\u202f: pas de réponse pour l'aurore",
+        "aurora_seen": "{kp}\u202f: aurore en vue vers le {dir} (az {az}°, ovale à {dist} km)\u202f; {lines}",
+        "aurora_none": "{kp}\u202f: pas d'aurore en vue (ovale à {dist} km)",
         "city": "{name} ({dir}, {dist} km)", "no_city": "aucune ville éclairée en vue",
     },
 }
@@ -130,8 +131,8 @@ def number(x: float, lang: str, digits: int = 0, sign: bool = False) -> str:
 
 
 def separator(lang: str) -> str:
-    """Return the list separator: '; ' in English, ' ; ' in French."""
-    return " ; " if lang == "fr" else "; "
+    """Return the list separator: '; ' in English, '\u202f; ' (a narrow no-break space first) in French."""
+    return NARROW_NBSP + "; " if lang == "fr" else "; "
 
 
 def compass_index(az_deg: float) -> int:

@@ -1,7 +1,7 @@
-"""The one JSON serialiser: the ``where`` answer of a Scene and the ``annotate`` answer of a
-photograph (CLI ``--json``, Python, web).
+"""The one JSON serialiser: the ``where`` answer of a Scene, the ``place`` answer of a point and
+the ``annotate`` answer of a photograph (CLI ``--json``, Python, web).
 
-Each object is versioned (``schema_version``, ``annotate_schema_version``); every key carries its
+Each object is versioned (``schema_version``; ``annotate_schema_version`` too); every key carries its
 unit suffix. Warnings are objects with a stable ``code`` (``stale_elements``, ``kp_predicted``,
 ``kp_unknown``; for photographs also ``no_elements``, ``no_time``, ``not_solved``,
 ``look_pointing``) and a message in the Python API's terms, so each front end can add its own way
@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import KM_PER_MILE, STALE_AFTER_DAYS
+from ..errors import InputError
 from ..timebase import iso_utc
 from .i18n import check_lang, finite_or_none
 
@@ -275,5 +276,43 @@ def annotate_json(a, lang: str = "en") -> dict:
     }
 
 
-__all__ = ["SCHEMA_VERSION", "ANNOTATE_SCHEMA_VERSION", "where_json", "in_view_json", "warnings_json",
-           "annotate_json"]
+PLACE_SCHEMA_VERSION = 1
+
+
+def place_json(lat_deg: float, lon_deg: float, lang: str = "en") -> dict:
+    """Return what lies at one point as a JSON-ready object (what ``cupola place --json`` prints).
+
+    Keys: ``schema_version``, ``lat_deg``, ``lon_deg``, ``lang``, ``phrase`` (in `lang`), ``phrase_en``,
+    ``surface`` ('land', 'lake' or 'sea'), ``country``, ``region``, ``lake``, ``sea``, ``near_land``,
+    ``near_distance_km`` (None on land), ``near_bearing`` (the point's direction from that land, '' on
+    land), ``qualifier`` (``QUALIFIERS`` code or ''), ``near_city`` (:func:`cupola.geo.caption.near_city`), ``near_water`` (:func:`cupola.geo.caption.near_water`), English names
+    throughout but the phrase.
+    """
+    from ..geo.caption import check_point, near_city, near_water, place_phrase
+    from ..geo.places import locate
+
+    lang = check_lang(lang)
+    try:
+        lat, lon = float(lat_deg), float(lon_deg)
+    except (TypeError, ValueError):
+        raise InputError(f"a point needs two numbers (latitude, longitude), got {lat_deg!r}, {lon_deg!r}",
+                         param="lat_deg", fix="give degrees as numbers, e.g. 46.8 -71.2") from None
+    check_point(lat, lon)
+    p = locate(lat, lon)
+    surface = "land" if bool(p.over_land) else ("lake" if p.lake_id >= 0 else "sea")
+    d = float(p.near_distance_km)
+    return {
+        "schema_version": PLACE_SCHEMA_VERSION, "lat_deg": lat,
+        "lon_deg": lon if -180.0 <= lon < 180.0 else (lon + 180.0) % 360.0 - 180.0,
+        "lang": lang, "phrase": str(place_phrase(p, lang)), "phrase_en": str(place_phrase(p, "en")),
+        "surface": surface, "country": str(p.country), "region": str(p.region), "lake": str(p.lake),
+        "sea": str(p.sea), "near_land": str(p.near_land),
+        "near_distance_km": round(d, 1) if surface == "sea" and np.isfinite(d) else None,
+        "near_bearing": str(p.near_bearing), "qualifier": str(p.qualifier),
+        "near_city": near_city(lat, lon),
+        "near_water": near_water(lat, lon),
+    }
+
+
+__all__ = ["SCHEMA_VERSION", "PLACE_SCHEMA_VERSION", "ANNOTATE_SCHEMA_VERSION", "where_json", "in_view_json",
+           "warnings_json", "place_json", "annotate_json"]

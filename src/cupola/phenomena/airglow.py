@@ -54,7 +54,6 @@ from functools import lru_cache
 
 import numba as nb
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import gamma, pbdv
 
 from .. import view
@@ -210,8 +209,18 @@ def tangent_brightening(tangent_height_km, height_km: float, fwhm_km: float,
 
 
 def _max_z() -> float:
-    # The maximum of exp(-z^2/4) D_{-1/2}(z) is at the zero of D_{1/2} (see the module docstring).
-    return float(brentq(lambda z: pbdv(0.5, z)[0], -2.0, 0.0, xtol=1e-14))
+    # The maximum of exp(-z^2/4) D_{-1/2}(z) is at the zero of D_{1/2} (see the module docstring),
+    # its only sign change in [-2, 0]: bisected to the last bit here, without importing
+    # scipy.optimize (a quarter of a second of every cold start) for one root.
+    lo, hi = -2.0, 0.0
+    lo_sign = np.sign(pbdv(0.5, lo)[0])
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        if np.sign(pbdv(0.5, mid)[0]) == lo_sign:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 MAX_BRIGHTENING_Z = _max_z()  # -0.765

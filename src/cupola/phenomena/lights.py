@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .. import view
 from .._index import check_index, shaped, take_instant
@@ -89,6 +88,7 @@ class _Places:
     def __init__(self) -> None:
         g = geonames()
         order = np.argsort(-g.population, kind="stable")  # most populous first
+        self.order = order
         self.population = g.population[order]
         self.lat = g.lat_deg[order]
         self.lon = g.lon_deg[order]
@@ -116,15 +116,17 @@ CITY_SIGMA_KM_PER_SQRT_MILLION = 3.0
 MERGE_SIGMAS = 2.5
 
 
-@lru_cache(maxsize=4)
-def _sources(n: int) -> np.ndarray:
-    """Return the indices (most populous first) of the first `n` places, less those merged into
-    a more populous neighbour (see MERGE_SIGMAS)."""
-    p = _places()
-    u = _unit(p.lat[:n], p.lon[:n])
+def merge_flags(lat_deg: np.ndarray, lon_deg: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Return which places (most populous first) are parts of a more populous neighbour (see
+    MERGE_SIGMAS). The flags of a prefix of the places are the prefix of the flags of all of them:
+    a place is only ever absorbed by a more populous one, which comes before it."""
+    from scipy.spatial import cKDTree
+
+    n = len(lat_deg)
+    u = _unit(lat_deg, lon_deg)
     tree = cKDTree(u)
     merged = np.zeros(n, dtype=bool)
-    radius_km = MERGE_SIGMAS * CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(p.population[:n] / 1e6)
+    radius_km = MERGE_SIGMAS * CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(np.asarray(population) / 1e6)
     chord = 2.0 * np.sin(radius_km / (2.0 * R_EARTH_KM))
     # One ball query per place; places come most populous first, so each absorbs only smaller ones.
     for i, near in enumerate(tree.query_ball_point(u, chord)):
@@ -132,11 +134,41 @@ def _sources(n: int) -> np.ndarray:
             continue
         near = np.asarray(near, dtype=np.int64)
         merged[near[near > i]] = True
-    return np.flatnonzero(~merged)
+    return merged
+
+
+def merge_params() -> np.ndarray:
+    """Return the constants the merge depends on (a bundled table of flags is used only if they match)."""
+    return np.array([MERGE_SIGMAS, CITY_SIGMA_KM_PER_SQRT_MILLION, R_EARTH_KM])
+
+
+@lru_cache(maxsize=1)
+def _bundled_merged() -> np.ndarray | None:
+    """Return the merge flags of all places (most populous first) from the bundled table
+    (``tools/build_places.py``), or None when it was built with other constants."""
+    from ..geo.geonames import bundled_merge
+
+    found = bundled_merge()
+    if found is None or not np.array_equal(found[1], merge_params()):
+        return None
+    return found[0][_places().order]
 
 
 @lru_cache(maxsize=4)
-def _tree(n: int) -> cKDTree:
+def _sources(n: int) -> np.ndarray:
+    """Return the indices (most populous first) of the first `n` places, less those merged into
+    a more populous neighbour (see MERGE_SIGMAS): from the bundled flags, else computed."""
+    full = _bundled_merged()
+    if full is not None and n <= full.size:
+        return np.flatnonzero(~full[:n])
+    p = _places()
+    return np.flatnonzero(~merge_flags(p.lat[:n], p.lon[:n], p.population[:n]))
+
+
+@lru_cache(maxsize=4)
+def _tree(n: int):
+    from scipy.spatial import cKDTree
+
     p = _places()
     keep = _sources(n)
     return cKDTree(_unit(p.lat[keep], p.lon[keep]))

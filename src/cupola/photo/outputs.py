@@ -558,8 +558,9 @@ def _earth_layers(cv: _Canvas, camera, attitude, state, k1: float, cities, lang:
         # Coastlines from the bundled coast samples (every ~5 km), near the station only.
         tab = _tables()
         sub_lat, sub_lon = float(np.asarray(state.lat_deg)), float(np.asarray(state.lon_deg))
-        near = _angle_deg(tab.coast_lat, tab.coast_lon, sub_lat, sub_lon) < 30.0
-        cx, cy = _ground_points_px(camera, attitude, state, tab.coast_lat[near], tab.coast_lon[near], k1)
+        coast_lat, coast_lon = tab.coast()[:2]
+        near = _angle_deg(coast_lat, coast_lon, sub_lat, sub_lon) < 30.0
+        cx, cy = _ground_points_px(camera, attitude, state, coast_lat[near], coast_lon[near], k1)
         drawn["coast_points"] = cv.dots(cx, cy, COLOURS["coast"])
         # Seas and countries in view, named at the middle of their share of a coarse grid.
         gs = max(1, lat.shape[1] // 48)
@@ -607,7 +608,7 @@ def _place_names(places, tab, lang: str) -> np.ndarray:
     (French without the article the caption puts before it: 'Océan Pacifique')."""
     if lang != "fr":
         return np.where(places.over_land, places.country, places.sea)
-    from ..geo.caption import _sea_fr
+    from ..geo.caption import sea_fr
 
     def bare(name: str) -> str:
         for article in ("l'", "le ", "la ", "les "):
@@ -616,7 +617,7 @@ def _place_names(places, tab, lang: str) -> np.ndarray:
                 break
         return name[:1].upper() + name[1:]
 
-    seas = {n: bare(_sea_fr(n)) for n in set(places.sea.tolist()) if n}
+    seas = {n: bare(sea_fr(n)) for n in set(places.sea.tolist()) if n}
     return np.array([tab.country_fr[c] if land else seas.get(sea, sea)
                      for land, c, sea in zip(places.over_land.tolist(), places.country_id.tolist(),
                                              places.sea.tolist())], dtype=object)
