@@ -83,10 +83,12 @@ LABELS = {
 ANNOTATE_LABELS = {
     "en": {
         "time": "time", "pointing": "pointing", "tracking": "tracking", "clock": "clock", "view": "view",
-        "notes": "note", "wrote": "wrote",
+        "notes": "note", "wrote": "wrote", "colon": ": ",
         "mid": "mid-exposure", "no_time": "unknown",
         "solved": "RA {ra}° Dec {dec}°, roll {roll}°, field {fov}° x {fov_v}°: {n} stars matched, rms {rms}\u2033",
         "centre": "image centre over {where}",
+        "check": "check: {k} of the {n} Hipparcos stars to V {mag} in the open sky land on detections "
+                 "(median {off} px)",
         "unsolved": "not solved ({why})", "look": "from the given look {look}, not measured ({why})",
         "verdict": {"tracked": "tracked (sidereal drive)", "untracked": "untracked (camera fixed to the station)",
                     "too short to tell": "too short to tell"},
@@ -97,19 +99,21 @@ ANNOTATE_LABELS = {
     },
     "fr": {
         "time": "heure", "pointing": "pointage", "tracking": "suivi", "clock": "horloge", "view": "vue",
-        "notes": "note", "wrote": "écrit",
+        "notes": "note", "wrote": "écrit", "colon": "\u202f: ",
         "mid": "milieu de la pose", "no_time": "inconnue",
-        "solved": "AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}° x {fov_v}° : {n} étoiles appariées, "
+        "solved": "AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}° x {fov_v}°\u202f: {n} étoiles appariées, "
                   "écart {rms}\u2033",
         "centre": "centre de l'image au-dessus de {where}",
+        "check": "vérification\u202f: {k} des {n} étoiles Hipparcos jusqu'à V {mag} dans le ciel dégagé tombent sur "
+                 "des détections (médiane {off} px)",
         "unsolved": "non résolu ({why})", "look": "d'après la visée donnée {look}, non mesuré ({why})",
         "verdict": {"tracked": "suivi (monture sidérale)", "untracked": "sans suivi (appareil fixé à la station)",
                     "too short to tell": "pose trop courte pour le dire"},
         "trails": "traînées de {measured} px mesurées, {predicted} px prévues",
         "clock_fit": "horloge de l'appareil décalée de {offset} s (ajustement du limbe, {n} points, écart {rms} px)",
-        "summary_pointing": "pointage AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}° ; {n} étoiles, "
+        "summary_pointing": "pointage AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}°\u202f; {n} étoiles, "
                             "écart {rms}\u2033",
-        "summary_unsolved": "étoiles non résolues : {why}",
+        "summary_unsolved": "étoiles non résolues\u202f: {why}",
     },
 }
 

@@ -212,6 +212,10 @@ def _pointing(a) -> dict:
         "centre_lat_deg": _round(a.centre_latlon[0], 4) if a.centre_latlon else None,
         "centre_lon_deg": _round(a.centre_latlon[1], 4) if a.centre_latlon else None,
     }
+    c = getattr(a, "star_check", None)
+    out["check"] = None if c is None else {
+        "catalog": "Hipparcos", "max_vmag": c.max_mag, "in_sky": int(c.in_sky), "on_detections": int(c.on_detections),
+        "median_offset_px": _round(c.median_offset_px, 2), "names": list(c.names)}
     if a.pointing == "look" and a.attitude is not None:
         out["look_forward_teme"] = [round(float(v), 6) for v in a.attitude.forward]
     return out

@@ -168,17 +168,24 @@ def annotate_text(answer: dict, lang: str | None = None, hints: dict | None = No
     A, L = ANNOTATE_LABELS[lang], LABELS[lang]
     sep = separator(lang)
     lines = [_photo_line(answer, lang)]
-    when = f"{answer['time_utc']} ({A['mid']}; {answer['time_source']})" if answer["time_utc"] else \
+    when = f"{answer['time_utc']} ({A['mid']}{sep}{answer['time_source']})" if answer["time_utc"] else \
         f"{A['no_time']} ({answer['time_source']})"
     lines.append(f"  {A['time']:<12} {when}")
     pt = answer["pointing"]
     lines.append(f"  {A['pointing']:<12} {_pointing_text(pt, lang)}")
+    check = pt.get("check")
+    if check and check["in_sky"]:
+        line = A["check"].format(k=check["on_detections"], n=check["in_sky"], mag=number(check["max_vmag"], lang, 1),
+                                 off=_num_or_q(check["median_offset_px"], lang))
+        lines.append(f"  {'':<12} {line}" + (A["colon"] + ", ".join(check["names"]) if check["names"] else ""))
     if pt["centre_lat_deg"] is not None:
         lines.append(f"  {'':<12} " + A["centre"].format(where=latlon(pt["centre_lat_deg"], pt["centre_lon_deg"], lang)))
     if answer["tracking"]:
         trail = A["trails"].format(measured=_num_or_q(answer["measured_trail_px"], lang),
                                    predicted=_num_or_q(answer["predicted_trail_px"], lang))
         lines.append(f"  {A['tracking']:<12} {A['verdict'][answer['tracking']]}{sep}{trail}")
+        if answer["tracking_note"]:
+            lines.append(f"  {'':<12} {answer['tracking_note']}")
     clock = answer["clock"]
     if clock and clock["offset_s"] is not None:
         lines.append(f"  {A['clock']:<12} " + A["clock_fit"].format(offset=number(clock["offset_s"], lang, 1, sign=True),

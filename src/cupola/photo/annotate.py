@@ -59,6 +59,8 @@ class Annotation:
         clock: the camera-clock fit on the limb, or None (clock_note why).
         centre_latlon: (lat_deg, lon_deg) where the optical axis meets the ground, or None.
         n_sources: star images detected.
+        star_check: the solution's second check: where the bright Hipparcos stars fall
+            (:class:`cupola.photo.solve.StarCheck`), or None when not solved.
         outputs: {name: path written}.
         notes: what was assumed or left out, in words.
         timings_s: seconds per stage.
@@ -83,6 +85,7 @@ class Annotation:
     notes: tuple[str, ...] = ()
     timings_s: dict = field(default_factory=dict)
     lang: str = "en"
+    star_check: object | None = None
 
 
 class _Stages:
@@ -204,7 +207,7 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
     tell("pixels")
     rgb = load_pixels(meta.path)
     stages.done("pixels")
-    from .solve import solve_field
+    from .solve import check_bright_stars, solve_field
     from .stars import detect_stars, sky_mask
     from .tracking import tracking_verdict
 
@@ -215,6 +218,7 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
     stages.done("detect")
     tell("solve")
     solution = solve_field(sources, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc)
+    star_check = check_bright_stars(solution, sources, mask, time_utc=meta.time_utc)
     stages.done("solve")
     state = scene.state if scene is not None else None
     focal = float(solution.focal_px) if solution.solved else float(meta.focal_px)
@@ -272,7 +276,7 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
     partial = Annotation(meta=meta, scene=scene, scene_note=scene_note, solution=solution, tracking=tracking,
                          pointing=pointing, pointing_note=pointing_note, camera=cam, attitude=attitude, look=fallback,
                          clock=clock, clock_note=clock_note, centre_latlon=centre, n_sources=int(len(sources.x_px)),
-                         k1=k1, notes=tuple(notes), lang=lang)
+                         k1=k1, notes=tuple(notes), lang=lang, star_check=star_check)
     made: dict = {}
     if "lonlat" in outs:
         tell("lonlat")

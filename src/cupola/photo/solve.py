@@ -519,5 +519,64 @@ def _refine(res, db, sources, f0, k1_0, cx, cy, v_obs, fit_k1, t0, common) -> So
                     rms_px=best.rms_px, matches=matches, solve_s=time.perf_counter() - t0, **extra)
 
 
-__all__ = ["Solution", "solve_field", "load_database", "cache_dir", "fov_bucket", "observer_velocity",
+# -- a second check: the bright stars of another catalogue ---------------------------------------
+CHECK_MAX_MAG = 4.5  # Hipparcos stars at least this bright (V) are checked
+CHECK_RADIUS_PX = 3.0  # a star "lands on a detection" within this
+
+
+@dataclass(frozen=True)
+class StarCheck:
+    """Where the bright stars of the Hipparcos catalogue (independent of the solve's Gaia
+    database) fall on the frame with the solution: in the open sky, each should land on a
+    detected source (a saturated or blended one may have been rejected by the detector).
+
+    Attributes:
+        max_mag: the faintest V checked.
+        in_sky: how many fall on the sky mask.
+        on_detections: how many of them have a detected source within :data:`CHECK_RADIUS_PX`.
+        median_offset_px: the median distance to that source.
+        names: the IAU names of the named stars among `on_detections`, brightest first.
+    """
+
+    max_mag: float
+    in_sky: int
+    on_detections: int
+    median_offset_px: float
+    names: tuple[str, ...]
+
+
+def check_bright_stars(solution: Solution, sources: Sources, sky, *, time_utc=None, max_mag: float = CHECK_MAX_MAG,
+                       radius_px: float = CHECK_RADIUS_PX) -> StarCheck | None:
+    """Return where the Hipparcos stars brighter than `max_mag` fall (:class:`StarCheck`):
+    projected with `solution` (at their apparent places when `time_utc` is given, as the solve
+    fitted them) onto the frame, kept where `sky` (bool (H, W), the sky mask) is True, and matched
+    to the nearest of `sources`. None when the field is not solved."""
+    if not solution.solved:
+        return None
+    from scipy.spatial import cKDTree
+
+    from ..sky.stars import catalog, unit_vectors_icrs
+
+    cat = catalog(max_mag)
+    if time_utc is None:
+        u = unit_radec(cat.ra_deg, cat.dec_deg)
+    else:
+        u = unit_vectors_icrs(cat, np.asarray(time_utc, "datetime64[ns]"))
+        u = _aberrate(u, observer_velocity(time_utc)[0])
+    w, h = solution.width_px, solution.height_px
+    px, py, front = project_pixels(solution.rows_icrs, u, solution.focal_px, solution.k1, (w - 1) / 2.0, (h - 1) / 2.0)
+    ok = front & (px >= 0) & (px <= w - 1) & (py >= 0) & (py <= h - 1)
+    sky = np.asarray(sky, bool)
+    ok[ok] = sky[np.rint(py[ok]).astype(int), np.rint(px[ok]).astype(int)]
+    idx = np.flatnonzero(ok)
+    idx = idx[np.argsort(cat.vmag[idx], kind="stable")]
+    if idx.size == 0 or len(sources) == 0:
+        return StarCheck(float(max_mag), int(idx.size), 0, math.nan, ())
+    d, _ = cKDTree(np.column_stack([sources.x_px, sources.y_px])).query(np.column_stack([px[idx], py[idx]]))
+    hit = d <= radius_px
+    names = tuple(str(n) for n in cat.name[idx[hit]] if str(n))
+    return StarCheck(float(max_mag), int(idx.size), int(hit.sum()),
+                     float(np.median(d[hit])) if hit.any() else math.nan, names)
+
+__all__ = ["Solution", "solve_field", "StarCheck", "check_bright_stars", "load_database", "cache_dir", "fov_bucket", "observer_velocity",
            "project_pixels", "pixel_dirs", "roll_of", "radec_of", "unit_radec", "FOV_BUCKETS"]

@@ -29,12 +29,14 @@ Model and method
   sharper than ``max_sharpness`` ((peak - mean of its 8 neighbours) / peak: hot pixels, single
   pixels of noise), more than ``max_pixels``, and saturated blobs wider than
   ``max_saturated_width_px`` (lights, reflections, the Moon).
-- **Measures** from the unsmoothed residual Y' - background over the region: the flux (sum),
-  the flux-weighted centroid (a trail's centroid is its middle: the mid-exposure position), the
-  weighted second moments' eigenvalues l1 >= l2 and the major axis' direction. ``width_px`` is
-  the FWHM across (2.3548 sqrt(l2)); ``length_px`` is the trail length plus that width,
-  sqrt(12 (l1 - l2)) + width (a uniform segment of length L has variance L^2 / 12 along it, on
-  top of the PSF's), so a round star has length == width.
+- **Measures** from the unsmoothed residual Y' - background: the flux (sum over the core), the
+  centroid weighted by (residual - half the peak) over the core (the pixels above half the
+  peak; a trail's centroid is its middle: the mid-exposure position) and the FWHM across,
+  ``width_px``, from that core's minor-axis variance (:data:`CORE_FWHM`); the trail from the
+  whole region's residual-weighted second moments, eigenvalues l1 >= l2 and the major axis'
+  direction: a segment of length L blurred by any PSF has variance L^2 / 12 + s^2 along it and
+  s^2 across, so L = sqrt(12 (l1 - l2)) (the core's moments would shorten it: its ends taper
+  below half the peak). ``length_px`` is L + width, so a round star has length == width.
 
 What it leaves out: colour (stars and noise are told apart by shape, not hue), deblending of
 close pairs (a merged pair is one source at their mean), PSF fitting (moments are within ~0.1 px
@@ -304,7 +306,8 @@ def _classify(img, thr_lo, thr_hi, bg, bs, mask, code, runs):  # pragma: no cove
 # pixel count, flux, peak and its place, flags; over its core (residual above half the peak) the
 # moments weighted by (residual - half the peak).
 _N, _FLUX, _PEAK, _PX, _PY, _HIGH, _MASKED, _SAT, _CW, _CX, _CY, _CXX, _CYY, _CXY, _CF = range(15)
-_NACC = 15
+_FX, _FY, _FXX, _FYY, _FXY = range(15, 20)  # the whole region's moments weighted by the (positive) residual
+_NACC = 20
 
 
 @inline
@@ -403,6 +406,11 @@ def _regions(code, rgb, bg, bs, starts):  # pragma: no cover - jit
                     acc[c, _N] += 1.0
                     if r > 0.0:
                         acc[c, _FLUX] += r
+                        acc[c, _FX] += r * j
+                        acc[c, _FY] += r * i
+                        acc[c, _FXX] += r * j * j
+                        acc[c, _FYY] += r * i * i
+                        acc[c, _FXY] += r * i * j
                     if r > acc[c, _PEAK]:
                         acc[c, _PEAK] = r
                         acc[c, _PX] = j
@@ -436,7 +444,10 @@ def _regions_numpy(code, rgb, bg, bs, starts):
     r = rgb.reshape(-1, 3)[flat].astype(np.float64) @ np.array(LUMA) - _bilinear_at(bg, bs, xs, ys)
     acc = np.zeros((n, _NACC))
     acc[:, _N] = np.bincount(ids, minlength=n)
-    acc[:, _FLUX] = np.bincount(ids, np.maximum(r, 0.0), n)
+    rp = np.maximum(r, 0.0)
+    acc[:, _FLUX] = np.bincount(ids, rp, n)
+    for col, val in ((_FX, rp * xs), (_FY, rp * ys), (_FXX, rp * xs * xs), (_FYY, rp * ys * ys), (_FXY, rp * ys * xs)):
+        acc[:, col] = np.bincount(ids, val, n)
     # The peak: the first pixel (raster order) with the region's largest residual.
     order = np.lexsort((np.arange(flat.size), -r, ids))
     top = order[np.r_[True, ids[order][1:] != ids[order][:-1]]] if flat.size else order
@@ -622,8 +633,9 @@ def detect_stars(rgb, mask=None, *, block_px: int = BLOCK_PX, k_high: float = K_
     keep = (acc[:, _HIGH] > 0) & (acc[:, _MASKED] == 0) & (acc[:, _CW] > 0)
     keep &= (acc[:, _N] >= min_pixels) & (acc[:, _N] <= max_pixels)
     acc = acc[keep]
-    x, y, l1, l2, angle = _axes(acc[:, [_CW, _CX, _CY, _CXX, _CYY, _CXY]])
-    width = CORE_FWHM * np.sqrt(l2)
+    x, y, c1, c2, _ = _axes(acc[:, [_CW, _CX, _CY, _CXX, _CYY, _CXY]])
+    _, _, l1, l2, angle = _axes(acc[:, [_FLUX, _FX, _FY, _FXX, _FYY, _FXY]])
+    width = CORE_FWHM * np.sqrt(c2)
     length = np.sqrt(12.0 * np.maximum(l1 - l2, 0.0)) + width
     px = acc[:, _PX].astype(np.int64)
     py = acc[:, _PY].astype(np.int64)

@@ -8,7 +8,9 @@ pixels near the image centre); a sidereal drive ("star tracker") cancels that an
 round. With the station's state and the plate solution, the trail of every matched star is
 predicted exactly (its direction projected at the exposure's start and end with
 :meth:`cupola.camera.attitude.Attitude.during`); without a state only an upper bound is known
-(omega of the station's lowest orbits, psi = 90 deg: :data:`LVLH_RATE_MAX_RAD_S`) and no direction.
+(omega of the station's lowest orbits, :data:`LVLH_RATE_MAX_RAD_S`, psi = 90 deg, and the
+pinhole's stretch off the axis: up to sqrt((1 + rho^2)^2 + rho^2) at rho = radius / focal length,
+the median over the stars measured) and no direction.
 
 Measured: each matched star's trail (``Sources.trail_px``: length - width, from the moments of its
 core) and axis; the common axis is the mean of the doubled angles (weighted by length) and the
@@ -96,6 +98,18 @@ def _coherent_trail(trail_px, angle_deg, mean_deg: float) -> float:
     return float(math.sqrt(max(float(np.median(proj)), 0.0)))
 
 
+def _off_axis_factor(sources: Sources, idx, focal_px: float) -> float:
+    """Return the median over the stars `idx` of sqrt((1 + rho^2)^2 + rho^2), rho = distance from
+    the principal point / focal length: on a pinhole image a rotation at rate omega about any axis
+    moves a point at rho by at most omega f times that (f omega (1 + rho^2) for an axis across the
+    view, f omega rho about the optical axis), so rate x t x f x this bounds the stars' median trail."""
+    if idx.size == 0 or not (focal_px > 0) or not sources.width_image_px:
+        return 1.0
+    cx, cy = (sources.width_image_px - 1) / 2.0, (sources.height_image_px - 1) / 2.0
+    rho2 = ((np.asarray(sources.x_px)[idx] - cx) ** 2 + (np.asarray(sources.y_px)[idx] - cy) ** 2) / focal_px ** 2
+    return float(np.median(np.sqrt((1.0 + rho2) ** 2 + rho2)))
+
+
 def _axial_diff_deg(a: float, b: float) -> float:
     d = abs((a - b) % 180.0)
     return min(d, 180.0 - d)
@@ -166,7 +180,7 @@ def tracking_verdict(sources: Sources, solution: Solution | None, exposure_s: fl
             from ..camera.attitude import orbit_rate
 
             rate = orbit_rate(state)[1]
-        predicted, p_angle, bound = rate * e * f, math.nan, True
+        predicted, p_angle, bound = rate * e * f * _off_axis_factor(sources, idx, f), math.nan, True
         rate_text = f"{math.degrees(rate) * 60.0:.2f} deg/min"
     base = dict(measured_trail_px=measured, predicted_trail_px=predicted, measured_angle_deg=m_angle,
                 predicted_angle_deg=p_angle, n_stars=n, predicted_is_bound=bound, exposure_s=e)
@@ -175,9 +189,13 @@ def tracking_verdict(sources: Sources, solution: Solution | None, exposure_s: fl
         return Tracking("too short to tell", reason="the focal length is unknown: no trail can be predicted", **base)
     limit = max(MIN_TRAIL_PX, 0.5 * width) if math.isfinite(width) else MIN_TRAIL_PX
     if predicted < limit:
+        extra = ""
+        if n >= MIN_STARS and measured > predicted + NOISE_TRAIL_PX:
+            extra = (f"; the stars' common elongation of {measured:.1f} px along {m_angle:.0f} deg is more than the "
+                     "station's rotation gives (camera motion or the lens' aberrations)")
         return Tracking("too short to tell", reason=(
             f"an untracked {e:g} s exposure trails stars by {what}{predicted:.2f} px (LVLH {rate_text}), "
-            f"below the {limit:.1f} px that star images of {width:.1f} px can show"), **base)
+            f"below the {limit:.1f} px that star images of {width:.1f} px can show{extra}"), **base)
     if n < MIN_STARS:
         return Tracking("too short to tell", reason=f"only {n} star{'s' if n != 1 else ''} to measure "
                         f"(at least {MIN_STARS} needed)", **base)
