@@ -219,6 +219,9 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
     tell("solve")
     solution = solve_field(sources, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc)
     star_check = check_bright_stars(solution, sources, mask, time_utc=meta.time_utc)
+    if math.isfinite(solution.database_built_s):
+        notes.append(f"built the star-pattern database for this field of view once, in "
+                     f"{solution.database_built_s:.1f} s (cached in {solution.database})")
     stages.done("solve")
     state = scene.state if scene is not None else None
     focal = float(solution.focal_px) if solution.solved else float(meta.focal_px)

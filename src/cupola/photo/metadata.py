@@ -40,6 +40,8 @@ import logging
 import math
 import os
 import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -511,6 +513,17 @@ def _exposure_of(tags: dict, notes: list[str]) -> tuple[float | None, float | No
     return exposure, iso, f_number
 
 
+@contextmanager
+def _pillow_quiet():
+    """Silence Pillow's UserWarnings ('Corrupt EXIF data', 'Truncated File Read') while it opens a
+    file: the EXIF block is read by exifread with its own notes, and a warning on stderr would
+    break the command line's one-line answer. Its decompression-bomb checks are errors or
+    RuntimeWarnings and are kept."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        yield
+
+
 def image_header(path, fmt: str) -> tuple[int, int, str]:
     """Return (width, height, Pillow mode) from the image's header, without decoding a pixel.
 
@@ -522,7 +535,7 @@ def image_header(path, fmt: str) -> tuple[int, int, str]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with _pillow_quiet(), Image.open(path) as im:
             w, h = im.size
             mode = im.mode
     except Image.DecompressionBombError as exc:
@@ -609,7 +622,7 @@ def load_pixels(path) -> np.ndarray:
                          "JPEG (keeping its EXIF) and annotate that")
     image_header(p, fmt)
     try:
-        with Image.open(p) as im:
+        with _pillow_quiet(), Image.open(p) as im:
             im.load()
             if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
                 a = np.asarray(im, dtype=np.float64)

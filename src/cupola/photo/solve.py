@@ -104,6 +104,7 @@ class Solution:
     width_px: int = 0
     height_px: int = 0
     database: str = ""  # the database file used
+    database_built_s: float = math.nan  # seconds spent building it for this solve (NaN: it was cached)
     mode: str = ""  # 'lost-in-space' or 'tracking'
 
     @property
@@ -170,8 +171,9 @@ def _load(path: str):
 
 
 def load_database(fov_deg: float, epoch_year: float = DEFAULT_EPOCH_YEAR):
-    """Return (tetra3rs.SolverDatabase, path) for fields of `fov_deg` (horizontal) and stars at
-    `epoch_year`, building it once into :func:`cache_dir` (with a line in the log) if needed.
+    """Return (tetra3rs.SolverDatabase, path, seconds spent building it: NaN when it was cached)
+    for fields of `fov_deg` (horizontal) and stars at `epoch_year`, building it once into
+    :func:`cache_dir` (with a line in the log) if needed.
 
     Raises:
         InputError: no database covers `fov_deg` (:data:`FOV_BUCKETS`).
@@ -184,6 +186,7 @@ def load_database(fov_deg: float, epoch_year: float = DEFAULT_EPOCH_YEAR):
     lo, hi, nver = bucket
     year = float(round(epoch_year))
     path = cache_dir() / database_file(lo, hi, nver, year)
+    built_s = math.nan
     with _BUILD_LOCK:
         if not path.exists():
             estimate = {5.0: 45, 10.0: 7}.get(lo, 1)
@@ -196,9 +199,10 @@ def load_database(fov_deg: float, epoch_year: float = DEFAULT_EPOCH_YEAR):
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             db.save_to_file(str(tmp))
             os.replace(tmp, path)  # whole file or none: another process never reads half of it
+            built_s = time.perf_counter() - t0
             log.info("star-pattern database built in %.1f s: %d stars, %d patterns",
-                     time.perf_counter() - t0, db.num_stars, db.num_patterns)
-    return _load(str(path)), str(path)
+                     built_s, db.num_stars, db.num_patterns)
+    return _load(str(path)), str(path), built_s
 
 
 # -- geometry --------------------------------------------------------------------------------------
@@ -404,7 +408,7 @@ def solve_field(sources: Sources, width_px: int, height_px: int, focal_px: float
         return unsolved(f"only {n_src} star{'s' if n_src != 1 else ''} found in the sky (a solve needs at least 4)",
                         w, h, t0)
     t3 = _tetra3rs()
-    db, db_path = load_database(fov, _epoch_year(time_utc))
+    db, db_path, built_s = load_database(fov, _epoch_year(time_utc))
     v_obs, aberration = observer_velocity(time_utc, state)
     top = slice(0, max(4, int(max_sources)))
     xs, ys = np.asarray(sources.x_px, float), np.asarray(sources.y_px, float)
@@ -424,7 +428,8 @@ def solve_field(sources: Sources, width_px: int, height_px: int, focal_px: float
         kw.update(attitude_hint=_orthonormal(hint), hint_uncertainty_deg=float(hint_uncertainty_deg))
         mode = "tracking"
     res = db.solve_from_centroids(cents, **kw)
-    common = dict(width_px=w, height_px=h, database=db_path, aberration=aberration, mode=mode)
+    common = dict(width_px=w, height_px=h, database=db_path, database_built_s=built_s, aberration=aberration,
+                  mode=mode)
     if not res:
         return unsolved(f"no star pattern matched the {len(cents)} brightest of {n_src} sources (tetra3rs: "
                         f"{res.status} after {res.solve_time_ms:.0f} ms)", t0=t0, **common)
@@ -578,5 +583,6 @@ def check_bright_stars(solution: Solution, sources: Sources, sky, *, time_utc=No
     return StarCheck(float(max_mag), int(idx.size), int(hit.sum()),
                      float(np.median(d[hit])) if hit.any() else math.nan, names)
 
-__all__ = ["Solution", "solve_field", "StarCheck", "check_bright_stars", "load_database", "cache_dir", "fov_bucket", "observer_velocity",
-           "project_pixels", "pixel_dirs", "roll_of", "radec_of", "unit_radec", "FOV_BUCKETS"]
+
+__all__ = ["Solution", "solve_field", "StarCheck", "check_bright_stars", "load_database", "cache_dir", "fov_bucket",
+           "observer_velocity", "project_pixels", "pixel_dirs", "roll_of", "radec_of", "unit_radec", "FOV_BUCKETS"]
