@@ -18,9 +18,10 @@ from cupola.camera.attitude import orbit_rate
 from cupola.errors import InputError
 from cupola.photo.metadata import load_pixels, read_photo
 from cupola.photo.solve import check_bright_stars, fov_bucket, solve_field, unit_radec
-from cupola.photo.stars import Sources, detect_stars, sky_mask
+from cupola.photo.stars import Sources, detect_stars, frame_stats, sky_mask
 from cupola.photo.tracking import tracking_verdict
 
+pytestmark = pytest.mark.numpy_twin  # ./run.sh test reruns this file with CUPOLA_NO_JIT=1
 PHOTO = Path("/work/shared/data/photos/ISS030-E-130515.jpg")
 needs_photo = pytest.mark.skipif(not PHOTO.exists(), reason="the shared photo is not on this machine")
 POINTING_TOL_DEG = 0.05  # the truth
@@ -85,6 +86,13 @@ def test_the_numba_kernels_match_their_numpy_twins(monkeypatch):
     stars = [(40.0 + 37 * i, 30.0 + 13 * (i % 5), 3.0 * (i % 4), 20.0 * i, 700.0 + 90 * i) for i in range(12)]
     rgb = _draw_trails((120, 480), stars, seed=5)
     a = detect_stars(rgb)
+    # The luma and block statistics computed once for the mask and the detection give the same.
+    stats = frame_stats(rgb)
+    np.testing.assert_array_equal(detect_stars(rgb, sky_mask(rgb, stats=stats), stats=stats).x_px,
+                                  detect_stars(rgb, sky_mask(rgb)).x_px)
+    with pytest.raises(InputError) as e:
+        detect_stars(rgb[:64], stats=stats)
+    assert e.value.param == "stats"
     monkeypatch.setenv("CUPOLA_NO_JIT", "1")
     b = detect_stars(rgb)
     assert len(a) == len(b) > 8

@@ -208,13 +208,15 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
     rgb = load_pixels(meta.path)
     stages.done("pixels")
     from .solve import check_bright_stars, solve_field
-    from .stars import detect_stars, sky_mask
+    from .stars import detect_stars, frame_stats, sky_mask
     from .tracking import tracking_verdict
 
     tell("stars")
-    mask = sky_mask(rgb)
+    stats = frame_stats(rgb)
+    mask = sky_mask(rgb, stats=stats)
     stages.done("sky_mask")
-    sources = detect_stars(rgb, mask)
+    sources = detect_stars(rgb, mask, stats=stats)
+    del stats
     stages.done("detect")
     tell("solve")
     solution = solve_field(sources, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc)

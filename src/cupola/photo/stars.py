@@ -537,7 +537,27 @@ def _grow(flags: np.ndarray, n: int = 1) -> np.ndarray:
     return ndi.binary_dilation(flags, structure=np.ones((3, 3), bool), iterations=n) if n > 0 else flags
 
 
-def sky_mask(rgb, *, earth_mask=None, block_px: int = BLOCK_PX, margin_blocks: int = 1) -> np.ndarray:
+def frame_stats(rgb, block_px: int = BLOCK_PX) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (smoothed luma (H, W) float32, block median, block sigma) of `rgb`: what
+    :func:`sky_mask` and :func:`detect_stars` both start from, so a caller running both computes it
+    once (their `stats` argument)."""
+    s = smoothed_luma(rgb)
+    med, sig = block_stats(s, block_px)
+    return s, med, sig
+
+
+def _stats_for(rgb, stats, block_px: int):
+    if stats is None:
+        return frame_stats(rgb, block_px)
+    s, med, sig = stats
+    nb_ = (-(-rgb.shape[0] // block_px), -(-rgb.shape[1] // block_px))
+    if s.shape != rgb.shape[:2] or med.shape != nb_ or sig.shape != nb_:
+        raise InputError(f"stats are not those of this image with {block_px} px blocks (luma {s.shape}, blocks "
+                         f"{med.shape}); make them with frame_stats(rgb, block_px)", param="stats")
+    return s, med, sig
+
+
+def sky_mask(rgb, *, earth_mask=None, block_px: int = BLOCK_PX, margin_blocks: int = 1, stats=None) -> np.ndarray:
     """Return the pixels that may show stars: bool (H, W), True on open sky.
 
     Image analysis by blocks of `block_px` (module docstring): bright or textured blocks (the
@@ -551,10 +571,11 @@ def sky_mask(rgb, *, earth_mask=None, block_px: int = BLOCK_PX, margin_blocks: i
             never sky.
         block_px: block size (px).
         margin_blocks: how many blocks the flagged area grows by.
+        stats: :func:`frame_stats` of `rgb`, when already computed.
     """
     rgb = _check_rgb(rgb)
     h, w = rgb.shape[:2]
-    med, sig = block_stats(smoothed_luma(rgb), block_px)
+    _, med, sig = _stats_for(rgb, stats, block_px)
     flagged = _bright_or_textured(med, sig)
     if earth_mask is not None:
         e = _check_mask(earth_mask, (h, w), "earth_mask")
@@ -597,7 +618,7 @@ def detect_stars(rgb, mask=None, *, block_px: int = BLOCK_PX, k_high: float = K_
                  high_floor_dn: float = HIGH_FLOOR_DN, k_low: float = K_LOW, low_floor_dn: float = LOW_FLOOR_DN,
                  min_pixels: int = 3, max_pixels: int = 20_000, max_sharpness: float = 0.7,
                  max_width_px: float = 6.0, max_saturated_width_px: float = 12.0,
-                 max_sources: int | None = None) -> Sources:
+                 max_sources: int | None = None, stats=None) -> Sources:
     """Return the star images in `rgb` where `mask` is True, brightest first (module docstring).
 
     Args:
@@ -613,12 +634,12 @@ def detect_stars(rgb, mask=None, *, block_px: int = BLOCK_PX, k_high: float = K_
             merged faint groups or nebulae.
         max_saturated_width_px: saturated sources wider than this (FWHM) are lights, not stars.
         max_sources: keep at most this many (the brightest).
+        stats: :func:`frame_stats` of `rgb`, when already computed.
     """
     rgb = _check_rgb(rgb)
     h, w = rgb.shape[:2]
     m = np.ones((h, w), bool) if mask is None else _check_mask(mask, (h, w), "mask")
-    s = smoothed_luma(rgb)
-    bg, sig = block_stats(s, block_px)
+    s, bg, sig = _stats_for(rgb, stats, block_px)
     sig = np.maximum(sig, NOISE_FLOOR_DN)
     thr_hi = np.maximum(k_high * sig, high_floor_dn)
     thr_lo = np.maximum(k_low * sig, low_floor_dn)
@@ -654,4 +675,4 @@ def detect_stars(rgb, mask=None, *, block_px: int = BLOCK_PX, k_high: float = K_
                    width_image_px=w, height_image_px=h)
 
 
-__all__ = ["Sources", "sky_mask", "detect_stars", "smoothed_luma", "block_stats", "BLOCK_PX"]
+__all__ = ["Sources", "sky_mask", "detect_stars", "frame_stats", "smoothed_luma", "block_stats", "BLOCK_PX"]
