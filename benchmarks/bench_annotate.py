@@ -66,7 +66,9 @@ def _extract_and_solve(path, repeat: int) -> None:
     meta = read_photo(path)
     rgb = load_pixels(path)
     times = {"sky_mask": [], "detect": [], "solve": []}  # the luma and block statistics count in sky_mask
+    cpu = []
     for _ in range(repeat + 1):  # the first run compiles / loads: not counted
+        c0 = time.process_time()
         t0 = time.perf_counter()
         stats = frame_stats(rgb)
         mask = sky_mask(rgb, stats=stats)
@@ -75,12 +77,15 @@ def _extract_and_solve(path, repeat: int) -> None:
         t2 = time.perf_counter()
         sol = solve_field(src, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc)
         t3 = time.perf_counter()
+        cpu.append(time.process_time() - c0)
         for k, v in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
             times[k].append(v)
     med = {k: statistics.median(v[1:]) for k, v in times.items()}
     print(f"extraction + solve on {meta.width_px}x{meta.height_px}: {sum(med.values()):.3f} s warm median "
           f"(goal <= 0.5 s): sky mask {med['sky_mask']:.3f} s, detection {med['detect']:.3f} s "
-          f"({len(src)} sources), solve {med['solve']:.3f} s ({sol.matched_stars} stars, rms {sol.rms_px:.2f} px)")
+          f"({len(src)} sources), solve {med['solve']:.3f} s ({sol.matched_stars} stars, rms {sol.rms_px:.2f} px); "
+          f"CPU time of all threads {statistics.median(cpu[1:]):.3f} s on {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as cache:
         old = os.environ.get("CUPOLA_CACHE_DIR")
         os.environ["CUPOLA_CACHE_DIR"] = cache

@@ -6,7 +6,9 @@ same work for comparison (on a frame a quarter of the size, scaled, if the full 
     .venv/bin/python benchmarks/bench_geolocate.py [--repeat 5] [--ray-geometry-full]
 
 Each figure is measured in a fresh child process where it matters (first call, memory peak), so
-that one measurement does not warm or inflate the next.
+that one measurement does not warm or inflate the next. The CPU time of all threads is printed
+beside the wall time: with other work on the cores, it / the core count is what a quiet machine
+would take.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ TIME = "2024-01-19T16:02:54Z"
 LOOK = "horizon:ahead,-25"  # Earth across ~3/4 of the frame, the limb and some sky at the top
 
 CHILD = r"""
-import json, resource, sys, time, statistics, tracemalloc
+import json, os, resource, sys, time, statistics, tracemalloc
 t_import = time.perf_counter()
 import numpy as np
 from cupola.camera import Attitude, Camera, parse_look
@@ -46,11 +48,13 @@ peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 earth = float(np.isfinite(out[0]).mean()) if what == "latlon" else float(out.hit.mean())
 del out
-times = []
+times, cpu = [], []
 for _ in range(repeat):
-    t0 = time.perf_counter(); out = run(); times.append(time.perf_counter() - t0); del out
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = run(); times.append(time.perf_counter() - t0); cpu.append(time.process_time() - c0); del out
 rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps(dict(first=first, median=statistics.median(times), best=min(times), peak_mb=peak / 2**20,
+print(json.dumps(dict(first=first, median=statistics.median(times), best=min(times), cpu=statistics.median(cpu),
+                      load=os.getloadavg()[0], peak_mb=peak / 2**20,
                       rss_growth_mb=(rss1 - rss0) / 1024, earth=earth)))
 """.replace("LOOK", repr(LOOK)).replace("TIME", repr(TIME))
 
@@ -73,7 +77,8 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'default')}")
     for h in (0.0, 110.0):
         r = child("latlon", WIDTH, HEIGHT, args.repeat, h)
-        print(f"  pixel_latlon at {h:5.0f} km: warm median {r['median']:.3f} s (best {r['best']:.3f} s, goal <= 1 s), "
+        print(f"  pixel_latlon at {h:5.0f} km: warm median {r['median']:.3f} s (best {r['best']:.3f} s, goal <= 1 s; "
+              f"CPU time of all threads {r['cpu']:.2f} s, load average {r['load']:.1f}), "
               f"first call (kernel from the disk cache) {r['first']:.2f} s, python-heap peak {r['peak_mb']:.0f} MB "
               f"(the two float32 outputs: {2 * 4 * WIDTH * HEIGHT / 2**20:.0f} MB), "
               f"max RSS growth {r['rss_growth_mb']:.0f} MB; {100 * r['earth']:.0f} % of pixels on the shell")

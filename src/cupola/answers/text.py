@@ -142,7 +142,7 @@ def annotate_summary(answer: dict, lang: str | None = None) -> list[str]:
     A = ANNOTATE_LABELS[lang]
     when = answer["time_utc"] or A["no_time"]
     first = f"{when}  {_photo_line(answer, lang)}"
-    second = answer["caption"] or answer["elements_note"] or ""
+    second = answer["caption"] or (answer["elements_note"] or "").split(": ", 1)[0]  # the note's first clause
     pt = answer["pointing"]
     if pt["solved"]:
         third = A["summary_pointing"].format(ra=number(pt["ra_deg"], lang, 2), dec=number(pt["dec_deg"], lang, 2,
