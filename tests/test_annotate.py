@@ -459,3 +459,26 @@ def test_hostile_files_exit_2_with_one_line_in_bounded_time_and_memory(tmp_path)
         assert len(lines) == 1 and lines[0].startswith("cupola"), err
         assert name in lines[0] and "Traceback" not in err
         assert seconds < 20.0, (name, seconds)  # a bound: refused from the header, not a performance goal
+
+
+def test_no_exif_asks_for_the_lens_then_the_time_and_tle_file_is_used(capsys, tmp_path):
+    # A photo without EXIF: the focal length is refused with its flag; with --lens and --camera
+    # the stars solve but there is no time (a warning and its flag); with --time the view comes back.
+    sp = synth_photo(tmp_path / "bare.jpg", look="horizon:ahead,25", exif=False)
+    code, out, err = _cli(capsys, "annotate", sp.path)
+    assert code == 2 and "--lens MM" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = _cli(capsys, "annotate", sp.path, "--lens", "24", "--camera", "D5", "--json")
+    a = json.loads(out)
+    assert code == 0 and a["time_utc"] is None and a["caption"] is None and a["pointing"]["solved"]
+    assert any(w["code"] == "no_time" for w in a["warnings"])
+    code, out, _ = _cli(capsys, "annotate", sp.path, "--lens", "24", "--camera", "D5")
+    assert "pass --time ISO" in out
+    start = np.datetime_as_string(sp.exif_time_utc, unit="ms") + "Z"
+    tle = Path(__file__).resolve().parents[1] / "src" / "cupola" / "data" / "iss_tles.txt"
+    code, out, _ = _cli(capsys, "annotate", sp.path, "--lens", "24", "--camera", "D5", "--time", start, "--tle", tle,
+                        "--json")
+    a = json.loads(out)
+    assert code == 0 and a["caption"] and abs(a["where"]["tle_age_days"]) < 3.0
+    # No exposure time in the file: the time given is used as it is (the middle cannot be found).
+    assert np.datetime64(a["time_utc"].rstrip("Z"), "ms") == sp.exif_time_utc.astype("datetime64[ms]")
+    assert a["tracking"] == "too short to tell" and "exposure time is unknown" in a["tracking_note"]

@@ -154,11 +154,11 @@ def tracking_verdict(sources: Sources, solution: Solution | None, exposure_s: fl
         sources: the detected stars.
         solution: the plate solution (its matched stars are measured and their trails predicted);
             None or unsolved: the brightest sources are measured and only a bound is predicted.
-        exposure_s: the exposure time (s).
+        exposure_s: the exposure time (s); None or NaN when unknown (no trail can be predicted).
         state: the station's single-instant State at mid-exposure (exact prediction), or None.
         focal_px: the focal length in pixels (default the solution's).
     """
-    e = float(exposure_s)
+    e = float(exposure_s) if exposure_s is not None else math.nan
     solved = solution is not None and solution.solved
     f = float(focal_px) if focal_px is not None else (solution.focal_px if solved else math.nan)
     idx = _measured(sources, solution)
@@ -186,7 +186,9 @@ def tracking_verdict(sources: Sources, solution: Solution | None, exposure_s: fl
                 predicted_angle_deg=p_angle, n_stars=n, predicted_is_bound=bound, exposure_s=e)
     what = "at most " if bound else ""
     if not math.isfinite(predicted):
-        return Tracking("too short to tell", reason="the focal length is unknown: no trail can be predicted", **base)
+        what_unknown = "exposure time" if not (math.isfinite(e) and e > 0) else "focal length"
+        return Tracking("too short to tell", reason=f"the {what_unknown} is unknown: no trail can be predicted",
+                        **base)
     limit = max(MIN_TRAIL_PX, 0.5 * width) if math.isfinite(width) else MIN_TRAIL_PX
     if predicted < limit:
         extra = ""
