@@ -118,6 +118,45 @@ ANNOTATE_LABELS = {
 }
 
 
+# The tracking verdict's reasons (cupola.photo.tracking), by code; numbers are formatted by the caller.
+TRACKING_NOTES = {
+    "en": {
+        "unknown_exposure": "the exposure time is unknown: no trail can be predicted",
+        "unknown_focal": "the focal length is unknown: no trail can be predicted",
+        "short": "an untracked {exp} exposure trails stars by {atmost}{pred} px (LVLH {rate} deg/min), below the "
+                 "{limit} px that star images of {width} px can show",
+        "elongated": "; the stars' common elongation of {meas} px along {angle} deg is more than the station's "
+                     "rotation gives (camera motion or the lens' aberrations)",
+        "few_stars": "only {n} stars to measure (at least {min} needed)",
+        "numbers": "stars trail {meas} px (common to {n} stars) where an untracked camera would give {atmost}{pred} px "
+                   "in {exp} (LVLH {rate} deg/min)",
+        "no_direction": "; the direction cannot be checked without the station's state",
+        "direction": "; along {angle} deg, {off} deg from the predicted {pangle} deg",
+        "odd_direction": " (a direction the station's rotation does not give: camera motion?)",
+        "bound_only": "; without the station's state this only bounds the motion: a camera pointed near the orbit "
+                      "normal would also keep stars round",
+        "at_most": "at most ",
+    },
+    "fr": {
+        "unknown_exposure": "temps de pose inconnu\u202f: aucune traînée ne peut être prévue",
+        "unknown_focal": "focale inconnue\u202f: aucune traînée ne peut être prévue",
+        "short": "une pose de {exp} sans suivi étire les étoiles sur {atmost}{pred} px (LVLH {rate}°/min), moins que les "
+                 "{limit} px que montrent des images d'étoiles de {width} px",
+        "elongated": "\u202f; l'allongement commun des étoiles, {meas} px selon {angle}°, dépasse ce que donne la "
+                     "rotation de la station (bougé ou aberrations de l'objectif)",
+        "few_stars": "seulement {n} étoiles à mesurer (il en faut au moins {min})",
+        "numbers": "traînées de {meas} px (communes à {n} étoiles) là où un appareil sans suivi donnerait "
+                   "{atmost}{pred} px en {exp} (LVLH {rate}°/min)",
+        "no_direction": "\u202f; la direction ne peut être vérifiée sans l'état de la station",
+        "direction": "\u202f; selon {angle}°, à {off}° de la direction prévue ({pangle}°)",
+        "odd_direction": " (une direction que la rotation de la station ne donne pas\u202f: bougé\u202f?)",
+        "bound_only": "\u202f; sans l'état de la station ce n'est qu'une borne\u202f: un appareil pointé près de la "
+                      "normale à l'orbite garderait aussi les étoiles rondes",
+        "at_most": "au plus ",
+    },
+}
+
+
 def check_lang(lang) -> str:
     """Return `lang` if cupola speaks it, else raise InputError naming the languages."""
     if lang not in LANGS:
@@ -175,5 +214,5 @@ def finite_or_none(x, digits: int):
     return None if not math.isfinite(x) else round(x, digits)
 
 
-__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "ANNOTATE_LABELS", "check_lang", "number", "separator",
+__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "ANNOTATE_LABELS", "TRACKING_NOTES", "check_lang", "number", "separator",
            "compass", "compass_index", "duration", "latlon", "days_word_fr", "finite_or_none"]
