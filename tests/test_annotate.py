@@ -268,6 +268,7 @@ def test_cli_in_french(capsys):
     assert code == 0
     assert "étoiles appariées" in out and "roulis" in out and "pose trop courte pour le dire" in out
     assert "f/1,4" in out and " : " not in out.replace("\u202f: ", "")  # a narrow no-break space before ':'
+    assert "position de la station inconnue\u202f: l'horloge" in out
     assert "étire les étoiles sur au plus 1,8" in out or "étire les étoiles sur au plus 1,9" in out  # the tracking reason in French, its numbers too
     # The JSON's reason and the one rebuilt from its numbers agree.
     from cupola.answers.text import tracking_note

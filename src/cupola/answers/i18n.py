@@ -96,6 +96,9 @@ ANNOTATE_LABELS = {
         "clock_fit": "camera clock off by {offset} s (limb fit, {n} points, rms {rms} px)",
         "summary_pointing": "pointing RA {ra}° Dec {dec}°, roll {roll}°, field {fov}°; {n} stars, rms {rms}\u2033",
         "summary_unsolved": "stars not solved: {why}",
+        "clock_notes": {"no_limb": "no limb in the frame: the camera clock cannot be checked",
+                        "not_solved": "no star solution: the camera clock cannot be checked",
+                        "no_position": "no station position: the camera clock cannot be checked"},
     },
     "fr": {
         "time": "heure", "pointing": "pointage", "tracking": "suivi", "clock": "horloge", "view": "vue",
@@ -114,6 +117,10 @@ ANNOTATE_LABELS = {
         "summary_pointing": "pointage AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}°\u202f; {n} étoiles, "
                             "écart {rms}\u2033",
         "summary_unsolved": "étoiles non résolues\u202f: {why}",
+        "clock_notes": {"no_limb": "pas de limbe dans l'image\u202f: l'horloge de l'appareil ne peut être vérifiée",
+                        "not_solved": "pas de solution stellaire\u202f: l'horloge de l'appareil ne peut être vérifiée",
+                        "no_position": "position de la station inconnue\u202f: l'horloge de l'appareil ne peut être "
+                                       "vérifiée"},
     },
 }
 

@@ -285,6 +285,7 @@ def annotate_json(a, lang: str = "en") -> dict:
         "clock": None if clock is None else {"offset_s": _round(clock.offset_s, 2), "rms_px": _round(clock.rms_px, 2),
                                              "n_points": int(clock.n_points), "reason": str(clock.reason) or None},
         "clock_note": a.clock_note or None,
+        "clock_note_code": getattr(a, "clock_code", "") or None,
         "where": where_json(scene, lang) if scene is not None else None,
         "warnings": (warnings_json(scene) if scene is not None else []) + _photo_warnings(a),
         "notes": list(m.notes) + [n for n in a.notes if n not in m.notes],

@@ -226,6 +226,8 @@ def annotate_text(answer: dict, lang: str | None = None, hints: dict | None = No
         lines.append(f"  {A['clock']:<12} " + A["clock_fit"].format(offset=number(clock["offset_s"], lang, 1, sign=True),
                                                                     n=clock["n_points"],
                                                                     rms=number(clock["rms_px"], lang, 1)))
+    elif answer.get("clock_note_code"):
+        lines.append(f"  {A['clock']:<12} {A['clock_notes'][answer['clock_note_code']]}")
     elif answer["clock_note"] or (clock and clock["reason"]):
         lines.append(f"  {A['clock']:<12} {(clock or {}).get('reason') or answer['clock_note']}")
     where = answer["where"]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..answers.i18n import check_lang
+from ..answers.i18n import ANNOTATE_LABELS, check_lang
 from ..errors import CupolaError, InputError, TimeInputError
 from .metadata import PhotoMeta, camera_for, load_pixels, read_photo
 from .outputs import (AIRGLOW_KM, AURORA_KM, check_outputs, overlay as draw_overlay, side_by_side as draw_side_by_side,
@@ -86,6 +86,7 @@ class Annotation:
     timings_s: dict = field(default_factory=dict)
     lang: str = "en"
     star_check: object | None = None
+    clock_code: str = ""  # why there is no clock fit: 'no_limb', 'not_solved', 'no_position' ('' when fitted or not asked)
 
 
 class _Stages:
@@ -256,19 +257,20 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
                          ("; a look needs the station's position, which is unknown" if fallback is not None else
                           "; give a fallback pointing (look='horizon:ahead,5', ...)"))
     stages.done("attitude")
-    clock, clock_note = None, ""
+    clock, clock_code = None, ""
     if fit_clock and solution.solved and scene is not None:
         tell("clock")
         from .clock import fit_clock_offset
 
         clock = fit_clock_offset(rgb, scene.sat, meta.time_utc, cam, solution.rows_icrs)
         if clock is None:
-            clock_note = "no limb in the frame: the camera clock cannot be checked"
+            clock_code = "no_limb"
         stages.done("clock")
     elif not solution.solved:
-        clock_note = "no star solution: the camera clock cannot be checked"
+        clock_code = "not_solved"
     elif scene is None:
-        clock_note = "no station position: the camera clock cannot be checked"
+        clock_code = "no_position"
+    clock_note = ANNOTATE_LABELS["en"]["clock_notes"][clock_code] if clock_code else ""
     centre = _centre_latlon(scene, attitude) if attitude is not None else None
     # Every output is made before the first is written.
     missing = [n for n in ("wcs",) if n in outs and not solution.solved]
@@ -280,7 +282,7 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
                          else "wcs")
     partial = Annotation(meta=meta, scene=scene, scene_note=scene_note, solution=solution, tracking=tracking,
                          pointing=pointing, pointing_note=pointing_note, camera=cam, attitude=attitude, look=fallback,
-                         clock=clock, clock_note=clock_note, centre_latlon=centre, n_sources=int(len(sources.x_px)),
+                         clock=clock, clock_note=clock_note, clock_code=clock_code, centre_latlon=centre, n_sources=int(len(sources.x_px)),
                          k1=k1, notes=tuple(notes), lang=lang, star_check=star_check)
     made: dict = {}
     if "lonlat" in outs:
