@@ -510,3 +510,31 @@ def test_no_exif_asks_for_the_lens_then_the_time_and_tle_file_is_used(capsys, tm
     # No exposure time in the file: the time given is used as it is (the middle cannot be found).
     assert np.datetime64(a["time_utc"].rstrip("Z"), "ms") == sp.exif_time_utc.astype("datetime64[ms]")
     assert a["tracking"] == "too short to tell" and "exposure time is unknown" in a["tracking_note"]
+
+
+def test_the_model_earth_mask_covers_the_earth_and_its_limb_band(synth_night):
+    # With the orbit and a first solution, the model's Earth (grown by 120 km) holds every pixel
+    # whose ray meets the ellipsoid in the rendering, and the limb band above it, and no high sky.
+    from cupola.photo.annotate import EARTH_MASK_KM, _model_earth
+    from cupola.photo.metadata import read_photo
+    from cupola.photo.solve import solve_field
+    from cupola.photo.stars import detect_stars, sky_mask
+    from cupola.scene import compute_scene
+
+    sp = synth_night
+    meta = read_photo(sp.path, clock_offset_s=-13.0)
+    scene = compute_scene(meta.time_utc)
+    sol = solve_field(detect_stars(sp.rgb, sky_mask(sp.rgb)), meta.width_px, meta.height_px, meta.focal_px,
+                      time_utc=meta.time_utc, state=scene.state)
+    earth = _model_earth(scene, meta, sol)
+    assert earth.shape == sp.earth.shape
+    inner = sp.earth.copy()
+    inner[:, :4] = inner[:, -4:] = False  # the 4-pixel sampling at the frame's edges
+    from scipy.ndimage import binary_erosion
+
+    assert earth[binary_erosion(inner, iterations=4)].all()
+    band = earth & ~sp.earth
+    per_column = band.sum(axis=0)[50:-50]
+    # 120 km above a limb ~2,300 km away is ~3 deg: ~55 px at 1028 px/rad.
+    assert 30 < float(np.median(per_column)) < 80, (EARTH_MASK_KM, np.median(per_column))
+    assert not earth[:100].any()  # the sky at the top of the frame

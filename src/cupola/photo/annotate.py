@@ -10,7 +10,11 @@ The pipeline joins the photo package's pieces, each a stage with its own timing:
    the answer says so and why, and the pointing still comes from the stars (`sat` supplies sets);
 3. **pixels, sky mask, stars** (:mod:`cupola.photo.stars`), **plate solve**
    (:func:`cupola.photo.solve.solve_field`: RA/Dec/roll/field of the optical axis, in ICRS, no
-   station needed) and the **tracking** verdict (:func:`cupola.photo.tracking.tracking_verdict`);
+   station needed; with a Scene, aberration by the station's velocity too). With a Scene the
+   model's Earth and limb up to :data:`EARTH_MASK_KM` at that first solution join the sky mask,
+   and the stars are solved again (tracking mode) when that took any sky away. Then the
+   **tracking** verdict (:func:`cupola.photo.tracking.tracking_verdict`) and the second check
+   (:func:`cupola.photo.solve.check_bright_stars`);
 4. **attitude** (:func:`cupola.photo.geolocate.attitude_from_icrs`, TEME at the instant) when
    solved and a Scene exists; otherwise a `look` given by the user is the fallback pointing, and
    said to be one;
@@ -120,6 +124,21 @@ def _scene_at(meta: PhotoMeta, sat, kp, allow_stale: bool):
                       "(sat=Satellite.from_file(path))")
 
 
+EARTH_MASK_KM = 120.0  # the model Earth mask reaches this high: the airglow and aurora band of the limb
+
+
+def _model_earth(scene, meta: PhotoMeta, solution) -> np.ndarray:
+    """Return bool (H, W): where the model puts the Earth and its limb up to :data:`EARTH_MASK_KM`
+    with the plate solution's attitude (every 4th pixel, repeated)."""
+    from .geolocate import attitude_from_icrs, pixel_latlon
+
+    cam = camera_for(meta, focal_px=float(solution.focal_px))
+    att = attitude_from_icrs(solution.rows_icrs, scene.state.instants)
+    lat, _ = pixel_latlon(scene.state, cam, att, height_km=EARTH_MASK_KM, step=4, k1=float(solution.k1))
+    full = np.repeat(np.repeat(np.isfinite(lat), 4, axis=0), 4, axis=1)
+    return full[:meta.height_px, :meta.width_px]
+
+
 def _parse_look(look):
     if look is None:
         return None
@@ -217,16 +236,31 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
     mask = sky_mask(rgb, stats=stats)
     stages.done("sky_mask")
     sources = detect_stars(rgb, mask, stats=stats)
-    del stats
     stages.done("detect")
     tell("solve")
-    solution = solve_field(sources, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc)
+    state = scene.state if scene is not None else None
+    solution = solve_field(sources, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc,
+                           state=state)
+    stages.done("solve")
+    if solution.solved and scene is not None:
+        # With the orbit, the model says where the Earth and its limb glow are: leave them out too,
+        # and solve again from the first solution (tracking mode) if that took any sky away.
+        earth = _model_earth(scene, meta, solution)
+        mask2 = sky_mask(rgb, earth_mask=earth, stats=stats)
+        if (mask & ~mask2).any():
+            sources2 = detect_stars(rgb, mask2, stats=stats)
+            again = solve_field(sources2, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc,
+                                state=state, hint_rows_icrs=solution.rows_icrs)
+            if again.solved:
+                mask, sources, solution = mask2, sources2, again
+                notes.append(f"the sky mask also leaves out the Earth and the limb up to {EARTH_MASK_KM:g} km where "
+                             "the first solution puts them; the stars were solved again")
+        stages.done("model_mask")
+    del stats
     star_check = check_bright_stars(solution, sources, mask, time_utc=meta.time_utc)
     if math.isfinite(solution.database_built_s):
         notes.append(f"built the star-pattern database for this field of view once, in "
                      f"{solution.database_built_s:.1f} s (cached in {solution.database})")
-    stages.done("solve")
-    state = scene.state if scene is not None else None
     focal = float(solution.focal_px) if solution.solved else float(meta.focal_px)
     tracking = None
     if solution.solved:
