@@ -277,6 +277,15 @@ def test_cli_in_french(capsys):
     a = json.loads(out)
     assert tracking_note(a["tracking_detail"], "en") == a["tracking_note"]
     assert a["tracking_detail"]["code"] == "short" and a["tracking_detail"]["bound"] is True
+    # The time's source, likewise, in both languages (with a clock correction too).
+    from cupola.answers.text import time_source_text
+
+    assert time_source_text(a["time_source_parts"], "en") == a["time_source"]
+    assert "pas d'OffsetTimeOriginal\u202f: UTC supposé" in time_source_text(a["time_source_parts"], "fr")
+    code, out, _ = _cli(capsys, "annotate", PHOTO, "--lang", "fr", "--clock-offset", "-13", "--json")
+    a = json.loads(out)
+    assert "it ran 13.000 s ahead" in a["time_source"]
+    assert "corrigée de -13,000 s (elle avançait de 13,000 s)" in time_source_text(a["time_source_parts"], "fr")
 
 
 @needs_photo

@@ -125,6 +125,28 @@ ANNOTATE_LABELS = {
 }
 
 
+# Where a photograph's time came from (cupola.photo.metadata time parts), by code.
+TIME_PARTS = {
+    "en": {"given": "given (time=...): the exposure's start, as EXIF records it", "exif": "EXIF {v}",
+           "offset": "OffsetTimeOriginal {v}", "offset_bad": "an unreadable OffsetTimeOriginal: assumed UTC",
+           "no_offset": "no OffsetTimeOriginal: assumed UTC (ISS cameras run on GMT)",
+           "clock": "camera clock corrected by {signed} s (it ran {abs} s {way})", "behind": "behind", "ahead": "ahead",
+           "mid": "the exposure's start (as Nikon bodies record it): computed at its middle, +{v} s",
+           "no_exposure": "no exposure time: computed at the recorded instant",
+           "unknown": {"unreadable": "unknown: unreadable EXIF time", "absurd": "unknown: absurd EXIF time",
+                       "none": "unknown: no EXIF capture time"}},
+    "fr": {"given": "donnée (time=...)\u202f: le début de la pose, comme l'enregistre l'EXIF", "exif": "EXIF {v}",
+           "offset": "OffsetTimeOriginal {v}", "offset_bad": "OffsetTimeOriginal illisible\u202f: UTC supposé",
+           "no_offset": "pas d'OffsetTimeOriginal\u202f: UTC supposé (les appareils de l'ISS sont à l'heure GMT)",
+           "clock": "horloge de l'appareil corrigée de {signed} s (elle {way} de {abs} s)", "behind": "retardait",
+           "ahead": "avançait",
+           "mid": "début de la pose (comme l'enregistrent les boîtiers Nikon)\u202f: calculé en son milieu, +{v} s",
+           "no_exposure": "pas de temps de pose\u202f: calculé à l'instant enregistré",
+           "unknown": {"unreadable": "inconnue\u202f: heure EXIF illisible", "absurd": "inconnue\u202f: heure EXIF absurde",
+                       "none": "inconnue\u202f: pas d'heure de prise de vue dans l'EXIF"}},
+}
+
+
 # The tracking verdict's reasons (cupola.photo.tracking), by code; numbers are formatted by the caller.
 TRACKING_NOTES = {
     "en": {
@@ -221,5 +243,5 @@ def finite_or_none(x, digits: int):
     return None if not math.isfinite(x) else round(x, digits)
 
 
-__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "ANNOTATE_LABELS", "TRACKING_NOTES", "check_lang", "number", "separator",
+__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "ANNOTATE_LABELS", "TRACKING_NOTES", "TIME_PARTS", "check_lang", "number", "separator",
            "compass", "compass_index", "duration", "latlon", "days_word_fr", "finite_or_none"]

@@ -268,6 +268,8 @@ def annotate_json(a, lang: str = "en") -> dict:
         "time_utc": _iso_ms(m.time_utc),
         "exposure_start_utc": _iso_ms(m.start_utc),
         "time_source": m.time_source,
+        "time_source_parts": [[str(c), v if v is None or isinstance(v, str) else float(v)]
+                              for c, v in getattr(m, "time_parts", ())],
         "clock_offset_s": float(m.clock_offset_s),
         "caption": str(scene.caption(lang)) if scene is not None else None,
         "phase": str(scene.lighting.phase) if scene is not None else None,

@@ -4,7 +4,7 @@ JSON objects (so the text and the JSON cannot disagree)."""
 from __future__ import annotations
 
 from ..timebase import seconds_between, to_utc64
-from .i18n import (ANNOTATE_LABELS, TRACKING_NOTES, AIRGLOW_NAMES, COLOURS, KP_SOURCES, LABELS, MOON_PHASES, PLANETS, check_lang, compass,
+from .i18n import (ANNOTATE_LABELS, TIME_PARTS, TRACKING_NOTES, AIRGLOW_NAMES, COLOURS, KP_SOURCES, LABELS, MOON_PHASES, PLANETS, check_lang, compass,
                    days_word_fr, duration, latlon, number, separator)
 
 
@@ -135,6 +135,26 @@ def _pointing_text(pt: dict, lang: str) -> str:
     return A["unsolved"].format(why=pt["reason"])
 
 
+def time_source_text(parts, lang: str = "en") -> str:
+    """Return where a photograph's time came from, in `lang`, from its (code, value) parts
+    (:attr:`cupola.photo.metadata.PhotoMeta.time_parts`, the JSON's ``time_source_parts``)."""
+    lang = check_lang(lang)
+    T = TIME_PARTS[lang]
+    words = []
+    for code, value in parts:
+        if code == "unknown":
+            words.append(T["unknown"][value])
+        elif code == "clock":
+            c = float(value)
+            words.append(T["clock"].format(signed=number(c, lang, 3, sign=True), abs=number(abs(c), lang, 3),
+                                           way=T["behind"] if c > 0 else T["ahead"]))
+        elif code == "mid":
+            words.append(T["mid"].format(v=number(float(value), lang, 6).rstrip("0").rstrip(".,")))
+        else:
+            words.append(T[code].format(v=value))
+    return ", ".join(words)
+
+
 def tracking_note(detail: dict, lang: str = "en") -> str:
     """Return the tracking verdict's reason in `lang` from its numbers (``Tracking.detail``, the
     JSON's ``tracking_detail``): what was measured, what the station's rotation predicts, and why
@@ -201,8 +221,9 @@ def annotate_text(answer: dict, lang: str | None = None, hints: dict | None = No
     A, L = ANNOTATE_LABELS[lang], LABELS[lang]
     sep = separator(lang)
     lines = [_photo_line(answer, lang)]
-    when = f"{answer['time_utc']} ({A['mid']}{sep}{answer['time_source']})" if answer["time_utc"] else \
-        f"{A['no_time']} ({answer['time_source']})"
+    source = time_source_text(answer["time_source_parts"], lang) if answer.get("time_source_parts") else \
+        answer["time_source"]
+    when = f"{answer['time_utc']} ({A['mid']}{sep}{source})" if answer["time_utc"] else f"{A['no_time']} ({source})"
     lines.append(f"  {A['time']:<12} {when}")
     pt = answer["pointing"]
     lines.append(f"  {A['pointing']:<12} {_pointing_text(pt, lang)}")
@@ -249,4 +270,4 @@ def _num_or_q(x, lang: str, digits: int = 1) -> str:
     return "?" if not _finite(x) else number(x, lang, digits)
 
 
-__all__ = ["where_text", "in_view_lines", "annotate_text", "annotate_summary", "tracking_note"]
+__all__ = ["where_text", "in_view_lines", "annotate_text", "annotate_summary", "tracking_note", "time_source_text"]
