@@ -115,13 +115,18 @@ def test_v_lambda_table_against_colour_science(colour_science):
     assert np.allclose(photometry.luminous_efficiency(lam), sd[lam], atol=2e-5)
 
 
-def test_n2p_colour_against_colour_science(colour_science):
-    cmfs = colour_science.MSDS_CMFS["CIE 1931 2 Degree Standard Observer"]
-    xyz = np.array([np.interp(427.8, cmfs.wavelengths, cmfs.values[:, i]) for i in range(3)])
-    rgb = colour_science.XYZ_to_RGB(xyz, colour_science.RGB_COLOURSPACES["sRGB"], apply_cctf_encoding=False)
-    rgb = rgb - min(rgb.min(), 0.0)
-    rgb = rgb / rgb.max()
-    assert np.allclose(emission.N2P_427_RGB_LINEAR, rgb, atol=0.01)
+def test_emission_colours_are_the_camera_s():
+    # Each line as the camera records it: the rows are the camera model's colour of the line per
+    # cd/m^2 times the line's luminance per rayleigh; N2+ 427.8 nm is blue-violet, 557.7 nm green.
+    import colorsys
+
+    rows = emission.aurora_line_luminance_rgb()
+    for row, ln in zip(rows, emission.AURORA_LINES):
+        expect = colour.line_rgb_per_cd_m2([ln.wavelength_nm]) * photometry.rayleigh_to_cd_m2(ln.wavelength_nm)
+        np.testing.assert_allclose(row, expect, rtol=1e-12)
+    hue = {ln.name: 360 * colorsys.rgb_to_hsv(*(np.clip(r, 0, None) / np.clip(r, 0, None).max()))[0]
+           for r, ln in zip(rows, emission.AURORA_LINES)}
+    assert 230 < hue["n2p_blue"] < 290 and 110 < hue["oi_green"] < 140 and (hue["oi_red"] < 10 or hue["oi_red"] > 350)
 
 
 def test_aurora_in_view_is_drawn_green_above_the_limb():

@@ -21,7 +21,8 @@ The four nightglow shells of ``airglow.LAYERS``; each is drawn only where the em
 dark: the solar zenith angle at the ray's tangent point (ground point for rays that hit) beyond
 the Earth's geometric shadow at the layer's height, 90 + arccos(R / (R + h)) (99.4 deg for OH at
 87 km ... 105.8 deg for OI 630 nm at 250 km), faded in over ``AIRGLOW_DARK_RAMP_DEG``.
-Luminance per rayleigh from :mod:`cupola.photometry`, colours from the bundled line-spectrum table.
+Luminance per rayleigh from :mod:`cupola.photometry`, colours as a camera records the line spectra
+(:func:`cupola.colour.line_rgb_per_cd_m2`: 557.7 nm green, not the eye's chartreuse).
 The shells are not perfectly smooth: gravity waves modulate the OH, Na and O emission by a few
 to ~20 % (e.g. Taylor et al. 1997, J. Geophys. Res. 102, 26283, OH and OI images; Nakamura et
 al. 1999, Earth Planets Space 51, 897), and from orbit the structure that survives the ~600 km
@@ -76,7 +77,7 @@ from functools import lru_cache
 import numba as nb
 import numpy as np
 
-from ..colour import unit_luminance
+from ..colour import line_rgb_per_cd_m2
 from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
 from ..errors import InputError
 from ..frames import gmst82, rotate_z
@@ -91,11 +92,6 @@ P_FINE_STEP_KM = 0.25
 P_COARSE_N = 256
 P_OUT_N = 512
 
-# Linear sRGB of the N2+ first-negative 427.8 nm line: CIE 1931 xyz-bar at 427.8 nm (linear
-# between the 425/430 nm entries: 0.2535, 0.0097, 1.2330) -> sRGB matrix (IEC 61966-2-1) =
-# (0.1918, -0.1762, 1.3155); gamut-mapped like tools/build_airglow_colours.py (add equal RGB until
-# the minimum is 0, scale the maximum to 1). Checked against colour-science in the tests.
-N2P_427_RGB_LINEAR = (0.2467, 0.0, 1.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,8 +232,7 @@ class AirglowEmission:
 @lru_cache(maxsize=1)
 def airglow_emission() -> AirglowEmission:
     """Return the :class:`AirglowEmission` of the bundled layers (the same at every instant)."""
-    table = _ag.colour_table()["layers"]
-    lum = np.array([unit_luminance(table[lay.name]["rgb_linear"]) * layer_cd_m2_per_rayleigh(lay)
+    lum = np.array([line_rgb_per_cd_m2(lay.lines_nm, lay.lines_rayleigh) * layer_cd_m2_per_rayleigh(lay)
                     for lay in _ag.LAYERS])
     thr = np.radians(airglow_dark_threshold_deg())
     k, phase = airglow_waves()
@@ -481,11 +476,9 @@ def aurora_ray_table(r_o_key: float) -> RayTable:
 
 @lru_cache(maxsize=1)
 def aurora_line_luminance_rgb() -> np.ndarray:
-    """Return (L, 3): linear RGB luminance (cd/m^2) of 1 R of each ``AURORA_LINES`` entry."""
-    table = _ag.colour_table()["layers"]
-    colours = {"oi_green": table["oi_green"]["rgb_linear"], "oi_red": table["oi_red"]["rgb_linear"],
-               "n2p_blue": N2P_427_RGB_LINEAR}
-    rows = [unit_luminance(colours[ln.name]) * float(rayleigh_to_cd_m2(ln.wavelength_nm)) for ln in AURORA_LINES]
+    """Return (L, 3): the camera's linear RGB (cd/m^2 of the eye's luminance, coloured as the camera
+    records it: :func:`cupola.colour.line_rgb_per_cd_m2`) of 1 R of each ``AURORA_LINES`` entry."""
+    rows = [line_rgb_per_cd_m2([ln.wavelength_nm]) * float(rayleigh_to_cd_m2(ln.wavelength_nm)) for ln in AURORA_LINES]
     return np.ascontiguousarray(np.array(rows))
 
 
@@ -538,5 +531,5 @@ __all__ = [
     "aurora_forms", "arc_count", "arc_weight", "airglow_waves", "airglow_wave_factor",
     "airglow_ray_table", "aurora_ray_table", "airglow_dark_threshold_deg", "layer_cd_m2_per_rayleigh",
     "aurora_line_luminance_rgb", "oval_rings", "oval_grid", "view_cap", "origin_radius_key", "profile_norm",
-    "N2P_427_RGB_LINEAR", "SCALE_Z", "AURORA_GRID_DEG", "AURORA_BOTTOM_KM", "AURORA_TOP_KM",
+    "SCALE_Z", "AURORA_GRID_DEG", "AURORA_BOTTOM_KM", "AURORA_TOP_KM",
 ]
