@@ -1,0 +1,212 @@
+"""The web page in a real headless Chromium (Debian's, driven by Playwright through
+``executable_path``; no browser is downloaded): it loads with no console error and no request
+leaving 127.0.0.1, a seed preset shows its caption and a non-blank render, the time control changes
+the caption, the map draws the track, French, a phone's width, and a refusal shown on the page.
+
+Screenshots are saved under ``test-artifacts/`` (git-ignored). Where no Chromium is installed the
+tests are skipped, except in CI (``CI=true``), where ``./run.sh test`` installs it and they must run.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-headless-shell")
+# The machine's rules for a headless Chromium: no GPU, no QUIC, nothing fetched in the background.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+SEED1_CAPTION = "above the Pacific Ocean, northeast of Papua New Guinea, at night."
+SEED2_CAPTION = "above the Atlantic Ocean off the coast of the United States, just before orbital sunrise."
+WAIT_MS = 90_000  # a cold server compiles kernels on its first render
+
+
+def _chromium() -> str:
+    found = next((p for p in CHROMIUMS if os.access(p, os.X_OK)), None)
+    if found is None:
+        why = f"no Chromium at {' or '.join(CHROMIUMS)} (apt-get install chromium; ./run.sh test does it as root)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(why + ": the browser tests must run in CI")
+        pytest.skip(why)
+    return found
+
+
+@pytest.fixture(scope="module")
+def server():
+    pytest.importorskip("uvicorn")
+    import uvicorn
+
+    from cupola.web import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium with a fresh profile (user-data dir) for the module."""
+    path = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tempfile.mkdtemp(prefix="cupola-chromium-")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(profile, executable_path=path, args=CHROMIUM_ARGS,
+                                                       headless=True)
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+class Watched:
+    """A page with every console message, page error and request kept."""
+
+    def __init__(self, browser, viewport):
+        self.page = browser.new_page()
+        self.page.set_viewport_size(viewport)
+        self.console, self.errors, self.requests = [], [], []
+        self.page.on("console", lambda m: self.console.append((m.type, m.text)))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+
+    def caption(self) -> str:
+        return self.page.inner_text("#caption")
+
+    def wait_caption(self, text: str, timeout=WAIT_MS):
+        self.page.wait_for_function("(t) => document.getElementById('caption').textContent.includes(t)", arg=text,
+                                    timeout=timeout)
+
+    def wait_render(self, t_iso: str, timeout=WAIT_MS):
+        self.page.wait_for_function("(t) => { const i = document.getElementById('render');"
+                                    " return i.dataset.t === t && i.complete && i.naturalWidth > 0; }",
+                                    arg=t_iso, timeout=timeout)
+
+    def shot(self, name: str, **kw) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        self.page.screenshot(path=str(path), **kw)
+        return path
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture
+def laptop(browser):
+    w = Watched(browser, {"width": 1366, "height": 900})
+    yield w
+    w.close()
+
+
+def _loaded(w: Watched, server: str) -> None:
+    w.page.goto(server + "/")
+    w.wait_caption(SEED1_CAPTION)
+    w.wait_render("2024-01-19T16:02:54Z")
+    w.page.wait_for_selector("path.track", timeout=WAIT_MS)
+
+
+def test_page_loads_clean_and_local(laptop, server):
+    _loaded(laptop, server)
+    laptop.shot("web_page_laptop.png")
+    bad = [(t, m) for t, m in laptop.console if t in ("error", "warning")]
+    assert not bad and not laptop.errors, (bad, laptop.errors)
+    hosts = {urlsplit(u).hostname for u in laptop.requests if not u.startswith("data:")}
+    assert hosts == {"127.0.0.1"}, hosts
+    assert any("/api/render" in u for u in laptop.requests)
+
+
+def test_seed_preset_caption_and_render(laptop, server):
+    from PIL import Image
+
+    _loaded(laptop, server)
+    laptop.page.click("button[data-preset=seed2]")
+    laptop.wait_caption(SEED2_CAPTION)
+    laptop.wait_render("2021-05-02T06:56:00Z")
+    png = laptop.page.locator("#render").screenshot()
+    px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), float)
+    assert px.std() > 10 and px.mean() > 5  # the aurora, the limb and the dawn: not a blank frame
+    laptop.shot("web_seed2.png")
+    lines = laptop.page.inner_text("#lines")
+    assert "aurora" in lines and "in view" in lines
+
+
+def test_time_control_changes_caption_by_keyboard(laptop, server):
+    _loaded(laptop, server)
+    laptop.page.click("button[data-preset=seed2]")
+    laptop.wait_caption(SEED2_CAPTION)
+    before = laptop.caption()
+    slider = laptop.page.locator("#slider")
+    slider.focus()
+    for _ in range(12):  # six minutes back along the orbit, by the keyboard alone
+        laptop.page.keyboard.press("ArrowLeft")
+    assert laptop.page.input_value("#slider") == "-6"
+    laptop.page.wait_for_function("(c) => document.getElementById('caption').textContent !== c", arg=before,
+                                  timeout=WAIT_MS)
+    assert laptop.caption() != before
+    assert "Gulf of Mexico" in laptop.caption() or "United States" in laptop.caption()
+    assert laptop.page.input_value("#when") in ("2021-05-02T06:50", "2021-05-02T06:50:00")  # Chromium drops :00
+    laptop.shot("web_slider.png")
+
+
+def test_map_shows_track_footprint_night_and_oval(laptop, server):
+    _loaded(laptop, server)
+    laptop.page.click("button[data-preset=seed2]")
+    laptop.wait_caption(SEED2_CAPTION)
+    laptop.page.wait_for_function("() => document.getElementById('map').dataset.trackPoints === '201'",
+                                  timeout=WAIT_MS)
+    for cls in ("track", "foot", "night", "oval", "land", "station"):
+        d = laptop.page.locator(f"#map path.{cls}").first.get_attribute("d")
+        assert d and len(d) > 20, cls
+    laptop.page.locator("#mapbox").screenshot(path=str(ARTIFACTS / "web_map.png"))
+
+
+def test_french(laptop, server):
+    _loaded(laptop, server)
+    laptop.page.select_option("#lang", "fr")
+    laptop.wait_caption("au-dessus de l'océan Pacifique")
+    assert laptop.page.inner_text("#view-h") == "La vue"
+    assert "Aurore au lever du Soleil" in laptop.page.inner_text("#presets")
+
+
+def test_refusal_is_shown_on_the_page(laptop, server):
+    _loaded(laptop, server)
+    laptop.page.click("#now")  # today is far from the bundled element sets
+    laptop.page.wait_for_function("() => document.getElementById('status').textContent.includes('element set')",
+                                  timeout=WAIT_MS)
+    assert "use element sets nearer that time" in laptop.page.inner_text("#status")
+    assert laptop.page.get_attribute("#status", "class") == "error"
+
+
+def test_phone_width(browser, server):
+    phone = Watched(browser, {"width": 390, "height": 844})
+    try:
+        _loaded(phone, server)
+        overflow = phone.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        box = phone.page.locator("#render").bounding_box()
+        assert box["width"] <= 390 and box["height"] > 150
+        phone.shot("web_page_phone.png", full_page=True)
+    finally:
+        phone.close()
