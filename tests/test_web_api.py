@@ -505,3 +505,32 @@ def test_serve_command_is_registered():
     args = build_parser().parse_args(["serve", "--port", "8123"])
     assert args.host == "127.0.0.1" and args.port == 8123 and args.func.__name__ == "cmd_serve"
 
+
+def test_where_requests_arriving_together_are_answered_as_alone():
+    """Requests queued while the worker is busy are answered from one SceneSeries: each answer is
+    the one its instant gets alone (and a refused instant gets its own error)."""
+    from cupola.api import compute_scene, where_json
+
+    times = [f"2024-01-19T1{h}:0{m}:00Z" for h in range(4) for m in (1, 7)]
+    with TestClient(create_app()) as c:
+        gate = threading.Event()
+        c.app.state.pool.submit(gate.wait, 30)  # hold the worker so the requests gather
+        results = {}
+
+        def ask(t):
+            results[t] = c.get("/api/where", params={"t": t})
+
+        threads = [threading.Thread(target=ask, args=(t,)) for t in times + ["2026-01-19T10:00:00Z"]]
+        for th in threads:
+            th.start()
+        time.sleep(0.5)
+        gate.set()
+        for th in threads:
+            th.join(60)
+        batch = c.app.state.where_batch
+        # all nine in one series call (or two, had one request come in after the first drain)
+        assert batch.items == len(threads) and batch.calls <= 2
+    for t in times:
+        assert results[t].status_code == 200
+        assert results[t].json() == json.loads(json.dumps(where_json(compute_scene(t)))), t
+    check_error(results["2026-01-19T10:00:00Z"], 422, "allow_stale")

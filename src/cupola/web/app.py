@@ -45,7 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..answers import in_view_lines, where_json
 from ..answers.json import (elements_json, error_json, job_json, plan_json, presets_json, track_geojson)
 from ..errors import CupolaError, InputError
-from .limits import Busy, LruStore, TokenBuckets, WorkerPool
+from .limits import Batcher, Busy, LruStore, TokenBuckets, WorkerPool
 
 SESSION_COOKIE = "cupola_session"
 STATIC = files("cupola") / "web" / "static"
@@ -225,13 +225,35 @@ def create_app(limits: WebLimits | None = None):
         return response
 
     # -- where ------------------------------------------------------------------------------------------
-    def where_bytes(t, lang, kp, allow_stale, lines, sat):
-        from ..scene import compute_scene
-
-        answer = where_json(compute_scene(t, sat=sat, kp=kp, allow_stale=allow_stale), lang)
+    def where_bytes(scene, lang, lines):
+        answer = where_json(scene, lang)
         if lines:
             answer["in_view_lines"] = [list(x) for x in in_view_lines(answer["in_view"], lang)]
         return _json(answer)
+
+    def where_many(group, items):
+        """Answer many where requests of one (elements, kp, allow_stale) group from one SceneSeries;
+        an instant the series cannot answer alone (a refusal, an SGP4 failure) is asked alone."""
+        from ..scene import compute_scene
+
+        _key, sat, kp, allow_stale = group
+        times = np.unique(np.array([t for t, _lang, _lines in items], dtype="datetime64[ns]"))
+        try:
+            series = compute_scene(times, sat=sat, kp=kp, allow_stale=allow_stale)
+            ok = np.asarray(series.state.error).reshape(-1) == 0
+        except CupolaError:
+            series, ok = None, np.zeros(times.shape, bool)
+        out = []
+        for t, lang, lines in items:
+            k = int(np.searchsorted(times, t))
+            try:
+                scene = series[k] if ok[k] else compute_scene(t, sat=sat, kp=kp, allow_stale=allow_stale)
+                out.append(where_bytes(scene, lang, lines))
+            except CupolaError as exc:
+                out.append(exc)
+        return out
+
+    where_batch = app.state.where_batch = Batcher(pool, where_many)
 
     @app.get("/api/where", summary="Where the station is: the `cupola where --json` object")
     async def get_where(request: Request, t: str | None = Query(None, description="ISO-8601 with a zone, or 'now'"),
@@ -245,7 +267,7 @@ def create_app(limits: WebLimits | None = None):
         ck = ("where", int(t64.astype(np.int64)), lang, key, kp, allow_stale, lines)
         body = answers.get(ck)
         if body is None:
-            body = await pool.run(where_bytes, t64, lang, kp, allow_stale, lines, sat)
+            body = await where_batch.ask((key, sat, kp, allow_stale), (t64, lang, lines))
             answers.put(ck, body)
         return Response(body, media_type="application/json")
 

@@ -1,5 +1,6 @@
 """What keeps one user from stalling the server: a per-client token bucket, a bounded worker pool,
-a bounded LRU store with expiry (sessions' element sets, answers, jobs).
+a batcher that answers the requests queued meanwhile in one vectorised call, a bounded LRU
+store with expiry (sessions' element sets, answers, jobs).
 
 The pool has one worker thread by default, and that is deliberate: the numba kernels run their
 parallel loops on numba's default "workqueue" threading layer, which must not be entered from
@@ -15,7 +16,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 
 class Busy(Exception):
@@ -81,6 +82,62 @@ class WorkerPool:
         self._ex.shutdown(wait=False, cancel_futures=True)
 
 
+class Batcher:
+    """Gather requests that arrive while the worker is busy and answer them in one call.
+
+    ``await batcher.ask(group, item)`` queues `item`; one pool job takes everything queued by then
+    and calls ``compute(group, items)`` once per group, which returns one result (or exception) per
+    item. With one worker, requests that come in while a batch runs make the next batch, so a
+    burst of N costs one vectorised call instead of N (a SceneSeries of N instants costs ~1/5 of N
+    Scenes). At most `max_pending` items wait; past that, Busy (503).
+    """
+
+    def __init__(self, pool: WorkerPool, compute, max_pending: int = 256):
+        self._pool, self._compute, self._max = pool, compute, max_pending
+        self._pending: list = []
+        self._scheduled = False
+        self._lock = threading.Lock()
+        self.calls = self.items = 0  # compute calls made and items they answered
+
+    async def ask(self, group, item):
+        fut: Future = Future()
+        with self._lock:
+            if len(self._pending) >= self._max:
+                raise Busy(503, self._pool.retry_after_s, f"the server is busy ({self._max} answers waiting); "
+                                                          "try again shortly")
+            self._pending.append((group, item, fut))
+            start = not self._scheduled
+            self._scheduled = True
+        if start:
+            try:
+                self._pool.submit(self._drain)
+            except Busy:
+                with self._lock:
+                    waiting, self._pending, self._scheduled = self._pending, [], False
+                for _g, _i, f in waiting:
+                    f.set_exception(Busy(503, self._pool.retry_after_s, "the server is busy; try again shortly"))
+        return await asyncio.wrap_future(fut)
+
+    def _drain(self) -> None:
+        with self._lock:
+            batch, self._pending, self._scheduled = self._pending, [], False
+        groups: dict = {}
+        for group, item, fut in batch:
+            groups.setdefault(group, []).append((item, fut))
+        for group, entries in groups.items():
+            self.calls += 1
+            self.items += len(entries)
+            try:
+                results = self._compute(group, [item for item, _ in entries])
+            except BaseException as exc:  # noqa: BLE001 (each waiting request gets the error)
+                results = [exc] * len(entries)
+            for (_item, fut), res in zip(entries, results):
+                if isinstance(res, BaseException):
+                    fut.set_exception(res)
+                else:
+                    fut.set_result(res)
+
+
 class LruStore:
     """A thread-safe map of at most `max_items`, each kept `ttl_s` seconds after its last use
     (math.inf: until pushed out); `on_evict(value)` is called for each item dropped."""
@@ -139,4 +196,4 @@ class LruStore:
                 self._on_evict(v)
 
 
-__all__ = ["Busy", "TokenBuckets", "WorkerPool", "LruStore"]
+__all__ = ["Busy", "TokenBuckets", "WorkerPool", "Batcher", "LruStore"]
