@@ -534,3 +534,33 @@ def test_where_requests_arriving_together_are_answered_as_alone():
         assert results[t].status_code == 200
         assert results[t].json() == json.loads(json.dumps(where_json(compute_scene(t)))), t
     check_error(results["2026-01-19T10:00:00Z"], 422, "allow_stale")
+
+
+def test_cupola_serve_answers(tmp_path):
+    """`cupola serve --port P` starts uvicorn: the page and the API answer on 127.0.0.1."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = "import sys; from cupola.cli import main; sys.exit(main())"
+    proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port)], env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, r = time.monotonic() + 60, None
+        while time.monotonic() < deadline and r is None:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/presets", timeout=2)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert r is not None and r.status_code == 200 and len(r.json()) == 2
+        assert httpx.get(f"http://127.0.0.1:{port}/").text.startswith("<!doctype html>")
+    finally:
+        proc.terminate()
+        out, _err = proc.communicate(timeout=20)
+    assert f"serving http://127.0.0.1:{port}/" in out

@@ -31,6 +31,7 @@ import math
 import secrets
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -277,15 +278,20 @@ def create_app(limits: WebLimits | None = None):
             raise InputError(f"{w}x{h} is {w * h:,} pixels, more than the {most_px:,} this server renders; "
                              "ask for a smaller w and h", param="size")
 
+    buffers = threading.local()  # one FramePool per worker thread: no re-faulting ~100 MB a frame
+
     def render_bytes(t, shot, fmt, caption, lang, kp, allow_stale, force, sat):
         from ..inputs import shot_from_text
-        from ..render import render
+        from ..render import FramePool, render
         from ..render.output import frame_bytes
         from ..scene import compute_scene
 
         camera, settings = shot_from_text(**shot)
         scene = compute_scene(t, camera=camera, sat=sat, kp=kp, allow_stale=allow_stale)
-        return frame_bytes(render(scene, camera, settings, force=force), fmt, caption, lang)
+        if not hasattr(buffers, "pool"):
+            buffers.pool = FramePool()
+        # the frame's pooled arrays stay valid until this thread's next frame: encoded before it
+        return frame_bytes(render(scene, camera, settings, force=force, pool=buffers.pool), fmt, caption, lang)
 
     def shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers) -> dict:
         return dict(model=camera, lens=lens, fov=fov, size=f"{w}x{h}", look=look, roll=roll, exposure=exposure,
