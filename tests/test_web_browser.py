@@ -31,6 +31,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 SEED1_CAPTION = "above the Pacific Ocean, northeast of Papua New Guinea, at night."
 SEED2_CAPTION = "above the Atlantic Ocean off the coast of the United States, just before orbital sunrise."
+TLE_2024 = ("ISS (ZARYA)",
+            "1 25544U 98067A   24018.43698023  .00021385  00000+0  38757-3 0  9991",
+            "2 25544  51.6427 342.3169 0004949 101.3994  45.6784 15.49554946435174")
 WAIT_MS = 90_000  # a cold server compiles kernels on its first render
 
 
@@ -210,3 +213,24 @@ def test_phone_width(browser, server):
         phone.shot("web_page_phone.png", full_page=True)
     finally:
         phone.close()
+
+
+def test_pasted_element_set_is_used(browser, server):
+    """A TLE pasted on the page is this browser's: the answers then give its epoch; forgetting it
+    brings the bundled history back."""
+    w = Watched(browser, {"width": 1366, "height": 900})
+    try:
+        _loaded(w, server)
+        w.page.click("#elements summary")
+        w.page.fill("#elements-text", "\n".join(TLE_2024))
+        w.page.click("#elements-use")
+        w.page.wait_for_function("() => document.getElementById('elements-now').textContent.includes('1 ×')",
+                                 timeout=WAIT_MS)
+        assert "2024-01-18T10:29:15Z" in w.page.inner_text("#elements-now")
+        w.wait_caption(SEED1_CAPTION)
+        w.page.click("#elements-forget")
+        w.page.wait_for_function("() => document.getElementById('elements-now').textContent.includes('bundled')",
+                                 timeout=WAIT_MS)
+        assert not [m for t, m in w.console if t == "error"]
+    finally:
+        w.close()

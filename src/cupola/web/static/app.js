@@ -8,14 +8,20 @@ const UI = {
        view: "The view", lens: "Lens (mm)", look: "Direction", exposure: "Exposure (s)", iso: "ISO",
        tracked: "tracked (sidereal)", map: "Map", inview: "In view", k_track: "ground track",
        k_foot: "horizon circle", k_night: "night side", k_oval: "auroral oval", rendering: "rendering…",
-       footer: "Computed locally by cupola: element sets, places and sky from bundled data; nothing leaves this server."},
+       footer: "Computed locally by cupola: element sets, places and sky from bundled data; nothing leaves this server.",
+       elements: "Element sets", use: "Use these", forget: "Back to the bundled ISS history",
+       paste: "Paste a TLE (two or three lines) or OMM (JSON, XML, CSV) for this browser only:",
+       bundled: "bundled", session: "pasted"},
   fr: {subtitle: "la vue depuis la Station spatiale internationale", language: "Langue", time: "Heure (UTC)",
        datetime: "Date et heure (UTC)", now: "Maintenant", play: "Lecture", pause: "Pause",
        orbit: "Le long de l’orbite (min)", view: "La vue", lens: "Objectif (mm)", look: "Direction",
        exposure: "Pose (s)", iso: "ISO", tracked: "suivi sidéral", map: "Carte", inview: "En vue",
        k_track: "trace au sol", k_foot: "cercle d’horizon", k_night: "côté nuit", k_oval: "ovale auroral",
        rendering: "rendu en cours…",
-       footer: "Calculé sur place par cupola : éléments orbitaux, lieux et ciel des données fournies ; rien ne quitte ce serveur."},
+       footer: "Calculé sur place par cupola : éléments orbitaux, lieux et ciel des données fournies ; rien ne quitte ce serveur.",
+       elements: "Éléments orbitaux", use: "Utiliser", forget: "Revenir à l’historique fourni de l’ISS",
+       paste: "Coller un TLE (deux ou trois lignes) ou un OMM (JSON, XML, CSV), pour ce navigateur seulement :",
+       bundled: "fournis", session: "collés"},
 };
 
 const $ = (id) => document.getElementById(id);
@@ -177,6 +183,28 @@ function togglePlay() {
   $("play").textContent = UI[state.lang][state.timer ? "pause" : "play"];
 }
 
+async function showElements(e) {
+  const a = e || await getJSON("/api/elements");
+  const L = UI[state.lang];
+  $("elements-now").textContent = `${a.satellite} (NORAD ${a.norad_id}), ${a.sets} × ${L[a.source || "session"]}: `
+    + `${a.first_epoch_utc.slice(0, 19)}Z … ${a.last_epoch_utc.slice(0, 19)}Z`;
+}
+
+async function useElements() {
+  const r = await fetch("/api/elements", {method: "POST", credentials: "same-origin",
+                                          headers: {"Content-Type": "text/plain"}, body: $("elements-text").value});
+  const body = await r.json();
+  if (!r.ok) { status(body.detail, true); return; }
+  await showElements({...body, source: "session"});
+  update();
+}
+
+async function forgetElements() {
+  await fetch("/api/elements", {method: "DELETE", credentials: "same-origin"});
+  await showElements();
+  update();
+}
+
 async function init() {
   map = L.map("map", {worldCopyJump: false, minZoom: 0, maxZoom: 6, zoomSnap: 0.25,
                       maxBounds: [[-90, -200], [90, 200]], attributionControl: true});
@@ -195,6 +223,9 @@ async function init() {
   });
   $("camera").addEventListener("change", () => requestRender(iso(now())));
   $("camera").addEventListener("submit", (e) => e.preventDefault());
+  $("elements-use").addEventListener("click", useElements);
+  $("elements-forget").addEventListener("click", forgetElements);
+  showElements();
   setLang("en");
   const presets = await getJSON("/api/presets?lang=en");
   applyPreset(presets[0]);
