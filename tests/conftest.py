@@ -10,13 +10,22 @@ import pytest
 
 @pytest.fixture
 def colour_science():
-    """Return the colour-science module, undoing its global side effect: on import it calls
+    """Return the colour-science module, undoing its global side effects: on import it calls
     ``np.set_printoptions(legacy="1.13")``, which changes how numpy prints datetime64 arrays
-    for every later test."""
+    for every later test, and without matplotlib it puts MagicMock objects in
+    ``sys.modules['matplotlib', ...]``, which break every later ``find_spec('matplotlib')``
+    (astropy's optional-dependency check, in the WCS tests)."""
+    import sys
+
     options = np.get_printoptions()
+    before = set(sys.modules)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pytest.importorskip("colour")
     finally:
         np.set_printoptions(**options)
+        for name in set(sys.modules) - before:
+            if name.split(".")[0] in ("matplotlib", "mpl_toolkits") and getattr(sys.modules[name], "__spec__", None) \
+                    is None:
+                del sys.modules[name]

@@ -68,7 +68,7 @@ def test_bad_looks_name_the_value_and_the_fix(text, match):
 @pytest.mark.parametrize(
     "kw, match",
     [
-        ({"model": "D850"}, "unknown camera 'D850'"),
+        ({"model": "D700"}, "unknown camera 'D700'"),
         ({"exposure_s": 0.0}, r"the exposure must be a number from 1e-06 to 3,600 s, got 0.0"),
         ({"exposure_s": float("inf")}, r"the exposure must be a number from 1e-06 to 3,600 s, got inf"),
         ({"width_px": 4}, "image size 4x1080"),

@@ -173,7 +173,7 @@ def test_render_command_writes_a_photo_like_file(tmp_path, capsys):
         (["--look", "sideways"], "unknown pointing 'sideways'"),
         (["--exposure", "fast"], "cannot read the exposure 'fast'"),
         (["--size", "big"], "WIDTHxHEIGHT"),
-        (["--camera", "D850"], "unknown camera 'D850'"),
+        (["--camera", "D700"], "unknown camera 'D700'"),
         (["--layers", "earth,fog"], "unknown render layer 'fog'"),
     ],
 )

@@ -18,6 +18,9 @@
   :func:`ray_geometry` (lat/lon of every pixel), :func:`render`, :class:`RenderSettings`,
   :class:`FramePool`, :func:`save_frame`, :func:`read_metadata`;
 - timelapses: :func:`timelapse` (MP4, GIF or PNG frames from one SceneSeries), :class:`TimelapseResult`;
+- photographs (:mod:`cupola.photo`): :func:`annotate` (an :class:`Annotation`: time, view, pointing
+  from the stars, overlay, WCS, per-pixel lat/lon), :func:`read_photo` (:class:`PhotoMeta`),
+  :func:`annotate_json` (the `cupola annotate --json` object);
 - answers: :func:`where_json` (the versioned JSON answer), :func:`where_text`;
 - :func:`warmup` compiles the kernels; errors derive from :class:`CupolaError`.
 
@@ -25,7 +28,7 @@ Everything else is reachable through its module (``cupola.view``, ``cupola.sky.s
 """
 
 from .answers import where_json, where_text
-from .answers.json import place_json
+from .answers.json import annotate_json, place_json
 from .camera import Attitude, Camera, Look, ray_geometry
 from .errors import CupolaError, DataMissingError, ElementSetError, InputError, TimeInputError
 from .geo.caption import caption, describe_place
@@ -39,6 +42,8 @@ from .plan import (Condition, Pass, Window, at_sea_near, aurora_in_view, day, gr
                    next_in_view, night, over, passes, sky_visible, target_in_view)
 from .plan import windows as plan_windows
 from .render import Frame, FramePool, RenderSettings, frame_geometry, render
+from .photo.annotate import Annotation, annotate
+from .photo.metadata import PhotoMeta, read_photo
 from .render.output import check_output_path, read_metadata, save_frame
 from .scene import Scene, SceneSeries, compute_scene
 from .search import Predicate, find_edges, windows
@@ -56,6 +61,7 @@ __all__ = [
     "Camera", "Look", "parse_look", "Attitude", "ray_geometry", "frame_geometry", "render", "RenderSettings",
     "Frame", "FramePool", "save_frame", "read_metadata", "check_output_path",
     "timelapse", "TimelapseResult",
+    "annotate", "Annotation", "read_photo", "PhotoMeta", "annotate_json",
     "where_json", "where_text", "warmup",
     "CupolaError", "DataMissingError", "ElementSetError", "InputError", "TimeInputError",
 ]

@@ -30,11 +30,16 @@ OPTION_FOR_PARAM = {
     "radius_km": "--radius KM", "ground": "--ground dark|lit|twilight", "sky_name": "NAME", "within_min": "--within MIN",
     "observer": "--where LAT,LON", "min_elevation_deg": "--min-elevation DEG", "observer_height_km": "--height KM",
     "hemisphere": "--hemisphere north|south", "description": "TEXT", "night": "--night or --day", "limit": "--limit N",
+    "path": "PHOTO", "time": "--time ISO", "lens": "--lens MM", "clock_offset_s": "--clock-offset SECONDS",
+    "overlay": "-o FILE", "side_by_side": "--side-by-side FILE", "wcs": "--wcs FILE", "lonlat": "--lonlat FILE",
+    "height_km": "--lonlat-height KM", "lonlat_height_km": "--lonlat-height KM",
 }
 # Where a command spells a parameter differently (plan and find take the span as --from/--to).
 OPTION_FOR_COMMAND = {cmd: {"start": "--from T0", "end": "--to T1"} for cmd in ("plan", "find")}
+OPTION_FOR_COMMAND["annotate"] = {"camera": "--camera BODY", "look": "--look (a fallback pointing)"}
 # What the command line adds after an answer's warnings (by warning code).
-HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N"}
+HINTS = {"stale_elements": "pass --tle FILE", "kp_unknown": "pass --kp N", "no_elements": "pass --tle FILE",
+         "no_time": "pass --time ISO", "not_solved": "pass --look for a fallback pointing"}
 
 # Characters never written raw to a terminal: C0/C1 controls (but newline and tab), DEL, and the
 # Unicode bidirectional controls that can make a line read differently from what it holds.
@@ -217,6 +222,23 @@ def cmd_find(args) -> int:
     return 0
 
 
+def cmd_annotate(args) -> int:
+    from .answers import check_lang
+    from .answers.json import annotate_json
+    from .answers.text import annotate_text
+    from .photo.annotate import annotate
+
+    check_lang(args.lang)
+    sat = _satellite(args) if (args.tle or args.sat) else None
+    a = annotate(args.photo, time=args.time, lens=args.lens, camera=args.camera, clock_offset_s=args.clock_offset,
+                 look=args.look, sat=sat, kp=args.kp, allow_stale=args.allow_stale, lang=args.lang,
+                 overlay=args.overlay, side_by_side=args.side_by_side, wcs=args.wcs, lonlat=args.lonlat,
+                 lonlat_height_km=args.lonlat_height, fit_clock=not args.no_clock_fit)
+    answer = annotate_json(a, args.lang)
+    out(json.dumps(answer, ensure_ascii=False, indent=2) if args.json else annotate_text(answer, args.lang, HINTS))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -376,6 +398,36 @@ def build_parser() -> argparse.ArgumentParser:
     event.add_argument("--sunset", action="store_true", help="an orbital sunset within 10 minutes")
     f.add_argument("--limit", type=int, default=10, metavar="N", help="how many candidates (default 10)")
     f.set_defaults(func=cmd_find)
+
+    an = sub.add_parser("annotate", parents=[common, source],
+                        help="explain a photograph taken from the ISS: its time, the view, its pointing from the stars")
+    an.add_argument("photo", metavar="PHOTO", help="the photograph: JPEG, TIFF or PNG (NEF: metadata only)")
+    an.add_argument("--time", metavar="ISO", default=None,
+                    help="capture time (the exposure's start, as EXIF records it), ISO-8601 with a zone; replaces "
+                         "the EXIF time")
+    an.add_argument("--lens", metavar="MM", default=None, help="focal length in mm; replaces the EXIF FocalLength")
+    an.add_argument("--camera", metavar="BODY", default=None,
+                    help="camera body, e.g. D3S, D4, D5, Z9, D2XS, DCS760 (the sensor size); replaces the EXIF model")
+    an.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
+                    help="seconds added to the EXIF time to correct a drifting camera clock (a clock 13 s fast: "
+                         "-13; the limb fit reports this value)")
+    an.add_argument("--look", default=None,
+                    help="fallback pointing when the stars cannot be solved (nadir, horizon:AZ[,PITCH], "
+                         "target:LAT,LON, sky:RA,DEC); the answer says it was used")
+    an.add_argument("--json", action="store_true", help="print one JSON object")
+    an.add_argument("-o", "--overlay", metavar="FILE", default=None,
+                    help="write the annotated overlay (.png or .jpg): graticule, coasts, names, limb, shells, stars")
+    an.add_argument("--side-by-side", metavar="FILE", default=None,
+                    help="write the photo beside cupola's render at the solved pointing (.png or .jpg)")
+    an.add_argument("--wcs", metavar="FILE", default=None,
+                    help="write the plate solution as a FITS WCS header (.wcs or .fits), as astrometry.net does")
+    an.add_argument("--lonlat", metavar="FILE", default=None,
+                    help="write each pixel's latitude/longitude: .npz (arrays lat_deg, lon_deg) or .tif (two float32 "
+                         "bands); NaN off the Earth")
+    an.add_argument("--lonlat-height", type=float, default=0.0, metavar="KM",
+                    help="height above WGS84 the --lonlat rays are cut at (default 0; 110 for an aurora map)")
+    an.add_argument("--no-clock-fit", action="store_true", help="do not fit the camera clock on the limb")
+    an.set_defaults(func=cmd_annotate)
 
     d = sub.add_parser("demo", parents=[common], help="the two seed stories on the bundled element sets")
     d.add_argument("--lang", default="en", help="en or fr")

@@ -79,6 +79,45 @@ LABELS = {
 }
 
 
+# The words of the ``annotate`` answer (a photograph): labels and the lines' templates.
+ANNOTATE_LABELS = {
+    "en": {
+        "time": "time", "pointing": "pointing", "tracking": "tracking", "clock": "clock", "view": "view",
+        "notes": "note", "wrote": "wrote", "colon": ": ",
+        "mid": "mid-exposure", "no_time": "unknown",
+        "solved": "RA {ra}° Dec {dec}°, roll {roll}°, field {fov}° x {fov_v}°: {n} stars matched, rms {rms}\u2033",
+        "centre": "image centre over {where}",
+        "check": "check: {k} of the {n} Hipparcos stars to V {mag} in the open sky land on detections "
+                 "(median {off} px)",
+        "unsolved": "not solved ({why})", "look": "from the given look {look}, not measured ({why})",
+        "verdict": {"tracked": "tracked (sidereal drive)", "untracked": "untracked (camera fixed to the station)",
+                    "too short to tell": "too short to tell"},
+        "trails": "trails {measured} px measured, {predicted} px predicted",
+        "clock_fit": "camera clock off by {offset} s (limb fit, {n} points, rms {rms} px)",
+        "summary_pointing": "pointing RA {ra}° Dec {dec}°, roll {roll}°, field {fov}°; {n} stars, rms {rms}\u2033",
+        "summary_unsolved": "stars not solved: {why}",
+    },
+    "fr": {
+        "time": "heure", "pointing": "pointage", "tracking": "suivi", "clock": "horloge", "view": "vue",
+        "notes": "note", "wrote": "écrit", "colon": "\u202f: ",
+        "mid": "milieu de la pose", "no_time": "inconnue",
+        "solved": "AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}° x {fov_v}°\u202f: {n} étoiles appariées, "
+                  "écart {rms}\u2033",
+        "centre": "centre de l'image au-dessus de {where}",
+        "check": "vérification\u202f: {k} des {n} étoiles Hipparcos jusqu'à V {mag} dans le ciel dégagé tombent sur "
+                 "des détections (médiane {off} px)",
+        "unsolved": "non résolu ({why})", "look": "d'après la visée donnée {look}, non mesuré ({why})",
+        "verdict": {"tracked": "suivi (monture sidérale)", "untracked": "sans suivi (appareil fixé à la station)",
+                    "too short to tell": "pose trop courte pour le dire"},
+        "trails": "traînées de {measured} px mesurées, {predicted} px prévues",
+        "clock_fit": "horloge de l'appareil décalée de {offset} s (ajustement du limbe, {n} points, écart {rms} px)",
+        "summary_pointing": "pointage AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}°\u202f; {n} étoiles, "
+                            "écart {rms}\u2033",
+        "summary_unsolved": "étoiles non résolues\u202f: {why}",
+    },
+}
+
+
 def check_lang(lang) -> str:
     """Return `lang` if cupola speaks it, else raise InputError naming the languages."""
     if lang not in LANGS:
@@ -136,5 +175,5 @@ def finite_or_none(x, digits: int):
     return None if not math.isfinite(x) else round(x, digits)
 
 
-__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "check_lang", "number", "separator",
+__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "ANNOTATE_LABELS", "check_lang", "number", "separator",
            "compass", "compass_index", "duration", "latlon", "days_word_fr", "finite_or_none"]

@@ -1,8 +1,11 @@
-"""The one JSON serialiser: the ``where`` answer of a Scene (CLI ``--json``, Python, web).
+"""The one JSON serialiser: the ``where`` answer of a Scene, the ``place`` answer of a point and
+the ``annotate`` answer of a photograph (CLI ``--json``, Python, web).
 
-The object is versioned (``schema_version``); every key carries its unit suffix. Warnings are
-objects with a stable ``code`` (``stale_elements``, ``kp_predicted``, ``kp_unknown``) and a
-message in the Python API's terms, so each front end can add its own way to act on them.
+Each object is versioned (``schema_version``; ``annotate_schema_version`` too); every key carries its
+unit suffix. Warnings are objects with a stable ``code`` (``stale_elements``, ``kp_predicted``,
+``kp_unknown``; for photographs also ``no_elements``, ``no_time``, ``not_solved``,
+``look_pointing``) and a message in the Python API's terms, so each front end can add its own way
+to act on them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from ..timebase import iso_utc
 from .i18n import check_lang, finite_or_none
 
 SCHEMA_VERSION = 1
+ANNOTATE_SCHEMA_VERSION = 1
 PLANET_NAMES = ("Mercury", "Venus", "Mars", "Jupiter", "Saturn")
 
 
@@ -154,6 +158,128 @@ def where_json(scene, lang: str = "en") -> dict:
     }
 
 
+def _round(x, digits: int):
+    """Return `x` rounded, or None for None and non-finite values (JSON null)."""
+    return None if x is None else finite_or_none(x, digits)
+
+
+def _iso_ms(t):
+    if t is None:
+        return None
+    t64 = np.datetime64(t, "ns")
+    return iso_utc(t64) if int(t64.astype(np.int64)) % 1_000_000_000 == 0 else iso_utc(t64, 3)
+
+
+def _photo(m) -> dict:
+    return {
+        "path": m.path,
+        "format": m.format,
+        "width_px": int(m.width_px),
+        "height_px": int(m.height_px),
+        "camera_model": m.camera_model or None,
+        "sensor_key": m.sensor_key,
+        "sensor_mm": None if m.sensor_mm is None else [float(v) for v in m.sensor_mm],
+        "focal_mm": _round(m.focal_mm, 3),
+        "focal_px": _round(m.focal_px, 2),
+        "fov_deg": _round(m.fov_deg, 3),
+        "exposure_s": _round(m.exposure_s, 6),
+        "iso": None if m.iso is None else int(round(m.iso)),
+        "f_number": _round(m.f_number, 2),
+    }
+
+
+def _pointing(a) -> dict:
+    s, cam = a.solution, a.camera
+    solved = bool(s is not None and s.solved)
+    out = {
+        "solved": solved,
+        "source": a.pointing,
+        "note": a.pointing_note,
+        "ra_deg": _round(s.ra_deg, 4) if solved else None,
+        "dec_deg": _round(s.dec_deg, 4) if solved else None,
+        "roll_deg": _round(s.roll_deg, 3) if solved else None,
+        "fov_deg": _round(s.fov_deg, 3) if solved else None,
+        "fov_v_deg": _round(cam.fov_v_deg, 3) if solved and cam is not None else None,
+        "focal_px": _round(s.focal_px, 2) if solved else None,
+        "k1": _round(s.k1, 6) if solved else None,
+        "matched_stars": int(s.matched_stars) if solved else 0,
+        "rms_arcsec": _round(s.rms_arcsec, 2) if solved else None,
+        "rms_px": _round(s.rms_px, 3) if solved else None,
+        "solve_s": _round(getattr(s, "solve_s", None), 3) if s is not None else None,
+        "reason": None if solved or s is None else str(s.reason),
+        "stars_detected": int(a.n_sources),
+        "look": a.look.text if a.look is not None else None,
+        "centre_lat_deg": _round(a.centre_latlon[0], 4) if a.centre_latlon else None,
+        "centre_lon_deg": _round(a.centre_latlon[1], 4) if a.centre_latlon else None,
+    }
+    c = getattr(a, "star_check", None)
+    out["check"] = None if c is None else {
+        "catalog": "Hipparcos", "max_vmag": c.max_mag, "in_sky": int(c.in_sky), "on_detections": int(c.on_detections),
+        "median_offset_px": _round(c.median_offset_px, 2), "names": list(c.names)}
+    if a.pointing == "look" and a.attitude is not None:
+        out["look_forward_teme"] = [round(float(v), 6) for v in a.attitude.forward]
+    return out
+
+
+def _photo_warnings(a) -> list[dict]:
+    out = []
+    if a.meta.time_utc is None:
+        out.append({"code": "no_time", "message": "the photograph records no usable capture time: give time=ISO-8601 "
+                                                  "with a zone for the station's position and the view"})
+    elif a.scene is None:
+        out.append({"code": "no_elements", "message": a.scene_note})
+    if a.solution is not None and not a.solution.solved:
+        out.append({"code": "not_solved", "message": f"the stars could not be solved: {a.solution.reason}"})
+    if a.pointing == "look":
+        out.append({"code": "look_pointing", "message": a.pointing_note})
+    return out
+
+
+def annotate_json(a, lang: str = "en") -> dict:
+    """Return the ``annotate`` answer of a :class:`cupola.photo.annotate.Annotation` as a JSON-ready dict.
+
+    Keys: ``time_utc`` (mid-exposure; null when unknown), ``caption`` (null without a Scene, then
+    ``elements_note`` says why), ``phase``, ``pointing`` (``solved``, ``ra_deg``, ``dec_deg`` of the
+    image centre, ``roll_deg`` (position angle of the image's up, north through east), ``fov_deg``
+    (horizontal), ``matched_stars``, ``rms_arcsec``, ...), ``tracking`` ('tracked', 'untracked' or
+    'too short to tell'; null without a solution) with ``measured_trail_px`` and
+    ``predicted_trail_px`` beside it, ``clock``, ``photo``, ``where`` (the :func:`where_json` answer
+    of the Scene: station, lighting, element set, what is in view; null without a Scene),
+    ``warnings`` (the Scene's and the photograph's), ``notes``, ``outputs`` and ``timings_s``.
+    """
+    check_lang(lang)
+    m, scene, tr, clock = a.meta, a.scene, a.tracking, a.clock
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "annotate_schema_version": ANNOTATE_SCHEMA_VERSION,
+        "time_utc": _iso_ms(m.time_utc),
+        "exposure_start_utc": _iso_ms(m.start_utc),
+        "time_source": m.time_source,
+        "clock_offset_s": float(m.clock_offset_s),
+        "caption": str(scene.caption(lang)) if scene is not None else None,
+        "phase": str(scene.lighting.phase) if scene is not None else None,
+        "elements_note": a.scene_note or None,
+        "photo": _photo(m),
+        "pointing": _pointing(a),
+        "tracking": None if tr is None else str(tr.verdict),
+        "measured_trail_px": None if tr is None else _round(tr.measured_trail_px, 2),
+        "predicted_trail_px": None if tr is None else _round(tr.predicted_trail_px, 2),
+        "measured_trail_angle_deg": None if tr is None else _round(tr.measured_angle_deg, 1),
+        "predicted_trail_angle_deg": None if tr is None else _round(tr.predicted_angle_deg, 1),
+        "tracking_stars": None if tr is None else int(tr.n_stars),
+        "tracking_note": None if tr is None else (str(tr.reason) or None),
+        "clock": None if clock is None else {"offset_s": _round(clock.offset_s, 2), "rms_px": _round(clock.rms_px, 2),
+                                             "n_points": int(clock.n_points), "reason": str(clock.reason) or None},
+        "clock_note": a.clock_note or None,
+        "where": where_json(scene, lang) if scene is not None else None,
+        "warnings": (warnings_json(scene) if scene is not None else []) + _photo_warnings(a),
+        "notes": list(m.notes) + [n for n in a.notes if n not in m.notes],
+        "outputs": dict(a.outputs),
+        "timings_s": {k: round(float(v), 3) for k, v in a.timings_s.items()},
+        "lang": lang,
+    }
+
+
 PLACE_SCHEMA_VERSION = 1
 
 
@@ -190,7 +316,6 @@ def place_json(lat_deg: float, lon_deg: float, lang: str = "en") -> dict:
         "near_city": near_city(lat, lon),
         "near_water": near_water(lat, lon),
     }
-
 
 
 # -- the web's objects -------------------------------------------------------------------------------
@@ -279,6 +404,8 @@ def presets_json(presets, lang: str = "en") -> list[dict]:
     lang = check_lang(lang)
     return [{"id": p["id"], "title": p["title"][lang], "t": p["t"], **p["camera"]} for p in presets]
 
-__all__ = ["SCHEMA_VERSION", "PLACE_SCHEMA_VERSION", "where_json", "in_view_json", "warnings_json", "place_json",
+
+__all__ = ["SCHEMA_VERSION", "PLACE_SCHEMA_VERSION", "ANNOTATE_SCHEMA_VERSION", "where_json", "in_view_json",
+           "warnings_json", "place_json", "annotate_json",
            "track_geojson", "plan_json", "elements_json", "error_json", "job_json", "presets_json",
            "WEB_SCHEMA_VERSION"]

@@ -1,10 +1,10 @@
-"""The ``where`` answer as lines of text, in English or French, built from its JSON object
-(so the text and the JSON cannot disagree)."""
+"""The ``where`` and ``annotate`` answers as lines of text, in English or French, built from their
+JSON objects (so the text and the JSON cannot disagree)."""
 
 from __future__ import annotations
 
 from ..timebase import seconds_between, to_utc64
-from .i18n import (AIRGLOW_NAMES, COLOURS, KP_SOURCES, LABELS, MOON_PHASES, PLANETS, check_lang, compass,
+from .i18n import (ANNOTATE_LABELS, AIRGLOW_NAMES, COLOURS, KP_SOURCES, LABELS, MOON_PHASES, PLANETS, check_lang, compass,
                    days_word_fr, duration, latlon, number, separator)
 
 
@@ -100,4 +100,116 @@ def where_text(answer: dict, lang: str | None = None, hints: dict | None = None)
     return "\n".join(lines)
 
 
-__all__ = ["where_text", "in_view_lines"]
+def _exposure_text(seconds) -> str:
+    """Return '1/2 s' for 1/N exposures, else '2.5 s' (the camera's own way of writing them)."""
+    s = float(seconds)
+    if s < 1.0 and abs(1.0 / s - round(1.0 / s)) < 1e-6 * (1.0 / s):
+        return f"1/{round(1.0 / s)} s"
+    return f"{s:g} s"
+
+
+def _photo_line(answer: dict, lang: str) -> str:
+    p = answer["photo"]
+    parts = [p["camera_model"] or "?"]
+    if p["focal_mm"] is not None:
+        parts.append(f"{number(p['focal_mm'], lang, 0 if float(p['focal_mm']).is_integer() else 1)} mm")
+    if p["f_number"] is not None:
+        parts.append(f"f/{number(p['f_number'], lang, 1)}")
+    if p["exposure_s"] is not None:
+        parts.append(_exposure_text(p["exposure_s"]))
+    if p["iso"] is not None:
+        parts.append(f"ISO {p['iso']}")
+    name = p["path"].replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{name}  {' '.join(parts)}, {p['width_px']}x{p['height_px']}"
+
+
+def _pointing_text(pt: dict, lang: str) -> str:
+    A = ANNOTATE_LABELS[lang]
+    if pt["solved"]:
+        return A["solved"].format(ra=number(pt["ra_deg"], lang, 3), dec=number(pt["dec_deg"], lang, 3, sign=True),
+                                  roll=number(pt["roll_deg"], lang, 1), fov=number(pt["fov_deg"], lang, 2),
+                                  fov_v=number(pt["fov_v_deg"], lang, 2), n=pt["matched_stars"],
+                                  rms=number(pt["rms_arcsec"], lang, 0))
+    if pt["source"] == "look":
+        return A["look"].format(look=pt["look"], why=pt["reason"])
+    return A["unsolved"].format(why=pt["reason"])
+
+
+def annotate_summary(answer: dict, lang: str | None = None) -> list[str]:
+    """Return three lines for an overlay's legend: the photo and its time, the caption (or why there
+    is none), the pointing."""
+    lang = check_lang(lang or answer["lang"])
+    A = ANNOTATE_LABELS[lang]
+    when = answer["time_utc"] or A["no_time"]
+    first = f"{when}  {_photo_line(answer, lang)}"
+    second = answer["caption"] or (answer["elements_note"] or "").split(": ", 1)[0]  # the note's first clause
+    pt = answer["pointing"]
+    if pt["solved"]:
+        third = A["summary_pointing"].format(ra=number(pt["ra_deg"], lang, 2), dec=number(pt["dec_deg"], lang, 2,
+                                                                                          sign=True),
+                                             roll=number(pt["roll_deg"], lang, 1), fov=number(pt["fov_deg"], lang, 1),
+                                             n=pt["matched_stars"], rms=number(pt["rms_arcsec"], lang, 0))
+        if answer["tracking"]:
+            third += f"{separator(lang)}{A['verdict'][answer['tracking']]}"
+    else:
+        third = _pointing_text(pt, lang) if pt["source"] == "look" else A["summary_unsolved"].format(why=pt["reason"])
+    return [first, second, third]
+
+
+def annotate_text(answer: dict, lang: str | None = None, hints: dict | None = None) -> str:
+    """Return the human block of an ``annotate`` answer (:func:`cupola.answers.json.annotate_json`).
+
+    Args:
+        hints: maps a warning code to what the front end adds after its message (the command
+            line's ``{'no_elements': 'pass --tle FILE', 'no_time': 'pass --time ISO'}``).
+    """
+    lang = check_lang(lang or answer["lang"])
+    hints = hints or {}
+    A, L = ANNOTATE_LABELS[lang], LABELS[lang]
+    sep = separator(lang)
+    lines = [_photo_line(answer, lang)]
+    when = f"{answer['time_utc']} ({A['mid']}{sep}{answer['time_source']})" if answer["time_utc"] else \
+        f"{A['no_time']} ({answer['time_source']})"
+    lines.append(f"  {A['time']:<12} {when}")
+    pt = answer["pointing"]
+    lines.append(f"  {A['pointing']:<12} {_pointing_text(pt, lang)}")
+    check = pt.get("check")
+    if check and check["in_sky"]:
+        line = A["check"].format(k=check["on_detections"], n=check["in_sky"], mag=number(check["max_vmag"], lang, 1),
+                                 off=_num_or_q(check["median_offset_px"], lang))
+        lines.append(f"  {'':<12} {line}" + (A["colon"] + ", ".join(check["names"]) if check["names"] else ""))
+    if pt["centre_lat_deg"] is not None:
+        lines.append(f"  {'':<12} " + A["centre"].format(where=latlon(pt["centre_lat_deg"], pt["centre_lon_deg"], lang)))
+    if answer["tracking"]:
+        trail = A["trails"].format(measured=_num_or_q(answer["measured_trail_px"], lang),
+                                   predicted=_num_or_q(answer["predicted_trail_px"], lang))
+        lines.append(f"  {A['tracking']:<12} {A['verdict'][answer['tracking']]}{sep}{trail}")
+        if answer["tracking_note"]:
+            lines.append(f"  {'':<12} {answer['tracking_note']}")
+    clock = answer["clock"]
+    if clock and clock["offset_s"] is not None:
+        lines.append(f"  {A['clock']:<12} " + A["clock_fit"].format(offset=number(clock["offset_s"], lang, 1, sign=True),
+                                                                    n=clock["n_points"],
+                                                                    rms=number(clock["rms_px"], lang, 1)))
+    elif answer["clock_note"] or (clock and clock["reason"]):
+        lines.append(f"  {A['clock']:<12} {(clock or {}).get('reason') or answer['clock_note']}")
+    where = answer["where"]
+    if where is not None:  # the Scene at that instant, as `cupola where` words it
+        lines += ["  " + line for line in where_text(where, lang, hints).split("\n")]
+    shown = {w["code"] for w in where["warnings"]} if where is not None else set()
+    answer = {**answer, "warnings": [w for w in answer["warnings"] if w["code"] not in shown]}
+    for w in answer["warnings"]:
+        hint = hints.get(w["code"])
+        lines.append(f"  {L['warning']}: {w['message']}" + (f" ({hint})" if hint else ""))
+    for n in answer["notes"]:
+        lines.append(f"  {A['notes']}: {n}")
+    if answer["outputs"]:
+        lines.append(f"  {A['wrote']:<12} " + ", ".join(f"{v}" for v in answer["outputs"].values()))
+    return "\n".join(lines)
+
+
+def _num_or_q(x, lang: str) -> str:
+    return "?" if x is None else number(x, lang, 1)
+
+
+__all__ = ["where_text", "in_view_lines", "annotate_text", "annotate_summary"]

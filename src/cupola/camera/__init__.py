@@ -22,10 +22,23 @@ import numpy as np
 
 from ..errors import InputError
 
-# Sensor sizes (mm) and the model names a camera writes in EXIF.
+# Sensor sizes (mm) and the model names a camera writes in EXIF: the bodies flown on the ISS
+# (crew Earth-observation photography since 2000). Sizes from the makers' specifications
+# (Nikon's "effective area"; Kodak DCS 760: 27.6 x 18.4 mm, 3032 x 2008 pixels, a 1.3x crop).
 SENSORS = {
+    "DCS760": (27.6, 18.4, "Kodak DCS 760"),
+    "D1": (23.7, 15.6, "NIKON D1"),
+    "D1X": (23.7, 15.6, "NIKON D1X"),
+    "D2XS": (23.7, 15.7, "NIKON D2Xs"),
+    "D3": (36.0, 23.9, "NIKON D3"),
+    "D3S": (36.0, 23.9, "NIKON D3S"),
+    "D3X": (35.9, 24.0, "NIKON D3X"),
     "D4": (36.0, 23.9, "NIKON D4"),
+    "D4S": (36.0, 23.9, "NIKON D4S"),
     "D5": (35.9, 23.9, "NIKON D5"),
+    "D6": (35.9, 23.9, "NIKON D6"),
+    "D800E": (35.9, 24.0, "NIKON D800E"),
+    "D850": (35.9, 23.9, "NIKON D850"),
     "Z9": (35.9, 23.9, "NIKON Z 9"),
     "FF": (36.0, 24.0, "full frame"),
 }

@@ -65,6 +65,39 @@ def _fast_atan2(y, x):  # pragma: no cover - jit
     return -a if y < 0.0 else a
 
 
+@inline
+def camera_ray(basis, xu, yv):  # pragma: no cover - jit
+    """Return the unit TEME direction (dx, dy, dz) of the ray with normalised image coordinates
+    (xu, yv) = ((x - cx) / f, (y - cy) / f) for camera rows `basis` (right, down, forward)."""
+    dx = xu * basis[0, 0] + yv * basis[1, 0] + basis[2, 0]
+    dy = xu * basis[0, 1] + yv * basis[1, 1] + basis[2, 1]
+    dz = xu * basis[0, 2] + yv * basis[1, 2] + basis[2, 2]
+    dn = math.sqrt(dx * dx + dy * dy + dz * dz)
+    return dx / dn, dy / dn, dz / dn
+
+
+@inline
+def ray_ellipsoid_near_far(ox, oy, ozk, dx, dy, dz, a, k):  # pragma: no cover - jit
+    """Return (near, far) distances (km) along the unit ray (dx, dy, dz) from (ox, oy, oz) to
+    the ellipsoid of semi-axes (a, a, a / k), given ``ozk = oz * k``; (-1, -1) where it misses.
+
+    Scaling z by k = a/b makes the ellipsoid a sphere of radius a (lines stay lines); the
+    distances are rescaled to true kilometres. Either may be negative (behind the origin).
+    """
+    sx, sy, sz = dx, dy, dz * k
+    sn = math.sqrt(sx * sx + sy * sy + sz * sz)
+    sx /= sn
+    sy /= sn
+    sz /= sn
+    bq = ox * sx + oy * sy + ozk * sz
+    cq = ox * ox + oy * oy + ozk * ozk - a * a
+    disc = bq * bq - cq
+    if disc < 0.0:
+        return -1.0, -1.0
+    root = math.sqrt(disc)
+    return (-bq - root) / sn, (-bq + root) / sn
+
+
 @kernel(parallel=True)
 def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, exact, dirs,
                      hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr):  # pragma: no cover - jit
@@ -76,14 +109,7 @@ def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, exac
         yv = (i - cy) / f
         for j in range(w):
             # Pinhole ray through the pixel centre (same maths as camera.pixel_rays).
-            xu = (j - cx) / f
-            dx = xu * basis[0, 0] + yv * basis[1, 0] + basis[2, 0]
-            dy = xu * basis[0, 1] + yv * basis[1, 1] + basis[2, 1]
-            dz = xu * basis[0, 2] + yv * basis[1, 2] + basis[2, 2]
-            dn = math.sqrt(dx * dx + dy * dy + dz * dz)
-            dx /= dn
-            dy /= dn
-            dz /= dn
+            dx, dy, dz = camera_ray(basis, (j - cx) / f, yv)
             dirs[i, j, 0] = dx
             dirs[i, j, 1] = dy
             dirs[i, j, 2] = dz
@@ -97,16 +123,8 @@ def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, exac
             pz = o[2] + tca * dz
             tangent[i, j] = math.sqrt(px * px + py * py + pz * pz) - r_mean
             # Ray / ellipsoid: scale z by a/b so the ellipsoid becomes a sphere of radius a.
-            sx, sy, sz = dx, dy, dz * k
-            sn = math.sqrt(sx * sx + sy * sy + sz * sz)
-            sx /= sn
-            sy /= sn
-            sz /= sn
-            bq = ox * sx + oy * sy + oz * sz
-            cq = ox * ox + oy * oy + oz * oz - a * a
-            disc = bq * bq - cq
-            t_scaled = -bq - math.sqrt(disc) if disc >= 0.0 else -1.0
-            if t_scaled <= 0.0:  # misses, or the Earth is behind the camera
+            t, _ = ray_ellipsoid_near_far(ox, oy, oz, dx, dy, dz, a, k)
+            if t <= 0.0:  # misses, or the Earth is behind the camera
                 hit[i, j] = False
                 hit_km[i, j] = np.nan
                 lat[i, j] = np.nan
@@ -114,7 +132,6 @@ def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, exac
                 cos_sz[i, j] = np.nan
                 cos_vz[i, j] = np.nan
                 continue
-            t = t_scaled / sn
             hx = o[0] + t * dx
             hy = o[1] + t * dy
             hz = o[2] + t * dz
