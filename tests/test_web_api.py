@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import threading
 import time
 
@@ -21,6 +22,7 @@ from cupola.web.limits import Busy, LruStore, TokenBuckets, WorkerPool  # noqa: 
 
 SEED1 = "2024-01-19T16:02:54Z"
 SEED2 = "2021-05-02T06:56:00Z"
+SEED1_CAPTION_END = "above the Pacific Ocean, northeast of Papua New Guinea, at night."
 TLE_2024 = ("ISS (ZARYA)",
             "1 25544U 98067A   24018.43698023  .00021385  00000+0  38757-3 0  9991",
             "2 25544  51.6427 342.3169 0004949 101.3994  45.6784 15.49554946435174")
@@ -564,3 +566,49 @@ def test_cupola_serve_answers(tmp_path):
         proc.terminate()
         out, _err = proc.communicate(timeout=20)
     assert f"serving http://127.0.0.1:{port}/" in out
+
+
+# -- annotate -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    """A synthetic night photo at seed 1's instant with a known pointing (tests/photo_synth.py)."""
+    from photo_synth import synth_photo
+
+    return synth_photo(tmp_path_factory.mktemp("web-photo") / "synth.jpg", width_px=768, height_px=512,
+                       look="horizon:ahead,8", structure=True)
+
+
+def test_annotate_a_synthetic_photo(client, synth):
+    from PIL import Image
+
+    r = client.post("/api/annotate", params={"name": "my night/../synth.jpg"}, content=synth.path.read_bytes(),
+                    headers={"content-type": "image/jpeg"})
+    assert r.status_code == 200, r.text
+    a = r.json()
+    p = a["pointing"]
+    assert p["solved"] and p["source"] == "stars"
+    assert central_angle_deg(p["dec_deg"], p["ra_deg"], synth.dec_deg, synth.ra_deg) < 0.05  # the truth
+    assert a["caption"].endswith(SEED1_CAPTION_END)
+    assert a["text"].splitlines()[0].startswith("synth.jpg  NIKON D5 24 mm")  # the name as given, no folder
+    assert a["outputs"] == {} and "/tmp" not in a["text"] and "cupola-web" not in r.text  # no server path
+    overlay = client.get(a["overlay_url"])
+    assert overlay.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(overlay.content)).size == (768, 512)
+    fr = client.post("/api/annotate", params={"lang": "fr", "name": "x.jpg"}, content=synth.path.read_bytes())
+    assert fr.status_code == 200 and "Papouasie" in fr.json()["caption"]
+
+
+def test_annotate_errors(client, synth):
+    data = synth.path.read_bytes()
+    check_error(client.post("/api/annotate", content=data, headers={"content-type": "application/pdf"}), 422,
+                "body", match="format")
+    check_error(client.post("/api/annotate", content=b"", headers={"content-type": "image/jpeg"}), 422, "body")
+    bad = check_error(client.post("/api/annotate", content=os.urandom(4096), headers={"content-type": "image/jpeg"}),
+                      422)
+    assert bad["detail"]
+    check_error(client.post("/api/annotate", content=data, headers={"content-type": "image/jpeg"},
+                            params={"lang": "de"}), 422, "lang")
+    check_error(client.get("/api/annotations/feedbeef/overlay.png"), 404, "token")
+    with TestClient(create_app(WebLimits(max_upload_bytes=10_000))) as small:
+        check_error(small.post("/api/annotate", content=data, headers={"content-type": "image/jpeg"}), 413, "body",
+                    match="10,000 bytes")

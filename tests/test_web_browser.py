@@ -234,3 +234,34 @@ def test_pasted_element_set_is_used(browser, server):
         assert not [m for t, m in w.console if t == "error"]
     finally:
         w.close()
+
+
+@pytest.fixture(scope="module")
+def synth_jpeg(tmp_path_factory):
+    """A synthetic night photo at seed 1's instant with a known pointing (tests/photo_synth.py)."""
+    from photo_synth import synth_photo
+
+    return synth_photo(tmp_path_factory.mktemp("browser-photo") / "synth.jpg", width_px=768, height_px=512,
+                       look="horizon:ahead,8", structure=True)
+
+
+def test_photo_upload_shows_its_report(laptop, server, synth_jpeg):
+    _loaded(laptop, server)
+    laptop.page.set_input_files("#photo-file", str(synth_jpeg.path))
+    laptop.page.wait_for_function("() => document.getElementById('report').textContent.includes('pointing')",
+                                  timeout=WAIT_MS)
+    report = laptop.page.inner_text("#report")
+    assert report.startswith("synth.jpg  NIKON D5 24 mm") and "stars matched" in report
+    assert SEED1_CAPTION in laptop.page.inner_text("#photo-status")
+    laptop.page.wait_for_function("() => { const i = document.getElementById('overlay');"
+                                  " return !i.hidden && i.complete && i.naturalWidth === 768; }", timeout=WAIT_MS)
+    laptop.page.locator("#photo").screenshot(path=str(ARTIFACTS / "web_photo.png"))
+    assert not [m for t, m in laptop.console if t == "error"] and not laptop.errors
+
+
+def test_drop_zone_opens_the_file_chooser_by_keyboard(laptop, server):
+    _loaded(laptop, server)
+    laptop.page.focus("#drop")
+    with laptop.page.expect_file_chooser(timeout=10_000) as chooser:
+        laptop.page.keyboard.press("Enter")
+    assert chooser.value.element.get_attribute("id") == "photo-file"

@@ -15,6 +15,9 @@
   cookie; kept in memory, LRU with expiry, never on disk); ``GET`` shows them, ``DELETE`` forgets them.
 - ``GET|POST /api/timelapse?from=&to=&step=&...``: queues a short GIF or MP4 (``max_clip_frames``,
   ``max_clip_px``) and answers 202 with its job; ``GET /api/jobs/{id}`` its state, ``.../clip`` the file.
+- ``POST /api/annotate?lang=&time=&lens=&camera=&look=`` (the photo as the body, at most
+  ``max_upload_bytes``): the ``cupola annotate --json`` object (:func:`cupola.answers.json.annotate_json`)
+  with its ``text`` and ``overlay_url`` (``GET /api/annotations/{token}/overlay.png``).
 - ``GET /api/presets?lang=``: the seed stories.
 
 Errors answer ``{"error": type, "detail": message, "param": request parameter, "fix": ...}``: 422 for
@@ -28,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import secrets
 import shutil
 import tempfile
@@ -58,7 +62,16 @@ PARAM_FOR_API = {
     "within_min": "within", "sky_name": "name", "observer_height_km": "height", "output": "format",
 }
 # What each answer costs from a client's token bucket (the rest: 1).
-COST = {"/api/render": 5.0, "/api/plan": 10.0, "/api/timelapse": 20.0, "/api/track": 2.0, "/api/elements": 2.0}
+COST = {"/api/render": 5.0, "/api/plan": 10.0, "/api/timelapse": 20.0, "/api/track": 2.0, "/api/elements": 2.0,
+        "/api/annotate": 20.0}
+# The photo formats an upload may be, by its Content-Type (or its name's extension).
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif"}
+
+
+class BodyTooLarge(InputError):
+    """A request body past its bound (answered 413)."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,8 @@ class WebLimits:
     max_jobs: int = 16
     job_ttl_s: float = 1800.0
     max_elements_bytes: int = 1_000_000
+    max_upload_bytes: int = 25_000_000  # a photo to annotate (a 24 MP JPEG is ~10-20 MB)
+    max_annotations: int = 16  # overlays kept for their URLs
     max_sessions: int = 512
     session_ttl_s: float = 3600.0
     where_cache: int = 4096
@@ -112,12 +127,14 @@ def create_app(limits: WebLimits | None = None):
     answers = LruStore(lim.where_cache)
     clip_dir = Path(tempfile.mkdtemp(prefix="cupola-web-clips-"))
     jobs = LruStore(lim.max_jobs, lim.job_ttl_s, on_evict=lambda job: Path(job["path"]).unlink(missing_ok=True))
+    overlays = LruStore(lim.max_annotations, lim.job_ttl_s, on_evict=lambda path: Path(path).unlink(missing_ok=True))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         yield
         pool.shutdown()
         jobs.clear()
+        overlays.clear()
         shutil.rmtree(clip_dir, ignore_errors=True)
 
     app = FastAPI(title="cupola", version=__version__, lifespan=lifespan,
@@ -128,7 +145,7 @@ def create_app(limits: WebLimits | None = None):
     @app.exception_handler(CupolaError)
     async def _cupola_error(_request, exc: CupolaError):
         param = PARAM_FOR_API.get(exc.param, exc.param) if exc.param else None
-        return _error(type(exc).__name__, str(exc), 422, param, exc.fix)
+        return _error(type(exc).__name__, str(exc), getattr(exc, "status", 422), param, exc.fix)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request, exc: RequestValidationError):
@@ -164,6 +181,24 @@ def create_app(limits: WebLimits | None = None):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
+    async def read_body(request: Request, most: int, what: str, fix: str, sink=None) -> bytearray:
+        """Return the request body (or write it to `sink`), refused with 413 past `most` bytes: by its
+        Content-Length before reading, else as soon as the stream passes it."""
+        size = request.headers.get("content-length")
+        too_big = BodyTooLarge(f"{what} is more than the {most:,} bytes accepted; {fix}", param="body")
+        if size is not None and size.isdigit() and int(size) > most:
+            raise too_big
+        raw, n = bytearray(), 0
+        async for chunk in request.stream():
+            n += len(chunk)
+            if n > most:
+                raise too_big
+            if sink is None:
+                raw += chunk
+            else:
+                sink.write(chunk)
+        return raw
+
     # -- the session's element sets ------------------------------------------------------------------
     def session_sat(request: Request):
         """Return (the session's Satellite or None, a key for caches)."""
@@ -177,16 +212,7 @@ def create_app(limits: WebLimits | None = None):
         from ..elements import parse_element_sets
         from ..orbit import Satellite
 
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > lim.max_elements_bytes:
-            return _error("InputError", f"the element text is {int(size):,} bytes, more than the "
-                          f"{lim.max_elements_bytes:,} accepted; paste the sets of one satellite", 413, "body")
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > lim.max_elements_bytes:
-                return _error("InputError", f"the element text is more than the {lim.max_elements_bytes:,} bytes "
-                              "accepted; paste the sets of one satellite", 413, "body")
+        raw = await read_body(request, lim.max_elements_bytes, "the element text", "paste the sets of one satellite")
         text = bytes(raw).decode("utf-8", errors="replace")
         if request.headers.get("content-type", "").startswith("application/json"):
             try:
@@ -475,6 +501,81 @@ def create_app(limits: WebLimits | None = None):
             return _error("InputError", f"job {job_id} is {job['status']}, not done"
                           + (f": {job['detail']}" if job.get("detail") else ""), 409, "job_id")
         return FileResponse(job["path"], media_type=job["media"])
+
+    # -- annotate a photograph ---------------------------------------------------------------------------
+    def annotate_body(photo, overlay, time_text, lens, camera, look, sat, kp, allow_stale, lang):
+        from ..answers.json import annotate_json
+        from ..answers.text import annotate_text
+        from ..photo.annotate import annotate
+
+        try:
+            a = annotate(photo, time=time_text, lens=lens, camera=camera, look=look, sat=sat, kp=kp,
+                         allow_stale=allow_stale, lang=lang, overlay=overlay)
+        finally:
+            Path(photo).unlink(missing_ok=True)
+        answer = annotate_json(a, lang)
+        # server paths are not the user's: the photo is named as sent, the overlay is at overlay_url
+        answer["outputs"] = {}
+        if isinstance(answer.get("photo"), dict) and "path" in answer["photo"]:
+            answer["photo"]["path"] = Path(photo).name
+        answer["text"] = annotate_text(answer, lang)
+        return answer
+
+    @app.post("/api/annotate", summary="Explain a photograph taken from the station: the report and an overlay",
+              openapi_extra={"requestBody": {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                                         for t in PHOTO_TYPES}, "required": True}})
+    async def post_annotate(request: Request, lang: str = "en",
+                            time: str | None = Query(None, description="the capture time when EXIF lacks it"),
+                            lens: float | None = Query(None, gt=0, le=2000, description="focal length, mm"),
+                            camera: str | None = Query(None, description="the body when EXIF lacks it"),
+                            look: str | None = Query(None, description="pointing if the stars cannot be solved"),
+                            name: str | None = Query(None, description="the file's name (its extension tells "
+                                                                       "the format when the type does not)"),
+                            kp: float | None = Query(None, ge=0, le=9), allow_stale: bool = False):
+        """The body is the photo itself (JPEG, PNG or TIFF), at most ``max_upload_bytes``."""
+        from ..answers import check_lang
+
+        check_lang(lang)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        suffix = PHOTO_TYPES.get(kind) or next((x for x in (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+                                                if name and name.lower().endswith(x)), None)
+        if suffix is None:
+            raise InputError(f"cannot tell the photo's format from its type {kind or 'none'!r}"
+                             f"{f' or name {name!r}' if name else ''}; send a JPEG, PNG or TIFF as the body "
+                             "with its Content-Type (image/jpeg, image/png or image/tiff)", param="body")
+        token = secrets.token_hex(8)
+        # the answer names the file as the user did (letters, digits, '.', '-', '_' kept), in a folder of its own
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).stem)[:80] if name else "photo"
+        (clip_dir / token).mkdir()
+        photo = clip_dir / token / f"{stem or 'photo'}{suffix}"
+        try:
+            with open(photo, "wb") as sink:
+                await read_body(request, lim.max_upload_bytes, "the photo", "send a smaller file", sink)
+            if photo.stat().st_size == 0:
+                raise InputError("no photo: send the file as the request body", param="body")
+        except BaseException:
+            shutil.rmtree(photo.parent, ignore_errors=True)
+            raise
+        overlay = clip_dir / f"overlay-{token}.png"
+        sat, _ = session_sat(request)
+        try:
+            answer = await pool.run(annotate_body, str(photo), str(overlay), time, lens, camera, look, sat, kp,
+                                    allow_stale, lang)
+        finally:
+            shutil.rmtree(photo.parent, ignore_errors=True)  # also when the pool refused it (Busy)
+        if overlay.exists():
+            overlays.put(token, str(overlay))
+            answer["overlay_url"] = f"/api/annotations/{token}/overlay.png"
+        return Response(_json(answer), media_type="application/json")
+
+    @app.get("/api/annotations/{token}/overlay.png", summary="The overlay of an annotated photo",
+             responses={200: {"content": {"image/png": {}}}})
+    def get_overlay(token: str):
+        path = overlays.get(token)
+        if path is None:
+            return _error("InputError", f"no overlay {token!r} (overlays are kept {lim.job_ttl_s / 60:g} min)", 404,
+                          "token")
+        return FileResponse(path, media_type="image/png")
 
     # -- presets and the page ---------------------------------------------------------------------------
     @app.get("/api/presets", summary="The seed stories as presets of the page")

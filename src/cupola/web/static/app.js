@@ -11,7 +11,8 @@ const UI = {
        footer: "Computed locally by cupola: element sets, places and sky from bundled data; nothing leaves this server.",
        elements: "Element sets", use: "Use these", forget: "Back to the bundled ISS history",
        paste: "Paste a TLE (two or three lines) or OMM (JSON, XML, CSV) for this browser only:",
-       bundled: "bundled", session: "pasted"},
+       bundled: "bundled", session: "pasted", photo: "Explain a photograph", annotating: "annotating…",
+       drop: "Drop a photograph taken from the ISS here, or press Enter to choose one (JPEG, PNG or TIFF, up to 25 MB)."},
   fr: {subtitle: "la vue depuis la Station spatiale internationale", language: "Langue", time: "Heure (UTC)",
        datetime: "Date et heure (UTC)", now: "Maintenant", play: "Lecture", pause: "Pause",
        orbit: "Le long de l’orbite (min)", view: "La vue", lens: "Objectif (mm)", look: "Direction",
@@ -21,7 +22,8 @@ const UI = {
        footer: "Calculé sur place par cupola : éléments orbitaux, lieux et ciel des données fournies ; rien ne quitte ce serveur.",
        elements: "Éléments orbitaux", use: "Utiliser", forget: "Revenir à l’historique fourni de l’ISS",
        paste: "Coller un TLE (deux ou trois lignes) ou un OMM (JSON, XML, CSV), pour ce navigateur seulement :",
-       bundled: "fournis", session: "collés"},
+       bundled: "fournis", session: "collés", photo: "Expliquer une photo", annotating: "analyse en cours…",
+       drop: "Déposez ici une photo prise depuis l’ISS, ou appuyez sur Entrée pour en choisir une (JPEG, PNG ou TIFF, 25 Mo au plus)."},
 };
 
 const $ = (id) => document.getElementById(id);
@@ -205,6 +207,39 @@ async function forgetElements() {
   update();
 }
 
+async function annotatePhoto(file) {
+  const st = $("photo-status");
+  st.className = ""; st.textContent = `${file.name}: ${UI[state.lang].annotating}`;
+  $("report").textContent = ""; $("overlay").hidden = true;
+  const q = new URLSearchParams({lang: state.lang, name: file.name});
+  try {
+    const r = await fetch("/api/annotate?" + q, {method: "POST", credentials: "same-origin", body: file,
+                                                headers: {"Content-Type": file.type || "application/octet-stream"}});
+    const a = await r.json();
+    if (!r.ok) { throw new Error(a.detail || r.statusText); }
+    st.textContent = a.caption || "";
+    $("report").textContent = a.text;
+    if (a.overlay_url) { $("overlay").src = a.overlay_url; $("overlay").hidden = false; }
+  } catch (e) {
+    st.textContent = e.message; st.className = "error";
+  }
+}
+
+function setupDrop() {
+  const drop = $("drop"), input = $("photo-file");
+  drop.addEventListener("click", () => input.click());
+  drop.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); }
+  });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault(); drop.classList.remove("over");
+    if (e.dataTransfer.files.length) { annotatePhoto(e.dataTransfer.files[0]); }
+  });
+  input.addEventListener("change", () => { if (input.files.length) { annotatePhoto(input.files[0]); } });
+}
+
 async function init() {
   map = L.map("map", {worldCopyJump: false, minZoom: 0, maxZoom: 6, zoomSnap: 0.25,
                       maxBounds: [[-90, -200], [90, 200]], attributionControl: true});
@@ -224,6 +259,7 @@ async function init() {
   $("camera").addEventListener("change", () => requestRender(iso(now())));
   $("camera").addEventListener("submit", (e) => e.preventDefault());
   $("elements-use").addEventListener("click", useElements);
+  setupDrop();
   $("elements-forget").addEventListener("click", forgetElements);
   showElements();
   setLang("en");
