@@ -178,7 +178,7 @@ def test_render_errors(client):
     check_error(client.get("/api/render", params={**q, "format": "gif"}), 422, "format")
     check_error(client.get("/api/render", params={**q, "camera": "Leica"}), 422, "camera")
     hidden = check_error(client.get("/api/render", params={**q, "look": "target:Paris"}), 422, "force",
-                         match="beyond its")
+                         match="next in view from")
     assert "force=True" in hidden["fix"]
     assert client.get("/api/render", params={**q, "look": "target:Paris", "force": "true"}).status_code == 200
 
@@ -596,6 +596,10 @@ def test_annotate_a_synthetic_photo(client, synth):
     assert Image.open(io.BytesIO(overlay.content)).size == (768, 512)
     fr = client.post("/api/annotate", params={"lang": "fr", "name": "x.jpg"}, content=synth.path.read_bytes())
     assert fr.status_code == 200 and "Papouasie" in fr.json()["caption"]
+    # the same as a form upload (curl -F photo=@synth.jpg)
+    form = client.post("/api/annotate", files={"photo": ("synth.jpg", synth.path.read_bytes(), "image/jpeg")})
+    assert form.status_code == 200, form.text
+    assert form.json()["pointing"]["ra_deg"] == p["ra_deg"] and form.json()["photo"]["path"] == "synth.jpg"
 
 
 def test_annotate_errors(client, synth):
@@ -609,6 +613,11 @@ def test_annotate_errors(client, synth):
     check_error(client.post("/api/annotate", content=data, headers={"content-type": "image/jpeg"},
                             params={"lang": "de"}), 422, "lang")
     check_error(client.get("/api/annotations/feedbeef/overlay.png"), 404, "token")
+    check_error(client.post("/api/annotate", files={"note": ("a.txt", b"hello", "text/plain")}), 422, "body",
+                match="format")
+    check_error(client.post("/api/annotate", files={"photo": (None, "not a file")}), 422, "body", match="no file")
     with TestClient(create_app(WebLimits(max_upload_bytes=10_000))) as small:
         check_error(small.post("/api/annotate", content=data, headers={"content-type": "image/jpeg"}), 413, "body",
                     match="10,000 bytes")
+        check_error(small.post("/api/annotate", files={"photo": ("s.jpg", data, "image/jpeg")}), 413, "body",
+                    match="Content-Length")

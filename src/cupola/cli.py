@@ -8,7 +8,6 @@ about (``CupolaError.param``) and the command adds its own option for it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -82,18 +81,11 @@ def _shot(args):
                           tracked=args.tracked, layers=args.layers)
 
 
-@contextlib.contextmanager
 def _saying_when_in_view(look, after, sat, args, applies: bool = True):
-    """Add to a refusal of a Look out of view (param 'force') when its target is next in view."""
-    try:
-        yield
-    except InputError as exc:
-        if exc.param != "force" or not applies:
-            raise
-        from .plan import next_view_text
+    """Add to a refusal of a Look out of view when its target is next in view (plan.saying_when_in_view)."""
+    from .plan import saying_when_in_view
 
-        when = next_view_text(look, after, sat=sat, kp=args.kp, allow_stale=args.allow_stale)
-        raise InputError(f"{exc.detail}; {when}", param="force", fix=exc.fix) from None
+    return saying_when_in_view(look, after, sat=sat, kp=args.kp, allow_stale=args.allow_stale, applies=applies)
 
 
 def cmd_where(args) -> int:

@@ -47,6 +47,7 @@ angle), no atmospheric extinction: m = -1.8 + 5 log10(range / 1000 km) - 2.5 log
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import math
@@ -1040,6 +1041,21 @@ def next_view_text(look, after, **kw) -> str:
             f"for {_duration_words(w.duration_s)}; best at {iso_utc(w.peak_utc)})")
 
 
+@contextlib.contextmanager
+def saying_when_in_view(look, after, *, sat=None, kp: float | None = None, allow_stale: bool = False,
+                        applies: bool = True):
+    """Add to a refusal of a Look out of view (an InputError with param 'force') raised inside the
+    block when its target is next in view after `after` (:func:`next_view_text`); the command line
+    and the web wrap their renders in it."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.param != "force" or not applies:
+            raise
+        when = next_view_text(look, after, sat=sat, kp=kp, allow_stale=allow_stale)
+        raise InputError(f"{exc.detail}; {when}", param="force", fix=exc.fix) from None
+
+
 def _duration_words(seconds: float) -> str:
     s = round(float(seconds))
     d, s = divmod(s, 86_400)
@@ -1373,6 +1389,6 @@ def passes_table(found: list[Pass]) -> list[str]:
 __all__ = [
     "Condition", "Window", "Pass", "Area", "windows", "passes", "check_span", "find_area", "name_key",
     "over", "at_sea_near", "ground", "night", "day", "aurora_in_view", "near_sun_event", "sky_visible",
-    "target_in_view", "windows_table", "passes_table", "search", "PLAN_KINDS", "MAX_SPAN_DAYS", "CHUNK", "GROUND_STATES",
+    "target_in_view", "windows_table", "passes_table", "search", "PLAN_KINDS", "saying_when_in_view", "MAX_SPAN_DAYS", "CHUNK", "GROUND_STATES",
     "SUN_EVENT_KINDS", "GALACTIC_CENTRE_RA_DEG", "GALACTIC_CENTRE_DEC_DEG", "ISS_STANDARD_MAG",
 ]

@@ -308,6 +308,7 @@ def create_app(limits: WebLimits | None = None):
 
     def render_bytes(t, shot, fmt, caption, lang, kp, allow_stale, force, sat):
         from ..inputs import shot_from_text
+        from ..plan import saying_when_in_view
         from ..render import FramePool, render
         from ..render.output import frame_bytes
         from ..scene import compute_scene
@@ -316,8 +317,10 @@ def create_app(limits: WebLimits | None = None):
         scene = compute_scene(t, camera=camera, sat=sat, kp=kp, allow_stale=allow_stale)
         if not hasattr(buffers, "pool"):
             buffers.pool = FramePool()
+        with saying_when_in_view(camera.look, t, sat=sat, kp=kp, allow_stale=allow_stale):
+            frame = render(scene, camera, settings, force=force, pool=buffers.pool)
         # the frame's pooled arrays stay valid until this thread's next frame: encoded before it
-        return frame_bytes(render(scene, camera, settings, force=force, pool=buffers.pool), fmt, caption, lang)
+        return frame_bytes(frame, fmt, caption, lang)
 
     def shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers) -> dict:
         return dict(model=camera, lens=lens, fov=fov, size=f"{w}x{h}", look=look, roll=roll, exposure=exposure,
@@ -532,14 +535,32 @@ def create_app(limits: WebLimits | None = None):
                             name: str | None = Query(None, description="the file's name (its extension tells "
                                                                        "the format when the type does not)"),
                             kp: float | None = Query(None, ge=0, le=9), allow_stale: bool = False):
-        """The body is the photo itself (JPEG, PNG or TIFF), at most ``max_upload_bytes``."""
+        """The body is the photo itself (JPEG, PNG or TIFF), or a form with one file field
+        (``curl -F photo=@x.jpg``), at most ``max_upload_bytes``."""
         from ..answers import check_lang
 
         check_lang(lang)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        form = upload = None
+        if kind == "multipart/form-data":
+            # a form is parsed whole, so its size must be known and bounded before it is read
+            size = request.headers.get("content-length", "")
+            if not size.isdigit() or int(size) > lim.max_upload_bytes:
+                raise BodyTooLarge(f"a form upload needs a Content-Length of at most {lim.max_upload_bytes:,} "
+                                   f"bytes, got {size or 'none'}; send a smaller file, or the photo as the body",
+                                   param="body")
+            form = await request.form(max_files=1, max_fields=8)
+            upload = next((v for v in form.values() if not isinstance(v, str)), None)
+            if upload is None:
+                await form.close()
+                raise InputError("the form holds no file: send the photo as a file field (-F photo=@x.jpg)",
+                                 param="body")
+            kind, name = (upload.content_type or "").lower(), name or upload.filename
         suffix = PHOTO_TYPES.get(kind) or next((x for x in (".jpg", ".jpeg", ".png", ".tif", ".tiff")
                                                 if name and name.lower().endswith(x)), None)
         if suffix is None:
+            if form is not None:
+                await form.close()
             raise InputError(f"cannot tell the photo's format from its type {kind or 'none'!r}"
                              f"{f' or name {name!r}' if name else ''}; send a JPEG, PNG or TIFF as the body "
                              "with its Content-Type (image/jpeg, image/png or image/tiff)", param="body")
@@ -550,12 +571,18 @@ def create_app(limits: WebLimits | None = None):
         photo = clip_dir / token / f"{stem or 'photo'}{suffix}"
         try:
             with open(photo, "wb") as sink:
-                await read_body(request, lim.max_upload_bytes, "the photo", "send a smaller file", sink)
+                if upload is not None:
+                    shutil.copyfileobj(upload.file, sink)
+                else:
+                    await read_body(request, lim.max_upload_bytes, "the photo", "send a smaller file", sink)
             if photo.stat().st_size == 0:
                 raise InputError("no photo: send the file as the request body", param="body")
         except BaseException:
             shutil.rmtree(photo.parent, ignore_errors=True)
             raise
+        finally:
+            if form is not None:
+                await form.close()
         overlay = clip_dir / f"overlay-{token}.png"
         sat, _ = session_sat(request)
         try:
