@@ -15,8 +15,8 @@
   cookie; kept in memory, LRU with expiry, never on disk); ``GET`` shows them, ``DELETE`` forgets them.
 - ``GET|POST /api/timelapse?from=&to=&step=&...``: queues a short GIF or MP4 (``max_clip_frames``,
   ``max_clip_px``) and answers 202 with its job; ``GET /api/jobs/{id}`` its state, ``.../clip`` the file.
-- ``POST /api/annotate?lang=&time=&lens=&camera=&look=`` (the photo as the body, at most
-  ``max_upload_bytes``): the ``cupola annotate --json`` object (:func:`cupola.answers.json.annotate_json`)
+- ``POST /api/annotate?lang=&time=&lens=&camera=&look=&name=`` (the photo as the body, or a form with
+  one file field and a Content-Length; at most ``max_upload_bytes``): the ``cupola annotate --json`` object (:func:`cupola.answers.json.annotate_json`)
   with its ``text`` and ``overlay_url`` (``GET /api/annotations/{token}/overlay.png``).
 - ``GET /api/presets?lang=``: the seed stories.
 
