@@ -97,6 +97,7 @@ class WebLimits:
     max_sessions: int = 512
     session_ttl_s: float = 3600.0
     where_cache: int = 4096
+    scene_cache: int = 32  # Scenes of recent instants: a page asks where, render and track of one instant
 
 
 def _instant(text: str | None, name: str):
@@ -258,12 +259,25 @@ def create_app(limits: WebLimits | None = None):
             answer["in_view_lines"] = [list(x) for x in in_view_lines(answer["in_view"], lang)]
         return _json(answer)
 
+    scenes = LruStore(lim.scene_cache)
+
+    def scene_at(t, key, sat, kp, allow_stale):
+        """Return the Scene at `t` of the session's elements (`key`), from the cache when it is there."""
+        from ..scene import compute_scene
+
+        ck = (int(t.astype(np.int64)), key, kp, allow_stale)
+        scene = scenes.get(ck)
+        if scene is None:
+            scene = compute_scene(t, sat=sat, kp=kp, allow_stale=allow_stale)
+            scenes.put(ck, scene)
+        return scene
+
     def where_many(group, items):
         """Answer many where requests of one (elements, kp, allow_stale) group from one SceneSeries;
         an instant the series cannot answer alone (a refusal, an SGP4 failure) is asked alone."""
         from ..scene import compute_scene
 
-        _key, sat, kp, allow_stale = group
+        key, sat, kp, allow_stale = group
         times = np.unique(np.array([t for t, _lang, _lines in items], dtype="datetime64[ns]"))
         try:
             series = compute_scene(times, sat=sat, kp=kp, allow_stale=allow_stale)
@@ -274,7 +288,11 @@ def create_app(limits: WebLimits | None = None):
         for t, lang, lines in items:
             k = int(np.searchsorted(times, t))
             try:
-                scene = series[k] if ok[k] else compute_scene(t, sat=sat, kp=kp, allow_stale=allow_stale)
+                if ok[k]:
+                    scene = series[k]
+                    scenes.put((int(t.astype(np.int64)), key, kp, allow_stale), scene)
+                else:
+                    scene = scene_at(t, key, sat, kp, allow_stale)
                 out.append(where_bytes(scene, lang, lines))
             except CupolaError as exc:
                 out.append(exc)
@@ -306,15 +324,14 @@ def create_app(limits: WebLimits | None = None):
 
     buffers = threading.local()  # one FramePool per worker thread: no re-faulting ~100 MB a frame
 
-    def render_bytes(t, shot, fmt, caption, lang, kp, allow_stale, force, sat):
+    def render_bytes(t, shot, fmt, caption, lang, kp, allow_stale, force, sat, key):
         from ..inputs import shot_from_text
         from ..plan import saying_when_in_view
         from ..render import FramePool, render
         from ..render.output import frame_bytes
-        from ..scene import compute_scene
 
         camera, settings = shot_from_text(**shot)
-        scene = compute_scene(t, camera=camera, sat=sat, kp=kp, allow_stale=allow_stale)
+        scene = scene_at(t, key, sat, kp, allow_stale)
         if not hasattr(buffers, "pool"):
             buffers.pool = FramePool()
         with saying_when_in_view(camera.look, t, sat=sat, kp=kp, allow_stale=allow_stale):
@@ -343,22 +360,23 @@ def create_app(limits: WebLimits | None = None):
         check_lang(lang)
         check_size(w, h, lim.max_render_px)
         t64 = _instant(t, "t")
-        sat, _ = session_sat(request)
+        sat, key = session_sat(request)
         shot = shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers)
-        body = await pool.run(render_bytes, t64, shot, format, caption, lang, kp, allow_stale, force, sat)
+        body = await pool.run(render_bytes, t64, shot, format, caption, lang, kp, allow_stale, force, sat, key)
         return Response(body, media_type="image/png" if format == "png" else "image/jpeg",
                         headers={"Cache-Control": "no-store"})
 
     # -- track ------------------------------------------------------------------------------------------
-    def track_body(t, t0, t1, step, kp, allow_stale, sat):
+    def track_body(t, t0, t1, step, kp, allow_stale, sat, key):
         from ..geo.geojson import map_view
         from ..orbit import Satellite
         from ..scene import compute_scene
 
-        sat = sat or Satellite.from_archive()
         n = int((t1 - t0) / np.timedelta64(1, "ns") // int(step * 1e9)) + 1
         times = t0 + (np.arange(n, dtype=np.int64) * int(round(step * 1e9))).astype("timedelta64[ns]")
-        scene = compute_scene(t, sat=sat, kp=kp, allow_stale=allow_stale, parts=("aurora",))
+        cached = scenes.get((int(t.astype(np.int64)), key, kp, allow_stale))  # the page asked where first
+        scene = cached or compute_scene(t, sat=sat, kp=kp, allow_stale=allow_stale, parts=("aurora",))
+        sat = sat or Satellite.from_archive()
         return _json(track_geojson(map_view(sat.at(times), scene.state, scene.aurora_oval), t, step))
 
     @app.get("/api/track", summary="Ground track, footprint, terminator and auroral oval (GeoJSON)",
@@ -390,7 +408,7 @@ def create_app(limits: WebLimits | None = None):
               allow_stale, key)
         body = answers.get(ck)
         if body is None:
-            body = await pool.run(track_body, t64, t0, t1, step_s, kp, allow_stale, sat)
+            body = await pool.run(track_body, t64, t0, t1, step_s, kp, allow_stale, sat, key)
             answers.put(ck, body)
         return Response(body, media_type="application/geo+json")
 
