@@ -621,3 +621,18 @@ def test_annotate_errors(client, synth):
                     match="10,000 bytes")
         check_error(small.post("/api/annotate", files={"photo": ("s.jpg", data, "image/jpeg")}), 413, "body",
                     match="Content-Length")
+
+
+def test_render_from_the_cached_scene_is_the_fresh_one():
+    """A render after where at the same instant (its Scene from the cache) has the same pixels as
+    one computed afresh."""
+    from PIL import Image
+
+    q = {"t": SEED2, "w": 320, "h": 180, "look": "horizon:345,4", "exposure": "1", "iso": 12800, "lens": 14}
+    with TestClient(create_app()) as fresh:
+        a = np.asarray(Image.open(io.BytesIO(fresh.get("/api/render", params=q).content)))
+    with TestClient(create_app()) as warm:
+        assert warm.get("/api/where", params={"t": SEED2}).status_code == 200
+        assert warm.get("/api/track", params={"t": SEED2}).status_code == 200
+        b = np.asarray(Image.open(io.BytesIO(warm.get("/api/render", params=q).content)))
+    assert a.std() > 5 and np.array_equal(a, b)
