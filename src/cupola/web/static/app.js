@@ -11,7 +11,8 @@ const UI = {
        footer: "Computed locally by cupola: element sets, places and sky from bundled data; nothing leaves this server.",
        elements: "Element sets", use: "Use these", forget: "Back to the bundled ISS history",
        paste: "Paste a TLE (two or three lines) or OMM (JSON, XML, CSV) for this browser only:",
-       bundled: "bundled", session: "pasted", photo: "Explain a photograph", annotating: "annotating…",
+       bundled: "bundled", session: "pasted", clip: "Timelapse of these two minutes (GIF)", frames: "frames",
+       photo: "Explain a photograph", annotating: "annotating…",
        drop: "Drop a photograph taken from the ISS here, or press Enter to choose one (JPEG, PNG or TIFF, up to 25 MB)."},
   fr: {subtitle: "la vue depuis la Station spatiale internationale", language: "Langue", time: "Heure (UTC)",
        datetime: "Date et heure (UTC)", now: "Maintenant", play: "Lecture", pause: "Pause",
@@ -22,7 +23,8 @@ const UI = {
        footer: "Calculé sur place par cupola : éléments orbitaux, lieux et ciel des données fournies ; rien ne quitte ce serveur.",
        elements: "Éléments orbitaux", use: "Utiliser", forget: "Revenir à l’historique fourni de l’ISS",
        paste: "Coller un TLE (deux ou trois lignes) ou un OMM (JSON, XML, CSV), pour ce navigateur seulement :",
-       bundled: "fournis", session: "collés", photo: "Expliquer une photo", annotating: "analyse en cours…",
+       bundled: "fournis", session: "collés", clip: "Timelapse de ces deux minutes (GIF)", frames: "images",
+       photo: "Expliquer une photo", annotating: "analyse en cours…",
        drop: "Déposez ici une photo prise depuis l’ISS, ou appuyez sur Entrée pour en choisir une (JPEG, PNG ou TIFF, 25 Mo au plus)."},
 };
 
@@ -207,6 +209,31 @@ async function forgetElements() {
   update();
 }
 
+async function makeClip() {
+  const st = $("clip-status"), img = $("clip-img");
+  const t = now();
+  const q = cameraParams();
+  q.delete("format"); q.set("w", 480); q.set("h", 270); q.set("step", "4s"); q.set("fps", 8);
+  q.set("from", iso(t - 60000)); q.set("to", iso(t + 60000));
+  img.hidden = true; st.className = "";
+  try {
+    const r = await fetch("/api/timelapse?" + q, {method: "POST", credentials: "same-origin"});
+    let job = await r.json();
+    if (!r.ok) { throw new Error(job.detail || r.statusText); }
+    while (job.status === "queued" || job.status === "running") {
+      st.textContent = `${job.done_frames}/${job.frames} ${UI[state.lang].frames}`;
+      await new Promise((ok) => setTimeout(ok, 700));
+      job = await getJSON(job.status_url);
+    }
+    if (job.status !== "done") { throw new Error(job.detail || job.status); }
+    st.textContent = `${job.frames}/${job.frames} ${UI[state.lang].frames}`;
+    img.onload = () => { img.hidden = false; };
+    img.src = job.result_url;
+  } catch (e) {
+    st.textContent = e.message; st.className = "error";
+  }
+}
+
 async function annotatePhoto(file) {
   const st = $("photo-status");
   st.className = ""; st.textContent = `${file.name}: ${UI[state.lang].annotating}`;
@@ -260,6 +287,7 @@ async function init() {
   $("camera").addEventListener("submit", (e) => e.preventDefault());
   $("elements-use").addEventListener("click", useElements);
   setupDrop();
+  $("clip").addEventListener("click", makeClip);
   $("elements-forget").addEventListener("click", forgetElements);
   showElements();
   setLang("en");
