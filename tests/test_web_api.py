@@ -69,7 +69,8 @@ def inside(ring, x, y) -> bool:
 def test_openapi_lists_every_endpoint(client):
     paths = client.get("/openapi.json").json()["paths"]
     for p in ("/api/where", "/api/render", "/api/track", "/api/plan", "/api/elements", "/api/timelapse",
-              "/api/jobs/{job_id}", "/api/jobs/{job_id}/clip", "/api/presets"):
+              "/api/jobs/{job_id}", "/api/jobs/{job_id}/clip", "/api/presets", "/api/annotate",
+              "/api/annotations/{token}/overlay.png"):
         assert p in paths, p
 
 
