@@ -42,7 +42,7 @@ def _report(label: str, runs: list[tuple[float, dict, dict]]) -> None:
         print(f"{label} run {k + 1}: {total:.2f} s in all; {answer['pointing']['stars_detected']} sources, {what}; "
               f"tracking {answer['tracking']}")
         print("    " + ", ".join(f"{name} {s:.2f} s" for name, s in stages.items()))
-    print(f"    peak RSS of the process so far: {_peak_mb():,.0f} MB")
+    print(f"    peak RSS of the process so far: {_peak_mb():,.0f} MB (with the synthetic photo's making, when made)")
 
 
 def _run(path, repeat: int, **kw) -> list[tuple[float, dict, dict]]:

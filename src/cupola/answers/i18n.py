@@ -96,6 +96,9 @@ ANNOTATE_LABELS = {
         "clock_fit": "camera clock off by {offset} s (limb fit, {n} points, rms {rms} px)",
         "summary_pointing": "pointing RA {ra}° Dec {dec}°, roll {roll}°, field {fov}°; {n} stars, rms {rms}\u2033",
         "summary_unsolved": "stars not solved: {why}",
+        "clock_notes": {"no_limb": "no limb in the frame: the camera clock cannot be checked",
+                        "not_solved": "no star solution: the camera clock cannot be checked",
+                        "no_position": "no station position: the camera clock cannot be checked"},
     },
     "fr": {
         "time": "heure", "pointing": "pointage", "tracking": "suivi", "clock": "horloge", "view": "vue",
@@ -114,6 +117,71 @@ ANNOTATE_LABELS = {
         "summary_pointing": "pointage AD {ra}° Déc {dec}°, roulis {roll}°, champ {fov}°\u202f; {n} étoiles, "
                             "écart {rms}\u2033",
         "summary_unsolved": "étoiles non résolues\u202f: {why}",
+        "clock_notes": {"no_limb": "pas de limbe dans l'image\u202f: l'horloge de l'appareil ne peut être vérifiée",
+                        "not_solved": "pas de solution stellaire\u202f: l'horloge de l'appareil ne peut être vérifiée",
+                        "no_position": "position de la station inconnue\u202f: l'horloge de l'appareil ne peut être "
+                                       "vérifiée"},
+    },
+}
+
+
+# Where a photograph's time came from (cupola.photo.metadata time parts), by code.
+TIME_PARTS = {
+    "en": {"given": "given (time=...): the exposure's start, as EXIF records it", "exif": "EXIF {v}",
+           "offset": "OffsetTimeOriginal {v}", "offset_bad": "an unreadable OffsetTimeOriginal: assumed UTC",
+           "no_offset": "no OffsetTimeOriginal: assumed UTC (ISS cameras run on GMT)",
+           "clock": "camera clock corrected by {signed} s (it ran {abs} s {way})", "behind": "behind", "ahead": "ahead",
+           "mid": "the exposure's start (as Nikon bodies record it): computed at its middle, +{v} s",
+           "no_exposure": "no exposure time: computed at the recorded instant",
+           "unknown": {"unreadable": "unknown: unreadable EXIF time", "absurd": "unknown: absurd EXIF time",
+                       "none": "unknown: no EXIF capture time"}},
+    "fr": {"given": "donnée (time=...)\u202f: le début de la pose, comme l'enregistre l'EXIF", "exif": "EXIF {v}",
+           "offset": "OffsetTimeOriginal {v}", "offset_bad": "OffsetTimeOriginal illisible\u202f: UTC supposé",
+           "no_offset": "pas d'OffsetTimeOriginal\u202f: UTC supposé (les appareils de l'ISS sont à l'heure GMT)",
+           "clock": "horloge de l'appareil corrigée de {signed} s (elle {way} de {abs} s)", "behind": "retardait",
+           "ahead": "avançait",
+           "mid": "début de la pose (comme l'enregistrent les boîtiers Nikon)\u202f: calculé en son milieu, +{v} s",
+           "no_exposure": "pas de temps de pose\u202f: calculé à l'instant enregistré",
+           "unknown": {"unreadable": "inconnue\u202f: heure EXIF illisible", "absurd": "inconnue\u202f: heure EXIF absurde",
+                       "none": "inconnue\u202f: pas d'heure de prise de vue dans l'EXIF"}},
+}
+
+
+# The tracking verdict's reasons (cupola.photo.tracking), by code; numbers are formatted by the caller.
+TRACKING_NOTES = {
+    "en": {
+        "unknown_exposure": "the exposure time is unknown: no trail can be predicted",
+        "unknown_focal": "the focal length is unknown: no trail can be predicted",
+        "short": "an untracked {exp} exposure trails stars by {atmost}{pred} px (LVLH {rate} deg/min), below the "
+                 "{limit} px that star images of {width} px can show",
+        "elongated": "; the stars' common elongation of {meas} px along {angle} deg is more than the station's "
+                     "rotation gives (camera motion or the lens' aberrations)",
+        "few_stars": "only {n} stars to measure (at least {min} needed)",
+        "numbers": "stars trail {meas} px (common to {n} stars) where an untracked camera would give {atmost}{pred} px "
+                   "in {exp} (LVLH {rate} deg/min)",
+        "no_direction": "; the direction cannot be checked without the station's state",
+        "direction": "; along {angle} deg, {off} deg from the predicted {pangle} deg",
+        "odd_direction": " (a direction the station's rotation does not give: camera motion?)",
+        "bound_only": "; without the station's state this only bounds the motion: a camera pointed near the orbit "
+                      "normal would also keep stars round",
+        "at_most": "at most ",
+    },
+    "fr": {
+        "unknown_exposure": "temps de pose inconnu\u202f: aucune traînée ne peut être prévue",
+        "unknown_focal": "focale inconnue\u202f: aucune traînée ne peut être prévue",
+        "short": "une pose de {exp} sans suivi étire les étoiles sur {atmost}{pred} px (LVLH {rate}°/min), moins que les "
+                 "{limit} px que montrent des images d'étoiles de {width} px",
+        "elongated": "\u202f; l'allongement commun des étoiles, {meas} px selon {angle}°, dépasse ce que donne la "
+                     "rotation de la station (bougé ou aberrations de l'objectif)",
+        "few_stars": "seulement {n} étoiles à mesurer (il en faut au moins {min})",
+        "numbers": "traînées de {meas} px (communes à {n} étoiles) là où un appareil sans suivi donnerait "
+                   "{atmost}{pred} px en {exp} (LVLH {rate}°/min)",
+        "no_direction": "\u202f; la direction ne peut être vérifiée sans l'état de la station",
+        "direction": "\u202f; selon {angle}°, à {off}° de la direction prévue ({pangle}°)",
+        "odd_direction": " (une direction que la rotation de la station ne donne pas\u202f: bougé\u202f?)",
+        "bound_only": "\u202f; sans l'état de la station ce n'est qu'une borne\u202f: un appareil pointé près de la "
+                      "normale à l'orbite garderait aussi les étoiles rondes",
+        "at_most": "au plus ",
     },
 }
 
@@ -175,5 +243,5 @@ def finite_or_none(x, digits: int):
     return None if not math.isfinite(x) else round(x, digits)
 
 
-__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "ANNOTATE_LABELS", "check_lang", "number", "separator",
+__all__ = ["LANGS", "COMPASS_WORDS", "COMPASS_CODES", "LABELS", "ANNOTATE_LABELS", "TRACKING_NOTES", "TIME_PARTS", "check_lang", "number", "separator",
            "compass", "compass_index", "duration", "latlon", "days_word_fr", "finite_or_none"]

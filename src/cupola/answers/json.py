@@ -235,6 +235,19 @@ def _photo_warnings(a) -> list[dict]:
     return out
 
 
+def _tracking_detail(d: dict) -> dict:
+    """The numbers behind the tracking verdict's reason (answers.text.tracking_note), JSON-ready."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (bool, np.bool_, str)):
+            out[k] = v if isinstance(v, str) else bool(v)
+        elif isinstance(v, (int, np.integer)):
+            out[k] = int(v)
+        else:
+            out[k] = _round(float(v), 4)
+    return out
+
+
 def annotate_json(a, lang: str = "en") -> dict:
     """Return the ``annotate`` answer of a :class:`cupola.photo.annotate.Annotation` as a JSON-ready dict.
 
@@ -255,6 +268,8 @@ def annotate_json(a, lang: str = "en") -> dict:
         "time_utc": _iso_ms(m.time_utc),
         "exposure_start_utc": _iso_ms(m.start_utc),
         "time_source": m.time_source,
+        "time_source_parts": [[str(c), v if v is None or isinstance(v, str) else float(v)]
+                              for c, v in getattr(m, "time_parts", ())],
         "clock_offset_s": float(m.clock_offset_s),
         "caption": str(scene.caption(lang)) if scene is not None else None,
         "phase": str(scene.lighting.phase) if scene is not None else None,
@@ -268,9 +283,11 @@ def annotate_json(a, lang: str = "en") -> dict:
         "predicted_trail_angle_deg": None if tr is None else _round(tr.predicted_angle_deg, 1),
         "tracking_stars": None if tr is None else int(tr.n_stars),
         "tracking_note": None if tr is None else (str(tr.reason) or None),
+        "tracking_detail": None if tr is None or tr.detail is None else _tracking_detail(tr.detail),
         "clock": None if clock is None else {"offset_s": _round(clock.offset_s, 2), "rms_px": _round(clock.rms_px, 2),
                                              "n_points": int(clock.n_points), "reason": str(clock.reason) or None},
         "clock_note": a.clock_note or None,
+        "clock_note_code": getattr(a, "clock_code", "") or None,
         "where": where_json(scene, lang) if scene is not None else None,
         "warnings": (warnings_json(scene) if scene is not None else []) + _photo_warnings(a),
         "notes": list(m.notes) + [n for n in a.notes if n not in m.notes],

@@ -4,7 +4,7 @@ JSON objects (so the text and the JSON cannot disagree)."""
 from __future__ import annotations
 
 from ..timebase import seconds_between, to_utc64
-from .i18n import (ANNOTATE_LABELS, AIRGLOW_NAMES, COLOURS, KP_SOURCES, LABELS, MOON_PHASES, PLANETS, check_lang, compass,
+from .i18n import (ANNOTATE_LABELS, TIME_PARTS, TRACKING_NOTES, AIRGLOW_NAMES, COLOURS, KP_SOURCES, LABELS, MOON_PHASES, PLANETS, check_lang, compass,
                    days_word_fr, duration, latlon, number, separator)
 
 
@@ -135,6 +135,59 @@ def _pointing_text(pt: dict, lang: str) -> str:
     return A["unsolved"].format(why=pt["reason"])
 
 
+def time_source_text(parts, lang: str = "en") -> str:
+    """Return where a photograph's time came from, in `lang`, from its (code, value) parts
+    (:attr:`cupola.photo.metadata.PhotoMeta.time_parts`, the JSON's ``time_source_parts``)."""
+    lang = check_lang(lang)
+    T = TIME_PARTS[lang]
+    words = []
+    for code, value in parts:
+        if code == "unknown":
+            words.append(T["unknown"][value])
+        elif code == "clock":
+            c = float(value)
+            words.append(T["clock"].format(signed=number(c, lang, 3, sign=True), abs=number(abs(c), lang, 3),
+                                           way=T["behind"] if c > 0 else T["ahead"]))
+        elif code == "mid":
+            words.append(T["mid"].format(v=number(float(value), lang, 6).rstrip("0").rstrip(".,")))
+        else:
+            words.append(T[code].format(v=value))
+    return ", ".join(words)
+
+
+def tracking_note(detail: dict, lang: str = "en") -> str:
+    """Return the tracking verdict's reason in `lang` from its numbers (``Tracking.detail``, the
+    JSON's ``tracking_detail``): what was measured, what the station's rotation predicts, and why
+    the verdict follows."""
+    lang = check_lang(lang)
+    T = TRACKING_NOTES[lang]
+    code = detail["code"]
+
+    def n(key, digits=1):
+        return _num_or_q(detail.get(key), lang, digits)
+
+    exp = _exposure_text(detail["exposure_s"]) if _finite(detail.get("exposure_s")) else "?"
+    v = dict(exp=exp, atmost=T["at_most"] if detail.get("bound") else "", pred=n("predicted_px", 2 if code == "short"
+                                                                                   else 1),
+             rate=n("rate_deg_min", 2), limit=n("limit_px"), width=n("width_px"), meas=n("measured_px"),
+             angle=n("measured_angle_deg", 0), pangle=n("predicted_angle_deg", 0), off=n("off_deg", 0),
+             n=detail.get("n_stars", 0), min=detail.get("min_stars", 3))
+    if code in ("unknown_exposure", "unknown_focal", "few_stars"):
+        return T[code].format(**v)
+    if code == "short":
+        return T["short"].format(**v) + (T["elongated"].format(**v) if detail.get("elongated") else "")
+    text = T["numbers"].format(**v)
+    if code == "untracked":
+        if detail.get("bound"):
+            return text + T["no_direction"]
+        return text + T["direction"].format(**v) + (T["odd_direction"] if (detail.get("off_deg") or 0) > 30.0 else "")
+    return text + (T["bound_only"] if detail.get("bound") else "")
+
+
+def _finite(x) -> bool:
+    return x is not None and x == x and abs(x) != float("inf")
+
+
 def annotate_summary(answer: dict, lang: str | None = None) -> list[str]:
     """Return three lines for an overlay's legend: the photo and its time, the caption (or why there
     is none), the pointing."""
@@ -168,8 +221,9 @@ def annotate_text(answer: dict, lang: str | None = None, hints: dict | None = No
     A, L = ANNOTATE_LABELS[lang], LABELS[lang]
     sep = separator(lang)
     lines = [_photo_line(answer, lang)]
-    when = f"{answer['time_utc']} ({A['mid']}{sep}{answer['time_source']})" if answer["time_utc"] else \
-        f"{A['no_time']} ({answer['time_source']})"
+    source = time_source_text(answer["time_source_parts"], lang) if answer.get("time_source_parts") else \
+        answer["time_source"]
+    when = f"{answer['time_utc']} ({A['mid']}{sep}{source})" if answer["time_utc"] else f"{A['no_time']} ({source})"
     lines.append(f"  {A['time']:<12} {when}")
     pt = answer["pointing"]
     lines.append(f"  {A['pointing']:<12} {_pointing_text(pt, lang)}")
@@ -184,13 +238,17 @@ def annotate_text(answer: dict, lang: str | None = None, hints: dict | None = No
         trail = A["trails"].format(measured=_num_or_q(answer["measured_trail_px"], lang),
                                    predicted=_num_or_q(answer["predicted_trail_px"], lang))
         lines.append(f"  {A['tracking']:<12} {A['verdict'][answer['tracking']]}{sep}{trail}")
-        if answer["tracking_note"]:
-            lines.append(f"  {'':<12} {answer['tracking_note']}")
+        detail = answer.get("tracking_detail")
+        note = tracking_note(detail, lang) if detail else answer["tracking_note"]
+        if note:
+            lines.append(f"  {'':<12} {note}")
     clock = answer["clock"]
     if clock and clock["offset_s"] is not None:
         lines.append(f"  {A['clock']:<12} " + A["clock_fit"].format(offset=number(clock["offset_s"], lang, 1, sign=True),
                                                                     n=clock["n_points"],
                                                                     rms=number(clock["rms_px"], lang, 1)))
+    elif answer.get("clock_note_code"):
+        lines.append(f"  {A['clock']:<12} {A['clock_notes'][answer['clock_note_code']]}")
     elif answer["clock_note"] or (clock and clock["reason"]):
         lines.append(f"  {A['clock']:<12} {(clock or {}).get('reason') or answer['clock_note']}")
     where = answer["where"]
@@ -208,8 +266,8 @@ def annotate_text(answer: dict, lang: str | None = None, hints: dict | None = No
     return "\n".join(lines)
 
 
-def _num_or_q(x, lang: str) -> str:
-    return "?" if x is None else number(x, lang, 1)
+def _num_or_q(x, lang: str, digits: int = 1) -> str:
+    return "?" if not _finite(x) else number(x, lang, digits)
 
 
-__all__ = ["where_text", "in_view_lines", "annotate_text", "annotate_summary"]
+__all__ = ["where_text", "in_view_lines", "annotate_text", "annotate_summary", "tracking_note", "time_source_text"]

@@ -10,7 +10,11 @@ The pipeline joins the photo package's pieces, each a stage with its own timing:
    the answer says so and why, and the pointing still comes from the stars (`sat` supplies sets);
 3. **pixels, sky mask, stars** (:mod:`cupola.photo.stars`), **plate solve**
    (:func:`cupola.photo.solve.solve_field`: RA/Dec/roll/field of the optical axis, in ICRS, no
-   station needed) and the **tracking** verdict (:func:`cupola.photo.tracking.tracking_verdict`);
+   station needed; with a Scene, aberration by the station's velocity too). With a Scene the
+   model's Earth and limb up to :data:`EARTH_MASK_KM` at that first solution join the sky mask,
+   and the stars are solved again (tracking mode) when that took any sky away. Then the
+   **tracking** verdict (:func:`cupola.photo.tracking.tracking_verdict`) and the second check
+   (:func:`cupola.photo.solve.check_bright_stars`);
 4. **attitude** (:func:`cupola.photo.geolocate.attitude_from_icrs`, TEME at the instant) when
    solved and a Scene exists; otherwise a `look` given by the user is the fallback pointing, and
    said to be one;
@@ -34,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..answers.i18n import check_lang
+from ..answers.i18n import ANNOTATE_LABELS, check_lang
 from ..errors import CupolaError, InputError, TimeInputError
 from .metadata import PhotoMeta, camera_for, load_pixels, read_photo
 from .outputs import (AIRGLOW_KM, AURORA_KM, check_outputs, overlay as draw_overlay, side_by_side as draw_side_by_side,
@@ -86,6 +90,7 @@ class Annotation:
     timings_s: dict = field(default_factory=dict)
     lang: str = "en"
     star_check: object | None = None
+    clock_code: str = ""  # why there is no clock fit: 'no_limb', 'not_solved', 'no_position' ('' when fitted or not asked)
 
 
 class _Stages:
@@ -117,6 +122,21 @@ def _scene_at(meta: PhotoMeta, sat, kp, allow_stale: bool):
         day = iso_utc(meta.time_utc)[:10]
         return None, (f"no element set near {day}: {exc.detail}; give element sets for that date "
                       "(sat=Satellite.from_file(path))")
+
+
+EARTH_MASK_KM = 120.0  # the model Earth mask reaches this high: the airglow and aurora band of the limb
+
+
+def _model_earth(scene, meta: PhotoMeta, solution) -> np.ndarray:
+    """Return bool (H, W): where the model puts the Earth and its limb up to :data:`EARTH_MASK_KM`
+    with the plate solution's attitude (every 4th pixel, repeated)."""
+    from .geolocate import attitude_from_icrs, pixel_latlon
+
+    cam = camera_for(meta, focal_px=float(solution.focal_px))
+    att = attitude_from_icrs(solution.rows_icrs, scene.state.instants)
+    lat, _ = pixel_latlon(scene.state, cam, att, height_km=EARTH_MASK_KM, step=4, k1=float(solution.k1))
+    full = np.repeat(np.repeat(np.isfinite(lat), 4, axis=0), 4, axis=1)
+    return full[:meta.height_px, :meta.width_px]
 
 
 def _parse_look(look):
@@ -216,16 +236,31 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
     mask = sky_mask(rgb, stats=stats)
     stages.done("sky_mask")
     sources = detect_stars(rgb, mask, stats=stats)
-    del stats
     stages.done("detect")
     tell("solve")
-    solution = solve_field(sources, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc)
+    state = scene.state if scene is not None else None
+    solution = solve_field(sources, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc,
+                           state=state)
+    stages.done("solve")
+    if solution.solved and scene is not None:
+        # With the orbit, the model says where the Earth and its limb glow are: leave them out too,
+        # and solve again from the first solution (tracking mode) if that took any sky away.
+        earth = _model_earth(scene, meta, solution)
+        mask2 = sky_mask(rgb, earth_mask=earth, stats=stats)
+        if (mask & ~mask2).any():
+            sources2 = detect_stars(rgb, mask2, stats=stats)
+            again = solve_field(sources2, meta.width_px, meta.height_px, meta.focal_px, time_utc=meta.time_utc,
+                                state=state, hint_rows_icrs=solution.rows_icrs)
+            if again.solved:
+                mask, sources, solution = mask2, sources2, again
+                notes.append(f"the sky mask also leaves out the Earth and the limb up to {EARTH_MASK_KM:g} km where "
+                             "the first solution puts them; the stars were solved again")
+        stages.done("model_mask")
+    del stats
     star_check = check_bright_stars(solution, sources, mask, time_utc=meta.time_utc)
     if math.isfinite(solution.database_built_s):
         notes.append(f"built the star-pattern database for this field of view once, in "
                      f"{solution.database_built_s:.1f} s (cached in {solution.database})")
-    stages.done("solve")
-    state = scene.state if scene is not None else None
     focal = float(solution.focal_px) if solution.solved else float(meta.focal_px)
     tracking = None
     if solution.solved:
@@ -256,19 +291,20 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
                          ("; a look needs the station's position, which is unknown" if fallback is not None else
                           "; give a fallback pointing (look='horizon:ahead,5', ...)"))
     stages.done("attitude")
-    clock, clock_note = None, ""
+    clock, clock_code = None, ""
     if fit_clock and solution.solved and scene is not None:
         tell("clock")
         from .clock import fit_clock_offset
 
         clock = fit_clock_offset(rgb, scene.sat, meta.time_utc, cam, solution.rows_icrs)
         if clock is None:
-            clock_note = "no limb in the frame: the camera clock cannot be checked"
+            clock_code = "no_limb"
         stages.done("clock")
     elif not solution.solved:
-        clock_note = "no star solution: the camera clock cannot be checked"
+        clock_code = "not_solved"
     elif scene is None:
-        clock_note = "no station position: the camera clock cannot be checked"
+        clock_code = "no_position"
+    clock_note = ANNOTATE_LABELS["en"]["clock_notes"][clock_code] if clock_code else ""
     centre = _centre_latlon(scene, attitude) if attitude is not None else None
     # Every output is made before the first is written.
     missing = [n for n in ("wcs",) if n in outs and not solution.solved]
@@ -280,7 +316,7 @@ def annotate(path, *, time=None, lens=None, camera=None, clock_offset_s: float =
                          else "wcs")
     partial = Annotation(meta=meta, scene=scene, scene_note=scene_note, solution=solution, tracking=tracking,
                          pointing=pointing, pointing_note=pointing_note, camera=cam, attitude=attitude, look=fallback,
-                         clock=clock, clock_note=clock_note, centre_latlon=centre, n_sources=int(len(sources.x_px)),
+                         clock=clock, clock_note=clock_note, clock_code=clock_code, centre_latlon=centre, n_sources=int(len(sources.x_px)),
                          k1=k1, notes=tuple(notes), lang=lang, star_check=star_check)
     made: dict = {}
     if "lonlat" in outs:

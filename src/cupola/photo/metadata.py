@@ -96,6 +96,8 @@ class PhotoMeta:
         format: 'JPEG', 'TIFF', 'PNG' or 'NEF'.
         start_utc: the exposure's start (EXIF time, zone and clock offset applied), or None.
         clock_offset_s: the correction added to the recorded time (s; a clock 13 s fast: -13).
+        time_parts: `time_source` as (code, value) pairs, for the words in other languages
+            (:func:`cupola.answers.text.time_source_text`).
     """
 
     path: str
@@ -115,6 +117,7 @@ class PhotoMeta:
     format: str = "JPEG"
     start_utc: np.datetime64 | None = None
     clock_offset_s: float = 0.0
+    time_parts: tuple = ()
 
     @property
     def fov_deg(self) -> float | None:
@@ -315,7 +318,7 @@ def _in_range(name: str, value: float | None) -> bool:
 
 
 def _parse_exif_time(stamp: str, subsec: str | None, offset: str | None, notes: list[str]):
-    """Return (UTC datetime64[ns] of the camera's reading, words) or (None, why)."""
+    """Return (UTC datetime64[ns] of the camera's reading, time parts (code, value)) or (None, why)."""
     m = _DATETIME.match(stamp)
     if not m:
         return None, f"its capture time {stamp!r} is not EXIF's 'YYYY:MM:DD HH:MM:SS'"
@@ -336,14 +339,14 @@ def _parse_exif_time(stamp: str, subsec: str | None, offset: str | None, notes: 
         if mo and mo.group(1):
             minutes = (int(mo.group(2)) * 60 + int(mo.group(3))) * (1 if mo.group(1) == "+" else -1)
             t64 = t64 - np.timedelta64(minutes, "m")
-            words.append(f"OffsetTimeOriginal {offset.strip()}")
+            words.append(("offset", offset.strip()))
         elif mo:
-            words.append("OffsetTimeOriginal Z")
+            words.append(("offset", "Z"))
         else:
             notes.append(f"the zone tag {offset!r} is not '+HH:MM': assumed UTC")
-            words.append("an unreadable OffsetTimeOriginal: assumed UTC")
+            words.append(("offset_bad", None))
     else:
-        words.append("no OffsetTimeOriginal: assumed UTC (ISS cameras run on GMT)")
+        words.append(("no_offset", None))
     return t64, words
 
 
@@ -359,7 +362,8 @@ def _plausible(t64, what: str) -> str | None:
 
 
 def _time_of(tags: dict, time, clock_offset_s: float, exposure_s: float | None, notes: list[str]):
-    """Return (start, middle, time_source) of the exposure (None, None, why when unknown)."""
+    """Return (start, middle, time parts) of the exposure (None, None, why when unknown); the parts
+    are (code, value) pairs that :func:`cupola.answers.text.time_source_text` words."""
     if time is not None:
         try:
             start = to_utc64(time)
@@ -367,7 +371,7 @@ def _time_of(tags: dict, time, clock_offset_s: float, exposure_s: float | None, 
             raise TimeInputError(exc.detail, param="time", fix=exc.fix) from None
         if start.ndim != 0:
             raise InputError(f"a photograph has one capture time, got {start.size}", param="time")
-        words = ["given (time=...): the exposure's start, as EXIF records it"]
+        words = [("given", None)]
     else:
         start = None
         for kind in ("Original", "Digitized"):
@@ -378,13 +382,13 @@ def _time_of(tags: dict, time, clock_offset_s: float, exposure_s: float | None, 
                                            _text(tags, f"EXIF OffsetTime{kind}"), notes)
             if t64 is None:
                 notes.append(f"{parsed}; give the capture time (time=ISO-8601 with a zone)")
-                return None, None, "unknown: unreadable EXIF time"
+                return None, None, (("unknown", "unreadable"),)
             why = _plausible(t64, f"its EXIF DateTime{kind}")
             if why:
                 notes.append(f"{why}; give the capture time (time=ISO-8601 with a zone)")
-                return None, None, "unknown: absurd EXIF time"
+                return None, None, (("unknown", "absurd"),)
             sub = f"+SubSecTime{kind}" if _text(tags, f"EXIF SubSecTime{kind}") else ""
-            words = [f"EXIF DateTime{kind}{sub}"] + parsed
+            words = [("exif", f"DateTime{kind}{sub}")] + parsed
             if kind == "Digitized":
                 notes.append("no DateTimeOriginal: the time is DateTimeDigitized")
             start = t64
@@ -392,20 +396,18 @@ def _time_of(tags: dict, time, clock_offset_s: float, exposure_s: float | None, 
         if start is None:
             notes.append("the photograph records no capture time (no EXIF DateTimeOriginal); give it "
                          "(time=ISO-8601 with a zone) for the station's position and the view")
-            return None, None, "unknown: no EXIF capture time"
+            return None, None, (("unknown", "none"),)
     start = np.datetime64(start, "ns")
     if clock_offset_s:
         start = add_seconds(start, float(clock_offset_s))
-        words.append(f"camera clock corrected by {float(clock_offset_s):+.3f} s (it ran "
-                     f"{abs(float(clock_offset_s)):.3f} s {'behind' if clock_offset_s > 0 else 'ahead'})")
+        words.append(("clock", float(clock_offset_s)))
     if exposure_s is not None:
         mid = add_seconds(start, 0.5 * exposure_s)
-        words.append(f"the exposure's start (as Nikon bodies record it): computed at its middle, "
-                     f"+{0.5 * exposure_s:g} s")
+        words.append(("mid", 0.5 * exposure_s))
     else:
         mid = start
-        words.append("no exposure time: computed at the recorded instant")
-    return start, np.datetime64(mid, "ns"), ", ".join(words)
+        words.append(("no_exposure", None))
+    return start, np.datetime64(mid, "ns"), tuple(words)
 
 
 def _norm_model(text: str) -> str:
@@ -592,14 +594,18 @@ def read_photo(path, *, time=None, lens=None, camera=None, clock_offset_s: float
     if focal_mm is not None and sensor is not None:
         pitch_mm = min(sensor[0] / width, sensor[1] / height)
         focal_px = focal_mm / pitch_mm
-    start, mid, source = _time_of(tags, time, offset, exposure, notes)
+    start, mid, parts = _time_of(tags, time, offset, exposure, notes)
+    from ..answers.text import time_source_text
+
+    source = time_source_text(parts, "en")
     if fmt == "NEF":
         notes.append("a NEF raw file: its metadata is read, but not its raw pixels (export a TIFF or JPEG)")
     return PhotoMeta(path=str(p), width_px=width, height_px=height, time_utc=mid, time_source=source,
                      camera_model=camera_model, sensor_key=key, sensor_mm=None if sensor is None else
                      (round(float(sensor[0]), 4), round(float(sensor[1]), 4)), focal_mm=focal_mm,
                      focal_px=None if focal_px is None else float(focal_px), exposure_s=exposure, iso=iso,
-                     f_number=f_number, notes=tuple(notes), format=fmt, start_utc=start, clock_offset_s=offset)
+                     f_number=f_number, notes=tuple(notes), format=fmt, start_utc=start, clock_offset_s=offset,
+                     time_parts=tuple(parts))
 
 
 # -- pixels -----------------------------------------------------------------------------------------

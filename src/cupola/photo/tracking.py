@@ -66,6 +66,7 @@ class Tracking:
     reason: str
     predicted_is_bound: bool = False
     exposure_s: float = math.nan
+    detail: dict | None = None  # the numbers the reason is written from (answers.text.tracking_note)
 
 
 def _axial_mean_deg(angle_deg, weight) -> float:
@@ -173,7 +174,7 @@ def tracking_verdict(sources: Sources, solution: Solution | None, exposure_s: fl
 
         predicted, p_angle = _predicted(solution, state, e, f)
         bound = False
-        rate_text = f"{math.degrees(orbit_rate(state)[1]) * 60.0:.2f} deg/min"
+        rate = orbit_rate(state)[1]
     else:
         rate = LVLH_RATE_MAX_RAD_S
         if state is not None:
@@ -181,42 +182,31 @@ def tracking_verdict(sources: Sources, solution: Solution | None, exposure_s: fl
 
             rate = orbit_rate(state)[1]
         predicted, p_angle, bound = rate * e * f * _off_axis_factor(sources, idx, f), math.nan, True
-        rate_text = f"{math.degrees(rate) * 60.0:.2f} deg/min"
     base = dict(measured_trail_px=measured, predicted_trail_px=predicted, measured_angle_deg=m_angle,
                 predicted_angle_deg=p_angle, n_stars=n, predicted_is_bound=bound, exposure_s=e)
-    what = "at most " if bound else ""
+    detail = dict(exposure_s=e, predicted_px=predicted, measured_px=measured, n_stars=n, bound=bound,
+                  rate_deg_min=math.degrees(rate) * 60.0, measured_angle_deg=m_angle, predicted_angle_deg=p_angle,
+                  width_px=width, limit_px=math.nan, off_deg=math.nan, elongated=False, min_stars=MIN_STARS)
+
+    def verdict(word: str, code: str, **more) -> Tracking:
+        from ..answers.text import tracking_note
+
+        d = {**detail, **more, "code": code}
+        return Tracking(word, reason=tracking_note(d, "en"), detail=d, **base)
+
     if not math.isfinite(predicted):
-        what_unknown = "exposure time" if not (math.isfinite(e) and e > 0) else "focal length"
-        return Tracking("too short to tell", reason=f"the {what_unknown} is unknown: no trail can be predicted",
-                        **base)
+        return verdict("too short to tell", "unknown_exposure" if not (math.isfinite(e) and e > 0) else "unknown_focal")
     limit = max(MIN_TRAIL_PX, 0.5 * width) if math.isfinite(width) else MIN_TRAIL_PX
     if predicted < limit:
-        extra = ""
-        if n >= MIN_STARS and measured > predicted + NOISE_TRAIL_PX:
-            extra = (f"; the stars' common elongation of {measured:.1f} px along {m_angle:.0f} deg is more than the "
-                     "station's rotation gives (camera motion or the lens' aberrations)")
-        return Tracking("too short to tell", reason=(
-            f"an untracked {e:g} s exposure trails stars by {what}{predicted:.2f} px (LVLH {rate_text}), "
-            f"below the {limit:.1f} px that star images of {width:.1f} px can show{extra}"), **base)
+        return verdict("too short to tell", "short", limit_px=limit,
+                       elongated=bool(n >= MIN_STARS and measured > predicted + NOISE_TRAIL_PX))
     if n < MIN_STARS:
-        return Tracking("too short to tell", reason=f"only {n} star{'s' if n != 1 else ''} to measure "
-                        f"(at least {MIN_STARS} needed)", **base)
-    numbers = (f"stars trail {measured:.1f} px (common to {n} stars) where an untracked camera would give "
-               f"{what}{predicted:.1f} px in {e:g} s (LVLH {rate_text})")
+        return verdict("too short to tell", "few_stars")
     # With the state the trail is predicted: half of it at least means untracked. With a bound
     # only, any common trail above the noise does (stars near the orbit normal trail less).
     needed = NOISE_TRAIL_PX if bound else max(UNTRACKED_FRACTION * predicted, NOISE_TRAIL_PX)
     if measured >= needed:
-        if bound:
-            note = "; the direction cannot be checked without the station's state"
-        else:
-            off = _axial_diff_deg(m_angle, p_angle)
-            note = (f"; along {m_angle:.0f} deg, {off:.0f} deg from the predicted {p_angle:.0f} deg"
-                    + (" (a direction the station's rotation does not give: camera motion?)" if off > 30.0 else ""))
-        return Tracking("untracked", reason=numbers + note, **base)
-    note = ("; without the station's state this only bounds the motion: a camera pointed near the orbit "
-            "normal would also keep stars round" if bound else "")
-    return Tracking("tracked", reason=numbers + note, **base)
-
+        return verdict("untracked", "untracked", off_deg=math.nan if bound else _axial_diff_deg(m_angle, p_angle))
+    return verdict("tracked", "tracked")
 
 __all__ = ["Tracking", "tracking_verdict", "LVLH_RATE_MAX_RAD_S"]
