@@ -43,9 +43,9 @@ def main() -> None:
         from photo_synth import synth_photo
 
         # Looking 2 deg below the horizon ahead at the seed 1 instant: Earth, limb, structure, an
-        # untracked 4 s exposure, a camera clock 13 s fast (the README's synthetic example).
+        # untracked 2 s exposure, a camera clock 13 s fast (the README's synthetic example).
         sp = synth_photo(tmp / "synth_ov.jpg", look="horizon:ahead,-2", structure=True, clock_offset_s=13.0,
-                         tracked=False, exposure_s=4.0)
+                         tracked=False, exposure_s=2.0)
         annotate(sp.path, overlay=tmp / "synth.png")
         _save_small(tmp / "synth.png", OUT / "annotate_synth.jpg", 1000)
 
