@@ -16,13 +16,24 @@ fi
 stamp="$VENV/.cupola-installed"
 if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[test]"
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[test,web]"
   touch "$stamp"
 fi
 case "${1:-demo}" in
   demo) shift || true; exec "$VENV/bin/cupola" demo "$@" ;;
   test) shift
     cd "$ROOT"  # the tests and their data paths are the project's
+    # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+    if [ ! -x /usr/bin/chromium ] && [ ! -x /usr/bin/chromium-headless-shell ]; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== installing Debian's chromium and chromium-headless-shell for the browser tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+          chromium chromium-headless-shell >/dev/null \
+          || echo "== could not install chromium: the browser tests will be skipped (they fail when CI=true)"
+      else
+        echo "== no /usr/bin/chromium and no root to install it: the browser tests will be skipped (they fail when CI=true)"
+      fi
+    fi
     if [ "$#" -gt 0 ]; then exec "$VENV/bin/python" -m pytest "$@"; fi
     "$VENV/bin/python" -m pytest
     echo "== the same kernels' numpy twins (CUPOLA_NO_JIT=1)"

@@ -8,7 +8,6 @@ about (``CupolaError.param``) and the command adds its own option for it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -78,28 +77,18 @@ def _satellite(args):
 
 def _shot(args):
     """Return the (Camera, RenderSettings) of the camera options render and timelapse share."""
-    from .inputs import camera_from_text
-    from .render import RenderSettings
+    from .inputs import shot_from_text
 
-    camera = camera_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
-                              roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
-                              tracked=args.tracked)
-    layers = tuple(s.strip() for s in args.layers.split(",")) if args.layers else None
-    return camera, RenderSettings(layers=layers) if layers else RenderSettings()
+    return shot_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
+                          roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
+                          tracked=args.tracked, layers=args.layers)
 
 
-@contextlib.contextmanager
 def _saying_when_in_view(look, after, sat, args, applies: bool = True):
-    """Add to a refusal of a Look out of view (param 'force') when its target is next in view."""
-    try:
-        yield
-    except InputError as exc:
-        if exc.param != "force" or not applies:
-            raise
-        from .plan import next_view_text
+    """Add to a refusal of a Look out of view when its target is next in view (plan.saying_when_in_view)."""
+    from .plan import saying_when_in_view
 
-        when = next_view_text(look, after, sat=sat, kp=args.kp, allow_stale=args.allow_stale)
-        raise InputError(f"{exc.detail}; {when}", param="force", fix=exc.fix) from None
+    return saying_when_in_view(look, after, sat=sat, kp=args.kp, allow_stale=args.allow_stale, applies=applies)
 
 
 def cmd_where(args) -> int:
@@ -190,26 +179,16 @@ def cmd_plan(args) -> int:
     from .answers import check_lang
 
     check_lang(args.lang)
-    sat = _satellite(args)
-    if args.plan_kind == "passes":
-        lat, lon, name = plan.parse_observer(args.where)
-        found = plan.passes(lat, lon, args.start, args.end, min_elevation_deg=args.min_elevation,
-                            observer_height_km=args.height, sat=sat, allow_stale=args.allow_stale)
-        what, lines = f"passes above {args.min_elevation:g} deg seen from {name}", plan.passes_table(found)
-    else:
-        if args.plan_kind == "aurora":
-            cond = plan.aurora_in_view(hemisphere=args.hemisphere)
-        elif args.plan_kind == "over":
-            cond = plan.over(args.place, radius_km=args.radius, ground=args.ground)
-        elif args.plan_kind in ("sunrise", "sunset"):
-            cond = plan.near_sun_event(args.plan_kind, args.within)
-        else:
-            cond = plan.sky_visible(args.name, ground_dark=not args.any_ground)
-        if args.night:
-            cond = cond & plan.night()
-        found = plan.windows(cond, args.start, args.end, min_duration_s=args.min_duration, sat=sat, kp=args.kp,
-                             allow_stale=args.allow_stale, lang=args.lang)
-        what, lines = cond.name, plan.windows_table(found)
+    what, found = plan.search(
+        args.plan_kind, args.start, args.end, where=getattr(args, "where", None),
+        min_elevation_deg=getattr(args, "min_elevation", 10.0), observer_height_km=getattr(args, "height", 0.0),
+        hemisphere=getattr(args, "hemisphere", None), region=getattr(args, "place", None),
+        radius_km=getattr(args, "radius", None), ground=getattr(args, "ground", None),
+        within_min=getattr(args, "within", 5.0), sky_name=getattr(args, "name", None),
+        ground_dark=not getattr(args, "any_ground", False), at_night=getattr(args, "night", False),
+        min_duration_s=getattr(args, "min_duration", 0.0), sat=_satellite(args), kp=args.kp,
+        allow_stale=args.allow_stale, lang=args.lang)
+    lines = plan.passes_table(found) if args.plan_kind == "passes" else plan.windows_table(found)
     if args.json:
         out(json.dumps([f.as_dict() for f in found], ensure_ascii=False, indent=2))
         return 0
@@ -299,6 +278,21 @@ def cmd_warmup(args) -> int:
 # unknown options, with messages that did not name them).
 _NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan"
 _NEGATIVE_NUMBER = re.compile(rf"^-(?:{_NUMBER})(?:\s*,\s*[-+]?(?:{_NUMBER}))?$", re.IGNORECASE)
+
+
+def cmd_serve(args) -> int:
+    from .errors import DataMissingError
+
+    try:
+        import uvicorn
+
+        from .web import create_app
+    except ImportError as exc:
+        raise DataMissingError(f"cupola serve needs the web packages ({exc.name} is missing): "
+                               "pip install 'cupola[web]'") from None
+    out(f"cupola {__version__}: serving http://{args.host}:{args.port}/ (Ctrl-C stops)")
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -491,6 +485,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="out", help="folder for the seed gallery images (default out/)")
     d.add_argument("--no-images", action="store_true", help="print the answers only")
     d.set_defaults(func=cmd_demo)
+
+    sv = sub.add_parser("serve", parents=[common], help="the web page and JSON API (http://127.0.0.1:8000/)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sv.set_defaults(func=cmd_serve)
 
     k = sub.add_parser("warmup", parents=[common], help="compile every numba kernel once and cache it (about a minute)")
     k.add_argument("--cache-dir", default=None,

@@ -49,6 +49,24 @@ SEED2_TIME = "2021-05-02T06:56:00Z"
 SEED2_CAMERA = dict(model="D5", focal_mm=14.0, look="horizon:345,4", exposure_s=1.0, iso=12800.0,
                     f_number=1.4, tracked=False)
 
+# An instant of seed 1's night passes (README, `cupola render`): airglow over the Pacific north-east
+# of Papua New Guinea.
+SEED1_TIME = "2024-01-19T16:02:54Z"
+
+
+def _preset_camera(cam: dict) -> dict:
+    """Return a seed camera in the web's request terms (camera, lens, look, exposure, iso, fnumber, tracked)."""
+    return {"camera": cam["model"], "lens": cam["focal_mm"], "look": cam["look"], "exposure": f"{cam['exposure_s']:g}",
+            "iso": cam["iso"], "fnumber": cam["f_number"], "tracked": cam["tracked"]}
+
+
+# The seed stories as presets of the web page (titles in English and French).
+PRESETS = (
+    {"id": "seed1", "t": SEED1_TIME, "camera": _preset_camera(SEED1_CAMERA),
+     "title": {"en": "Airglow over the Pacific, Jan 2024", "fr": "Lueur atmosphérique sur le Pacifique, janv. 2024"}},
+    {"id": "seed2", "t": SEED2_TIME, "camera": _preset_camera(SEED2_CAMERA),
+     "title": {"en": "Aurora at sunrise, 2 May 2021", "fr": "Aurore au lever du Soleil, 2 mai 2021"}},
+)
 
 # Seed 2 as a crew timelapse (Thomas Pesquet's 2017 one: "from an intense aurora to a glowing
 # sunrise"): the same camera fixed to the station, from the aurora over Quebec growing as the

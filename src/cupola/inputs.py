@@ -209,4 +209,12 @@ def camera_from_text(model: str = "D5", lens=24.0, fov=None, size="1920x1080", l
                   iso=_as_number(iso), f_number=_as_number(f_number), tracked=bool(tracked))
 
 
-__all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "parse_step", "camera_from_text"]
+def shot_from_text(layers=None, **camera_text):
+    """Return (Camera, RenderSettings) from user text: the camera options of
+    :func:`camera_from_text` and `layers`, a comma-separated subset of the render layers (None: all)."""
+    from .render import RenderSettings
+
+    names = tuple(s.strip() for s in str(layers).split(",")) if layers else None
+    return camera_from_text(**camera_text), RenderSettings(layers=names) if names else RenderSettings()
+
+__all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "parse_step", "camera_from_text", "shot_from_text"]

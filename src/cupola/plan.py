@@ -47,6 +47,7 @@ angle), no atmospheric extinction: m = -1.8 + 5 log10(range / 1000 km) - 2.5 log
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import math
@@ -1040,6 +1041,21 @@ def next_view_text(look, after, **kw) -> str:
             f"for {_duration_words(w.duration_s)}; best at {iso_utc(w.peak_utc)})")
 
 
+@contextlib.contextmanager
+def saying_when_in_view(look, after, *, sat=None, kp: float | None = None, allow_stale: bool = False,
+                        applies: bool = True):
+    """Add to a refusal of a Look out of view (an InputError with param 'force') raised inside the
+    block when its target is next in view after `after` (:func:`next_view_text`); the command line
+    and the web wrap their renders in it."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.param != "force" or not applies:
+            raise
+        when = next_view_text(look, after, sat=sat, kp=kp, allow_stale=allow_stale)
+        raise InputError(f"{exc.detail}; {when}", param="force", fix=exc.fix) from None
+
+
 def _duration_words(seconds: float) -> str:
     s = round(float(seconds))
     d, s = divmod(s, 86_400)
@@ -1295,6 +1311,55 @@ def _hms(seconds: float) -> str:
     return f"{h}:{mi:02d}:{sec:02d}" if h else f"{mi}:{sec:02d}"
 
 
+PLAN_KINDS = ("passes", "aurora", "over", "sunrise", "sunset", "sky")
+
+
+def search(kind: str, start, end, *, where=None, min_elevation_deg: float = 10.0, observer_height_km: float = 0.0,
+           hemisphere: str | None = None, region=None, radius_km: float | None = None, ground: str | None = None,
+           within_min: float = 5.0, sky_name=None, ground_dark: bool = True, at_night: bool = False,
+           min_duration_s: float = 0.0, sat=None, kp: float | None = None, allow_stale: bool = False,
+           lang: str = "en") -> tuple[str, list]:
+    """Return (what was searched, in words; the :class:`Pass` or :class:`Window` list) for one kind
+    of plan, from the options the command line and the web take alike.
+
+    Args:
+        kind: one of :data:`PLAN_KINDS`: 'passes' (over the observer `where`, 'LAT,LON' or a place,
+            above `min_elevation_deg`), 'aurora' (the oval in view, optionally one `hemisphere`), 'over'
+            (`region`, within `radius_km`, over `ground`), 'sunrise'/'sunset' (within `within_min`
+            minutes of one), 'sky' (`sky_name` above the limb, over dark ground if `ground_dark`).
+        at_night: windows only with the station in shadow over dark ground (not for 'passes').
+        the rest: as for :func:`windows` and :func:`passes`.
+    Raises:
+        InputError: (param 'kind') an unknown kind, and whatever the makers and searches refuse.
+    """
+    if kind not in PLAN_KINDS:
+        raise InputError(f"unknown plan {kind!r}; use one of {', '.join(PLAN_KINDS)}", param="kind")
+    if kind == "passes":
+        if where is None:
+            raise InputError("passes need an observer: a place or LAT,LON", param="observer")
+        lat, lon, name = parse_observer(where)
+        found = passes(lat, lon, start, end, min_elevation_deg=min_elevation_deg,
+                       observer_height_km=observer_height_km, sat=sat, allow_stale=allow_stale)
+        return f"passes above {min_elevation_deg:g} deg seen from {name}", found
+    if kind == "aurora":
+        cond = aurora_in_view(hemisphere=hemisphere)
+    elif kind == "over":
+        if region is None:
+            raise InputError("'over' needs a sea, country, region, place or LAT,LON", param="region")
+        cond = over(region, radius_km=radius_km, ground=ground)
+    elif kind in ("sunrise", "sunset"):
+        cond = near_sun_event(kind, within_min)
+    else:
+        if sky_name is None:
+            raise InputError("'sky' needs a star, planet, the Moon or 'Milky Way core'", param="sky_name")
+        cond = sky_visible(sky_name, ground_dark=ground_dark)
+    if at_night:
+        cond = cond & night()
+    found = windows(cond, start, end, min_duration_s=min_duration_s, sat=sat, kp=kp, allow_stale=allow_stale,
+                    lang=lang)
+    return cond.name, found
+
+
 def windows_table(found: list[Window]) -> list[str]:
     """Return text lines: one window a line (start, end, peak, duration, caption at the peak)."""
     lines = [f"{'start (UTC)':20}  {'end (UTC)':20}  {'peak (UTC)':20}  {'duration':>8}  caption at peak"]
@@ -1327,6 +1392,6 @@ def passes_table(found: list[Pass]) -> list[str]:
 __all__ = [
     "Condition", "Window", "Pass", "Area", "windows", "passes", "check_span", "find_area", "name_key",
     "over", "at_sea_near", "ground", "night", "day", "aurora_in_view", "near_sun_event", "sky_visible",
-    "target_in_view", "windows_table", "passes_table", "MAX_SPAN_DAYS", "CHUNK", "GROUND_STATES",
+    "target_in_view", "windows_table", "passes_table", "search", "PLAN_KINDS", "saying_when_in_view", "MAX_SPAN_DAYS", "CHUNK", "GROUND_STATES",
     "SUN_EVENT_KINDS", "GALACTIC_CENTRE_RA_DEG", "GALACTIC_CENTRE_DEC_DEG", "ISS_STANDARD_MAG",
 ]

@@ -270,6 +270,24 @@ def to_utc64(t) -> np.ndarray:
     return np.array(flat, dtype="datetime64[ns]").reshape(arr.shape)
 
 
+def one_instant(value, param: str) -> np.datetime64:
+    """Return one instant (datetime64[ns] UTC) read as :func:`to_utc64` does; its errors name `param`.
+
+    Raises:
+        TimeInputError: (param `param`) a time that cannot be read.
+        InputError: (param `param`) more than one instant.
+    """
+    from .errors import CupolaError, InputError
+
+    try:
+        t = to_utc64(value)
+    except CupolaError as exc:
+        raise type(exc)(exc.detail, param=param, fix=exc.fix) from None
+    if t.ndim != 0:
+        raise InputError(f"{param} is one instant, got {t.size} of them", param=param)
+    return t
+
+
 def iso_utc(t64, digits: int = 0) -> np.ndarray | str:
     """Return ISO-8601 UTC text ending in 'Z' for datetime64 values (scalar in, str out)."""
     unit = {0: "s", 3: "ms", 6: "us", 9: "ns"}[digits]

@@ -95,15 +95,9 @@ _FORMAT = re.compile(r"\{(?::(0?\d*)d)?\}")
 
 # -- what to do: instants and output ----------------------------------------------------------------
 def _instant(value, param: str) -> np.datetime64:
-    from .timebase import to_utc64
+    from .timebase import one_instant
 
-    try:
-        t = to_utc64(value)
-    except CupolaError as exc:
-        raise type(exc)(exc.detail, param=param, fix=exc.fix) from None
-    if t.ndim != 0:
-        raise InputError(f"{param} is one instant, got {t.size} of them", param=param)
-    return t
+    return one_instant(value, param)
 
 
 def frame_times(start, end, step_s, max_frames: int = MAX_FRAMES) -> np.ndarray:

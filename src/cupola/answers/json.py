@@ -440,6 +440,94 @@ def place_json(lat_deg: float, lon_deg: float, lang: str = "en") -> dict:
     }
 
 
-__all__ = ["SCHEMA_VERSION", "PLACE_SCHEMA_VERSION", "ANNOTATE_SCHEMA_VERSION", "WHERE_FIELDS", "IN_VIEW_SUMMARY",
-           "where_columns", "where_json", "warning_codes", "in_view_summary", "in_view_json", "warnings_json",
-           "place_json", "annotate_json"]
+# -- the web's objects -------------------------------------------------------------------------------
+WEB_SCHEMA_VERSION = 1
+_COORD_DIGITS = 4  # ~11 m: finer than any line a map draws
+
+
+def _multiline(lon, lat, closed: bool = False) -> dict:
+    from ..geo.geojson import split_antimeridian
+
+    parts = split_antimeridian(lon, lat, closed=closed)
+    return {"type": "MultiLineString", "coordinates": [np.round(p, _COORD_DIGITS).tolist() for p in parts]}
+
+
+def _feature(kind: str, geometry: dict, **props) -> dict:
+    return {"type": "Feature", "properties": {"kind": kind, **props}, "geometry": geometry}
+
+
+def _point(lon, lat) -> dict:
+    return {"type": "Point", "coordinates": [round(float(lon), _COORD_DIGITS), round(float(lat), _COORD_DIGITS)]}
+
+
+def track_geojson(view, t_utc, step_s: float) -> dict:
+    """Return the map of one instant (a :class:`cupola.geo.geojson.MapView`) as a GeoJSON
+    FeatureCollection (RFC 7946, lon/lat degrees; lines cut at the antimeridian).
+
+    Features by ``properties.kind``: ``ground_track`` (MultiLineString, with ``start_utc``, ``end_utc``,
+    ``step_s``), ``station`` (Point, ``time_utc``, ``alt_km``), ``footprint`` (the horizon circle,
+    ``radius_km``), ``terminator`` (MultiLineString), ``night`` (Polygon: the night side closed through
+    its pole), ``subsolar`` (Point), and ``aurora_oval`` (one per ``hemisphere`` and ``boundary``, with
+    ``height_km`` and ``visible_points``; none without a Kp).
+    """
+    t = view.track_t_utc
+    feats = [
+        _feature("ground_track", _multiline(view.track_lon_deg, view.track_lat_deg),
+                 start_utc=iso_utc(t[0]), end_utc=iso_utc(t[-1]), step_s=float(step_s), points=int(t.size)),
+        _feature("station", _point(view.station_lon_deg, view.station_lat_deg), time_utc=iso_utc(t_utc),
+                 alt_km=round(view.alt_km, 3)),
+        _feature("footprint", _multiline(view.footprint_lon_deg, view.footprint_lat_deg),
+                 radius_km=round(view.footprint_radius_km, 1)),
+        _feature("terminator", _multiline(view.terminator_lon_deg, view.terminator_lat_deg)),
+        _feature("night", {"type": "Polygon", "coordinates": [
+            np.round(np.column_stack([view.night_lon_deg, view.night_lat_deg]), _COORD_DIGITS).tolist()]}),
+        _feature("subsolar", _point(view.subsolar_lon_deg, view.subsolar_lat_deg)),
+    ]
+    for line in view.oval:
+        feats.append(_feature("aurora_oval", _multiline(line.lon_deg, line.lat_deg, closed=True),
+                              hemisphere=line.hemisphere, boundary=line.boundary, height_km=line.height_km,
+                              visible_points=line.visible))
+    return {"type": "FeatureCollection", "schema_version": WEB_SCHEMA_VERSION, "features": feats}
+
+
+def plan_json(kind: str, what: str, found: list, start, end) -> dict:
+    """Return a plan's answer: the search (``kind``, ``condition`` in words, the span) and its
+    windows or passes as ``items`` (each as ``cupola plan --json`` prints it)."""
+    from ..timebase import to_utc64
+
+    return {"schema_version": WEB_SCHEMA_VERSION, "kind": kind, "condition": what,
+            "start_utc": iso_utc(to_utc64(start)), "end_utc": iso_utc(to_utc64(end)), "count": len(found),
+            "items": [f.as_dict() for f in found]}
+
+
+def elements_json(sat) -> dict:
+    """Return what an element set holds: the satellite, its NORAD id, the number of sets and their epochs."""
+    e = sat.archive.epochs_utc
+    return {"schema_version": WEB_SCHEMA_VERSION, "satellite": sat.name, "norad_id": int(sat.archive.sets[0].satnum),
+            "sets": len(sat.archive), "first_epoch_utc": iso_utc(e[0], 3), "last_epoch_utc": iso_utc(e[-1], 3)}
+
+
+def error_json(kind: str, detail: str, param: str | None = None, fix: str | None = None) -> dict:
+    """Return an error answer: ``error`` (its type), ``detail`` (the message with its fix),
+    ``param`` (the request parameter it is about, or None) and ``fix`` (or None)."""
+    return {"error": kind, "detail": detail, "param": param, "fix": fix}
+
+
+def job_json(job_id: str, status: str, status_url: str, result_url: str | None = None, detail: str | None = None,
+             frames: int | None = None, done_frames: int = 0) -> dict:
+    """Return a queued job's state: ``job``, ``status`` ('queued', 'running', 'done' or 'failed'),
+    ``status_url``, ``result_url`` (once done), ``frames``/``done_frames`` and ``detail`` (why it failed)."""
+    return {"schema_version": WEB_SCHEMA_VERSION, "job": job_id, "status": status, "status_url": status_url,
+            "result_url": result_url, "frames": frames, "done_frames": done_frames, "detail": detail}
+
+
+def presets_json(presets, lang: str = "en") -> list[dict]:
+    """Return the seed presets (:data:`cupola.demo.PRESETS`) with their titles in `lang`."""
+    lang = check_lang(lang)
+    return [{"id": p["id"], "title": p["title"][lang], "t": p["t"], **p["camera"]} for p in presets]
+
+
+__all__ = ["SCHEMA_VERSION", "PLACE_SCHEMA_VERSION", "ANNOTATE_SCHEMA_VERSION", "WEB_SCHEMA_VERSION",
+           "WHERE_FIELDS", "IN_VIEW_SUMMARY", "where_columns", "where_json", "warning_codes", "in_view_summary",
+           "in_view_json", "warnings_json", "place_json", "annotate_json", "track_geojson", "plan_json",
+           "elements_json", "error_json", "job_json", "presets_json"]

@@ -429,24 +429,13 @@ def _pillow_major() -> int:
     return int(PIL.__version__.split(".")[0])
 
 
-def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str = "en") -> Path:
-    """Write `frame` to `path` (.png, .jpg or .jpeg) with EXIF and XMP; return the path.
-
-    Raises:
-        InputError: a bad output path (see :func:`check_output_path`) or an ISO that rounds to
-            less than 1; nothing is written then.
-        OutputError: the write failed (a full disk, a file-size limit, a name the file system refuses);
-            the temporary file is removed and `path` left as it was.
-    """
+def _encoded(frame, fmt: str, caption: bool, lang: str):
+    """Return (the Pillow image, its save options with EXIF and XMP) of `frame` as `fmt` ('PNG' or 'JPEG')."""
     from PIL import Image, PngImagePlugin
 
-    path = check_output_path(path)
-    fmt = FORMATS[path.suffix.lower()]
-    folder = path.parent
     lines = caption_lines(frame, lang)
     rgb = draw_caption(frame.rgb, lines) if caption else frame.rgb
     img = Image.fromarray(rgb)
-    exif = exif_for(frame, lines[1])
     xmp = xmp_packet(lines[1], lang, _parameters(frame))
     if fmt == "JPEG":
         kw = {"quality": 92}
@@ -458,15 +447,40 @@ def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str 
         info = PngImagePlugin.PngInfo()
         info.add_itxt(XMP_PNG_KEY, xmp.decode("utf-8"))
         kw = {"pnginfo": info, "compress_level": PNG_COMPRESS_LEVEL}
+    kw["exif"] = exif_for(frame, lines[1])
+    return img, kw
+
+
+def frame_bytes(frame, fmt: str = "png", caption: bool = False, lang: str = "en") -> bytes:
+    """Return `frame` encoded as `fmt` ('png' or 'jpeg'), with the EXIF and XMP :func:`save_frame` writes."""
+    kind = FORMATS.get("." + str(fmt).lower().lstrip("."))
+    if kind is None:
+        raise InputError(f"cannot encode a frame as {fmt!r}; use png or jpeg", param="format")
+    img, kw = _encoded(frame, kind, caption, lang)
+    buf = io.BytesIO()
+    img.save(buf, format=kind, **kw)
+    return buf.getvalue()
+
+
+def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str = "en") -> Path:
+    """Write `frame` to `path` (.png, .jpg or .jpeg) with EXIF and XMP; return the path.
+
+    Raises:
+        InputError: a bad output path (see :func:`check_output_path`) or an ISO that rounds to
+            less than 1; nothing is written then.
+        OutputError: the write failed (a full disk, a file-size limit, a name the file system refuses);
+            the temporary file is removed and `path` left as it was.
+    """
+    path = check_output_path(path)
+    folder = path.parent
     tmp = None
     try:
         # Encoded in memory, then written by Python: Pillow's JPEG encoder writes to a file descriptor
         # itself and drops write errors, so a full disk left a truncated JPEG behind a success.
-        buf = io.BytesIO()
-        img.save(buf, format=fmt, exif=exif, **kw)
+        data = frame_bytes(frame, path.suffix, caption, lang)
         fd, tmp = tempfile.mkstemp(prefix=".cupola-", suffix=path.suffix, dir=folder)
         with os.fdopen(fd, "wb") as f:
-            f.write(buf.getbuffer())
+            f.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions

@@ -1,0 +1,189 @@
+"""Benchmark: the web API on loopback, a bounded load run against `cupola.web` served by uvicorn in
+its own process (goals: /api/where >= 200 requests/s with p99 < 200 ms; /api/render at 1280x720
+<= 0.5 s warm; the server's RSS bounded under mixed load).
+
+    .venv/bin/python benchmarks/bench_web.py [--seconds 10] [--threads 8] [--mixed-seconds 30]
+    .venv/bin/python benchmarks/bench_web.py --mixed-seconds 300     # the 5-minute mixed run
+
+Phases (each prints answers 200 per second and their p50 and p99, and the count of each status: all
+the load comes from one client address, so past 400 requests/s the per-client token bucket answers
+429, as it should):
+1. /api/where over 64 instants a few seconds apart, asked again and again (what a page's slider and
+   many viewers of one moment ask): after the first round every answer is a cache hit;
+2. /api/where at a new instant each request (no cache hit: one Scene each, ~15-60 ms of work in
+   the one worker thread);
+3. /api/render 1280x720 JPEG of seed 1, warm (median and best of 7): the same instant again (its
+   Scene from the cache, as when the page asks where then render), then a new instant each;
+4. mixed: where (new and repeated instants), track, 640x360 renders and plans from --threads
+   clients, the server's RSS (VmRSS) sampled each second: first, peak and last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+
+SEED1 = np.datetime64("2024-01-19T16:02:54", "s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "cupola.web:create_app", "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(cmd, env=os.environ.copy())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/presets", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def iso(t) -> str:
+    return str(np.datetime64(t, "s")) + "Z"
+
+
+def load(base: str, urls, seconds: float, threads: int):
+    """Ask `urls()` (a function giving the next URL) from `threads` clients for `seconds`; return
+    (answers 200 per second, latencies in s of those, status counts)."""
+    stop = time.monotonic() + seconds
+    lat, codes, lock = [], {}, threading.Lock()
+
+    def worker():
+        with httpx.Client(base_url=base, timeout=30) as c:
+            while time.monotonic() < stop:
+                url = urls()
+                t = time.perf_counter()
+                r = c.get(url)
+                dt = time.perf_counter() - t
+                with lock:
+                    if r.status_code == 200:
+                        lat.append(dt)
+                    codes[r.status_code] = codes.get(r.status_code, 0) + 1
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as ex:
+        for f in [ex.submit(worker) for _ in range(threads)]:
+            f.result()
+    return len(lat) / (time.perf_counter() - t0), np.array(lat), codes
+
+
+def report(label: str, rps: float, lat: np.ndarray, codes: dict, goal: str = "") -> None:
+    p50, p99 = np.percentile(lat, [50, 99]) * 1e3
+    print(f"{label}: {rps:,.0f} answers/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, answers {codes}" +
+          (f"  ({goal})" if goal else ""))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0, help="each /api/where phase (default 10)")
+    ap.add_argument("--threads", type=int, default=8, help="concurrent clients (default 8)")
+    ap.add_argument("--mixed-seconds", type=float, default=30.0, help="the mixed run (default 30; 300 = 5 min)")
+    args = ap.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(port)
+    try:
+        with httpx.Client(base_url=base, timeout=120) as c:
+            t = time.perf_counter()
+            c.get("/api/where", params={"t": iso(SEED1)})
+            print(f"first /api/where (cold process: tables and kernels load): {time.perf_counter() - t:.2f} s")
+            hot = [iso(SEED1 + np.timedelta64(5 * k, "s")) for k in range(64)]
+            for t_ in hot:
+                c.get("/api/where", params={"t": t_})
+        rng = np.random.default_rng(1)
+        report("/api/where, 64 instants asked again (cache hits)",
+               *load(base, lambda: f"/api/where?t={hot[rng.integers(64)]}", args.seconds, args.threads),
+               goal=">= 200 requests/s, p99 < 200 ms")
+        counter = iter(range(10**9))
+        report("/api/where, a new instant each request (no cache)",
+               *load(base, lambda: f"/api/where?t={iso(SEED1 + np.timedelta64(1000 + next(counter), 's'))}",
+                     args.seconds, args.threads))
+
+        with httpx.Client(base_url=base, timeout=120) as c:
+            q = {"t": iso(SEED1), "w": 1280, "h": 720, "camera": "Z9", "look": "horizon:ahead,6", "exposure": "10",
+                 "iso": 6400, "tracked": "true", "format": "jpeg"}
+            c.get("/api/render", params=q)
+            times = []
+            for _ in range(7):
+                t = time.perf_counter()
+                r = c.get("/api/render", params=q)
+                times.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+            print(f"/api/render 1280x720 JPEG warm, one instant again (its Scene cached): median "
+                  f"{statistics.median(times) * 1e3:.0f} ms, best {min(times) * 1e3:.0f} ms "
+                  f"({len(r.content) / 1e3:.0f} kB; goal <= 500 ms)")
+            times = []
+            for k in range(7):
+                t = time.perf_counter()
+                r = c.get("/api/render", params={**q, "t": iso(SEED1 + np.timedelta64(7 * k + 1, "s"))})
+                times.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+            print(f"/api/render 1280x720 JPEG warm, a new instant each (Scene computed): median "
+                  f"{statistics.median(times) * 1e3:.0f} ms, best {min(times) * 1e3:.0f} ms (goal <= 500 ms)")
+
+        kinds = ["where_new", "where_hot", "where_hot", "where_hot", "track", "render", "plan"]
+        counter2 = iter(range(10**9))
+
+        def mixed_url():
+            k = kinds[rng.integers(len(kinds))]
+            if k == "where_new":
+                return f"/api/where?t={iso(SEED1 + np.timedelta64(90_000 + next(counter2), 's'))}"
+            if k == "where_hot":
+                return f"/api/where?t={hot[rng.integers(64)]}"
+            if k == "track":
+                return f"/api/track?t={iso(SEED1 + np.timedelta64(int(rng.integers(3600)), 's'))}"
+            if k == "render":
+                return f"/api/render?t={hot[rng.integers(64)]}&w=640&h=360&format=jpeg"
+            return "/api/plan?kind=sunrise&from=2024-01-19T12:00:00Z&to=2024-01-19T18:00:00Z"
+
+        samples = [rss_mb(proc.pid)]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(1.0):
+                samples.append(rss_mb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        rps, lat, codes = load(base, mixed_url, args.mixed_seconds, args.threads)
+        done.set()
+        sampler.join()
+        samples.append(rss_mb(proc.pid))
+        report(f"mixed load for {args.mixed_seconds:g} s", rps, lat, codes)
+        q = len(samples) // 4 or 1
+        print(f"server RSS: first {samples[0]:.0f} MB, peak {max(samples):.0f} MB, last {samples[-1]:.0f} MB; "
+              f"mean of the first quarter {np.mean(samples[:q]):.0f} MB, of the last {np.mean(samples[-q:]):.0f} MB")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
