@@ -473,11 +473,11 @@ def save_frame(frame, path: str | os.PathLike, caption: bool = False, lang: str 
     """
     path = check_output_path(path)
     folder = path.parent
+    # Encoded in memory, then written by Python: Pillow's JPEG encoder writes to a file descriptor
+    # itself and drops write errors, so a full disk left a truncated JPEG behind a success.
+    data = frame_bytes(frame, path.suffix, caption, lang)
     tmp = None
     try:
-        # Encoded in memory, then written by Python: Pillow's JPEG encoder writes to a file descriptor
-        # itself and drops write errors, so a full disk left a truncated JPEG behind a success.
-        data = frame_bytes(frame, path.suffix, caption, lang)
         fd, tmp = tempfile.mkstemp(prefix=".cupola-", suffix=path.suffix, dir=folder)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
