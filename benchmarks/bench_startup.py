@@ -7,6 +7,7 @@ compiles or loads numba caches; run `cupola warmup` once before measuring.
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -19,11 +20,11 @@ COMMANDS = [
 ]
 
 
-def run(args: list[str], n: int) -> list[float]:
+def run(args: list[str], n: int, env: dict | None = None) -> list[float]:
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cupola.cli", *args], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "cupola.cli", *args], check=True, stdout=subprocess.DEVNULL, env=env)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -34,6 +35,13 @@ def main() -> None:
     for args in COMMANDS:
         t = run(args, n)
         print(f"cupola {' '.join(args):<44} best {min(t):.2f} s  median {statistics.median(t):.2f} s  (n={n})")
+    # The same first command with the compiled kernels forced at every size (cupola.jit: a one-instant
+    # answer otherwise runs the numpy twins and never starts numba's CPU target).
+    env = {k: v for k, v in os.environ.items() if k != "CUPOLA_NO_JIT"}
+    t_auto = run(COMMANDS[0], n, env)
+    t_jit = run(COMMANDS[0], n, {**env, "CUPOLA_NO_JIT": "0"})
+    print(f"{' '.join(COMMANDS[0])}: tiny inputs on the twins median {statistics.median(t_auto):.2f} s, "
+          f"compiled kernels (CUPOLA_NO_JIT=0) median {statistics.median(t_jit):.2f} s")
 
 
 if __name__ == "__main__":

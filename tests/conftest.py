@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
 import pytest
+
+# The compiled kernels at every size (cupola.jit: with CUPOLA_NO_JIT unset, calls on a few
+# elements run the numpy twins), so that the suite exercises what it claims to; the CI rerun with
+# CUPOLA_NO_JIT=1 covers the twins. Subprocesses of the CLI tests inherit it.
+os.environ.setdefault("CUPOLA_NO_JIT", "0")
 
 
 @pytest.fixture

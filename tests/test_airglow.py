@@ -119,6 +119,19 @@ def test_peak_and_max_brightening_for_oh():
     assert 60 <= g <= 70  # "~60-70x" for an 8 km layer at 87 km
 
 
+def test_written_out_brightening_constants_match_scipy():
+    """The closed form's constants are written out in airglow.py (no scipy.special at import):
+    recompute them with scipy's parabolic cylinder function, gamma and Brent's root finder."""
+    from scipy.optimize import brentq
+    from scipy.special import gamma, pbdv
+
+    z = brentq(lambda x: pbdv(0.5, x)[0], -2.0, 0.0, xtol=1e-15)
+    assert airglow.MAX_BRIGHTENING_Z == pytest.approx(z, abs=1e-12)
+    assert airglow.MAX_BRIGHTENING_COEFF == pytest.approx(np.exp(-z * z / 4) * pbdv(-0.5, z)[0], rel=1e-12)
+    assert airglow.PEAK_BRIGHTENING_COEFF == pytest.approx(pbdv(-0.5, 0.0)[0], rel=1e-12)
+    assert airglow.PEAK_BRIGHTENING_COEFF == pytest.approx(2 ** 1.25 * gamma(1.25) / np.sqrt(np.pi), rel=1e-14)
+
+
 def test_slab_brightening_matches_exact_chord():
     for h, dh in [(87.0, 8.0), (97.0, 10.0), (250.0, 100.0)]:
         r = R_KM + h

@@ -76,7 +76,8 @@ def test_tables_match_numpy_integration(night50):
     sn = np.linalg.norm(d, axis=-1)
     o = np.asarray(geom.origin_teme_km) * k
     for name in ("oh", "oi_green", "oi_red"):
-        ref = ag.layer_emission_along_rays_numpy(o, d / sn[:, None], name, r_earth_km=WGS84_A_KM) / sn
+        ref = ag.layer_emission_along_rays_numpy(o, d / sn[:, None], name, r_earth_km=WGS84_A_KM,
+                                                 far_side_extinction=True) / sn
         got = glow.airglow_column_rayleigh(sc, geom, name)[i, j]
         # Linear interpolation on the 0.25 km grid of closest approach: ~1e-3 typically, a few
         # per cent within a grid step of a thin layer's peak or of the ground's edge.
@@ -151,3 +152,57 @@ def test_aurora_brightness_follows_activity():
     assert glow.aurora_green_kilorayleigh(18.0) == pytest.approx(0.6)
     assert glow.aurora_green_kilorayleigh(172.0) == pytest.approx(5.73, rel=0.01)
     assert glow.aurora_green_kilorayleigh(1e5) == 50.0
+
+
+# -- gravity-wave modulation of the shells ----------------------------------------------------------
+def test_airglow_wave_field_statistics():
+    k, ph = emission.airglow_waves()
+    u = np.random.default_rng(5).normal(size=(200_000, 3))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    m = emission.airglow_wave_factor(u, k, ph)
+    assert float(m.mean()) == pytest.approx(1.0, abs=0.01)
+    assert float(m.std()) == pytest.approx(emission.AIRGLOW_WAVE_RMS, rel=0.15)
+    assert float(m.min()) >= 1.0 - emission.AIRGLOW_WAVE_RMS * math.sqrt(2 * len(ph)) - 1e-12
+    # Horizontal wavelengths as documented: |k| = 2 pi R / lambda.
+    lam = 2 * math.pi * emission.R_EARTH_KM / np.linalg.norm(k, axis=1)
+    assert np.all((lam >= emission.AIRGLOW_WAVE_KM[0]) & (lam <= emission.AIRGLOW_WAVE_KM[1]))
+
+
+def test_rendered_airglow_carries_the_wave_field(night50, monkeypatch):
+    import cupola.scene as scene_mod
+
+    sc, geom = night50
+    waved = glow.airglow_layer(sc, geom).astype(float)
+    smooth_em = dataclasses.replace(emission.airglow_emission(), wave_rms=0.0)
+    monkeypatch.setattr(scene_mod, "airglow_emission", lambda: smooth_em)
+    smooth = glow.airglow_layer(sc, geom).astype(float)
+    # The modulation is sampled every glow.WAVE_GRID_STEP_PX pixels and interpolated between: at
+    # those nodes it is the field evaluated in numpy where each ray meets the 90 km level (scaled
+    # sphere), in ITRS.
+    step = glow.WAVE_GRID_STEP_PX
+    node = np.zeros(smooth.shape[:2], bool)
+    node[::step, ::step] = True
+    lit = node & (smooth[..., 0] > 1e-3 * smooth[..., 0].max())
+    ratio = waved[..., 0][lit] / smooth[..., 0][lit]
+    em = emission.airglow_emission()
+    kz = glow.SCALE_Z
+    d = geom.dirs_teme[lit].astype(float)
+    o = np.asarray(geom.origin_teme_km, float)
+    ds = d * np.array([1.0, 1.0, kz])
+    sn = np.linalg.norm(ds, axis=1)
+    os_ = o * np.array([1.0, 1.0, kz])
+    tc = -(ds / sn[:, None]) @ os_
+    p = np.sqrt(np.maximum(os_ @ os_ - tc * tc, 0.0))
+    rw = WGS84_A_KM + em.wave_height_km
+    t = np.where(tc > 0, np.where(p < rw, tc - np.sqrt(np.maximum(rw * rw - p * p, 0.0)), tc), 0.0)
+    pts = o + (t / sn)[:, None] * d
+    th = float(geom.theta_gmst)
+    rot = np.array([[math.cos(th), math.sin(th), 0.0], [-math.sin(th), math.cos(th), 0.0], [0.0, 0.0, 1.0]])
+    u = pts @ rot.T
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    expected = emission.airglow_wave_factor(u, em.wave_k, em.wave_phase, em.wave_rms)
+    np.testing.assert_allclose(ratio, expected, rtol=1e-5)
+    assert float(np.std(ratio)) > 0.01  # the frame does show structure
+    # Between the nodes, bilinear: never outside the range of the four nodes around a pixel.
+    full = np.where(smooth[..., 0] > 0, waved[..., 0] / np.where(smooth[..., 0] > 0, smooth[..., 0], 1), np.nan)
+    assert np.nanmin(full) >= 1 - emission.AIRGLOW_WAVE_RMS * math.sqrt(2 * len(em.wave_phase)) - 1e-6

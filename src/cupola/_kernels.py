@@ -145,6 +145,6 @@ def teme_chain_numpy(r, v, jd_whole, ut1_fraction, sun, a, b, e2, erad2,
     sunlit[:] = sunlit_geometric(r, sun)
 
 
-hermite_fill = twin(hermite_fill_numpy)(parallel_pair(_hermite_fill, size_arg=2))  # instants `ns`
-lagrange4 = twin(lagrange4_numpy)(parallel_pair(_lagrange4, size_arg=2))  # interpolation points `x`
-teme_chain = twin(teme_chain_numpy)(parallel_pair(_teme_chain, size_arg=0))  # positions `r`
+hermite_fill = twin(hermite_fill_numpy, size_arg=2)(parallel_pair(_hermite_fill, size_arg=2))  # instants `ns`
+lagrange4 = twin(lagrange4_numpy, size_arg=2)(parallel_pair(_lagrange4, size_arg=2))  # interpolation points `x`
+teme_chain = twin(teme_chain_numpy, size_arg=0)(parallel_pair(_teme_chain, size_arg=0))  # positions `r`

@@ -14,6 +14,14 @@
   operations, the reference the kernel is tested against), setting the environment variable
   ``CUPOLA_NO_JIT=1`` runs the twin instead: :func:`twin` picks one at each call. Kernels without
   a twin always run compiled.
+* **Tiny inputs run the twin.** With ``CUPOLA_NO_JIT`` unset, a call on fewer than
+  :data:`TWIN_BELOW` elements (one instant, a handful of interpolation points) runs the twin too:
+  the first compiled call of a process costs ~0.4 s (numba's CPU target, which imports
+  scipy.linalg, and the cached machine code of each kernel), the twin a few milliseconds; so a
+  one-instant ``cupola where`` starts in under a second. ``CUPOLA_NO_JIT=0`` forces the compiled
+  kernels at every size (the test suite sets it, so the kernels stay what the tests exercise; the
+  ``CUPOLA_NO_JIT=1`` rerun covers the twins). The two agree to the tolerances their tests assert
+  (a few ulps to 1e-9 relative), far below any printed digit.
 * **Parallel only when it pays.** :func:`parallel_pair` compiles a kernel twice, parallel and
   serial, and runs the serial one below :data:`PARALLEL_MIN` elements (thread start-up costs
   more than it saves).
@@ -29,6 +37,7 @@ import numba as nb
 FASTMATH = frozenset({"contract", "arcp", "afn", "reassoc"})  # no 'nnan', 'ninf' (module docstring)
 PARALLEL_MIN = 20_000
 NO_JIT_ENV = "CUPOLA_NO_JIT"
+TWIN_BELOW = 256  # elements under which the numpy twin runs unless CUPOLA_NO_JIT=0 (module docstring)
 
 
 def kernel(parallel: bool = False):
@@ -41,19 +50,25 @@ def inline(fn):
     return nb.njit(cache=True, inline="always", fastmath=set(FASTMATH))(fn)
 
 
-def use_twins() -> bool:
-    """Return True when ``CUPOLA_NO_JIT=1``: kernels with a numpy twin run the twin."""
-    return os.environ.get(NO_JIT_ENV, "") == "1"
+def use_twins(n: int | None = None) -> bool:
+    """Return True when kernels with a numpy twin should run the twin: always under
+    ``CUPOLA_NO_JIT=1``, never under ``CUPOLA_NO_JIT=0``, and otherwise for a call on `n` <
+    :data:`TWIN_BELOW` elements (`n` None: the size does not decide)."""
+    flag = os.environ.get(NO_JIT_ENV, "")
+    if flag in ("0", "1"):
+        return flag == "1"
+    return n is not None and n < TWIN_BELOW
 
 
-def twin(numpy_fn):
+def twin(numpy_fn, size_arg: int | None = None):
     """Decorate a compiled-kernel caller so that it runs `numpy_fn` (same signature) instead
-    when :func:`use_twins` is true."""
+    when :func:`use_twins` is true, given the length of its argument number `size_arg`."""
 
     def wrap(compiled_fn):
         @functools.wraps(compiled_fn)
         def call(*args, **kwargs):
-            return (numpy_fn if use_twins() else compiled_fn)(*args, **kwargs)
+            n = None if size_arg is None else args[size_arg].shape[0]
+            return (numpy_fn if use_twins(n) else compiled_fn)(*args, **kwargs)
 
         call.numpy_twin = numpy_fn
         call.compiled = compiled_fn
@@ -78,4 +93,4 @@ def parallel_pair(py_func, size_arg: int):
     return call
 
 
-__all__ = ["FASTMATH", "PARALLEL_MIN", "NO_JIT_ENV", "kernel", "inline", "use_twins", "twin", "parallel_pair"]
+__all__ = ["FASTMATH", "PARALLEL_MIN", "NO_JIT_ENV", "TWIN_BELOW", "kernel", "inline", "use_twins", "twin", "parallel_pair"]

@@ -54,7 +54,6 @@ from functools import lru_cache
 
 import numba as nb
 import numpy as np
-from scipy.special import gamma, pbdv
 
 from .. import view
 from ..errors import DataMissingError, InputError
@@ -189,7 +188,13 @@ def colour_table() -> dict:
 
 
 # -- limb brightening ----------------------------------------------------------------------
-PEAK_BRIGHTENING_COEFF = 2.0 ** 1.25 * gamma(1.25) / np.sqrt(np.pi)  # = D_{-1/2}(0) = 1.2163
+# The three constants of the closed form, written out so that no cold start imports scipy.special
+# (0.13 s) for them; tests/test_airglow.py recomputes each with scipy (pbdv, gamma, brentq).
+PEAK_BRIGHTENING_COEFF = 2.0 ** 1.25 * math.gamma(1.25) / math.sqrt(math.pi)  # = D_{-1/2}(0) = 1.2163
+# The maximum of exp(-z^2/4) D_{-1/2}(z) is at the zero of D_{1/2} (see the module docstring),
+# its only sign change in [-2, 0] ...
+MAX_BRIGHTENING_Z = -0.7649508673897596  # ... here
+MAX_BRIGHTENING_COEFF = 1.4441052070631413  # exp(-z^2/4) D_{-1/2}(z) there
 
 
 def tangent_brightening(tangent_height_km, height_km: float, fwhm_km: float,
@@ -202,29 +207,12 @@ def tangent_brightening(tangent_height_km, height_km: float, fwhm_km: float,
     O(sigma/R). The ray is taken to cross the whole layer on both sides of the tangent point
     (origin far outside, tangent point above the ground). Vectorised over `tangent_height_km`.
     """
+    from scipy.special import pbdv  # only here: most runs never need the parabolic cylinder function
+
     sigma = fwhm_km / FWHM_PER_SIGMA
     z = (np.asarray(tangent_height_km, float) - height_km) / sigma
     d, _ = pbdv(-0.5, z)
     return np.sqrt((r_earth_km + height_km) / sigma) * np.exp(-z * z / 4.0) * d
-
-
-def _max_z() -> float:
-    # The maximum of exp(-z^2/4) D_{-1/2}(z) is at the zero of D_{1/2} (see the module docstring),
-    # its only sign change in [-2, 0]: bisected to the last bit here, without importing
-    # scipy.optimize (a quarter of a second of every cold start) for one root.
-    lo, hi = -2.0, 0.0
-    lo_sign = np.sign(pbdv(0.5, lo)[0])
-    for _ in range(64):
-        mid = 0.5 * (lo + hi)
-        if np.sign(pbdv(0.5, mid)[0]) == lo_sign:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-MAX_BRIGHTENING_Z = _max_z()  # -0.765
-MAX_BRIGHTENING_COEFF = float(np.exp(-MAX_BRIGHTENING_Z**2 / 4.0) * pbdv(-0.5, MAX_BRIGHTENING_Z)[0])  # 1.4441
 
 
 def limb_brightening(height_km: float, fwhm_km: float, r_earth_km: float = R_EARTH_KM) -> float:
@@ -282,7 +270,8 @@ def _layer_bounds(lay: AirglowLayer, r_earth_km: float):
 def layer_emission_along_rays(origin_km, dirs, layer: AirglowLayer | str,
                               zenith_rayleigh: float | None = None,
                               r_earth_km: float = R_EARTH_KM,
-                              nodes: int = GAUSS_LEGENDRE_NODES) -> np.ndarray:
+                              nodes: int = GAUSS_LEGENDRE_NODES,
+                              far_side_extinction: bool = False) -> np.ndarray:
     """Return the layer's brightness (rayleigh) integrated along each ray from `origin_km`.
 
     The volume emission rate is a Gaussian in height normalised to `zenith_rayleigh` (default
@@ -298,11 +287,15 @@ def layer_emission_along_rays(origin_km, dirs, layer: AirglowLayer | str,
         origin_km: ray origins (..., 3), Earth-centred km (TEME or ITRS; broadcast with dirs).
         dirs: ray directions (..., 3) (normalised here).
         layer: an :class:`AirglowLayer` or its name.
+        far_side_extinction: weight the branch beyond the tangent point by the transmission of
+            the lower atmosphere along the whole line (:func:`far_side_weight`); False: the
+            closed forms' transparent atmosphere.
     Returns:
         Brightness in rayleigh, shape of the broadcast leading axes. NaN for non-finite input.
     """
     if use_twins():
-        return layer_emission_along_rays_numpy(origin_km, dirs, layer, zenith_rayleigh, r_earth_km, nodes)
+        return layer_emission_along_rays_numpy(origin_km, dirs, layer, zenith_rayleigh, r_earth_km, nodes,
+                                               far_side_extinction)
     lay = get_layer(layer)
     b_zen = lay.zenith_rayleigh if zenith_rayleigh is None else float(zenith_rayleigh)
     r_o, tc, p = _ray_geometry(origin_km, dirs)
@@ -310,14 +303,32 @@ def layer_emission_along_rays(origin_km, dirs, layer: AirglowLayer | str,
     x, w = _gauss_legendre(int(nodes))
     shape = r_o.shape
     out = np.empty(r_o.size)
+    far = far_side_weight(lay, tc, p, r_earth_km, far_side_extinction)
     _emission_kernel(np.ascontiguousarray(r_o.ravel()), np.ascontiguousarray(tc.ravel()),
                      np.ascontiguousarray(p.ravel()), float(r_earth_km), r0, sigma, r_lo, r_hi,
-                     b_zen / (sigma * np.sqrt(2.0 * np.pi)), x, w, out)
+                     b_zen / (sigma * np.sqrt(2.0 * np.pi)), x, w, np.ascontiguousarray(far.ravel()), out)
     return out.reshape(shape)
 
 
+def far_side_weight(layer: AirglowLayer | str, tc, p, r_earth_km: float = R_EARTH_KM,
+                    extinction: bool = True) -> np.ndarray:
+    """Return, per ray, the weight of the emission beyond the tangent point: the transmission of
+    the lower atmosphere along the whole line at the ray's tangent height p - R, averaged over
+    the layer's lines by their rayleighs (:mod:`cupola.phenomena.extinction`); 1 for rays that
+    start outward (no tangent point ahead) and everywhere when `extinction` is False."""
+    tc, p = np.broadcast_arrays(np.asarray(tc, float), np.asarray(p, float))
+    if not extinction:
+        return np.ones(tc.shape)
+    from .extinction import limb_transmission
+
+    lay = get_layer(layer)
+    t = limb_transmission(np.where(np.isfinite(p), p - r_earth_km, 0.0), lay.lines_nm, lay.lines_rayleigh,
+                          r_earth_km)
+    return np.where(tc > 0.0, t, 1.0)
+
+
 @kernel(parallel=True)
-def _emission_kernel(r_o, tc, p, r_earth, r0, sigma, r_lo, r_hi, norm, x, w, out):  # pragma: no cover - jit
+def _emission_kernel(r_o, tc, p, r_earth, r0, sigma, r_lo, r_hi, norm, x, w, far, out):  # pragma: no cover - jit
     """Per-ray Gauss-Legendre sums of :func:`layer_emission_along_rays_numpy`, fused."""
     for i in nb.prange(r_o.shape[0]):
         ro, t, pp = r_o[i], tc[i], p[i]
@@ -352,14 +363,15 @@ def _emission_kernel(r_o, tc, p, r_earth, r0, sigma, r_lo, r_hi, norm, x, w, out
                 rr = pp + ww * ww
                 z = (rr - r0) / sigma
                 acc += w[k] * math.exp(-0.5 * z * z) * 2.0 * rr / math.sqrt(2.0 * pp + ww * ww)
-            total += norm * acc * half
+            total += norm * acc * half * (far[i] if branch == 1 else 1.0)
         out[i] = total
 
 
 def layer_emission_along_rays_numpy(origin_km, dirs, layer: AirglowLayer | str,
                                     zenith_rayleigh: float | None = None,
                                     r_earth_km: float = R_EARTH_KM,
-                                    nodes: int = GAUSS_LEGENDRE_NODES) -> np.ndarray:
+                                    nodes: int = GAUSS_LEGENDRE_NODES,
+                                    far_side_extinction: bool = False) -> np.ndarray:
     """Return the same as :func:`layer_emission_along_rays`, in plain numpy (the reference twin
     of the numba kernel; memory ~ rays x nodes)."""
     lay = get_layer(layer)
@@ -377,7 +389,8 @@ def layer_emission_along_rays_numpy(origin_km, dirs, layer: AirglowLayer | str,
     x, w = _gauss_legendre(int(nodes))
     norm = b_zen / (sigma * np.sqrt(2.0 * np.pi))
     total = np.zeros(r_o.shape)
-    for lo, hi in ((near_lo, near_hi), (far_lo, far_hi)):
+    far = far_side_weight(lay, tc, p, r_earth_km, far_side_extinction)
+    for lo, hi, weight in ((near_lo, near_hi, 1.0), (far_lo, far_hi, far)):
         a = np.clip(lo, r_lo, r_hi)
         b = np.clip(hi, r_lo, r_hi)
         ok = b > a
@@ -389,7 +402,7 @@ def layer_emission_along_rays_numpy(origin_km, dirs, layer: AirglowLayer | str,
         rr = p[..., None] + ww * ww
         jac = 2.0 * rr / np.sqrt(2.0 * p[..., None] + ww * ww)
         f = np.exp(-0.5 * ((rr - r0) / sigma) ** 2) * jac
-        total += norm * np.sum(f * w, axis=-1) * half[..., 0]
+        total += norm * np.sum(f * w, axis=-1) * half[..., 0] * weight
     bad = ~(np.isfinite(r_o) & np.isfinite(tc))
     return np.where(bad, np.nan, total)
 

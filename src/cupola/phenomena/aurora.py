@@ -678,10 +678,10 @@ def _oval_kernel(band, kinds, mlon_mid, r_itrs, sun_itrs, unit_t, radius_t, dip_
 
 
 def _summary(table, band, mlon_mid, r_itrs, sun_itrs, n_mlt, dark_deg):
-    """Run :func:`_oval_kernel` (or its numpy reference under ``CUPOLA_NO_JIT=1``)."""
+    """Run :func:`_oval_kernel` (or its numpy reference: :func:`cupola.jit.use_twins`)."""
     t = band.shape[0]
     nh = len(AURORA_LINES)
-    if use_twins():
+    if use_twins(t):
         outs = [_summary_numpy(_oval_points_numpy(table, band[a:a + 64], mlon_mid[a:a + 64], r_itrs[a:a + 64],
                                                   sun_itrs[a:a + 64], n_mlt, dark_deg)) for a in range(0, t, 64)]
         return tuple(np.concatenate([o[k] for o in outs]) for k in range(6))

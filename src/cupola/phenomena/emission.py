@@ -11,7 +11,9 @@ approach p to the centre and whether it starts inward (towards the tangent point
 an emission integrated along a ray is a 1-D function of p. :class:`RayTable` holds it on a
 0.25 km grid of p around the shells (256 coarse nodes below, 512 for outward rays), computed once
 per origin radius (0.5 km bins: the tables move < 0.1 % within) with the exact integrators of
-:mod:`cupola.phenomena.airglow` (Gauss-Legendre, stopping at the ground).
+:mod:`cupola.phenomena.airglow` (Gauss-Legendre, stopping at the ground), the light from beyond
+each ray's tangent point dimmed by the lower atmosphere it crosses on the way back
+(:mod:`cupola.phenomena.extinction`: the dark gap under the airglow line).
 
 Airglow (:class:`AirglowEmission`)
 ----------------------------------
@@ -20,6 +22,14 @@ dark: the solar zenith angle at the ray's tangent point (ground point for rays t
 the Earth's geometric shadow at the layer's height, 90 + arccos(R / (R + h)) (99.4 deg for OH at
 87 km ... 105.8 deg for OI 630 nm at 250 km), faded in over ``AIRGLOW_DARK_RAMP_DEG``.
 Luminance per rayleigh from :mod:`cupola.photometry`, colours from the bundled line-spectrum table.
+The shells are not perfectly smooth: gravity waves modulate the OH, Na and O emission by a few
+to ~20 % (e.g. Taylor et al. 1997, J. Geophys. Res. 102, 26283, OH and OI images; Nakamura et
+al. 1999, Earth Planets Space 51, 897), and from orbit the structure that survives the ~600 km
+limb path shows as brightness changing along the limb over hundreds of km.
+:func:`airglow_wave_factor` is that modulation: a fixed (seeded) sum of :data:`AIRGLOW_WAVES`
+plane waves on the Earth-fixed unit sphere, horizontal wavelengths 150-1,200 km, rms
+:data:`AIRGLOW_WAVE_RMS`, sampled where each ray meets the 90 km level (its tangent point for rays
+above it). It is a texture, not a forecast: the same at every instant, fixed to the ground.
 
 Aurora (:class:`AuroraEmission`)
 --------------------------------
@@ -43,7 +53,7 @@ import numba as nb
 import numpy as np
 
 from ..colour import unit_luminance
-from ..constants import WGS84_A_KM, WGS84_B_KM
+from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
 from ..errors import InputError
 from ..frames import gmst82, rotate_z
 from ..jit import kernel
@@ -127,6 +137,29 @@ def origin_radius_key(origin_teme_km) -> float:
 
 # -- airglow --------------------------------------------------------------------------------------
 AIRGLOW_DARK_RAMP_DEG = 3.0  # the glow fades in over this range of solar zenith angle
+AIRGLOW_WAVES = 6  # plane waves in the modulation (module docstring)
+AIRGLOW_WAVE_RMS = 0.08  # rms of the relative modulation
+AIRGLOW_WAVE_KM = (150.0, 1200.0)  # range of horizontal wavelengths, drawn log-uniform
+AIRGLOW_WAVE_HEIGHT_KM = 90.0  # where a ray samples the modulation
+AIRGLOW_WAVE_SEED = 20240119  # the fixed draw (seed 1's date)
+
+
+def airglow_waves(n: int = AIRGLOW_WAVES, seed: int = AIRGLOW_WAVE_SEED):
+    """Return the wave vectors (n, 3) (radians per unit of the Earth-fixed unit vector: 2 pi R / lambda
+    along a random direction) and phases (n,) of the airglow modulation, drawn with `seed`."""
+    rng = np.random.default_rng(seed)
+    lam = np.exp(rng.uniform(*np.log(AIRGLOW_WAVE_KM), n))
+    d = rng.normal(size=(n, 3))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    return d * (2.0 * np.pi * R_EARTH_KM / lam)[:, None], rng.uniform(0.0, 2.0 * np.pi, n)
+
+
+def airglow_wave_factor(unit_itrs, wave_k, wave_phase, rms: float = AIRGLOW_WAVE_RMS) -> np.ndarray:
+    """Return the modulation 1 + rms sqrt(2 / n) sum sin(k . u + phase) at Earth-fixed unit vectors
+    `unit_itrs` (..., 3): mean 1, rms `rms` over the sphere, at least 1 - rms sqrt(2 n) (0.72)."""
+    n = len(wave_phase)
+    arg = np.asarray(unit_itrs, float) @ np.asarray(wave_k, float).T + wave_phase
+    return 1.0 + rms * math.sqrt(2.0 / n) * np.sin(arg).sum(axis=-1)
 
 
 @lru_cache(maxsize=32)
@@ -138,8 +171,10 @@ def airglow_ray_table(r_o_key: float) -> RayTable:
     p_in = np.concatenate([coarse, fine])
     o, d_in = _rays_with_p(r_o, p_in, True)
     _, d_out = _rays_with_p(r_o, out, False)
-    t_in = np.stack([_ag.layer_emission_along_rays(o, d_in, lay, r_earth_km=a) for lay in _ag.LAYERS])
-    t_out = np.stack([_ag.layer_emission_along_rays(o, d_out, lay, r_earth_km=a) for lay in _ag.LAYERS])
+    t_in = np.stack([_ag.layer_emission_along_rays(o, d_in, lay, r_earth_km=a, far_side_extinction=True)
+                     for lay in _ag.LAYERS])
+    t_out = np.stack([_ag.layer_emission_along_rays(o, d_out, lay, r_earth_km=a, far_side_extinction=True)
+                      for lay in _ag.LAYERS])
     return RayTable(_params(coarse, out, a), np.ascontiguousarray(t_in), np.ascontiguousarray(t_out))
 
 
@@ -164,6 +199,10 @@ class AirglowEmission:
     luminance_rgb: np.ndarray  # (L, 3) linear RGB cd/m^2 of 1 R of each layer
     dark_cos: np.ndarray  # (L,) cos of the solar zenith angle of the layer's shadow edge
     ramp_cos: np.ndarray  # (L,) width of the fade-in, in cos(SZA)
+    wave_k: np.ndarray  # (N, 3) wave vectors of the modulation (airglow_waves)
+    wave_phase: np.ndarray  # (N,)
+    wave_rms: float  # 0: smooth shells
+    wave_height_km: float  # where a ray samples the modulation
 
     def ray_table(self, origin_teme_km) -> RayTable:
         """Return the layers' ray integrals from the station at `origin_teme_km`."""
@@ -177,8 +216,10 @@ def airglow_emission() -> AirglowEmission:
     lum = np.array([unit_luminance(table[lay.name]["rgb_linear"]) * layer_cd_m2_per_rayleigh(lay)
                     for lay in _ag.LAYERS])
     thr = np.radians(airglow_dark_threshold_deg())
+    k, phase = airglow_waves()
     return AirglowEmission(tuple(lay.name for lay in _ag.LAYERS), np.ascontiguousarray(lum), np.cos(thr),
-                           np.sin(thr) * np.radians(AIRGLOW_DARK_RAMP_DEG))
+                           np.sin(thr) * np.radians(AIRGLOW_DARK_RAMP_DEG), np.ascontiguousarray(k),
+                           np.ascontiguousarray(phase), AIRGLOW_WAVE_RMS, AIRGLOW_WAVE_HEIGHT_KM)
 
 
 # -- aurora ---------------------------------------------------------------------------------------

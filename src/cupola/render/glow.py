@@ -68,11 +68,60 @@ def _scaled_ray(o, dx, dy, dz, kz):  # pragma: no cover - jit
     return p, tc, sn
 
 
+@inline
+def _wave_factor(o, dx, dy, dz, kz, p, tc, sn, r_wave, cth, sth, wave_k, wave_ph, amp):  # pragma: no cover - jit
+    """The airglow modulation (phenomena.emission.airglow_wave_factor) where the ray meets the
+    sphere of radius `r_wave` (scaled space), or at its tangent point above it, or at the station."""
+    if amp == 0.0:
+        return 1.0
+    if tc > 0.0:
+        t = tc - math.sqrt(r_wave * r_wave - p * p) if p < r_wave else tc
+    else:
+        t = 0.0
+    x = o[0] + t * dx / sn
+    y = o[1] + t * dy / sn
+    z = o[2] + t * dz / sn  # t runs along the scaled ray; its point, back in the real space
+    nrm = math.sqrt(x * x + y * y + z * z)
+    ux, uy, uz = (cth * x + sth * y) / nrm, (-sth * x + cth * y) / nrm, z / nrm
+    acc = 0.0
+    for q in range(wave_ph.shape[0]):
+        acc += math.sin(wave_k[q, 0] * ux + wave_k[q, 1] * uy + wave_k[q, 2] * uz + wave_ph[q])
+    return 1.0 + amp * acc
+
+
+WAVE_GRID_STEP_PX = 8  # the airglow modulation is sampled every 8th pixel, then bilinear
+
+
+@inline
+def _node_pos(i, step, n, size):  # pragma: no cover - jit
+    """Return pixel `i`'s position on the grid of `n` nodes at pixels 0, step, ..., the last at size - 1."""
+    last = (n - 2) * step
+    if n < 2 or i <= last:
+        return i / step
+    return (n - 2) + (i - last) / (size - 1 - last)
+
+
+@kernel(parallel=True)
+def _wave_grid_kernel(dirs, step, o, kz, r_wave, theta, wave_k, wave_ph, amp, grid):  # pragma: no cover - jit
+    """The modulation at every `step`-th pixel (the last row and column included): its shortest
+    wavelength, 150 km, spans >= 25 grid steps at any lens cupola draws."""
+    h, w = dirs.shape[0], dirs.shape[1]
+    cth, sth = math.cos(theta), math.sin(theta)
+    for gi in nb.prange(grid.shape[0]):
+        i = min(gi * step, h - 1)
+        for gj in range(grid.shape[1]):
+            j = min(gj * step, w - 1)
+            dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
+            p, tc, sn = _scaled_ray(o, dx, dy, dz, kz)
+            grid[gi, gj] = _wave_factor(o, dx, dy, dz, kz, p, tc, sn, r_wave, cth, sth, wave_k, wave_ph, amp)
+
+
 @kernel(parallel=True)
 def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, thr_cos, ramp_cos,
-                    out):  # pragma: no cover - jit
+                    wave, step, out):  # pragma: no cover - jit
     h, w = dirs.shape[0], dirs.shape[1]
     nl = tin.shape[0]
+    ng, mg = wave.shape[0], wave.shape[1]
     for i in nb.prange(h):
         for j in range(w):
             dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
@@ -102,9 +151,16 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
                 r += e * lum_rgb[k, 0]
                 g += e * lum_rgb[k, 1]
                 b += e * lum_rgb[k, 2]
-            out[i, j, 0] += r
-            out[i, j, 1] += g
-            out[i, j, 2] += b
+            if r == 0.0 and g == 0.0 and b == 0.0:
+                continue
+            # Bilinear in the modulation grid (node gi at row min(gi * step, h - 1)).
+            a0, a1, fa = _grid_cell(_node_pos(i, step, ng, h), ng)
+            b0, b1, fb = _grid_cell(_node_pos(j, step, mg, w), mg)
+            m = ((wave[a0, b0] * (1.0 - fb) + wave[a0, b1] * fb) * (1.0 - fa)
+                 + (wave[a1, b0] * (1.0 - fb) + wave[a1, b1] * fb) * fa)
+            out[i, j, 0] += r * m
+            out[i, j, 1] += g * m
+            out[i, j, 2] += b * m
 
 
 
@@ -259,9 +315,16 @@ def airglow_layer(scene, geom, out: np.ndarray | None = None,
     tab = em.ray_table(geom.origin_teme_km)
     h, w = geom.dirs_teme.shape[:2]
     out = np.zeros((h, w, 3), np.float32) if out is None else out  # the kernel adds into it
-    _airglow_kernel(geom.dirs_teme, geom.hit, geom.cos_sun_zenith, np.asarray(geom.origin_teme_km, float),
-                    np.asarray(geom.sun_dir_teme, float), SCALE_Z, tab.params, tab.inward, tab.outward,
-                    em.luminance_rgb, em.dark_cos, em.ramp_cos, out)
+    o = np.asarray(geom.origin_teme_km, float)
+    n = len(em.wave_phase)
+    amp = em.wave_rms * math.sqrt(2.0 / n) if n else 0.0
+    step = WAVE_GRID_STEP_PX
+    wave = np.empty((-(-(h - 1) // step) + 1, -(-(w - 1) // step) + 1))
+    _wave_grid_kernel(geom.dirs_teme, step, o, SCALE_Z, WGS84_A_KM + em.wave_height_km, float(geom.theta_gmst),
+                      em.wave_k, em.wave_phase, amp, wave)
+    _airglow_kernel(geom.dirs_teme, geom.hit, geom.cos_sun_zenith, o, np.asarray(geom.sun_dir_teme, float),
+                    SCALE_Z, tab.params, tab.inward, tab.outward, em.luminance_rgb, em.dark_cos, em.ramp_cos,
+                    wave, step, out)
     return out
 
 

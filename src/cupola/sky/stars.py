@@ -349,7 +349,7 @@ def _count_visible_numpy(nadir, cos_limb, dirs, out):
         out[a:a + 256] = np.count_nonzero(dirs @ nadir[a:a + 256].T <= cos_limb[a:a + 256], axis=0)
 
 
-@twin(_count_visible_numpy)
+@twin(_count_visible_numpy, size_arg=0)
 @kernel(parallel=True)
 def _count_visible(nadir, cos_limb, dirs, out):  # pragma: no cover - jit
     """out[i] = number of stars whose scaled direction is farther from nadir[i] than the limb."""
