@@ -266,7 +266,9 @@ def test_clouds_dim_the_lights_under_them(france, monkeypatch):
     overcast = render(scene, cam, LIGHTS_ONLY.replace(clouds=True))
     open_sky = render(scene, cam, LIGHTS_ONLY)
     k = RenderSettings().cloud_light_block
-    np.testing.assert_allclose(overcast.luminance, (1 - k) * open_sky.luminance, rtol=1e-5, atol=1e-9)
+    # (Under clouds the texels' radiance is coded again in 255 log steps of 2.5 %: within 1.3 %.)
+    np.testing.assert_allclose(overcast.luminance, (1 - k) * open_sky.luminance, rtol=0.013, atol=1e-9)
+    assert float(overcast.luminance.sum()) == pytest.approx((1 - k) * float(open_sky.luminance.sum()), rel=2e-3)
     assert float(clear.luminance.sum()) <= float(open_sky.luminance.sum())
 
 

@@ -474,9 +474,12 @@ class NightLights:
         return self.led_texel[i, j] / 255.0
 
     def rgb_cd_m2(self, lat_deg, lon_deg) -> np.ndarray:
-        """Return the linear sRGB luminance (..., 3) cd/m^2 of the lights at lat/lon."""
-        f = self.led_share(lat_deg, lon_deg)[..., None]
-        return self.radiance_nw(lat_deg, lon_deg)[..., None] * ((1 - f) * self.rgb_per_nw[0] + f * self.rgb_per_nw[1])
+        """Return the linear sRGB luminance (..., 3) cd/m^2 of the lights at lat/lon: each texel's
+        sodium and LED radiance, bilinear between texels, times its lamp's luminance per nW."""
+        rad = self.lut_nw[self.code]
+        f = self.led_texel / 255.0
+        sodium, led = bilinear(rad * (1.0 - f), lat_deg, lon_deg), bilinear(rad * f, lat_deg, lon_deg)
+        return sodium[..., None] * self.rgb_per_nw[0] + led[..., None] * self.rgb_per_nw[1]
 
     def luminance_cd_m2(self, lat_deg, lon_deg) -> np.ndarray:
         """Return the luminance (cd/m^2) of the lights at lat/lon."""
