@@ -533,5 +533,5 @@ def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPU
 
 
 __all__ = ["City", "CitiesView", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION",
-           "cities_in_view", "cities_view", "light_sources", "NightLights", "night_lights", "dnb_response",
+           "cities_in_view", "cities_view", "light_sources", "NightLights", "night_lights", "lamp_rgb_per_nw", "dnb_response",
            "hps_spd", "led_spd", "lumens_per_dnb_watt", "spectrum_rgb_unit", "NW_CM2_SR_TO_W_M2_SR"]
