@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cupola.camera import Camera, Look
-from cupola.colour import LUMA, XYZ_TO_SRGB, blackbody_xyz, cmf
+from cupola.colour import LUMA, XYZ_TO_SRGB, blackbody_rgb_unit, blackbody_xyz, cmf, planck_spd
 from cupola.constants import WGS84_A_KM, WGS84_E2
 from cupola.frames import geodetic_to_itrs, itrs_to_teme
 from cupola.phenomena import lights
@@ -68,6 +68,14 @@ def test_lamp_colours_sodium_orange_led_near_4000_k():
     bb = blackbody_xyz(4000.0)
     assert xyz[:2] / xyz.sum() == pytest.approx(bb[:2] / bb.sum(), abs=0.03)
     np.testing.assert_allclose(np.clip(XYZ_TO_SRGB @ (xyz / xyz[1]), 0, None), led, rtol=1e-3)
+    # What the camera records: its rendering of a black body equals colour.blackbody_rgb_unit's
+    # (the same camera model by another path); sodium stays orange, the LED white.
+    bb_spd = lambda lam: planck_spd(lam, 4000.0)  # noqa: E731
+    np.testing.assert_allclose(lights.spectrum_camera_rgb(bb_spd), blackbody_rgb_unit(4000.0), rtol=1e-3)
+    cam_hps, cam_led = lights.spectrum_camera_rgb(lights.hps_spd), lights.spectrum_camera_rgb(lights.led_spd)
+    assert cam_hps[0] > 3 * cam_hps[1] and cam_hps[2] < 0.05 * cam_hps[0]
+    assert cam_led[2] / cam_led[0] > 0.3
+    np.testing.assert_allclose(lights.lamp_rgb_per_nw()[0], 1e-5 * lights.lumens_per_dnb_watt(lights.hps_spd) * cam_hps)
 
 
 def test_raster_orientation_and_calibration():

@@ -7,13 +7,47 @@
 * Luminance of linear sRGB / Rec. 709 primaries: Y = 0.2126 R + 0.7152 G + 0.0722 B (ITU-R BT.709).
 * Star colours: B-V -> temperature by Ballesteros (2012, EPL 97, 34008, eq. 14), black body ->
   XYZ -> sRGB, negative channels clipped.
+
+The camera model
+----------------
+What the renderer accumulates is not what the eye sees but what a camera records. A DSLR's three
+channels have their own spectral sensitivities; its processing white-balances them and maps them
+to sRGB with a 3x3 colour-correction matrix fitted on ordinary (broad-band) colours. On those it
+agrees with the eye within a few delta E; on emission lines it does not: the OI 557.7 nm line,
+chartreuse to the eye (CIE: x-bar/y-bar = 0.56 there), falls on the camera's green channel alone
+(red 4 %, blue 5 % of green; the matrix then subtracts them) and is recorded green.
+
+* :func:`camera_model`: the baked table ``data/camera_response.json``
+  (``tools/build_camera_response.py``, from colour-science): Nikon D5100 sensitivities measured by
+  the NPL (Darrodi et al. 2015, JOSA A 32, 381), the white-balance illuminant (``daylight`` = CIE
+  D55, close to Nikon's "Direct sunlight" 5,200 K preset and to sunlight above the atmosphere) and
+  the colour-correction matrix fitted on the ColorChecker (rows summing to 1: white stays white).
+* :func:`camera_rgb`: the linear RGB a camera renders for a spectrum (sRGB primaries, D65 white,
+  white-balanced for daylight), scaled so that daylight of luminance L cd/m^2 gives (L, L, L).
+  Channels may be negative (outside the sRGB gamut); sums of sources stay exact because every step
+  is linear; :mod:`cupola.render.response` clips them as a camera does, after noise.
+* :func:`line_rgb_per_cd_m2`: the same for emission lines, per cd/m^2 of the lines' luminance.
+  The result's luminance (BT.709 weights) is the camera's sensitivity to that light relative to the
+  eye's: 1.0 for daylight, ~2.2 for the 630 nm red line (the camera's red channel reaches further
+  into the red than V(lambda)). :func:`blackbody_rgb_unit` is the black body's, per cd/m^2.
+* White balance other than daylight is a 3x3 matrix on that same linear RGB
+  (:func:`white_balance_matrix`): the render stays linear, so one table serves every setting.
+
+Crew cameras: the shared ISS photograph ISS030-E-130515 (Nikon D3S) records ``WhiteBalance: Auto``
+in its EXIF; cupola defaults to daylight, which is reproducible from frame to frame and what
+night-sky photographers usually set.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.resources
+import json
+from dataclasses import dataclass
 
 import numpy as np
+
+from .errors import DataMissingError, InputError
 
 LUMA = np.array([0.2126, 0.7152, 0.0722])  # ITU-R BT.709 luminance weights of linear RGB
 
@@ -80,10 +114,13 @@ def blackbody_xyz(temperature_k) -> np.ndarray:
 
 
 def blackbody_rgb_unit(temperature_k) -> np.ndarray:
-    """Return the linear sRGB of a black body at `temperature_k`, negative channels clipped,
-    scaled to luminance Y = 1, shape (..., 3)."""
-    rgb = np.clip(np.asarray(blackbody_xyz(temperature_k), float) @ XYZ_TO_SRGB.T, 0.0, None)
-    return unit_luminance(rgb)
+    """Return the linear RGB the camera renders for a black body at `temperature_k` per cd/m^2
+    of its luminance (what a layer adds into the accumulator), shape (..., 3).
+
+    Through the camera model (module docstring): its luminance is the camera's sensitivity to
+    that light relative to the eye's (1.00 at 5,500 K, ~1.1 at 3,000 K). The eye's colour is
+    ``unit_luminance(blackbody_xyz(T) @ XYZ_TO_SRGB.T)``."""
+    return _blackbody_camera_rgb(temperature_k)
 
 
 def bv_to_temperature_k(bv) -> np.ndarray:
@@ -113,7 +150,135 @@ def star_colour_rgb(bv) -> np.ndarray:
     return np.stack([np.interp(bv, grid, table[:, i]) for i in range(3)], axis=-1)
 
 
+# -- the camera model ---------------------------------------------------------------------------
+WHITE_BALANCE_NAMES = ("daylight",)
+WHITE_BALANCE_K_RANGE = (2000.0, 15000.0)
+
+
+@dataclass(frozen=True, eq=False)
+class CameraModel:
+    """The camera's spectral table (see the module docstring): sensitivities (N, 3) on
+    `wavelength_nm`, the daylight white-balance gains, the colour-correction matrix and the scale
+    that maps daylight of 1 cd/m^2 to RGB (1, 1, 1)."""
+
+    wavelength_nm: np.ndarray  # (N,)
+    sensitivity: np.ndarray  # (N, 3) camera R, G, B (green peak 1)
+    daylight_spd: np.ndarray  # (N,) the white-balance illuminant (CIE D55)
+    wb_gains: np.ndarray  # (3,) daylight: raw * gains makes the illuminant neutral
+    ccm: np.ndarray  # (3, 3) white-balanced raw -> linear sRGB, rows sum to 1
+    scale: float  # camera_rgb of daylight with luminance 1 cd/m^2 is (1, 1, 1)
+    name: str
+
+    def raw(self, lam_nm, power) -> np.ndarray:
+        """Return the raw channel responses (..., 3) of spectral powers `power` (..., N') at
+        wavelengths `lam_nm` (N'), each channel linear in the table's wavelengths."""
+        lam = np.asarray(lam_nm, float)
+        s = np.stack([np.interp(lam, self.wavelength_nm, self.sensitivity[:, c], left=0.0, right=0.0)
+                      for c in range(3)], axis=-1)
+        return np.asarray(power, float) @ s
+
+    @property
+    def raw_to_rgb(self) -> np.ndarray:
+        """Return the (3, 3) matrix from raw channel responses to rendered linear RGB."""
+        return self.scale * self.ccm * self.wb_gains[None, :]
+
+
+def _luminous_power(lam_nm, power) -> np.ndarray:
+    from .photometry import KM_PER_LM_W, luminous_efficiency
+
+    return KM_PER_LM_W * (np.asarray(power, float) @ luminous_efficiency(np.asarray(lam_nm, float)))
+
+
+@functools.cache
+def camera_model() -> CameraModel:
+    """Return the bundled :class:`CameraModel` (``data/camera_response.json``), loaded once."""
+    ref = importlib.resources.files("cupola") / "data" / "camera_response.json"
+    try:
+        table = json.loads(ref.read_text(encoding="utf-8"))
+    except FileNotFoundError:  # pragma: no cover - shipped with the package
+        raise DataMissingError("the camera table 'camera_response.json' is missing from cupola/data; rebuild it "
+                               "with `pip install -e '.[tools]' && python tools/build_camera_response.py`") from None
+    g = table["wavelength_nm"]
+    lam = np.arange(g["start"], g["stop"] + 0.5 * g["step"], g["step"])
+    sens = np.asarray(table["sensitivity_rgb"], float)
+    spd = np.asarray(table["white_balance_spd"], float)
+    white = spd @ sens
+    gains = white[1] / white
+    ccm = np.asarray(table["ccm_wb_raw_to_linear_srgb"], float)
+    partial = CameraModel(lam, sens, spd, gains, ccm, 1.0, table["camera"])
+    # Daylight of unit luminance: raw (white * k) -> gains -> (white_g * k) in every channel.
+    scale = float(_luminous_power(lam, spd) / white[1])
+    for a in (lam, sens, spd, gains, ccm):
+        a.setflags(write=False)
+    return CameraModel(lam, sens, spd, gains, ccm, scale, partial.name)
+
+
+def camera_rgb(lam_nm, power) -> np.ndarray:
+    """Return the linear RGB (..., 3) the camera renders for spectral powers `power` (..., N) at
+    `lam_nm` (N), white-balanced for daylight, scaled so daylight of L cd/m^2 gives (L, L, L)
+    when `power` is in W sr^-1 m^-2 per sample (see the module docstring; may be negative)."""
+    cam = camera_model()
+    return cam.raw(lam_nm, power) @ cam.raw_to_rgb.T
+
+
+def line_rgb_per_cd_m2(lines_nm, lines_rayleigh=None) -> np.ndarray:
+    """Return the camera's linear RGB (3,) per cd/m^2 of an emission made of lines `lines_nm`
+    with photon shares `lines_rayleigh` (default equal): power per line is proportional to
+    rayleigh / wavelength. Its BT.709 luminance is the camera's response relative to the eye's."""
+    lam = np.atleast_1d(np.asarray(lines_nm, float))
+    r = np.ones_like(lam) if lines_rayleigh is None else np.atleast_1d(np.asarray(lines_rayleigh, float))
+    power = r / lam
+    return camera_rgb(lam, power) / _luminous_power(lam, power)
+
+
+def white_balance_matrix(white_balance="daylight") -> np.ndarray:
+    """Return the (3, 3) matrix that turns the camera's daylight-balanced linear RGB into the
+    RGB it renders with `white_balance`: 'daylight' (identity) or a colour temperature in K
+    (a black body of that temperature renders neutral)."""
+    if isinstance(white_balance, str):
+        if white_balance.lower() not in WHITE_BALANCE_NAMES:
+            raise InputError(f"unknown white balance {white_balance!r}; use 'daylight' or a colour temperature "
+                             f"in kelvin ({WHITE_BALANCE_K_RANGE[0]:,.0f}-{WHITE_BALANCE_K_RANGE[1]:,.0f}), e.g. 4000",
+                             param="white_balance")
+        return np.eye(3)
+    try:
+        k = float(white_balance)
+    except (TypeError, ValueError):
+        k = float("nan")
+    lo, hi = WHITE_BALANCE_K_RANGE
+    if not lo <= k <= hi:
+        raise InputError(f"the white balance must be 'daylight' or {lo:,.0f}-{hi:,.0f} K, got {white_balance!r}; "
+                         "e.g. 4000", param="white_balance")
+    cam = camera_model()
+    white = cam.raw(cam.wavelength_nm, planck_spd(cam.wavelength_nm, k))
+    gains = white[1] / white  # the new gains; the daylight ones are cam.wb_gains
+    ratio = np.diag(gains / cam.wb_gains)
+    return cam.ccm @ ratio @ np.linalg.inv(cam.ccm)
+
+
+def _blackbody_camera_rgb(temperature_k) -> np.ndarray:
+    lam = camera_model().wavelength_nm
+    spd = planck_spd(lam, np.asarray(temperature_k, float)[..., None])
+    return camera_rgb(lam, spd) / _luminous_power(lam, spd)[..., None]
+
+
+def camera_star_rgb(bv) -> np.ndarray:
+    """Return the camera's linear RGB per unit luminance (lux or cd/m^2) of stars with B-V `bv`
+    (black bodies at the Ballesteros temperature), on the same 0.01-mag table as
+    :func:`star_colour_rgb`; shape bv.shape + (3,)."""
+    grid, table = _camera_star_table()
+    bv = np.clip(np.asarray(bv, float), grid[0], grid[-1])
+    return np.stack([np.interp(bv, grid, table[:, i]) for i in range(3)], axis=-1)
+
+
+@functools.cache
+def _camera_star_table():
+    bv = np.arange(-0.5, 2.5001, 0.01)
+    return bv, _blackbody_camera_rgb(bv_to_temperature_k(bv))
+
+
 __all__ = [
-    "LUMA", "XYZ_TO_SRGB", "srgb_encode", "srgb_decode", "luminance", "unit_luminance", "cmf",
+    "CameraModel", "camera_model", "camera_rgb", "line_rgb_per_cd_m2", "white_balance_matrix", "camera_star_rgb",
+    "WHITE_BALANCE_NAMES", "LUMA", "XYZ_TO_SRGB", "srgb_encode", "srgb_decode", "luminance", "unit_luminance", "cmf",
     "planck_spd", "blackbody_xyz", "blackbody_rgb_unit", "bv_to_temperature_k", "star_colour_rgb",
 ]

@@ -21,7 +21,8 @@ The four nightglow shells of ``airglow.LAYERS``; each is drawn only where the em
 dark: the solar zenith angle at the ray's tangent point (ground point for rays that hit) beyond
 the Earth's geometric shadow at the layer's height, 90 + arccos(R / (R + h)) (99.4 deg for OH at
 87 km ... 105.8 deg for OI 630 nm at 250 km), faded in over ``AIRGLOW_DARK_RAMP_DEG``.
-Luminance per rayleigh from :mod:`cupola.photometry`, colours from the bundled line-spectrum table.
+Luminance per rayleigh from :mod:`cupola.photometry`, colours as a camera records the line spectra
+(:func:`cupola.colour.line_rgb_per_cd_m2`: 557.7 nm green, not the eye's chartreuse).
 The shells are not perfectly smooth: gravity waves modulate the OH, Na and O emission by a few
 to ~20 % (e.g. Taylor et al. 1997, J. Geophys. Res. 102, 26283, OH and OI images; Nakamura et
 al. 1999, Earth Planets Space 51, 897), and from orbit the structure that survives the ~600 km
@@ -41,6 +42,30 @@ set to 0 where the ground beneath is not dark (Sun above -12 deg, full strength 
 Each line of ``aurora.AURORA_LINES`` has an asymmetric-Gaussian vertical profile with a unit
 column; its ray integral is tabulated like the airglow's. The absolute brightness (kR per nT of
 |AL|) is a calibration of the renderer (``RenderSettings``), not of this model.
+
+Auroral forms (:class:`AuroraForms`)
+------------------------------------
+The statistical oval says where aurora is likely, not what it looks like: photographs from the
+ISS show a few thin, bright arcs (curtains ~1-10 km thick across, hundreds to thousands of km
+long, e.g. Knudsen et al. 2001, JGR 106, 25595, on arc widths) that fold, and rays along the
+magnetic field that make them look like draperies. cupola draws :data:`AURORA_ARC_SHARE` of the
+discrete band's emission as such arcs and leaves the rest as the smooth glow of the band:
+
+- 2-5 arcs (more with Kp: :func:`arc_count`), each at a fraction f of the way from the band's
+  poleward to its equatorward edge, folded: f(phi) = f0 + sum a sin(m phi + psi), phi the
+  azimuth around the oval's centre, folds of 550-3,300 km along the oval (m = 4-24) displacing
+  the arc by up to ~10 % of the band's width;
+- a Gaussian cross-section of :data:`AURORA_ARC_SIGMA_KM` (~14 km full width at half maximum,
+  the blur of a thin arc seen through the 0.25 deg oval and the renderer's ray spacing);
+- rays: the arc's brightness along its length times 1 - b + b ((1 + sin(n phi + chi)) / 2)^4 /
+  (35 / 128) (mean 1), n = 800-2,400 (6-17 km spacing): a footprint pattern, so the streaks run
+  along the field lines (nearly vertical at auroral latitudes) through the line profiles;
+- the lines keep their heights (557.7 nm peaking at 110 km with its sharp lower border, 630 nm
+  above 200 km, N2+ 427.8 nm at the bottom), so the curtains are green with red tops;
+- the pattern drifts along the oval at :data:`AURORA_DRIFT_KM_S` (phase speeds of arc structure
+  of ~1 km/s), so a timelapse moves smoothly, and the same instant always gives the same forms
+  (the draw is seeded with :data:`AURORA_FORMS_SEED`). It is a plausible texture inside the
+  statistical oval, not the aurora of that night.
 """
 
 from __future__ import annotations
@@ -52,7 +77,7 @@ from functools import lru_cache
 import numba as nb
 import numpy as np
 
-from ..colour import unit_luminance
+from ..colour import line_rgb_per_cd_m2
 from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
 from ..errors import InputError
 from ..frames import gmst82, rotate_z
@@ -67,11 +92,6 @@ P_FINE_STEP_KM = 0.25
 P_COARSE_N = 256
 P_OUT_N = 512
 
-# Linear sRGB of the N2+ first-negative 427.8 nm line: CIE 1931 xyz-bar at 427.8 nm (linear
-# between the 425/430 nm entries: 0.2535, 0.0097, 1.2330) -> sRGB matrix (IEC 61966-2-1) =
-# (0.1918, -0.1762, 1.3155); gamut-mapped like tools/build_airglow_colours.py (add equal RGB until
-# the minimum is 0, scale the maximum to 1). Checked against colour-science in the tests.
-N2P_427_RGB_LINEAR = (0.2467, 0.0, 1.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,8 +232,7 @@ class AirglowEmission:
 @lru_cache(maxsize=1)
 def airglow_emission() -> AirglowEmission:
     """Return the :class:`AirglowEmission` of the bundled layers (the same at every instant)."""
-    table = _ag.colour_table()["layers"]
-    lum = np.array([unit_luminance(table[lay.name]["rgb_linear"]) * layer_cd_m2_per_rayleigh(lay)
+    lum = np.array([line_rgb_per_cd_m2(lay.lines_nm, lay.lines_rayleigh) * layer_cd_m2_per_rayleigh(lay)
                     for lay in _ag.LAYERS])
     thr = np.radians(airglow_dark_threshold_deg())
     k, phase = airglow_waves()
@@ -231,6 +250,56 @@ AURORA_DARK_RAMP_DEG = 4.0  # full strength once the Sun is this far below DARK_
 AURORA_EDGE_DEG = 0.4  # soft edge of the discrete band (logistic width)
 AURORA_DIFFUSE_LEVEL = 0.05  # relative level between the equatorward and diffuse boundaries
 N_PHI_BINS = 720
+AURORA_ARC_SHARE = 0.5  # share of the discrete band's column drawn as arcs (module docstring)
+AURORA_ARC_SIGMA_KM = 8.0  # Gaussian sigma of an arc's cross-section
+AURORA_RAY_DEPTH = 0.6  # b: how much of an arc's brightness the rays modulate
+AURORA_DRIFT_KM_S = 1.0
+AURORA_FORMS_SEED = 20210502  # the fixed draw (seed 2's date)
+_ARC_FIELDS = 10  # f0, a1, m1, psi1, a2, m2, psi2, n_ray, chi_ray, relative brightness
+
+
+def arc_count(kp: float) -> int:
+    """Return the number of arcs drawn at planetary index `kp`: 2 at quiet times, 5 in storms."""
+    return int(np.clip(2 + np.floor(float(kp) / 2.5), 2, 5))
+
+
+@dataclass(frozen=True, eq=False)
+class AuroraForms:
+    """Arcs inside the oval (module docstring): per arc (K, 10) f0, fold amplitudes/orders/phases,
+    ray order/phase, brightness; phases already advanced to the instant."""
+
+    arcs: np.ndarray
+    sigma_rad: float  # cross-section sigma as an angle at the Earth's centre
+    share: float
+    ray_depth: float
+
+
+def aurora_forms(kp: float, seconds: float, seed: int = AURORA_FORMS_SEED) -> AuroraForms:
+    """Return the seeded arcs for activity `kp` at `seconds` (since J2000, for the drift)."""
+    rng = np.random.default_rng(seed)
+    k_max = 5
+    f0 = np.sort(rng.uniform(0.12, 0.88, k_max))
+    a = rng.uniform(0.02, 0.06, (k_max, 2))
+    m = rng.integers(4, 25, (k_max, 2)).astype(float)
+    psi = rng.uniform(0.0, 2 * np.pi, (k_max, 2))
+    n_ray = rng.integers(150, 451, k_max).astype(float)
+    chi = rng.uniform(0.0, 2 * np.pi, k_max)
+    bright = rng.uniform(0.5, 1.5, k_max)
+    k = arc_count(kp)
+    pick = np.sort(rng.permutation(k_max)[:k])
+    # Drift: a pattern of order m moves along a ring of ~13,000 km at AURORA_DRIFT_KM_S.
+    omega = AURORA_DRIFT_KM_S * seconds / 13_000.0 * 2 * np.pi
+    arcs = np.column_stack([f0, a[:, 0], m[:, 0], psi[:, 0] + m[:, 0] * omega, a[:, 1], m[:, 1],
+                            psi[:, 1] - m[:, 1] * omega, n_ray, chi + n_ray * omega, bright / bright[pick].mean()])
+    return AuroraForms(np.ascontiguousarray(arcs[pick]), AURORA_ARC_SIGMA_KM / R_EARTH_KM, AURORA_ARC_SHARE,
+                       AURORA_RAY_DEPTH)
+
+
+def arc_weight(forms: AuroraForms, band_width_rad) -> np.ndarray:
+    """Return the column at an arc's centre, relative to the smooth band's, for a band of
+    angular width `band_width_rad`: the arcs together carry ``share`` of the band's mean column."""
+    k = forms.arcs.shape[0]
+    return forms.share * np.asarray(band_width_rad, float) / (k * forms.sigma_rad * math.sqrt(2 * math.pi))
 
 
 def profile_norm(lo, hi) -> float:
@@ -407,11 +476,9 @@ def aurora_ray_table(r_o_key: float) -> RayTable:
 
 @lru_cache(maxsize=1)
 def aurora_line_luminance_rgb() -> np.ndarray:
-    """Return (L, 3): linear RGB luminance (cd/m^2) of 1 R of each ``AURORA_LINES`` entry."""
-    table = _ag.colour_table()["layers"]
-    colours = {"oi_green": table["oi_green"]["rgb_linear"], "oi_red": table["oi_red"]["rgb_linear"],
-               "n2p_blue": N2P_427_RGB_LINEAR}
-    rows = [unit_luminance(colours[ln.name]) * float(rayleigh_to_cd_m2(ln.wavelength_nm)) for ln in AURORA_LINES]
+    """Return (L, 3): the camera's linear RGB (cd/m^2 of the eye's luminance, coloured as the camera
+    records it: :func:`cupola.colour.line_rgb_per_cd_m2`) of 1 R of each ``AURORA_LINES`` entry."""
+    rows = [line_rgb_per_cd_m2([ln.wavelength_nm]) * float(rayleigh_to_cd_m2(ln.wavelength_nm)) for ln in AURORA_LINES]
     return np.ascontiguousarray(np.array(rows))
 
 
@@ -425,6 +492,9 @@ class AuroraEmission:
     column_ratios: np.ndarray  # (L,) vertical column relative to the 557.7 nm line
     line_luminance_rgb: np.ndarray  # (L, 3) cd/m^2 per rayleigh
     activity_al_nt: float  # |AL| estimated from Kp (the renderer's brightness calibration reads it)
+    frames: np.ndarray = None  # (2, 3, 3) per hemisphere the oval's polar frame (oval_rings)
+    rings: np.ndarray = None  # (2, N_PHI_BINS, 4) rho_pole, rho_eq, rho_diffuse, MLT weight
+    forms: AuroraForms | None = None  # the arcs; None: the smooth statistical band alone
     bottom_km: float = AURORA_BOTTOM_KM
     top_km: float = AURORA_TOP_KM
 
@@ -450,13 +520,16 @@ def aurora_emission(oval, state, step_deg: float = AURORA_GRID_DEG) -> AuroraEmi
     prof = np.array([[ln.peak_km, ln.sigma_below_km, ln.sigma_above_km, profile_norm(ln.sigma_below_km, ln.sigma_above_km)]
                      for ln in AURORA_LINES])
     ratios = np.array([ln.column_ratio for ln in AURORA_LINES])
+    seconds = float((np.asarray(state.instants.utc, "datetime64[ns]").reshape(-1)[0]
+                     - np.datetime64("2000-01-01T12:00:00", "ns")) / np.timedelta64(1, "s"))
     return AuroraEmission(grid, float(step_deg), prof, ratios, aurora_line_luminance_rgb(),
-                          float(kp_to_al_nt(oval.kp)))
+                          float(kp_to_al_nt(oval.kp)), frames, rings, aurora_forms(float(oval.kp), seconds))
 
 
 __all__ = [
-    "RayTable", "AirglowEmission", "AuroraEmission", "airglow_emission", "aurora_emission",
+    "RayTable", "AirglowEmission", "AuroraEmission", "AuroraForms", "airglow_emission", "aurora_emission",
+    "aurora_forms", "arc_count", "arc_weight", "airglow_waves", "airglow_wave_factor",
     "airglow_ray_table", "aurora_ray_table", "airglow_dark_threshold_deg", "layer_cd_m2_per_rayleigh",
     "aurora_line_luminance_rgb", "oval_rings", "oval_grid", "view_cap", "origin_radius_key", "profile_norm",
-    "N2P_427_RGB_LINEAR", "SCALE_Z", "AURORA_GRID_DEG", "AURORA_BOTTOM_KM", "AURORA_TOP_KM",
+    "SCALE_Z", "AURORA_GRID_DEG", "AURORA_BOTTOM_KM", "AURORA_TOP_KM",
 ]

@@ -8,7 +8,8 @@ licence and the log-radiance calibration), ~9.8 km texels, with a per-country sh
 (white) against high-pressure-sodium (orange) light. Radiance in the DNB band becomes luminance
 through the lamp spectra: L_v = L_DNB 683 int V S / int R_DNB S (:func:`lumens_per_dnb_watt`),
 with R_DNB the band's relative response (peak 1) and S the lamp's spectrum, and its colour is the
-spectrum's CIE 1931 -> sRGB chromaticity (:func:`spectrum_rgb_unit`). The spectra are analytic
+camera's rendering of that spectrum (:func:`spectrum_camera_rgb`, through
+:func:`cupola.colour.camera_rgb`; the eye's is :func:`spectrum_rgb_unit`). The spectra are analytic
 sketches, not measured lamps: HPS (:func:`hps_spd`) is the pressure-broadened, self-reversed
 sodium D line (two lobes at 583 and 597 nm) with the 569, 616, 498 and 819 nm lines; a 4,000 K
 phosphor white LED (:func:`led_spd`) is a 450 nm blue peak and a broad phosphor band around 570 nm.
@@ -421,6 +422,18 @@ def spectrum_rgb_unit(spd) -> np.ndarray:
     return unit_luminance(rgb)
 
 
+def spectrum_camera_rgb(spd) -> np.ndarray:
+    """Return the linear RGB (3,) the camera renders (:func:`cupola.colour.camera_rgb`, daylight
+    white balance) per cd/m^2 of light with the spectrum `spd`: what a layer adds. Its BT.709
+    luminance is the camera's sensitivity to that light relative to the eye's."""
+    from ..colour import camera_rgb
+    from ..photometry import KM_PER_LM_W, luminous_efficiency
+
+    lam = _SPECTRUM_NM[_SPECTRUM_NM <= 780.0]
+    power = spd(lam)
+    return camera_rgb(lam, power) / (KM_PER_LM_W * float(power @ luminous_efficiency(lam)))
+
+
 @dataclass(frozen=True, eq=False)
 class NightLights:
     """The night-lights raster (module docstring) and its calibration, as the renderer samples it.
@@ -429,8 +442,8 @@ class NightLights:
         code: uint8 (H, W) log-radiance codes, equirectangular (row 0 at 90 N, column 0 at 180 W).
         lut_nw: float64 (256,) radiance (nW cm^-2 sr^-1) of each code (0 for code 0).
         led: uint8 (h, w) LED share 0..255 of the in-band radiance, same orientation.
-        rgb_per_nw: float64 (2, 3) linear sRGB luminance (cd/m^2) of 1 nW cm^-2 sr^-1 of sodium
-            (row 0) and LED (row 1) light.
+        rgb_per_nw: float64 (2, 3) the camera's linear RGB (cd/m^2 scale) of 1 nW cm^-2 sr^-1 of
+            sodium (row 0) and LED (row 1) light.
         led_texel: uint8 (H, W): the LED share of each texel (that of the ``led`` cell holding
             its centre).
         lit_distance: uint8 (H // 4, W // 4): for each block of 4 x 4 texels, the chessboard
@@ -489,9 +502,9 @@ class NightLights:
 
 
 def lamp_rgb_per_nw() -> np.ndarray:
-    """Return (2, 3): the linear sRGB luminance (cd/m^2) of 1 nW cm^-2 sr^-1 of DNB radiance from
-    sodium (row 0) and LED (row 1) lamps."""
-    return np.stack([NW_CM2_SR_TO_W_M2_SR * lumens_per_dnb_watt(f) * spectrum_rgb_unit(f) for f in (hps_spd, led_spd)])
+    """Return (2, 3): the camera's linear RGB (cd/m^2 scale, :func:`spectrum_camera_rgb`) of 1 nW
+    cm^-2 sr^-1 of DNB radiance from sodium (row 0) and LED (row 1) lamps."""
+    return np.stack([NW_CM2_SR_TO_W_M2_SR * lumens_per_dnb_watt(f) * spectrum_camera_rgb(f) for f in (hps_spd, led_spd)])
 
 
 LIT_BLOCK = 4  # texels per side of the blocks of NightLights.lit_distance
@@ -534,4 +547,5 @@ def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPU
 
 __all__ = ["City", "CitiesView", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION",
            "cities_in_view", "cities_view", "light_sources", "NightLights", "night_lights", "lamp_rgb_per_nw", "dnb_response",
-           "hps_spd", "led_spd", "lumens_per_dnb_watt", "spectrum_rgb_unit", "NW_CM2_SR_TO_W_M2_SR"]
+           "hps_spd", "led_spd", "lumens_per_dnb_watt", "spectrum_rgb_unit", "spectrum_camera_rgb",
+           "NW_CM2_SR_TO_W_M2_SR"]

@@ -27,7 +27,8 @@ from .earth import earth_layer
 from .glow import airglow_layer, aurora_layer
 from .lights import city_lights_layer
 from .points import bodies_layer, stars_layer
-from .response import develop
+from ..colour import white_balance_matrix
+from .response import develop, sensor_for
 from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
 
 # Every layer is layer(scene, geom, out, settings) -> out: it adds (H, W, 3) float32 cd/m^2 into `out`.
@@ -78,6 +79,13 @@ def frame_geometry(scene, camera: Camera | None = None, attitude: Attitude | Non
     return ray_geometry(scene.state, camera, attitude, pool=pool)
 
 
+def _frame_seed(scene, settings: RenderSettings) -> int:
+    """Return the seed of a frame's sensor noise: its instant (ns) mixed with ``settings.noise_seed``,
+    so the same instant and seed give the same bytes and each frame of a timelapse its own noise."""
+    t = int(np.asarray(scene.state.instants.utc, "datetime64[ns]").reshape(-1)[0].astype(np.int64))
+    return (t * 0x9E3779B97F4A7C15 + int(settings.noise_seed)) & 0x7FFFFFFFFFFFFFFF
+
+
 def render(scene, camera: Camera | None = None, settings: RenderSettings | None = None,
            attitude: Attitude | None = None, pool: FramePool | None = None, layers=None,
            force: bool = False) -> Frame:
@@ -110,7 +118,8 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
         LAYERS[name](scene, geom, total, settings)
         timings[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rgb = develop(total, camera)
+    rgb = develop(total, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),
+                  white_balance=white_balance_matrix(settings.white_balance))
     timings["response"] = time.perf_counter() - t0
     return Frame(scene=scene, camera=camera, attitude=attitude, settings=settings, geometry=geom,
                  luminance=total, rgb=rgb, timings_s=timings)

@@ -165,6 +165,43 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
 
 
 @inline
+def _branch_latlon(o, dx, dy, dz, p, tc, sn, sign, rr, c, s, e2):  # pragma: no cover - jit
+    """Return (geodetic lat, lon in radians, scaled distance t_s) of the point at scaled radius `rr`
+    on one branch of a ray (`sign` -1 before the tangent point, +1 after), Earth-fixed by the
+    rotation (c, s) = (cos, sin) of GMST."""
+    t_s = tc + sign * math.sqrt(max(rr * rr - p * p, 0.0))
+    t = t_s / sn
+    X = o[0] + t * dx
+    Y = o[1] + t * dy
+    Z = o[2] + t * dz
+    xi = c * X + s * Y
+    yi = -s * X + c * Y
+    return math.atan2(Z, (1.0 - e2) * math.sqrt(xi * xi + yi * yi)), math.atan2(yi, xi), t_s
+
+
+@inline
+def _shell_branch(branch, inward, p, a, r_o, r_lo, r_hi):  # pragma: no cover - jit
+    """Return (valid, w_start, w_end, sign) of a ray's path through the shell r_lo..r_hi on one
+    branch: 0 before the tangent point (inward rays), 1 after it or the whole of an outward ray
+    (none for a ray that meets the ground, radius `a`); w = sqrt(r - p), sign of the way along."""
+    if branch == 0:
+        if not inward:
+            return False, 0.0, 0.0, -1.0
+        lo = max(p, r_lo)
+        hi = min(r_o, r_hi)
+        sign = -1.0
+    else:
+        if inward and p < a:
+            return False, 0.0, 0.0, 1.0
+        lo = max(p if inward else r_o, r_lo)
+        hi = r_hi
+        sign = 1.0
+    if hi <= lo:
+        return False, 0.0, 0.0, sign
+    return True, math.sqrt(max(lo - p, 0.0)), math.sqrt(max(hi - p, 0.0)), sign
+
+
+@inline
 def _eta(hh, h0, slo, shi, norm):  # pragma: no cover - jit
     s = slo if hh < h0 else shi
     z = (hh - h0) / s
@@ -204,37 +241,17 @@ def _aurora_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, para
             if not col_any:
                 continue
             for branch in range(2):
-                if branch == 0:
-                    if not inward:
-                        continue
-                    lo = max(p, r_lo)
-                    hi = min(r_o, r_hi)
-                    sign = -1.0
-                else:
-                    if inward and p < a:
-                        continue
-                    lo = max(p if inward else r_o, r_lo)
-                    hi = r_hi
-                    sign = 1.0
-                if hi <= lo:
+                valid, wa, wb, sign = _shell_branch(branch, inward, p, a, r_o, r_lo, r_hi)
+                if not valid:
                     continue
-                wa = math.sqrt(max(lo - p, 0.0))
-                wb = math.sqrt(max(hi - p, 0.0))
                 half = 0.5 * (wb - wa)
                 mid = 0.5 * (wb + wa)
                 for q in range(xg.shape[0]):
                     ww = mid + half * xg[q]
                     rr = p + ww * ww
                     ds = wg[q] * half * 2.0 * rr / math.sqrt(2.0 * p + ww * ww)
-                    t_s = tc + sign * math.sqrt(max(rr * rr - p * p, 0.0))
-                    t = t_s / sn
-                    X = o[0] + t * dx
-                    Y = o[1] + t * dy
-                    Z = o[2] + t * dz
-                    xi = c * X + s * Y
-                    yi = -s * X + c * Y
-                    lat = math.degrees(math.atan2(Z, (1.0 - e2) * math.sqrt(xi * xi + yi * yi)))
-                    lon = math.degrees(math.atan2(yi, xi))
+                    lat, lon, t_s = _branch_latlon(o, dx, dy, dz, p, tc, sn, sign, rr, c, s, e2)
+                    lat, lon = math.degrees(lat), math.degrees(lon)
                     gi = int((lat + 90.0) / step_deg)
                     gj = int((lon + 180.0) / step_deg)
                     gi = min(max(gi, 0), nlat - 1)
@@ -248,6 +265,129 @@ def _aurora_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, para
             for k in range(nl):
                 if den[k] > 0.0:
                     out[ii, jj, k] = _table_at(tin, tout, k, p, inward, params) * num[k] / den[k] / sn
+
+
+ARC_STEPS = 24  # path segments per branch through the aurora shell for the arcs ...
+ARC_SUBSTEPS = 8  # ... each cut in 8 where an arc is near
+
+
+@inline
+def _arc_point(o, dx, dy, dz, p, tc, sn, sign, ww, c, s, e2, frames, rings, grid, step_deg):  # pragma: no cover - jit
+    """Return (valid, rho, phi, r_pole, width, env, rr, t_s) of the ray's point at w = `ww` on one
+    branch: its angle from the oval's centre, azimuth, the band's edges there and the oval grid."""
+    nlat, nlon = grid.shape
+    nphi = rings.shape[1]
+    rr = p + ww * ww
+    lat, lon, t_s = _branch_latlon(o, dx, dy, dz, p, tc, sn, sign, rr, c, s, e2)
+    hemi = 0 if lat > 0.0 else 1
+    if not math.isfinite(rings[hemi, 0, 0]):
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0, rr, t_s
+    ux = math.cos(lat) * math.cos(lon)
+    uy = math.cos(lat) * math.sin(lon)
+    uz = math.sin(lat)
+    f = frames[hemi]
+    rho = math.acos(min(max(ux * f[2, 0] + uy * f[2, 1] + uz * f[2, 2], -1.0), 1.0))
+    phi = math.atan2(ux * f[1, 0] + uy * f[1, 1] + uz * f[1, 2], ux * f[0, 0] + uy * f[0, 1] + uz * f[0, 2])
+    kb = int((phi + math.pi) / (2.0 * math.pi) * nphi) % nphi
+    r_pole = rings[hemi, kb, 0]
+    width = rings[hemi, kb, 1] - r_pole
+    gi = min(max(int((math.degrees(lat) + 90.0) / step_deg), 0), nlat - 1)
+    gj = min(max(int((math.degrees(lon) + 180.0) / step_deg), 0), nlon - 1)
+    return width > 0.0, rho, phi, r_pole, width, grid[gi, gj], rr, t_s
+
+
+@inline
+def _arc_z(arcs, k, rho, phi, r_pole, width, sigma):  # pragma: no cover - jit
+    fk = (arcs[k, 0] + arcs[k, 1] * math.sin(arcs[k, 2] * phi + arcs[k, 3])
+          + arcs[k, 4] * math.sin(arcs[k, 5] * phi + arcs[k, 6]))
+    return (rho - (r_pole + fk * width)) / sigma
+
+
+@kernel(parallel=True)
+def _arc_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, prof, grid, step_deg, frames, rings,
+                arcs, sigma, ray_depth, share, n_steps, n_sub, out):  # pragma: no cover - jit
+    """Per traced ray, the arcs of the auroral forms (phenomena.emission.AuroraForms): the ray's
+    path through the shell in `n_steps` segments per branch, each cut in `n_sub` where an arc is
+    near; on each piece, every arc's Gaussian cross-section integrated exactly for a linear change
+    of the ray's distance from it, times the line profiles, the rays' pattern and the oval grid
+    (MLT and darkness weights) at the light's centroid. Adds into out[ii, jj, line] (columns
+    relative to the smooth band's)."""
+    nr, nc = rows.shape[0], cols.shape[0]
+    nl = prof.shape[0]
+    na = arcs.shape[0]
+    c, s = math.cos(theta), math.sin(theta)
+    ox, oy, oz = o[0], o[1], o[2] * kz
+    r_o = math.sqrt(ox * ox + oy * oy + oz * oz)
+    sq2pi = math.sqrt(2.0 * math.pi)
+    inv_sq2 = 1.0 / math.sqrt(2.0)
+    for ii in nb.prange(nr):
+        z_a = np.empty(na)
+        z_b = np.empty(na)
+        for jj in range(nc):
+            if not mask[ii, jj]:
+                continue
+            i, j = rows[ii], cols[jj]
+            dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
+            p, tc, sn = _scaled_ray(o, dx, dy, dz, kz)
+            inward = tc > 0.0
+            for branch in range(2):
+                valid, wa, wb, sign = _shell_branch(branch, inward, p, a, r_o, r_lo, r_hi)
+                if not valid:
+                    continue
+                dw = (wb - wa) / n_steps
+                ok0, rho0, phi0, rp0, wd0, env0, rr0, ts0 = _arc_point(o, dx, dy, dz, p, tc, sn, sign, wa, c, s, e2,
+                                                                       frames, rings, grid, step_deg)
+                for q in range(1, n_steps + 1):
+                    ok1, rho1, phi1, rp1, wd1, env1, rr1, ts1 = _arc_point(o, dx, dy, dz, p, tc, sn, sign,
+                                                                           wa + q * dw, c, s, e2, frames, rings,
+                                                                           grid, step_deg)
+                    near = False
+                    if ok0 and ok1 and (env0 > 0.0 or env1 > 0.0):
+                        for k in range(na):
+                            za = _arc_z(arcs, k, rho0, phi0, rp0, wd0, sigma)
+                            zb = _arc_z(arcs, k, rho1, phi1, rp1, wd1, sigma)
+                            if abs(za) < 8.0 or abs(zb) < 8.0 or za * zb < 0.0:  # near, or crossed
+                                near = True
+                    if near:
+                        # The segment in n_sub pieces, each arc integrated exactly on each piece.
+                        pk, pr, pphi, prp, pwd, penv, prr, pts = ok0, rho0, phi0, rp0, wd0, env0, rr0, ts0
+                        for k in range(na):
+                            z_a[k] = _arc_z(arcs, k, pr, pphi, prp, pwd, sigma) if pk else 99.0
+                        for u in range(1, n_sub + 1):
+                            qk, qr, qphi, qrp, qwd, qenv, qrr, qts = _arc_point(
+                                o, dx, dy, dz, p, tc, sn, sign, wa + (q - 1 + u / n_sub) * dw, c, s, e2,
+                                frames, rings, grid, step_deg)
+                            for k in range(na):
+                                z_b[k] = _arc_z(arcs, k, qr, qphi, qrp, qwd, sigma) if qk else 99.0
+                            env = 0.5 * (penv + qenv)
+                            if pk and qk and env > 0.0:
+                                seg = abs(qts - pts)
+                                centre_w = share * 0.5 * (pwd + qwd) / (na * sigma * sq2pi)
+                                for k in range(na):
+                                    z0, z1 = z_a[k], z_b[k]
+                                    if (z0 > 6.0 and z1 > 6.0) or (z0 < -6.0 and z1 < -6.0):
+                                        continue
+                                    dzz = z1 - z0
+                                    u_c = 0.5  # where along the piece the arc's light comes from
+                                    if abs(dzz) > 1e-6:
+                                        dphi = 0.5 * (math.erf(z1 * inv_sq2) - math.erf(z0 * inv_sq2))
+                                        mean_g = sq2pi * dphi / dzz
+                                        if abs(dphi) > 1e-12:  # centroid of the Gaussian over [z0, z1]
+                                            z_c = (math.exp(-0.5 * z0 * z0) - math.exp(-0.5 * z1 * z1)) / (sq2pi * dphi)
+                                            u_c = min(max((z_c - z0) / dzz, 0.0), 1.0)
+                                    else:
+                                        mean_g = math.exp(-0.125 * (z0 + z1) * (z0 + z1))
+                                    hh = prr + u_c * (qrr - prr) - a
+                                    ph_c = pphi + u_c * (qphi - pphi)
+                                    ray = 0.5 * (1.0 + math.sin(arcs[k, 7] * ph_c + arcs[k, 8]))
+                                    ray = 1.0 - ray_depth + ray_depth * ray * ray * ray * ray * (128.0 / 35.0)
+                                    amp = seg * mean_g * centre_w * arcs[k, 9] * ray * env / sn
+                                    for m in range(nl):
+                                        out[ii, jj, m] += amp * _eta(hh, prof[m, 0], prof[m, 1], prof[m, 2], prof[m, 3])
+                            for k in range(na):
+                                z_a[k] = z_b[k]
+                            pk, pr, pphi, prp, pwd, penv, prr, pts = qk, qr, qphi, qrp, qwd, qenv, qrr, qts
+                    ok0, rho0, phi0, rp0, wd0, env0, rr0, ts0 = ok1, rho1, phi1, rp1, wd1, env1, rr1, ts1
 
 
 @inline
@@ -392,7 +532,14 @@ def aurora_layer(scene, geom, out: np.ndarray | None = None,
             near |= pad[di:di + lit.shape[0], dj:dj + lit.shape[1]]
     ci = np.clip(np.rint((rows - off_c) / fc).astype(int), 0, rows_c.size - 1)
     cj = np.clip(np.rint((cols - off_c) / fc).astype(int), 0, cols_c.size - 1)
-    low = trace(rows, cols, np.ascontiguousarray(near[ci[:, None], cj[None, :]]))
+    fine_mask = np.ascontiguousarray(near[ci[:, None], cj[None, :]])
+    low = trace(rows, cols, fine_mask)
+    if em.forms is not None:  # the arcs carry their share of the band; the smooth glow keeps the rest
+        low *= 1.0 - em.forms.share
+        _arc_kernel(geom.dirs_teme, rows, cols, fine_mask, o, SCALE_Z, WGS84_A_KM, WGS84_E2, float(geom.theta_gmst),
+                    WGS84_A_KM + em.bottom_km, WGS84_A_KM + em.top_km, em.profiles, em.grid, float(em.step_deg),
+                    em.frames, em.rings, em.forms.arcs, em.forms.sigma_rad, em.forms.ray_depth, em.forms.share,
+                    ARC_STEPS, ARC_SUBSTEPS, low)
     kr = aurora_green_kilorayleigh(em.activity_al_nt, settings)
     lum = np.ascontiguousarray(em.line_luminance_rgb * (1000.0 * kr * em.column_ratios)[:, None])
     _upsample_kernel(low, np.ascontiguousarray(low.sum(axis=-1) > 0.0), float(fct), float(off), lum, geom.hit, out)

@@ -45,7 +45,7 @@ import numba as nb
 import numpy as np
 
 from ..camera.geometry import project
-from ..colour import srgb_decode, star_colour_rgb, unit_luminance
+from ..colour import camera_star_rgb
 from ..jit import kernel
 from ..photometry import SUN_CD_M2, moon_luminance_cd_m2, vmag_to_lux
 from .settings import DEFAULT_SETTINGS, RenderSettings
@@ -187,16 +187,18 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     st = scene.stars
     pn, pd, pv, pbv = _planets(scene)
     if st.dir_teme is None:
-        dirs, vmag, rgb = pd, pv, star_colour_rgb(pbv)
+        dirs, vmag, bv = pd, pv, pbv
     else:
         dirs = np.concatenate([np.asarray(st.dir_teme, float).reshape(-1, 3), pd])
         vmag = np.concatenate([np.asarray(st.vmag, float), pv])
-        rgb = np.concatenate([np.asarray(st.rgb, float).reshape(-1, 3), star_colour_rgb(pbv).reshape(-1, 3)])
+        bv = np.concatenate([np.asarray(st.bv, float).reshape(-1), np.asarray(pbv, float).reshape(-1)])
     if dirs.shape[0] == 0:
         return out
     times = exposure_times(cam, settings.path_samples) if not cam.tracked else np.zeros(1)
     x, y, front = star_positions(scene, cam, geom.attitude, times, dirs_teme=dirs)
-    colour = unit_luminance(np.maximum(srgb_decode(rgb), 1e-6))
+    # Colours as the camera records them (black bodies at the B-V temperature through its
+    # sensitivities), per unit of the eye's illuminance.
+    colour = np.maximum(camera_star_rgb(bv), 0.0)
     return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, settings.psf_sigma_px, True, settings)
 
 

@@ -24,6 +24,13 @@ The defaults are cupola's calibration; each is documented where it is used:
   Chamberlain 1961, Table 4.2), so Kp 0 ~ 0.6 kR, Kp 3 ~ 5.7 kR, Kp 5 ~ 13 kR. Statistical.
 * ``aurora_max_rays``, ``aurora_coarse``, ``aurora_nodes``: how finely the aurora is traced
   (rays per frame, coarse pre-pass spacing, Gauss-Legendre nodes per ray branch).
+* ``noise``, ``full_well_e``, ``read_noise_e``, ``hot_pixel_fraction``, ``hot_pixel_e_per_s``,
+  ``noise_seed``, ``sensor_seed``: the sensor (``render.response``): ~60,000 e- full well at ISO
+  100 and ~3 e- read noise (full-frame Nikons of the crews', photonstophotos.net), 2 hot pixels in
+  100,000 at a mean 200 e-/s (an uncooled sensor in a warm cabin); the frame's noise is seeded by
+  its instant and ``noise_seed``, the hot pixels by ``sensor_seed`` (one camera body).
+* ``white_balance``: 'daylight' (cupola's default: reproducible, what night-sky photographers set)
+  or a colour temperature in K (``cupola.colour.white_balance_matrix``).
 """
 
 from __future__ import annotations
@@ -61,6 +68,14 @@ class RenderSettings:
     aurora_max_rays: int = 60_000
     aurora_coarse: int = 4
     aurora_nodes: int = 8
+    noise: bool = True
+    full_well_e: float = 60_000.0
+    read_noise_e: float = 3.0
+    hot_pixel_fraction: float = 2e-5
+    hot_pixel_e_per_s: float = 200.0
+    noise_seed: int = 0
+    sensor_seed: int = 3
+    white_balance: str | float = "daylight"
 
     def __post_init__(self):
         layers = tuple(self.layers)
