@@ -55,37 +55,41 @@ from .earth import _TRANS_TABLE, TAU_RAYLEIGH_RGB, _airmass, _cell, _trans, airm
 from .points import exposure_times
 from .settings import DEFAULT_SETTINGS, RenderSettings
 
-GRID_PX = 16  # spacing (px) of the grid on which the ground's motion across the exposure is computed
+GRID_PX = 32  # spacing (px) of the grid on which the ground's motion across the exposure is computed
 SMEAR_MIN_S = 0.02  # shorter exposures take one instant
 # Lights fade in from sunset to the end of civil twilight: full at this Sun zenith cosine.
 LIGHTS_ON_MU = math.sin(math.radians(-CIVIL_DARK_SUN_ELEV_DEG))
 LIT_BLOCK = 4  # texels per block of NightLights.lit_distance
 
 
-def ground_latlon(scene, camera, attitude, x_px, y_px, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+def ground_latlon(scene, camera, attitude, x_px, y_px, t_s) -> tuple[np.ndarray, np.ndarray]:
     """Return the geodetic lat/lon (deg; NaN where the ray misses) of the ground seen through
     pixel coordinates (`x_px`, `y_px`) at `t_s` seconds from the scene's instant (the camera
     turning as :meth:`~cupola.camera.Attitude.during`, the station and Earth moving as
-    ``scene.motion``)."""
-    basis = attitude.during(scene.state, [t_s], camera.tracked)[0]
-    motion = scene.motion([t_s])
-    o = np.asarray(motion.r_teme_km[0], float)
-    theta = float(motion.earth_angle_rad[0])
+    ``scene.motion``); `t_s` a number, or a sequence of T times (results (T, ...) then)."""
+    times = np.atleast_1d(np.asarray(t_s, float))
+    bases = attitude.during(scene.state, times, camera.tracked)
+    motion = scene.motion(times)
     cx, cy = camera.principal_point
     f = camera.focal_px
     xu = (np.asarray(x_px, float) - cx) / f
     yv = (np.asarray(y_px, float) - cy) / f
-    d = xu[..., None] * basis[0] + yv[..., None] * basis[1] + basis[2]
-    d /= np.linalg.norm(d, axis=-1, keepdims=True)
-    near, _ = ray_ellipsoid(np.broadcast_to(o, d.shape), d)
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(near) & (near > 0.0)
-    p = o + np.where(ok, near, 0.0)[..., None] * d
-    c, s = math.cos(theta), math.sin(theta)
-    xi, yi = c * p[..., 0] + s * p[..., 1], -s * p[..., 0] + c * p[..., 1]
-    lat = np.degrees(np.arctan2(p[..., 2] / WGS84_B_KM**2, np.hypot(xi, yi) / WGS84_A_KM**2))
-    lon = np.degrees(np.arctan2(yi, xi))
-    return np.where(ok, lat, np.nan), np.where(ok, lon, np.nan)
+    out = []
+    for basis, o, theta in zip(bases, np.asarray(motion.r_teme_km, float), np.asarray(motion.earth_angle_rad, float)):
+        d = xu[..., None] * basis[0] + yv[..., None] * basis[1] + basis[2]
+        d /= np.linalg.norm(d, axis=-1, keepdims=True)
+        near, _ = ray_ellipsoid(np.broadcast_to(o, d.shape), d)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(near) & (near > 0.0)
+        p = o + np.where(ok, near, 0.0)[..., None] * d
+        c, s = math.cos(theta), math.sin(theta)
+        xi, yi = c * p[..., 0] + s * p[..., 1], -s * p[..., 0] + c * p[..., 1]
+        lat = np.degrees(np.arctan2(p[..., 2] / WGS84_B_KM**2, np.hypot(xi, yi) / WGS84_A_KM**2))
+        lon = np.degrees(np.arctan2(yi, xi))
+        out.append((np.where(ok, lat, np.nan), np.where(ok, lon, np.nan)))
+    if np.ndim(t_s) == 0:
+        return out[0]
+    return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
 
 
 def smear_grid(scene, geom) -> np.ndarray | None:
@@ -100,12 +104,11 @@ def smear_grid(scene, geom) -> np.ndarray | None:
     xs = np.arange((w - 1) // GRID_PX + 2) * float(GRID_PX)
     yy, xx = np.meshgrid(ys, xs, indexing="ij")
     t0, t1 = exposure_times(cam, 2)
-    lat_m, lon_m = ground_latlon(scene, cam, geom.attitude, xx, yy, 0.0)
+    lat, lon = ground_latlon(scene, cam, geom.attitude, xx, yy, [t0, 0.0, t1])  # one propagation
     out = np.zeros(yy.shape + (4,))
-    for k, t in enumerate((t0, t1)):
-        la, lo = ground_latlon(scene, cam, geom.attitude, xx, yy, t)
-        out[..., 2 * k] = la - lat_m
-        out[..., 2 * k + 1] = (lo - lon_m + 180.0) % 360.0 - 180.0
+    for k, i in enumerate((0, 2)):
+        out[..., 2 * k] = lat[i] - lat[1]
+        out[..., 2 * k + 1] = (lon[i] - lon[1] + 180.0) % 360.0 - 180.0
     bad = ~np.isfinite(out).all(axis=-1)
     out[bad] = 0.0
     return out
