@@ -46,7 +46,10 @@ def _one_star(scene, d_teme, vmag=0.0):
                    hip=np.zeros(1, np.int32), name=np.array(["test"], object), dir_teme=np.asarray(d_teme, float)[None],
                    az_deg=np.zeros(1), el_deg=np.zeros(1), vmag=np.array([vmag]), bv=np.array([0.6]),
                    rgb=np.ones((1, 3)))
-    return dataclasses.replace(scene, stars=st, bodies=tuple(b for b in scene.bodies if b.name.lower() in ("sun", "moon")))
+    one = dataclasses.replace(scene, stars=st, bodies=tuple(b for b in scene.bodies if b.name.lower() in ("sun", "moon")))
+    # The renderer draws the deep field (Scene.star_field): this scene's holds the one star.
+    object.__setattr__(one, "star_field", lambda *a, **k: (st.dir_teme, st.vmag, st.bv))
+    return one
 
 
 def _ref_instant(t):
@@ -129,7 +132,7 @@ def test_untracked_trail_length_matches_the_orbit_rate(psi_deg):
     d_icrs = m.T @ d
     ra, dec = math.degrees(math.atan2(d_icrs[1], d_icrs[0])), math.degrees(math.asin(d_icrs[2]))
     cam = cam.replace(look=Look("sky", ra_deg=ra % 360.0, dec_deg=dec))
-    sc1 = dataclasses.replace(sc1, camera=cam)
+    sc1 = _one_star(dataclasses.replace(sc, camera=cam), d)
     geom = ray_geometry(sc1, cam)
     img = (points.stars_layer(sc1, geom) @ LUMA).astype(float)
     ii, jj = np.nonzero(img > 0)

@@ -44,7 +44,7 @@ from .phenomena.kp import kp_missing_message
 from .phenomena.clouds import Clouds, clouds
 from .phenomena.lights import CitiesView, NightLights, cities_view, night_lights
 from .sky.bodies import Body, bodies
-from .sky.stars import StarsView, icrs_to_teme, visible_stars
+from .sky.stars import StarsView, icrs_to_teme, star_field, visible_stars
 from .timebase import add_seconds, iso_utc, to_utc64
 
 SCENE_PARTS = ("lighting", "places", "stars", "bodies", "airglow", "aurora", "cities")
@@ -177,6 +177,13 @@ class Scene(_SceneFields):
         """Return the cloud opacity map the renderer lays over the ground
         (:class:`~cupola.phenomena.clouds.Clouds`; the same for every instant)."""
         return clouds()
+
+    def star_field(self, mag_limit: float, axis_teme=None, radius_deg: float = 180.0):
+        """Return the stars a camera records to V `mag_limit` within `radius_deg` of `axis_teme`
+        (TEME): directions (K, 3), V and B-V, brightest first (:func:`cupola.sky.stars.star_field`)."""
+        key = ("star_field", round(float(mag_limit), 3), None if axis_teme is None else
+               tuple(np.round(np.asarray(axis_teme, float).reshape(3), 9)), round(float(radius_deg), 6))
+        return self._cached(key, lambda: star_field(self.state, mag_limit, axis_teme, radius_deg))
 
     @property
     def aurora_oval(self) -> AuroraOval | None:

@@ -224,7 +224,13 @@ def project(camera, basis: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray, np
     (e.g. bases (T, 3, 3) with dirs (1, N, 3) for N sources at T instants of an exposure).
     """
     d = np.asarray(dirs, float)
-    c = np.matmul(d, np.swapaxes(np.asarray(basis, float), -1, -2))  # (..., 3) camera coordinates
+    b = np.asarray(basis, float)
+    if b.shape[:-2] in ((), (1,)) and d.ndim >= 2:  # one attitude: a single (N, 3) x (3, 3) product
+        c = (d.reshape(-1, 3) @ b.reshape(3, 3).T).reshape(d.shape[:-1] + (3,))
+        if b.ndim == 3 and d.ndim == 2:
+            c = c[None]
+    else:
+        c = np.matmul(d, np.swapaxes(b, -1, -2))  # (..., 3) camera coordinates
     f = camera.focal_px
     cx, cy = camera.principal_point
     z = c[..., 2]

@@ -70,10 +70,12 @@ def exposure_times(camera, n: int) -> np.ndarray:
 # -- splatting -----------------------------------------------------------------------------------------
 @kernel()
 def _splat_kernel(xs, ys, ok, flux, rgb, sigma, hit, mask_mode, f_px, cx, cy, radius_sigma, max_k,
-                  out):  # pragma: no cover - jit
+                  faint_flux, out):  # pragma: no cover - jit
     """Draw each source along its polyline (N, T) at K sub-steps with a normalised Gaussian.
 
-    mask_mode 1: skip sub-steps whose pixel's ray hits the Earth (sky sources)."""
+    mask_mode 1: skip sub-steps whose pixel's ray hits the Earth (sky sources). Sources fainter
+    than `faint_flux` are drawn on a 3 x 3 window (normalised: the flux is kept; their wings are
+    below the noise)."""
     h, w = out.shape[0], out.shape[1]
     n, nt = xs.shape
     for s in range(n):
@@ -93,7 +95,7 @@ def _splat_kernel(xs, ys, ok, flux, rgb, sigma, hit, mask_mode, f_px, cx, cy, ra
             k_steps = 1
         if k_steps > max_k:
             k_steps = max_k
-        rad = int(math.ceil(radius_sigma * sg))
+        rad = 1 if flux[s] < faint_flux else int(math.ceil(radius_sigma * sg))
         margin = rad + 1.0
         fk = flux[s] / k_steps
         inv2s2 = 1.0 / (2.0 * sg * sg)
@@ -145,9 +147,10 @@ def _splat_kernel(xs, ys, ok, flux, rgb, sigma, hit, mask_mode, f_px, cx, cy, ra
 
 
 def splat(out, geom, xs, ys, ok, lux, rgb_unit, sigma_px, mask_sky: bool,
-          settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+          settings: RenderSettings = DEFAULT_SETTINGS, faint_lux: float = 0.0) -> np.ndarray:
     """Add sources (polylines xs, ys (N, T), illuminance `lux` (N,), unit-luminance linear colour
-    (N, 3), Gaussian sigma (N,) px) to `out` (H, W, 3) float32 as luminance; return `out`."""
+    (N, 3), Gaussian sigma (N,) px) to `out` (H, W, 3) float32 as luminance; return `out`.
+    Sources fainter than `faint_lux` get a 3 x 3 window."""
     xs = np.ascontiguousarray(np.atleast_2d(xs), float)
     n = xs.shape[0]
     cam = geom.camera
@@ -157,7 +160,7 @@ def splat(out, geom, xs, ys, ok, lux, rgb_unit, sigma_px, mask_sky: bool,
                   np.ascontiguousarray(np.broadcast_to(rgb_unit, (n, 3)), float),
                   np.ascontiguousarray(np.broadcast_to(sigma_px, (n,)), float), geom.hit, 1 if mask_sky else 0,
                   float(cam.focal_px), float(cx), float(cy), float(settings.psf_radius_sigma),
-                  int(settings.max_substeps), out)
+                  int(settings.max_substeps), float(faint_lux), out)
     return out
 
 
@@ -174,9 +177,51 @@ def _planets(scene):
     return names, np.array(dirs).reshape(-1, 3), np.array(vmag), np.array(bv)
 
 
+STAR_SNR = 2.0  # a star is recorded when its peak pixel stands this many read-noise sigmas above black
+STAR_THRESHOLD_V = 0.0025  # without noise: ~2 code values above black (the tone curve's toe)
+FAINT_WINDOW_MAG = 1.5  # stars this close to the limit are drawn on 3 x 3 windows
+
+
+def _frame_rate_rad_s(scene, attitude) -> float:
+    """Return how fast the stars cross an untracked camera's optical axis (rad/s): the LVLH rate
+    |r x v| / |r|^2 times the sine of the axis's angle to the orbit normal."""
+    r = np.asarray(scene.state.r_teme_km, float).reshape(3)
+    v = np.asarray(scene.state.v_teme_km_s, float).reshape(3)
+    hvec = np.cross(r, v)
+    rate = float(np.linalg.norm(hvec) / (r @ r))
+    axis = np.asarray(attitude.matrix, float)[2]
+    return rate * float(np.linalg.norm(np.cross(hvec / np.linalg.norm(hvec), axis)))
+
+
+def limiting_vmag(camera, settings: RenderSettings = DEFAULT_SETTINGS, rate_rad_s: float = 0.0) -> float:
+    """Return the faintest V the `camera` records on the optical axis: where a star's peak pixel
+    reaches :data:`STAR_SNR` read-noise sigmas (or :data:`STAR_THRESHOLD_V` without noise).
+
+    A star of illuminance E (lux, :func:`cupola.photometry.vmag_to_lux`) drawn with the Gaussian
+    PSF of sigma s px puts g = 1 / (2 pi s^2) of it in its peak pixel (a trail of T px, the sky
+    moving at `rate_rad_s` for the exposure: g = 1 / (sqrt(2 pi) s max(T, sqrt(2 pi) s))), so the
+    peak's sensor value is E f^2 g k, with f the focal length in px and k the exposure scale
+    (:func:`cupola.render.response.exposure_scale`)."""
+    from .response import V_SAT, exposure_scale
+
+    if settings.noise:
+        e_per_v = float(settings.full_well_e) * 100.0 / float(camera.iso) / V_SAT
+        v_th = STAR_SNR * float(settings.read_noise_e) / e_per_v
+    else:
+        v_th = STAR_THRESHOLD_V
+    s = float(settings.psf_sigma_px)
+    f = float(camera.focal_px)
+    trail = float(rate_rad_s) * float(camera.exposure_s) * f
+    g1 = 1.0 / (math.sqrt(2.0 * math.pi) * s)
+    g = g1 * (1.0 / max(trail, 1.0 / g1))
+    e_lim = v_th / (exposure_scale(camera) * f * f * g)
+    return float(-2.5 * math.log10(e_lim / float(vmag_to_lux(0.0))))
+
+
 def stars_layer(scene, geom, out: np.ndarray | None = None,
                 settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Add the stars (``scene.stars``) and planets as PSF splats into `out` (H, W, 3) float32 cd/m^2.
+    """Add the stars the exposure records (``scene.star_field`` to :func:`limiting_vmag`) and the
+    planets as PSF splats into `out` (H, W, 3) float32 cd/m^2.
 
     Untracked exposures draw trails (module docstring); nothing is drawn where the pixel's ray
     meets the Earth.
@@ -184,14 +229,16 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     cam = geom.camera
     h, w = geom.dirs_teme.shape[:2]
     out = np.zeros((h, w, 3), np.float32) if out is None else out  # splats add into it
-    st = scene.stars
     pn, pd, pv, pbv = _planets(scene)
-    if st.dir_teme is None:
-        dirs, vmag, bv = pd, pv, pbv
-    else:
-        dirs = np.concatenate([np.asarray(st.dir_teme, float).reshape(-1, 3), pd])
-        vmag = np.concatenate([np.asarray(st.vmag, float), pv])
-        bv = np.concatenate([np.asarray(st.bv, float).reshape(-1), np.asarray(pbv, float).reshape(-1)])
+    rate = _frame_rate_rad_s(scene, geom.attitude)
+    limit = limiting_vmag(cam, settings, 0.0 if cam.tracked else rate)
+    axis = np.asarray(geom.attitude.matrix, float)[2]
+    half_diag = math.degrees(math.atan(0.5 * math.hypot(cam.width_px, cam.height_px) / cam.focal_px))
+    radius = half_diag + (0.0 if cam.tracked else math.degrees(rate * cam.exposure_s)) + 0.5
+    sd, sv, sbv = scene.star_field(limit, axis, radius)
+    dirs = np.concatenate([np.asarray(sd, float).reshape(-1, 3), pd])
+    vmag = np.concatenate([np.asarray(sv, float), pv])
+    bv = np.concatenate([np.asarray(sbv, float).reshape(-1), np.asarray(pbv, float).reshape(-1)])
     if dirs.shape[0] == 0:
         return out
     times = exposure_times(cam, settings.path_samples) if not cam.tracked else np.zeros(1)
@@ -199,7 +246,9 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     # Colours as the camera records them (black bodies at the B-V temperature through its
     # sensitivities), per unit of the eye's illuminance.
     colour = np.maximum(camera_star_rgb(bv), 0.0)
-    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, settings.psf_sigma_px, True, settings)
+    # Stars within 1.5 mag of the limit: their PSF wings are below the noise (3 x 3 windows).
+    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, settings.psf_sigma_px, True, settings,
+                 faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
 
 
 # -- Moon and Sun ----------------------------------------------------------------------------------------

