@@ -18,7 +18,7 @@ import numpy as np
 
 from cupola.camera import Camera, Look
 from cupola.phenomena import airglow as ag
-from cupola.render import glow, points
+from cupola.render import glow, lights, points
 from cupola.phenomena.emission import aurora_emission
 from cupola.render import frame_geometry as ray_geometry
 from cupola.scene import compute_scene
@@ -60,7 +60,7 @@ def main() -> None:
     cam_c = Camera(focal_mm=args.focal, look=Look("nadir"), exposure_s=args.exposure)
     scc = compute_scene("2021-05-02T06:56:00Z", camera=cam_c)
     gc = ray_geometry(scc)
-    rows.append(("city_lights_layer (smeared)", best_of(lambda: points.city_lights_layer(scc, gc))))
+    rows.append(("city_lights_layer (smeared)", best_of(lambda: lights.city_lights_layer(scc, gc))))
     for name, (best, med) in rows:
         print(f"  {name:30s} best {best * 1e3:7.1f} ms   median {med * 1e3:7.1f} ms")
     print(f"  {'sum of layers (best)':30s}      {sum(r[1][0] for r in rows if not r[0].startswith('aurora_emission')) * 1e3:7.1f} ms")

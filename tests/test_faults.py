@@ -104,6 +104,8 @@ READS = {
     "fonts/DejaVuSans.ttf": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth", "--caption"],
     "camera_response.json": ["render", T_NIGHT, "--size", "16x16", "--layers", "airglow"],
     "milky_way.npz": ["render", T_NIGHT, "--size", "16x16", "--layers", "milky_way"],
+    "night_lights.npz": ["render", T_NIGHT, "--size", "16x16", "--look", "nadir", "--layers", "city_lights"],
+    "clouds.png": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
 }
 
 

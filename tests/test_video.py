@@ -57,11 +57,15 @@ def test_mp4_decodes_to_the_frames_at_a_constant_rate(tmp_path):
         decoded = list(c.decode(s))
     assert len(decoded) == 5
     assert [float(f.time) for f in decoded] == pytest.approx([i / 24 for i in range(5)])  # constant frame rate
-    # The decoded pictures are the rendered frames, in order (lossy: compare the luma).
-    for (i, rgb, _, _), f in zip(frames, decoded):
-        got = f.to_ndarray(format="rgb24").astype(float)
-        luma = np.array([0.2126, 0.7152, 0.0722])
-        assert np.abs(got @ luma - rgb.astype(float) @ luma).mean() < 6.0, i
+    # The decoded pictures are the rendered frames, in order (lossy: compare the luma; at 64x36 the
+    # raster's city lights, texel-sharp, and the sensor noise cost H.264 ~6 levels on average, so
+    # each decoded frame is also checked to be nearest its own rendered frame).
+    luma = np.array([0.2126, 0.7152, 0.0722])
+    rendered = [rgb.astype(float) @ luma for _, rgb, _, _ in frames]
+    for k, ((i, rgb, _, _), f) in enumerate(zip(frames, decoded)):
+        got = f.to_ndarray(format="rgb24").astype(float) @ luma
+        errs = [np.abs(got - r).mean() for r in rendered]
+        assert errs[k] < 8.0 and errs[k] == min(errs), (i, errs)
     assert leftovers(tmp_path) == []
 
 

@@ -18,7 +18,7 @@ read two fields at a million instants; each computed field equals the full serie
 Shape rule of every view: per-instant fields are arrays whose leading shape is the instants'
 (numpy scalars for one instant), per-instant lists add trailing axes, constant metadata are plain
 values. A single :class:`Scene` adds what only one instant has: the list of visible stars, the
-oval's points, the emission fields and light sources a renderer draws, the station's motion
+oval's points, the emission fields a renderer draws (with the night-lights raster and cloud map), the station's motion
 across an exposure (from the Scene's own Satellite) and the sky's rotation.
 """
 
@@ -41,7 +41,8 @@ from .phenomena.airglow import AirglowLayerView, airglow_in_view
 from .phenomena.aurora import AuroraOval, AuroraView, aurora_in_view, aurora_oval
 from .phenomena.emission import AirglowEmission, AuroraEmission, airglow_emission, aurora_emission
 from .phenomena.kp import kp_missing_message
-from .phenomena.lights import CitiesView, LightSources, cities_view, light_sources_near
+from .phenomena.clouds import Clouds, clouds
+from .phenomena.lights import CitiesView, NightLights, cities_view, night_lights
 from .sky.bodies import Body, bodies
 from .sky.milkyway import luminance_map as milky_way_luminance
 from .sky.stars import StarsView, icrs_to_teme, star_field, visible_stars
@@ -132,7 +133,7 @@ class Scene(_SceneFields):
 
     Besides the fields it offers what a renderer or a photo annotator needs, computed on first
     use from the Scene's own data: the sky's rotation, the station's motion across an exposure,
-    the lit light sources near it, the oval's points and the emission fields.
+    the oval's points and the emission fields (and the night-lights raster and cloud map).
     """
 
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -166,10 +167,17 @@ class Scene(_SceneFields):
         return Motion(off, np.asarray(st.r_teme_km, float), np.asarray(st.v_teme_km_s, float),
                       np.asarray(gmst82(st.instants)[0], float))
 
-    def light_sources(self, margin_deg: float = 5.0, min_population: int = 50_000) -> LightSources:
-        """Return the lit modelled city lights within the station's horizon grown by `margin_deg`."""
-        return self._cached(("lights", float(margin_deg), int(min_population)),
-                            lambda: light_sources_near(self.state, margin_deg, min_population))
+    @property
+    def night_lights(self) -> NightLights:
+        """Return the night-lights radiance raster the renderer samples on the ground
+        (:class:`~cupola.phenomena.lights.NightLights`; the same for every instant)."""
+        return night_lights()
+
+    @property
+    def clouds(self) -> Clouds:
+        """Return the cloud opacity map the renderer lays over the ground
+        (:class:`~cupola.phenomena.clouds.Clouds`; the same for every instant)."""
+        return clouds()
 
     @property
     def milky_way_cd_m2(self) -> np.ndarray:

@@ -24,7 +24,7 @@ from .timebase import shown
 KERNEL_MODULES = (
     "cupola._kernels", "cupola.sky.stars", "cupola.phenomena.airglow", "cupola.phenomena.aurora",
     "cupola.phenomena.emission", "cupola.camera.geometry", "cupola.render.earth", "cupola.render.glow",
-    "cupola.render.points", "cupola.render.response",
+    "cupola.render.points", "cupola.render.lights", "cupola.render.response",
 )
 
 
@@ -100,6 +100,7 @@ def _workload() -> None:
     sat = Satellite.from_archive()
     start = np.datetime64("2021-05-02T06:56:00", "ns")
     sat.at(start + np.arange(PARALLEL_MIN + 1).astype("timedelta64[s]"))  # parallel kernels
+    sat.at(start + np.arange(60).astype("timedelta64[s]"))  # a short dense run: the serial Hermite fill
     series = compute_scene(start + np.arange(0, 600, 60).astype("timedelta64[s]"), sat=sat)
     night = series[0]
     day = compute_scene("2021-05-02T07:10:00Z", sat=sat)

@@ -98,6 +98,21 @@ def ray_ellipsoid_near_far(ox, oy, ozk, dx, dy, dz, a, k):  # pragma: no cover -
     return (-bq - root) / sn, (-bq + root) / sn
 
 
+def fast_atan2_np(y, x) -> np.ndarray:
+    """Return :func:`_fast_atan2` of arrays (the numpy twin of the kernels' atan2)."""
+    y, x = np.asarray(y, float), np.asarray(x, float)
+    ax, ay = np.abs(x), np.abs(y)
+    swap = ay > ax
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(swap, ax / ay, ay / ax)
+    t = np.nan_to_num(t)
+    t2 = t * t
+    a = t * (0.9998660 + t2 * (-0.3302995 + t2 * (0.1801410 + t2 * (-0.0851330 + t2 * 0.0208351))))
+    a = np.where(swap, 0.5 * math.pi - a, a)
+    a = np.where(x < 0.0, math.pi - a, a)
+    return np.where((ax == 0.0) & (ay == 0.0), 0.0, np.where(y < 0.0, -a, a))
+
+
 @kernel(parallel=True)
 def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, exact, dirs,
                      hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr):  # pragma: no cover - jit

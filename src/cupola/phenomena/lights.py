@@ -1,4 +1,26 @@
-"""City lights in view: a population-weighted model, not radiance.
+"""City lights: which cities are in view (a population model) and how the night Earth shines (a radiance raster).
+
+Two models with two jobs. :func:`cities_view` / :func:`cities_in_view` answer "which cities are
+in view" from population (below). :class:`NightLights` is what a camera records: the upward
+radiance of artificial light in the VIIRS Day/Night Band from NASA's Black Marble map (bundled
+``night_lights.npz``, built by ``tools/build_night_lights.py``, whose docstring gives the source,
+licence and the log-radiance calibration), ~9.8 km texels, with a per-country share of LED
+(white) against high-pressure-sodium (orange) light. Radiance in the DNB band becomes luminance
+through the lamp spectra: L_v = L_DNB 683 int V S / int R_DNB S (:func:`lumens_per_dnb_watt`),
+with R_DNB the band's relative response (peak 1) and S the lamp's spectrum, and its colour is the
+camera's rendering of that spectrum (:func:`spectrum_camera_rgb`, through
+:func:`cupola.colour.camera_rgb`; the eye's is :func:`spectrum_rgb_unit`). The spectra are analytic
+sketches, not measured lamps: HPS (:func:`hps_spd`) is the pressure-broadened, self-reversed
+sodium D line (two lobes at 583 and 597 nm) with the 569, 616, 498 and 819 nm lines; a 4,000 K
+phosphor white LED (:func:`led_spd`) is a 450 nm blue peak and a broad phosphor band around 570 nm.
+The DNB response (:func:`dnb_response`) is a flat band from 505 to 890 nm with soft edges (the
+half-power points of the Suomi NPP VIIRS DNB relative spectral response). What it leaves out:
+the map is one composite (around 2012-2016), so no lights switch on or off, no fires, ships or
+gas flares of the night; radiance is taken as isotropic (a Lambertian ground: no brighter
+glints at oblique views); texels are ~10 km, so a 50 mm frame shows them at ~1-2 px near the
+limb and finer streets do not exist.
+
+Which cities are in view: a population-weighted model, not radiance.
 
 No PyPI package ships a night-lights radiance raster offline (the Black Marble packages download
 at run time), so the lights are modelled from population: every GeoNames populated place with at
@@ -31,11 +53,13 @@ import numpy as np
 
 from .. import view
 from .._index import check_index, shaped, take_instant
-from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM, WGS84_B_KM
+from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM
 from ..errors import InputError
 from ..frames import enu_basis, geodetic_to_itrs, gmst82, rotate_z
 from ..geo.geonames import geonames
 from ..jit import kernel, twin
+from ..bundled import load
+from ..raster import bilinear
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +132,9 @@ def _places() -> _Places:
     return _Places()
 
 
-# A city's light is modelled as a Gaussian of sigma = CITY_SIGMA_KM_PER_SQRT_MILLION *
-# sqrt(population / 1e6) km on the ground. GeoNames lists parts of a city beside the city itself
+# A city's extent is taken as a Gaussian of sigma = CITY_SIGMA_KM_PER_SQRT_MILLION *
+# sqrt(population / 1e6) km on the ground (for merging only: the lights drawn are the raster's,
+# NightLights). GeoNames lists parts of a city beside the city itself
 # (New York City 8.8 M, and Brooklyn, Queens, Manhattan, The Bronx inside it): a place within
 # MERGE_SIGMAS sigmas of a more populous one is taken as part of it, so its light is not counted
 # twice and the list of cities in view names the city once.
@@ -424,35 +449,171 @@ def _ground_and_up(n_places: int) -> tuple[np.ndarray, np.ndarray]:
     return geodetic_to_itrs(p.lat[src], p.lon[src], 0.0), enu_basis(p.lat[src], p.lon[src])[..., 2, :]
 
 
+# -- the night-lights raster ----------------------------------------------------------------------
+NW_CM2_SR_TO_W_M2_SR = 1e-9 * 1e4  # 1 nW cm^-2 sr^-1 in W m^-2 sr^-1
+DNB_BAND_NM = (505.0, 890.0)  # half-power points of the VIIRS DNB relative response
+DNB_EDGE_NM = 8.0  # width of its soft edges (logistic scale)
+_SPECTRUM_NM = np.arange(380.0, 1001.0, 1.0)
+
+
+def dnb_response(lam_nm) -> np.ndarray:
+    """Return the relative spectral response (peak 1) of the VIIRS Day/Night Band at `lam_nm`: a
+    flat band between :data:`DNB_BAND_NM` with logistic edges (a sketch of the measured RSR)."""
+    lam = np.asarray(lam_nm, float)
+    lo, hi = DNB_BAND_NM
+    return 1.0 / ((1.0 + np.exp(-(lam - lo) / DNB_EDGE_NM)) * (1.0 + np.exp((lam - hi) / DNB_EDGE_NM)))
+
+
+def _lines(lam, lines):
+    lam = np.asarray(lam, float)
+    return sum(w * np.exp(-0.5 * ((lam - mu) / sig) ** 2) for mu, sig, w in lines)
+
+
+def hps_spd(lam_nm) -> np.ndarray:
+    """Return the spectral power (arbitrary units) of a high-pressure-sodium lamp at `lam_nm`: the
+    self-reversed D line as two broad lobes (583, 597 nm) and the 569, 616, 498 and 819 nm lines."""
+    return _lines(lam_nm, ((583.0, 8.0, 1.0), (597.0, 9.0, 1.0), (569.0, 2.0, 0.25), (616.0, 3.0, 0.2),
+                           (498.0, 2.0, 0.08), (819.0, 2.5, 0.35)))
+
+
+def led_spd(lam_nm) -> np.ndarray:
+    """Return the spectral power (arbitrary units) of a ~4,000 K phosphor-converted white LED at
+    `lam_nm`: the 450 nm pump and the broad yellow phosphor band."""
+    return _lines(lam_nm, ((450.0, 10.0, 1.0), (570.0, 50.0, 1.0)))
+
+
+def lumens_per_dnb_watt(spd) -> float:
+    """Return the luminance (cd/m^2) of a lamp whose DNB radiance is 1 W m^-2 sr^-1, for the
+    spectrum function `spd` (lam_nm -> power): 683 int V S / int R_DNB S."""
+    from ..photometry import KM_PER_LM_W, luminous_efficiency
+
+    lam = _SPECTRUM_NM
+    s = spd(lam)
+    return float(KM_PER_LM_W * np.sum(luminous_efficiency(lam) * s) / np.sum(dnb_response(lam) * s))
+
+
+def spectrum_rgb_unit(spd) -> np.ndarray:
+    """Return the linear sRGB (luminance 1, negative channels clipped) of the spectrum `spd`."""
+    from ..colour import XYZ_TO_SRGB, cmf, unit_luminance
+
+    lam = _SPECTRUM_NM[_SPECTRUM_NM <= 780.0]
+    rgb = np.clip((spd(lam) @ cmf(lam)) @ XYZ_TO_SRGB.T, 0.0, None)
+    return unit_luminance(rgb)
+
+
+def spectrum_camera_rgb(spd) -> np.ndarray:
+    """Return the linear RGB (3,) the camera renders (:func:`cupola.colour.camera_rgb`, daylight
+    white balance) per cd/m^2 of light with the spectrum `spd`: what a layer adds. Its BT.709
+    luminance is the camera's sensitivity to that light relative to the eye's."""
+    from ..colour import camera_rgb
+    from ..photometry import KM_PER_LM_W, luminous_efficiency
+
+    lam = _SPECTRUM_NM[_SPECTRUM_NM <= 780.0]
+    power = spd(lam)
+    return camera_rgb(lam, power) / (KM_PER_LM_W * float(power @ luminous_efficiency(lam)))
+
+
 @dataclass(frozen=True, eq=False)
-class LightSources:
-    """Modelled light sources near the station at one instant: Earth-fixed (ITRS) positions on the
-    ground, their geodetic up vectors, populations and Gaussian ground sizes (sigma)."""
+class NightLights:
+    """The night-lights raster (module docstring) and its calibration, as the renderer samples it.
 
-    r_itrs_km: np.ndarray  # (N, 3)
-    up_itrs: np.ndarray  # (N, 3)
-    population: np.ndarray  # (N,) float
-    sigma_km: np.ndarray  # (N,) CITY_SIGMA_KM_PER_SQRT_MILLION * sqrt(population / 1e6)
+    Attributes:
+        code: uint8 (H, W) log-radiance codes, equirectangular (row 0 at 90 N, column 0 at 180 W).
+        lut_nw: float64 (256,) radiance (nW cm^-2 sr^-1) of each code (0 for code 0).
+        led: uint8 (h, w) LED share 0..255 of the in-band radiance, same orientation.
+        rgb_per_nw: float64 (2, 3) the camera's linear RGB (cd/m^2 scale) of 1 nW cm^-2 sr^-1 of
+            sodium (row 0) and LED (row 1) light.
+        led_texel: uint8 (H, W): the LED share of each texel (that of the ``led`` cell holding
+            its centre).
+        lit_distance: uint8 (H // 4, W // 4): for each block of 4 x 4 texels, the chessboard
+            distance in blocks to the nearest block with a lit texel (0: lit; at most 64), which
+            lets a sampler skip the dark ocean.
+    """
+
+    code: np.ndarray
+    lut_nw: np.ndarray
+    led: np.ndarray
+    rgb_per_nw: np.ndarray
+    led_texel: np.ndarray
+    lit_distance: np.ndarray
+
+    @classmethod
+    def from_codes(cls, code, lo_nw: float, hi_nw: float, led) -> "NightLights":
+        """Return the raster of log-radiance codes `code` (uint8 (H, W), H and W multiples of 4;
+        code c >= 1 is lo_nw (hi_nw / lo_nw)^((c - 1) / 254) nW cm^-2 sr^-1, 0 dark) with the LED
+        shares `led` (uint8 (h, w), 0..255 for 0..1)."""
+        code = np.ascontiguousarray(code, dtype=np.uint8)
+        led = np.ascontiguousarray(led, dtype=np.uint8)
+        c = np.arange(256, dtype=float)
+        lut = np.where(c > 0, lo_nw * (hi_nw / lo_nw) ** ((c - 1) / 254.0), 0.0)
+        h, w = code.shape
+        hl, wl = led.shape
+        rows = np.minimum(((np.arange(h) + 0.5) * hl / h).astype(np.int64), hl - 1)
+        cols = np.minimum(((np.arange(w) + 0.5) * wl / w).astype(np.int64), wl - 1)
+        led_texel = np.ascontiguousarray(led[rows[:, None], cols[None, :]])
+        return cls(code, lut, led, lamp_rgb_per_nw(), led_texel, _lit_distance(code))
+
+    def radiance_nw(self, lat_deg, lon_deg) -> np.ndarray:
+        """Return the bilinear DNB radiance (nW cm^-2 sr^-1) at geodetic lat/lon (deg)."""
+        return bilinear(self.lut_nw[self.code], lat_deg, lon_deg)
+
+    def led_share(self, lat_deg, lon_deg) -> np.ndarray:
+        """Return the LED share (0..1) of the light at lat/lon: that of the texel nearest (whose
+        share is that of the ``led`` cell holding its centre; no interpolation)."""
+        h, w = self.code.shape
+        i = np.clip(np.floor((90.0 - np.asarray(lat_deg, float)) / 180.0 * h).astype(np.int64), 0, h - 1)
+        j = np.floor((np.asarray(lon_deg, float) + 180.0) / 360.0 * w).astype(np.int64) % w
+        return self.led_texel[i, j] / 255.0
+
+    def rgb_cd_m2(self, lat_deg, lon_deg) -> np.ndarray:
+        """Return the linear sRGB luminance (..., 3) cd/m^2 of the lights at lat/lon: each texel's
+        sodium and LED radiance, bilinear between texels, times its lamp's luminance per nW."""
+        rad = self.lut_nw[self.code]
+        f = self.led_texel / 255.0
+        sodium, led = bilinear(rad * (1.0 - f), lat_deg, lon_deg), bilinear(rad * f, lat_deg, lon_deg)
+        return sodium[..., None] * self.rgb_per_nw[0] + led[..., None] * self.rgb_per_nw[1]
+
+    def luminance_cd_m2(self, lat_deg, lon_deg) -> np.ndarray:
+        """Return the luminance (cd/m^2) of the lights at lat/lon."""
+        from ..colour import LUMA
+
+        return self.rgb_cd_m2(lat_deg, lon_deg) @ LUMA
 
 
-def light_sources_near(state, margin_deg: float = 5.0, min_population: int = MIN_POPULATION) -> LightSources:
-    """Return the light sources (:func:`light_sources`) on the night side (Sun below -6 deg, from
-    the geocentric Sun direction) within the station's horizon grown by `margin_deg` of arc, at
-    the single instant of `state`: what a camera can see lit during an exposure around it."""
-    if np.size(state.alt_km) != 1:
-        raise InputError(f"light_sources_near takes one instant, got a state of shape {np.shape(state.alt_km)}")
-    n_places = _places().count_at_least(_check_population(min_population))
-    src = _sources(n_places)
-    ground, up = _ground_and_up(n_places)
-    o = np.asarray(state.r_itrs_km, float).reshape(3)
-    r_o = float(np.linalg.norm(o))
-    theta = float(np.asarray(gmst82(state.instants)[0]).reshape(-1)[0])
-    sun = rotate_z(np.asarray(state.sun_teme_km, float).reshape(3), theta)
-    arc = math.acos(min(WGS84_B_KM / r_o, 1.0)) + math.radians(margin_deg)
-    sel = np.flatnonzero((up @ (o / r_o) > math.cos(arc))
-                         & (up @ (sun / np.linalg.norm(sun)) < math.sin(math.radians(CIVIL_DARK_SUN_ELEV_DEG))))
-    pop = _places().population[src[sel]].astype(float)
-    return LightSources(ground[sel], up[sel], pop, CITY_SIGMA_KM_PER_SQRT_MILLION * np.sqrt(pop / 1e6))
+def lamp_rgb_per_nw() -> np.ndarray:
+    """Return (2, 3): the camera's linear RGB (cd/m^2 scale, :func:`spectrum_camera_rgb`) of 1 nW
+    cm^-2 sr^-1 of DNB radiance from sodium (row 0) and LED (row 1) lamps."""
+    return np.stack([NW_CM2_SR_TO_W_M2_SR * lumens_per_dnb_watt(f) * spectrum_camera_rgb(f) for f in (hps_spd, led_spd)])
+
+
+LIT_BLOCK = 4  # texels per side of the blocks of NightLights.lit_distance
+LIT_DISTANCE_CAP = 64
+
+
+def _lit_distance(code: np.ndarray) -> np.ndarray:
+    """Return the chessboard distance (in blocks of LIT_BLOCK x LIT_BLOCK texels, wrapping in
+    longitude, at most LIT_DISTANCE_CAP) from each block to the nearest block with a lit texel."""
+    from scipy.ndimage import distance_transform_cdt
+
+    h, w = code.shape
+    b = LIT_BLOCK
+    lit = code.reshape(h // b, b, w // b, b).max(axis=(1, 3)) > 0
+    pad = LIT_DISTANCE_CAP
+    wide = np.concatenate([lit[:, -pad:], lit, lit[:, :pad]], axis=1)
+    dist = distance_transform_cdt(~wide, metric="chessboard")[:, pad:-pad]
+    return np.minimum(dist, LIT_DISTANCE_CAP).astype(np.uint8)
+
+
+@lru_cache(maxsize=1)
+def night_lights() -> NightLights:
+    """Return the bundled :class:`NightLights` (loaded once)."""
+    import io
+
+    def parse(raw: bytes) -> NightLights:
+        with np.load(io.BytesIO(raw)) as z:
+            return NightLights.from_codes(z["code"], float(z["lo_nw"]), float(z["hi_nw"]), z["led"])
+
+    return load("night_lights.npz", "night-lights raster", parse, "python tools/build_night_lights.py")
 
 
 def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPULATION) -> list[City]:
@@ -465,5 +626,7 @@ def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPU
     return cities_view(state, limit, min_population).as_list()
 
 
-__all__ = ["City", "CitiesView", "LightSources", "light_sources_near", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION",
-           "cities_in_view", "cities_view", "light_sources"]
+__all__ = ["City", "CitiesView", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION",
+           "cities_in_view", "cities_view", "light_sources", "NightLights", "night_lights", "lamp_rgb_per_nw", "dnb_response",
+           "hps_spd", "led_spd", "lumens_per_dnb_watt", "spectrum_rgb_unit", "spectrum_camera_rgb",
+           "NW_CM2_SR_TO_W_M2_SR"]

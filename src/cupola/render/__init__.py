@@ -8,8 +8,8 @@ zeroed accumulator (so the layers' order never matters), exposes the sum like a 
 
 The renderer reads only the Scene, the Camera and a frozen :class:`RenderSettings`: it imports
 nothing of the orbit, sky, phenomena or geo modules, nor skyfield. What it draws (stars,
-bodies, airglow and aurora emission fields, lit light sources, the station's motion across the
-exposure from the Scene's own Satellite) is handed to it by the Scene.
+bodies, airglow and aurora emission fields, the night-lights raster and the cloud map, the
+station's motion across the exposure from the Scene's own Satellite) is handed to it by the Scene.
 """
 
 from __future__ import annotations
@@ -25,17 +25,18 @@ from ..camera.geometry import FramePool, RayGeometry, ray_geometry
 from ..errors import InputError
 from .earth import earth_layer
 from .glow import airglow_layer, aurora_layer
-from .points import bodies_layer, city_lights_layer, milky_way_layer, stars_layer
+from .lights import city_lights_layer
+from .points import bodies_layer, milky_way_layer, stars_layer
 from ..colour import white_balance_matrix
 from .response import develop, sensor_for
 from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
 
 # Every layer is layer(scene, geom, out, settings) -> out: it adds (H, W, 3) float32 cd/m^2 into `out`.
 LAYERS = {
-    "earth": earth_layer,  # surface, twilight, moonlight, haze, blue limb
+    "earth": earth_layer,  # surface, clouds, twilight, moonlight, haze, blue limb
     "airglow": airglow_layer,
     "aurora": aurora_layer,
-    "city_lights": city_lights_layer,
+    "city_lights": city_lights_layer,  # the night-lights raster on the ground, smeared by the exposure
     "stars": stars_layer,
     "milky_way": milky_way_layer,
     "bodies": bodies_layer,

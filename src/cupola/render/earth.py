@@ -10,8 +10,8 @@ Ground (rays that hit the WGS84 ellipsoid)
   see ``tools/build_earth_textures.py``), sRGB-decoded (IEC 61966-2-1) and multiplied by
   :data:`ALBEDO_SCALE` = 0.85, so the Sahara comes out at Y ~ 0.35, Greenland's ice ~ 0.8 and the
   open ocean ~ 0.005 (water-leaving reflectance is a few per cent; the ocean's blue from space is
-  mostly the Rayleigh path radiance below). BMNG is a cloud-free composite: there are no clouds.
-  Sampled bilinearly at the hit point's geodetic lat/lon.
+  mostly the Rayleigh path radiance below). BMNG is a cloud-free composite; the clouds are a
+  layer of their own (below). Sampled bilinearly at the hit point's geodetic lat/lon.
 - Direct sunlight: L = E_sun rho cos(theta_s) / pi (Lambertian), E_sun = :data:`E_SUN_LUX`
   (128,000 lx: solar illuminance at the top of the atmosphere, the solar constant 1361 W/m^2
   times ~94 lm/W). With the atmosphere on, the sunlight and the reflected light are attenuated by
@@ -33,8 +33,23 @@ Ground (rays that hit the WGS84 ellipsoid)
   of a full one, not 1/2); the illuminated fraction times 0.25 lx is the fallback when V is NaN.
   The Moon's direction is the one seen from the station (``scene.body('Moon').dir_teme``): the
   parallax between the station and a ground point is under 1.1 deg, negligible for lighting.
-  Coastlines get an extra reflectance :data:`COAST_RHO` at night only, so that land edges read
-  against the sea under moonlight and airglow (e.g. France on the night horizon).
+  No coastline is drawn: at night land and sea differ only by what lights them (the old
+  night-only coastline outline was an artefact no camera records; coasts now read from their
+  city lights, ``render.lights``, and from moonlit ground).
+- Clouds (``settings.clouds``): the opacity map ``scene.clouds`` (Natural Earth III fair-weather
+  clouds, ``phenomena.clouds``) lies on a shell ``settings.cloud_top_km`` (6 km) above the
+  ellipsoid. Each ray meets the shell first (so clouds shift toward the station near the limb and
+  stand above it as a silhouette, for rays that graze the ground), samples the cloud's optical
+  depth there (``scene.clouds.tau_lut``, bilinear in optical depth) and sees it through its slant
+  path: alpha_v = 1 - exp(-tau / mu_v), mu_v the view zenith cosine at the cloud top (at most 10
+  layer thicknesses), so alpha_v = alpha face-on and clouds close up toward the limb. The cloud top is a
+  Lambertian reflector of albedo ``settings.cloud_albedo`` (0.7, grey) lit by the same terms as
+  the ground, evaluated at the cloud top: direct sunlight, twilight, moonlight and the night
+  floor (airglow and starlight), with the air mass above the cloud top (exp(-h / H) of the
+  column). The pixel is (1 - alpha_v) ground + alpha_v cloud; the path radiance in front of a
+  cloud is that of the column above it (the ground's times 1 - alpha_v + alpha_v exp(-h / H)).
+  Left out: cloud shadows on the ground, cloud heights (one shell), the clouds' own brightness
+  structure (sunlit sides, shading), and any weather of the instant (the map is a composite).
 - The ground does not smear in this layer: it is rendered at the frame's instant whatever the
   exposure time (ground motion blur, if any, belongs to the compositor).
 
@@ -74,14 +89,22 @@ import numpy as np
 
 from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
 from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
-from ..errors import InputError
+from ..camera.geometry import _fast_atan2, fast_atan2_np
+from ..errors import DataMissingError, InputError
 from ..jit import inline, kernel, use_twins
 from ..photometry import E_SUN_LUX, vmag_to_lux
+from ..raster import bilinear as _bilinear_np
+from ..view import ray_ellipsoid
+from .settings import DEFAULT_SETTINGS
 
 ALBEDO_SCALE = 0.85  # linear BMNG value -> reflectance
 NIGHT_FLOOR_LUX = 2.0e-3  # airglow + starlight illuminance on a moonless night
 FULL_MOON_LUX = 0.25  # fallback when the Moon's V magnitude is unknown
-COAST_RHO = 0.06  # extra night-time reflectance on coastline cells
+MAX_CLOUD_LAYERS = 10.0  # a slant path crosses at most this many cloud-layer thicknesses
+# exp(-x) tabulated for the clouds' slant opacity (relative error < 4e-5 over 0..EXP_MAX).
+EXP_N = 4096
+EXP_MAX = 64.0
+_EXP_TABLE = np.exp(-np.linspace(0.0, EXP_MAX, EXP_N))
 SCALE_HEIGHT_KM = 8.0
 TAU_550 = 0.097
 RAYLEIGH_EXPONENT = 4.08
@@ -148,24 +171,6 @@ def _textures():
     return day, lut, mask
 
 
-def _bilinear_np(img, lat_deg, lon_deg):
-    """Return bilinear samples of an equirectangular image (row 0 at 90 N, column 0 at 180 W)."""
-    h, w = img.shape[:2]
-    x = (np.asarray(lon_deg, float) + 180.0) / 360.0 * w - 0.5
-    y = np.clip((90.0 - np.asarray(lat_deg, float)) / 180.0 * h - 0.5, 0.0, h - 1.0)
-    x0 = np.floor(x)
-    y0 = np.minimum(np.floor(y), h - 2)
-    fx, fy = x - x0, y - y0
-    x0 = x0.astype(np.int64) % w
-    x1 = (x0 + 1) % w
-    y0 = y0.astype(np.int64)
-    y1 = y0 + 1
-    if img.ndim == 3:
-        fx, fy = fx[..., None], fy[..., None]
-    return ((1 - fy) * ((1 - fx) * img[y0, x0] + fx * img[y0, x1])
-            + fy * ((1 - fx) * img[y1, x0] + fx * img[y1, x1]))
-
-
 def reflectance_at(lat_deg, lon_deg) -> np.ndarray:
     """Return the calibrated linear reflectance (..., 3) of the day texture at geodetic lat/lon (deg)."""
     day, lut, _ = _textures()
@@ -206,6 +211,11 @@ def _airmass(mu):  # pragma: no cover - jit
     """Air mass of a path leaving the ground at zenith cosine mu: 1/mu overhead, CH90 at grazing."""
     mu = max(mu, 0.0)
     return 1.0 / (mu + 1.0 / CH90)
+
+
+def airmass_np(mu) -> np.ndarray:
+    """Return the air mass of paths leaving the ground at zenith cosines `mu` (as :func:`_airmass`)."""
+    return 1.0 / (np.maximum(mu, 0.0) + 1.0 / CH90)
 
 
 def twilight_lux(cos_sun_zenith) -> np.ndarray:
@@ -278,14 +288,6 @@ def _rho_tap(day, lut, lat, lon, out_rho):  # pragma: no cover - jit
 
 
 @inline
-def _coast_tap(mask, lat, lon):  # pragma: no cover - jit
-    """Bilinear coastline weight (bit 1 of the mask)."""
-    y0, x0, x1, fy, fx = _cell(lat, lon, mask.shape[0], mask.shape[1])
-    return ((1 - fy) * ((1 - fx) * (mask[y0, x0] >> 1 & 1) + fx * (mask[y0, x1] >> 1 & 1))
-            + fy * ((1 - fx) * (mask[y0 + 1, x0] >> 1 & 1) + fx * (mask[y0 + 1, x1] >> 1 & 1)))
-
-
-@inline
 def _trans(tl, k, m):  # pragma: no cover - jit
     """Return exp(-tau_k m) from the table `tl` (linear interpolation; m in air masses)."""
     x = m * (TRANS_N - 1) / TRANS_MAX
@@ -296,37 +298,111 @@ def _trans(tl, k, m):  # pragma: no cover - jit
     return tl[k, i] + f * (tl[k, i + 1] - tl[k, i])
 
 
+@inline
+def _shell_hit(o, dx, dy, dz, a_s, b_s):  # pragma: no cover - jit
+    """Return the distance along a unit ray to the ellipsoid (a_s, a_s, b_s) (-1 if it misses or
+    is behind): z scaled by a_s / b_s makes it a sphere of radius a_s."""
+    k = a_s / b_s
+    sx, sy, sz = dx, dy, dz * k
+    sn = math.sqrt(sx * sx + sy * sy + sz * sz)
+    ox, oy, oz = o[0], o[1], o[2] * k
+    bq = (ox * sx + oy * sy + oz * sz) / sn
+    cq = ox * ox + oy * oy + oz * oz - a_s * a_s
+    disc = bq * bq - cq
+    if disc < 0.0:
+        return -1.0
+    t = -bq - math.sqrt(disc)
+    return t / sn if t > 0.0 else -1.0
+
+
+@inline
+def _cloud_tap(cloud, cloud_lut, lat, lon):  # pragma: no cover - jit
+    """Bilinear interpolation of the cloud map through the lookup table `cloud_lut` (code ->
+    optical depth)."""
+    y0, x0, x1, fy, fx = _cell(lat, lon, cloud.shape[0], cloud.shape[1])
+    return ((1 - fy) * ((1 - fx) * cloud_lut[cloud[y0, x0]] + fx * cloud_lut[cloud[y0, x1]])
+            + fy * ((1 - fx) * cloud_lut[cloud[y0 + 1, x0]] + fx * cloud_lut[cloud[y0 + 1, x1]]))
+
+
+@inline
+def _exp_neg(et, x):  # pragma: no cover - jit
+    """Return exp(-x) for x >= 0 from the table `et` (linear interpolation, 0 beyond EXP_MAX)."""
+    u = x * ((EXP_N - 1) / EXP_MAX)
+    if u >= EXP_N - 1:
+        return 0.0
+    i = int(u)
+    f = u - i
+    return et[i] + f * (et[i + 1] - et[i])
+
+
 @kernel(parallel=True)
 def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon,
-                  e_sun, e_moon, e_floor, tau, tw_rgb, coast_rho, atmos,
-                  day, lut, mask, tl, nt, out):  # pragma: no cover - jit
+                  e_sun, e_moon, e_floor, tau, tw_rgb, theta, cloud_rho, cloud_km, clouds, atmos,
+                  day, lut, cloud, cloud_lut, et, tl, nt, out):  # pragma: no cover - jit
     h, w = hit.shape
     inv_a2 = 1.0 / (WGS84_A_KM * WGS84_A_KM)
     inv_b2 = 1.0 / (WGS84_B_KM * WGS84_B_KM)
+    a_c = WGS84_A_KM + cloud_km
+    b_c = WGS84_B_KM + cloud_km
+    inv_ac2 = 1.0 / (a_c * a_c)
+    inv_bc2 = 1.0 / (b_c * b_c)
+    above = math.exp(-cloud_km / SCALE_HEIGHT_KM)  # share of the air column above the cloud tops
+    ct, st = math.cos(theta), math.sin(theta)
     inv4pi = 1.0 / (4.0 * math.pi)
     inv_pi = 1.0 / math.pi
     r_e = R_EARTH_KM
     sh = SCALE_HEIGHT_KM
     for i in nb.prange(h):
         rho = np.empty(3)
+        lc = np.zeros(3)
         for j in range(w):
             mu_sr = cos_sr[i, j]
             phase = 0.75 * (1.0 + mu_sr * mu_sr)
+            dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
+            # Clouds: the first meeting of the ray with the cloud-top shell.
+            alpha = 0.0
+            if clouds and (hit[i, j] or tangent[i, j] < cloud_km + 30.0):
+                tc = _shell_hit(o, dx, dy, dz, a_c, b_c)
+                if tc > 0.0:
+                    px, py, pz = o[0] + tc * dx, o[1] + tc * dy, o[2] + tc * dz
+                    nx, ny, nz = px * inv_ac2, py * inv_ac2, pz * inv_bc2
+                    inv = 1.0 / math.sqrt(nx * nx + ny * ny + nz * nz)
+                    nx *= inv
+                    ny *= inv
+                    nz *= inv
+                    c_lat = math.degrees(_fast_atan2(nz, math.sqrt(nx * nx + ny * ny)))
+                    c_lon = math.degrees(_fast_atan2(-st * px + ct * py, ct * px + st * py))
+                    tau_c = _cloud_tap(cloud, cloud_lut, c_lat, c_lon)  # the cloud's optical depth
+                    if tau_c > 0.0:
+                        muv_c = max(-(nx * dx + ny * dy + nz * dz), 0.0)
+                        alpha = 1.0 - _exp_neg(et, tau_c * min(1.0 / max(muv_c, 1e-6), MAX_CLOUD_LAYERS))
+                        mus_c = nx * s[0] + ny * s[1] + nz * s[2]
+                        e_c = e_floor
+                        if e_moon > 0.0 and mus_c < NIGHT_MU:
+                            e_c += e_moon * max(nx * moon[0] + ny * moon[1] + nz * moon[2], 0.0)
+                        e_tw_c, _ = _night_terms(nt, mus_c)
+                        if not atmos:
+                            e_tw_c = 0.0
+                        m_s_c = _airmass(mus_c) * above
+                        m_v_c = _airmass(muv_c) * above
+                        for k in range(3):
+                            t_v = _trans(tl, k, m_v_c) if atmos else 1.0
+                            v = (e_tw_c * tw_rgb[k] + e_c) * t_v
+                            if mus_c > 0.0:
+                                v += e_sun * mus_c * t_v * (_trans(tl, k, m_s_c) if atmos else 1.0)
+                            lc[k] = alpha * cloud_rho * v * inv_pi
             if hit[i, j]:
                 la, lo = lat[i, j], lon[i, j]
                 _rho_tap(day, lut, la, lo, rho)
                 mus = cos_sz[i, j]
                 muv = max(cos_vz[i, j], 0.0)
                 e_night = e_floor
-                coast = 0.0
-                if mus < NIGHT_MU:
-                    coast = _coast_tap(mask, la, lo)
                 if e_moon > 0.0 and mus < NIGHT_MU:
                     # Ellipsoid normal (TEME) at the hit point, for the Moon's zenith angle.
                     tk = hit_km[i, j]
-                    nx = (o[0] + tk * dirs[i, j, 0]) * inv_a2
-                    ny = (o[1] + tk * dirs[i, j, 1]) * inv_a2
-                    nz = (o[2] + tk * dirs[i, j, 2]) * inv_b2
+                    nx = (o[0] + tk * dx) * inv_a2
+                    ny = (o[1] + tk * dy) * inv_a2
+                    nz = (o[2] + tk * dz) * inv_b2
                     mum = (nx * moon[0] + ny * moon[1] + nz * moon[2]) / math.sqrt(nx * nx + ny * ny + nz * nz)
                     e_night += e_moon * max(mum, 0.0)
                 e_tw, fade = _night_terms(nt, mus)
@@ -340,21 +416,28 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                     if atmos:
                         t_v = _trans(tl, k, m_v)
                         t_s = _trans(tl, k, m_s)
-                    val = (e_tw * tw_rgb[k] * rho[k] + e_night * (rho[k] + coast_rho * coast)) * t_v * inv_pi
+                    val = (e_tw * tw_rgb[k] + e_night) * rho[k] * t_v * inv_pi
                     if mus > 0.0:
                         val += e_sun * mus * t_s * t_v * rho[k] * inv_pi
+                    val = (1.0 - alpha) * val
+                    if alpha > 0.0:
+                        val += lc[k]
                     if atmos and fade > 1e-12:
                         # Path radiance of the sunlit air above the shadow (all of it by day, where
-                        # exp(-tau (m_s + m_v)) = t_s t_v).
+                        # exp(-tau (m_s + m_v)) = t_s t_v); over a cloud, of the air above it.
                         ext = t_s * t_v if fade == 1.0 else _trans(tl, k, fade * (m_s + m_v))
-                        val += e_sun * phase * inv4pi * m_v / (m_s + m_v) * (1.0 - ext)
+                        val += (e_sun * phase * inv4pi * m_v / (m_s + m_v) * (1.0 - ext)
+                                * (1.0 - alpha + alpha * above))
                     out[i, j, k] += val
-            elif atmos:
+                continue
+            if alpha > 0.0:  # a cloud top standing above the limb
+                for k in range(3):
+                    out[i, j, k] += lc[k]
+            if atmos:
                 ht = tangent[i, j]
                 if ht >= LIMB_TOP_KM:
                     continue
                 ht = max(ht, 0.0)
-                dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
                 t = -(o[0] * dx + o[1] * dy + o[2] * dz)
                 if t <= 0.0:
                     continue
@@ -411,37 +494,47 @@ def _moon_terms(scene):
     return d / np.linalg.norm(d), e
 
 
-def _args(scene, geom):
+def _args(scene, geom, settings):
     moon, e_moon = _moon_terms(scene)
-    day, lut, mask = _textures()
+    day, lut, _ = _textures()
+    cloud_map = getattr(scene, "clouds", None) if settings.clouds else None
+    clouds = cloud_map is not None
+    cloud = cloud_map.opacity if clouds else np.zeros((2, 2), np.uint8)
+    cloud_tau = cloud_map.tau_lut if clouds else np.zeros(256)
     return (geom.hit, geom.hit_km, geom.lat_deg, geom.lon_deg, geom.cos_sun_zenith, geom.cos_view_zenith, geom.tangent_km,
             geom.cos_sun_ray, geom.dirs_teme, np.asarray(geom.origin_teme_km, float),
             np.asarray(geom.sun_dir_teme, float), moon, E_SUN_LUX, e_moon,
-            NIGHT_FLOOR_LUX, TAU_RAYLEIGH_RGB.astype(np.float64), TWILIGHT_RGB, COAST_RHO), (day, lut, mask, _TRANS_TABLE, _NIGHT_TABLE)
+            NIGHT_FLOOR_LUX, TAU_RAYLEIGH_RGB.astype(np.float64), TWILIGHT_RGB, float(geom.theta_gmst),
+            float(settings.cloud_albedo), float(settings.cloud_top_km), clouds), \
+        (day, lut, cloud, cloud_tau, _EXP_TABLE, _TRANS_TABLE, _NIGHT_TABLE)
 
 
 def earth_layer(scene, geom, out: np.ndarray | None = None, settings=None, *,
                 atmosphere: bool | None = None) -> np.ndarray:
-    """Add the Earth's surface and Rayleigh atmosphere into `out` (H, W, 3) float32 luminance, cd/m^2.
+    """Add the Earth's surface, its clouds and the Rayleigh atmosphere into `out` (H, W, 3)
+    float32 luminance, cd/m^2.
 
     Args:
-        scene: the :class:`cupola.scene.Scene` (only the Moon is read: direction and V magnitude).
+        scene: the :class:`cupola.scene.Scene` (the Moon, direction and V magnitude, and the
+            cloud map ``scene.clouds`` are read).
         geom: the frame's :class:`cupola.camera.geometry.RayGeometry`.
-        settings: the :class:`~cupola.render.settings.RenderSettings` (``atmosphere``).
+        settings: the :class:`~cupola.render.settings.RenderSettings` (``atmosphere``, ``clouds``,
+            ``cloud_albedo``, ``cloud_top_km``); default :data:`DEFAULT_SETTINGS`.
         atmosphere: overrides ``settings.atmosphere``; False gives the bare ground (no
             extinction, path radiance, twilight or limb glow): reflected sunlight
-            E_sun rho cos(theta_s) / pi plus the night illumination.
+            E_sun rho cos(theta_s) / pi plus the night illumination (and the clouds, lit alike).
     Returns:
         `out`, linear sRGB primaries, cd/m^2. Independent of the exposure time: the ground is
         drawn at the frame's instant, without smear.
     """
+    settings = DEFAULT_SETTINGS if settings is None else settings
     if atmosphere is None:
-        atmosphere = True if settings is None else bool(settings.atmosphere)
+        atmosphere = bool(settings.atmosphere)
     out = np.zeros(geom.hit.shape + (3,), np.float32) if out is None else out  # the layer adds into it
     if use_twins():
-        out += earth_layer_numpy(scene, geom, atmosphere=atmosphere)
+        out += earth_layer_numpy(scene, geom, settings, atmosphere=atmosphere)
         return out
-    args, tex = _args(scene, geom)
+    args, tex = _args(scene, geom, settings)
     _earth_kernel(*args, bool(atmosphere), *tex, out)
     return out
 
@@ -449,20 +542,55 @@ def earth_layer(scene, geom, out: np.ndarray | None = None, settings=None, *,
 _erfc = np.vectorize(math.erfc, otypes=[float])
 
 
-def earth_layer_numpy(scene, geom, *, atmosphere: bool = True) -> np.ndarray:
+def _clouds_numpy(args, tex, atmosphere: bool):
+    """Return the cloud opacity seen along each ray alpha_v (H, W) and the cloud tops' luminance
+    alpha_v L_cloud (H, W, 3), with numpy (the kernel's cloud terms)."""
+    (hit, _, _, _, _, _, tangent, _, dirs, o, s, moon, e_sun, e_moon, e_floor, tau, tw_rgb, theta, cloud_rho,
+     cloud_km, clouds), (_, _, cloud, cloud_tau, _, _, _) = args, tex
+    alpha = np.zeros(hit.shape)
+    lc = np.zeros(hit.shape + (3,))
+    if not clouds:
+        return alpha, lc
+    sel = hit | (tangent < cloud_km + 30.0)
+    d = dirs[sel].astype(float)
+    near, _ = ray_ellipsoid(np.broadcast_to(o, d.shape), d, cloud_km)
+    ok = np.isfinite(near) & (near > 0.0)
+    p = o + np.where(ok, near, 0.0)[:, None] * d
+    n = p / np.array([(WGS84_A_KM + cloud_km) ** 2] * 2 + [(WGS84_B_KM + cloud_km) ** 2])
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    c, sn = math.cos(theta), math.sin(theta)
+    c_lat = np.degrees(fast_atan2_np(n[:, 2], np.hypot(n[:, 0], n[:, 1])))
+    c_lon = np.degrees(fast_atan2_np(-sn * p[:, 0] + c * p[:, 1], c * p[:, 0] + sn * p[:, 1]))
+    tau_c = np.where(ok, _bilinear_np(cloud_tau[cloud], c_lat, c_lon), 0.0)
+    muv = np.maximum(-np.sum(n * d, axis=-1), 0.0)
+    layers = np.minimum(1.0 / np.maximum(muv, 1e-6), MAX_CLOUD_LAYERS)
+    av = 1.0 - np.exp(-tau_c * layers)
+    mus = n @ s
+    e_c = e_floor + np.where(mus < NIGHT_MU, e_moon * np.maximum(n @ moon, 0.0), 0.0)
+    above = math.exp(-cloud_km / SCALE_HEIGHT_KM)
+    t_v = np.exp(-tau * airmass_np(muv)[:, None] * above) if atmosphere else 1.0
+    t_s = np.exp(-tau * airmass_np(mus)[:, None] * above) if atmosphere else 1.0
+    e_tw = twilight_lux(mus)[:, None] * tw_rgb if atmosphere else 0.0
+    v = (e_tw + e_c[:, None]) * t_v + e_sun * np.maximum(mus, 0.0)[:, None] * t_v * t_s
+    alpha[sel] = av
+    lc[sel] = av[:, None] * cloud_rho * v / np.pi
+    return alpha, lc
+
+
+def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) -> np.ndarray:
     """Return the same as :func:`earth_layer`, computed with numpy only (the reference path)."""
+    settings = DEFAULT_SETTINGS if settings is None else settings
+    args, tex = _args(scene, geom, settings)
     (hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon, e_sun, e_moon, e_floor,
-     tau, tw_rgb, coast_rho), (day, lut, mask, _, _) = _args(scene, geom)
+     tau, tw_rgb, _, _, cloud_km, _), (day, lut, _, _, _, _, _) = args, tex
+    alpha_all, lc_all = _clouds_numpy(args, tex, atmosphere)
     out = np.zeros(hit.shape + (3,), np.float64)
     phase = 0.75 * (1.0 + cos_sr.astype(float) ** 2)
-
-    def airmass(mu):
-        return 1.0 / (np.maximum(mu, 0.0) + 1.0 / CH90)
+    airmass = airmass_np
 
     # Ground.
     la, lo = lat[hit].astype(float), lon[hit].astype(float)
     rho = _reflectance_np(day, lut, la, lo)
-    coast = _bilinear_np(((mask >> 1) & 1).astype(np.float32), la, lo)[:, None]
     mus = cos_sz[hit].astype(float)
     muv = np.maximum(cos_vz[hit].astype(float), 0.0)
     hp = o + hit_km[hit].astype(float)[:, None] * dirs[hit].astype(float)
@@ -472,12 +600,16 @@ def earth_layer_numpy(scene, geom, *, atmosphere: bool = True) -> np.ndarray:
     m_s, m_v = airmass(mus)[:, None], airmass(muv)[:, None]
     t_v = np.exp(-tau * m_v) if atmosphere else 1.0
     t_s = np.exp(-tau * m_s) if atmosphere else 1.0
+    alpha = alpha_all[hit][:, None]
     g = e_sun * np.maximum(mus, 0.0)[:, None] * t_s * t_v * rho / np.pi
     if atmosphere:
         g += twilight_lux(mus)[:, None] * tw_rgb * rho * t_v / np.pi
+    g += e_night * rho * t_v / np.pi
+    g = (1.0 - alpha) * g + lc_all[hit]
+    if atmosphere:
         fade = shadow_fade(mus)[:, None]
-        g += e_sun * phase[hit][:, None] / (4 * np.pi) * m_v / (m_s + m_v) * (1.0 - np.exp(-tau * fade * (m_s + m_v)))
-    g += e_night * (rho + coast_rho * coast) * t_v / np.pi
+        g += (e_sun * phase[hit][:, None] / (4 * np.pi) * m_v / (m_s + m_v) * (1.0 - np.exp(-tau * fade * (m_s + m_v)))
+              * (1.0 - alpha + alpha * math.exp(-cloud_km / SCALE_HEIGHT_KM)))
     out[hit] = g
     if atmosphere:
         miss = ~hit & (tangent < LIMB_TOP_KM)
@@ -505,4 +637,5 @@ def earth_layer_numpy(scene, geom, *, atmosphere: bool = True) -> np.ndarray:
             glow_up = (e_sun * phase[miss][:, None] / (4 * np.pi) * taper * np.exp(-tau * SHADOW_EDGE_COLUMN)
                        * (1.0 - np.exp(-tau_up)))
         out[miss] = np.where(t[:, None] > 0.0, np.where(shadow, glow_up, glow), 0.0)
+    out[~hit] += lc_all[~hit]
     return out.astype(np.float32)

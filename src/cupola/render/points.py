@@ -1,11 +1,10 @@
-"""Point sources and discs: stars and planets (with trails), the Moon, the Sun and its glare, city lights.
+"""Point sources and discs: stars and planets (with trails), the Moon, the Sun and its glare.
 
 Every layer follows the render contract ``layer(scene, geom, out, settings)``: it adds linear
 luminance (cd/m^2, linear sRGB primaries) into `out` (H, W, 3) float32 and returns it. Every
-source comes from the Scene: the stars above the limb, the bodies, and the lit city lights with
-the station's motion across the exposure (``scene.light_sources``, ``scene.motion``: the Scene's
-own Satellite, so a user's element set moves the lights with its station). Calibration constants
-are fields of :class:`~cupola.render.settings.RenderSettings`.
+source comes from the Scene: the stars above the limb and the bodies. (City lights are sampled
+on the ground from a radiance raster, ``render.lights``.) Calibration constants are fields of
+:class:`~cupola.render.settings.RenderSettings`.
 
 Photometry
 ----------
@@ -25,16 +24,6 @@ Photometry
   power-law halo 1e-4 x the disc luminance x (theta / theta_sun)**-2.5 out to 30 deg (the form
   of camera-lens veiling-glare PSFs, e.g. the CIE 146:2002 glare spread function falls as
   theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``).
-* City lights (a population model, not radiance; see ``phenomena.lights``): each place is a
-  Lambertian-like ground patch with luminous intensity I = ``settings.city_cd_per_person`` x
-  population x (0.25 + 0.75 cos(view zenith)) and a Gaussian ground profile of the source's
-  ``sigma_km`` (``phenomena.lights``: 3 km x sqrt(population / 1e6)). Calibration: VIIRS DNB
-  radiances of big-city cores are a few hundred nW cm^-2 sr^-1 (Elvidge et al. 2017, Int. J. Remote
-  Sens. 38, 5860; Levin et al. 2020, Remote Sens. Environ. 237, 111443), 2-5e-3 W m^-2 sr^-1,
-  which with the ~250-350 lm/W luminous efficacy of high-pressure-sodium and LED light
-  in the DNB band is ~1 cd/m^2. A 10-million city (sigma 9.5 km) with a 1 cd/m^2 core has
-  I = 1 cd/m^2 x 2 pi sigma^2 = 5.7e8 cd, ~57 cd (lm sr^-1) per person: we use 60. Colour: a
-  3,000 K black body (sodium/warm-LED mix).
 
 Trails
 ------
@@ -56,14 +45,10 @@ import numba as nb
 import numpy as np
 
 from ..camera.geometry import project
-from ..colour import blackbody_rgb_unit, camera_star_rgb
+from ..colour import camera_star_rgb
 from ..jit import kernel
 from ..photometry import SUN_CD_M2, moon_luminance_cd_m2, vmag_to_lux
 from .settings import DEFAULT_SETTINGS, RenderSettings
-
-# City lights are culled to the station's footprint grown by this much, for the motion during
-# a long exposure (a 30 s exposure moves the footprint by ~2 deg of arc).
-CITY_CULL_MARGIN_DEG = 5.0
 
 def star_positions(scene, camera, attitude, times_s, dirs_teme=None):
     """Return pixel (x, y) and an in-front mask, each (T, N), of the scene's stars (or of the
@@ -480,74 +465,6 @@ def bodies_layer(scene, geom, out: np.ndarray | None = None,
     return sun_layer(scene, geom, out, settings)
 
 
-# -- city lights -----------------------------------------------------------------------------------------
-def _rot_z(theta):
-    c, s = np.cos(theta), np.sin(theta)
-    z, o = np.zeros_like(c), np.ones_like(c)
-    # ITRS -> TEME: rotate by -theta about z (TEME -> ITRS is +theta, as in camera.geometry).
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
-
-
-def city_positions(scene, camera, attitude, times_s, min_population: int = DEFAULT_SETTINGS.city_min_population):
-    """Return pixel (x, y) (T, N), a visibility mask (T, N) and per-source data for the lit city
-    lights near the station (``scene.light_sources``) at offsets `times_s` (s) from its instant.
-
-    The station moves as the Scene's own Satellite says (``scene.motion``), the lights turn with
-    the Earth (its rotation angle at each time) and the camera follows
-    :meth:`~cupola.camera.Attitude.during`. A source is visible when it is in front of the camera
-    and above its own horizon as seen from the station (the exact test for a convex Earth:
-    (station - source) . normal > 0).
-    Returns: x, y, visible, slant_km (T, N), cos_view (T, N), and the sources (LightSources).
-    """
-    t = np.atleast_1d(np.asarray(times_s, float))
-    src = scene.light_sources(CITY_CULL_MARGIN_DEG, min_population)
-    motion = scene.motion(t)
-    rot_t = np.swapaxes(_rot_z(motion.earth_angle_rad), -1, -2)  # (T, 3, 3): ITRS -> TEME, transposed
-    p = np.matmul(src.r_itrs_km[None], rot_t)  # (T, N, 3) TEME positions of the lights
-    nrm = np.matmul(src.up_itrs[None], rot_t)
-    los = p - motion.r_teme_km[:, None, :]
-    slant = np.linalg.norm(los, axis=-1)
-    u = los / slant[..., None]
-    cos_view = -np.sum(u * nrm, axis=-1)
-    x, y, front = project(camera, attitude.during(scene.state, t, camera.tracked), u)
-    vis = front & (cos_view > 0)
-    return x, y, vis, slant, cos_view, src
-
-
-def city_colour_rgb(settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Return the unit-luminance linear sRGB of the city lights' black body (3,000 K by default)."""
-    return blackbody_rgb_unit(settings.city_colour_k)
-
-
-def city_lights_layer(scene, geom, out: np.ndarray | None = None,
-                      settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Add the modelled city lights as splats into `out` (H, W, 3) float32 cd/m^2 (module docstring).
-
-    Long exposures smear them along the ground's apparent motion (station motion, Earth rotation
-    and, untracked, the attitude's turn).
-    """
-    cam = geom.camera
-    h, w = geom.dirs_teme.shape[:2]
-    out = np.zeros((h, w, 3), np.float32) if out is None else out  # splats add into it
-    # Below ~1/20 px of motion at 7 km/s the exposure is a single instant.
-    times = exposure_times(cam, settings.city_path_samples) if cam.exposure_s > 0.02 else np.zeros(1)
-    x, y, vis, slant, cos_view, src = city_positions(scene, cam, geom.attitude, times, settings.city_min_population)
-    mid = vis.shape[0] // 2
-    keep = vis.all(axis=0)
-    # Sources within the frame (with a margin) at some time of the exposure.
-    inside = ((x > -50) & (x < w + 50) & (y > -50) & (y < h + 50)).any(axis=0)
-    keep &= inside
-    if not keep.any():
-        return out
-    s_km = slant[mid, keep]
-    intensity = settings.city_cd_per_person * src.population[keep] * (0.25 + 0.75 * cos_view[mid, keep])
-    lux = intensity / (s_km * 1e3) ** 2
-    sigma_px = np.hypot(src.sigma_km[keep] / s_km * cam.focal_px, settings.psf_sigma_px)
-    return splat(out, geom, x[:, keep].T, y[:, keep].T, vis[:, keep].T, lux, city_colour_rgb(settings), sigma_px,
-                 False, settings)
-
-
 __all__ = [
-    "stars_layer", "moon_layer", "sun_layer", "bodies_layer", "city_lights_layer", "star_positions",
-    "city_positions", "exposure_times", "splat", "city_colour_rgb",
+    "stars_layer", "moon_layer", "sun_layer", "bodies_layer", "star_positions", "exposure_times", "splat",
 ]

@@ -3,14 +3,22 @@
 A renderer reads only three things: the Scene, the Camera (with its Attitude) and these settings.
 The defaults are cupola's calibration; each is documented where it is used:
 
-* ``psf_sigma_px``, ``psf_radius_sigma``: the point-spread function of stars, planets and lights
+* ``psf_sigma_px``, ``psf_radius_sigma``: the point-spread function of stars and planets
   (a Gaussian normalised over its window, ``render.points``).
 * ``sun_glare_*``: the power-law halo around the Sun, 1e-4 x the disc luminance x
   (theta / theta_sun)**-2.5 out to 30 deg (the form of camera veiling-glare PSFs, e.g. the CIE
   146:2002 glare spread function falls as theta**-2 to -3).
 * ``earthshine_cd_m2``: the Moon's night side at new Moon (~1e-4 of full).
-* ``city_cd_per_person``: luminous intensity of the modelled city lights, ~57 cd per person from
-  VIIRS DNB radiances of big-city cores (``render.points``); ``city_colour_k`` their colour.
+* ``lights_max_taps``: most raster taps along one pixel's exposure smear (``render.lights``).
+* ``clouds``: draw the cloud map (``render.earth``) and dim the lights under it (``render.lights``).
+* ``cloud_albedo``: broadband reflectance of an opaque cloud, 0.7 (thick water clouds reflect
+  0.6-0.8 of visible light, e.g. Liou 2002, An Introduction to Atmospheric Radiation, ch. 6;
+  fair-weather cumulus fields seen from space are at the lower end).
+* ``cloud_top_km``: one height for every cloud top, 6 km (between low cumulus at 1-3 km and the
+  tops of frontal and convective clouds at 8-12 km); it sets the clouds' parallax over the
+  ground and lets them stand above the limb as a silhouette.
+* ``cloud_light_block``: the fraction of a city's light an opaque cloud takes out of the
+  direct view, 0.8 (the rest leaves the cloud top as a diffuse glow, here kept at the light).
 * ``aurora_kr_per_nt``, ``aurora_kr_range``: the 557.7 nm column of the discrete oval against
   activity, 1 kR per 30 nT of |AL| within 0.5-50 kR (IBC scale: I ~ 1 kR, II ~ 10 kR, III ~ 100 kR;
   Chamberlain 1961, Table 4.2), so Kp 0 ~ 0.6 kR, Kp 3 ~ 5.7 kR, Kp 5 ~ 13 kR. Statistical.
@@ -45,15 +53,16 @@ class RenderSettings:
     psf_radius_sigma: float = 3.5
     max_substeps: int = 4000  # splat sub-steps along one trail
     path_samples: int = 9  # times along the exposure where star and planet positions are computed
-    city_path_samples: int = 17
     sun_glare_rel: float = 1e-4
     sun_glare_slope: float = -2.5
     sun_glare_max_deg: float = 30.0
     earthshine_cd_m2: float = 0.25
     moon_subsamples: int = 4
-    city_cd_per_person: float = 60.0
-    city_colour_k: float = 3000.0
-    city_min_population: int = 50_000
+    lights_max_taps: int = 48
+    clouds: bool = True
+    cloud_albedo: float = 0.7
+    cloud_top_km: float = 6.0
+    cloud_light_block: float = 0.8
     aurora_kr_per_nt: float = 1.0 / 30.0
     aurora_kr_range: tuple[float, float] = (0.5, 50.0)
     aurora_max_rays: int = 60_000

@@ -1,0 +1,33 @@
+"""Equirectangular rasters bundled under ``cupola/data``: reading them and sampling them.
+
+A leaf module (numpy only; the files are read through :mod:`cupola.bundled`) shared by the models below the Scene (night lights,
+clouds) and the renderer's numpy twins, which must not import each other. Every raster is
+equirectangular: row 0 at 90 N, column 0 at 180 W, pixel centres at
+``lon = -180 + (j + 1/2) 360 / W``, ``lat = 90 - (i + 1/2) 180 / H``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bilinear(img, lat_deg, lon_deg) -> np.ndarray:
+    """Return bilinear samples of the equirectangular image `img` (H, W) or (H, W, C) at geodetic
+    lat/lon (deg), wrapping in longitude and held at the poles' rows."""
+    h, w = img.shape[:2]
+    x = (np.asarray(lon_deg, float) + 180.0) / 360.0 * w - 0.5
+    y = np.clip((90.0 - np.asarray(lat_deg, float)) / 180.0 * h - 0.5, 0.0, h - 1.0)
+    x0 = np.floor(x)
+    y0 = np.minimum(np.floor(y), h - 2)
+    fx, fy = x - x0, y - y0
+    x0 = x0.astype(np.int64) % w
+    x1 = (x0 + 1) % w
+    y0 = y0.astype(np.int64)
+    y1 = y0 + 1
+    if img.ndim == 3:
+        fx, fy = fx[..., None], fy[..., None]
+    return ((1 - fy) * ((1 - fx) * img[y0, x0] + fx * img[y0, x1])
+            + fy * ((1 - fx) * img[y1, x0] + fx * img[y1, x1]))
+
+
+__all__ = ["bilinear"]
