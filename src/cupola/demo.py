@@ -128,15 +128,15 @@ def render_gallery(folder, t_seed1, sat: Satellite, lang: str = "en", size=(1920
     return paths
 
 
-def render_seed2_timelapse(path, sat: Satellite, lang: str = "en", log=None, **override):
+def render_seed2_timelapse(path, sat: Satellite, lang: str = "en", log=None, settings=None, **override):
     """Render seed 2's timelapse (:data:`SEED2_TIMELAPSE`, any of its keys overridden) to `path`
-    (.mp4, .gif or PNG frames); return the path."""
+    (.mp4, .gif or PNG frames) with `settings` (default: the renderer's); return the path."""
     from .video import timelapse
 
     spec = {**SEED2_TIMELAPSE, **override}
     _, cam = seed_cameras(spec["size"])
     r = timelapse(spec["start"], spec["end"], spec["step_s"], cam, path, fps=spec["fps"], sat=sat, caption=True,
-                  lang=lang)
+                  lang=lang, settings=settings)
     if log:
         print(f"  wrote {r.path} ({r.frames} frames, a {r.duration_s:.1f} s clip at {r.fps:g} frames/s, "
               f"{r.total_s:.1f} s)", file=log)
