@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from cupola.camera import Camera
+from cupola.camera.geometry import project
 from cupola.inputs import parse_look
 from cupola.photometry import vmag_to_lux
 from cupola.render import DEFAULT_SETTINGS, RenderSettings, frame_geometry, render
@@ -86,8 +87,6 @@ def test_star_counts_grow_with_exposure_as_photometry_predicts():
         geom = frame.geometry
         lim = limiting_vmag(cam, settings)
         d, v, _ = stars.star_field(sc.state, lim)
-        from cupola.camera.geometry import project
-
         x, y, front = project(cam, np.asarray(geom.attitude.matrix), d)
         in_frame = front & (x >= 1) & (y >= 1) & (x <= cam.width_px - 2) & (y <= cam.height_px - 2)
         expected.append(int(in_frame.sum()))

@@ -2,7 +2,7 @@
 
 * **Fast-math without assumptions about NaN or inf.** Every kernel compiles with the LLVM flags
   in :data:`FASTMATH` (contraction to FMA, reciprocal approximations, approximate functions and
-  reassociation). The flags ``nnan`` and ``ninf`` (part of numba's ``fastmath=True``) are never
+  reassociation). The flags ``nnan`` and ``ninf`` (part of numba's all-flags fast-math setting) are never
   used: they let the compiler delete ``math.isfinite`` tests and NaN comparisons, and cupola's
   kernels rely on those guards (NaN marks "no value": no oval in a hemisphere, a failed SGP4 row,
   a ray that misses the Earth).

@@ -155,23 +155,21 @@ def _normal3(seed, n):  # pragma: no cover - jit
 
 
 @inline
-def _uniform(seed, n):  # pragma: no cover - jit
-    return float(_mix64(np.uint64(seed) + np.uint64(n) * np.uint64(_GOLD)) >> np.uint64(11)) / 9007199254740992.0
-
-
-@inline
-def _tone_lut(x, lut):  # pragma: no cover - jit
-    u = x / (1.0 + x) * CURVE_N
+def _lut_at(u, lut):  # pragma: no cover - jit
+    """Linear interpolation of a CURVE_N + 1 node table at position `u` in [0, CURVE_N]."""
     n = min(int(u), CURVE_N - 1)
     return lut[n] + (u - n) * (lut[n + 1] - lut[n])
 
 
 @inline
+def _tone_lut(x, lut):  # pragma: no cover - jit
+    return _lut_at(x / (1.0 + x) * CURVE_N, lut)
+
+
+@inline
 def _code(y, d, lut):  # pragma: no cover - jit
     """255 * OETF(y) for y in [0, 1], dithered by d and rounded to 0..255."""
-    u = min(max(y, 0.0), 1.0) * CURVE_N
-    n = min(int(u), CURVE_N - 1)
-    e = lut[n] + (u - n) * (lut[n + 1] - lut[n])
+    e = _lut_at(min(max(y, 0.0), 1.0) * CURVE_N, lut)
     q = math.floor(e + 0.5 + d)
     return 0 if q < 0.0 else (255 if q > 255.0 else int(q))
 
@@ -293,15 +291,10 @@ def develop(luminance_rgb, camera, dither: bool = True, *, sensor: Sensor | None
     return out
 
 
-def _mix64_numpy(x):
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(_M1)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(_M2)
-    return x ^ (x >> np.uint64(31))
-
-
 def _hash_numpy(seed, n):
     with np.errstate(over="ignore"):
-        return _mix64_numpy(np.uint64(seed) + n.astype(np.uint64) * np.uint64(_GOLD))
+        # The kernel's own finaliser: its expression works on uint64 arrays as it is.
+        return _mix64.py_func(np.uint64(seed) + n.astype(np.uint64) * np.uint64(_GOLD))
 
 
 def _normal3_numpy(seed, n):
