@@ -227,9 +227,10 @@ def test_arc_count_and_share():
     assert float(col.sum() * (f[1] - f[0])) == pytest.approx(forms.share, rel=1e-3)
 
 
-def _arc_reference(em, geom, i, j, n=40_000):
-    """The arcs' columns along pixel (i, j)'s ray by brute force: the volume emission of the model
-    (module docstring of phenomena.emission) summed at n points through the 80-400 km shell."""
+def _arc_along_ray(em, geom, i, j, n=40_000):
+    """Pixel (i, j)'s ray by brute force at n points out to 6,000 km: the distances t (km), the
+    heights h as the kernel takes them, the arcs' volume factor and each line's unit profile
+    (module docstring of phenomena.emission)."""
     forms = em.forms
     o = np.asarray(geom.origin_teme_km, float)
     d = geom.dirs_teme[i, j].astype(float)
@@ -269,6 +270,12 @@ def _arc_reference(em, geom, i, j, n=40_000):
     vol = np.where(inside, vol * env, 0.0)
     prof = em.profiles
     eta = np.stack([p[3] * np.exp(-0.5 * ((h - p[0]) / np.where(h < p[0], p[1], p[2])) ** 2) for p in prof])
+    return t, h, vol, eta
+
+
+def _arc_reference(em, geom, i, j, n=40_000):
+    """The arcs' columns along pixel (i, j)'s ray by brute force, summed over the ray."""
+    t, _, vol, eta = _arc_along_ray(em, geom, i, j, n)
     return (eta * vol).sum(axis=1) * (t[1] - t[0])
 
 
@@ -319,3 +326,52 @@ def test_aurora_forms_deterministic_and_drifting(monkeypatch):
         b = glow.aurora_layer(sc, geom)[..., 1].astype(float)
         change.append(float(np.abs(b - a).sum() / a.sum()))
     assert 0.0 < change[0] < 0.4 * change[1]
+
+
+def test_aurora_lower_border_lies_at_the_model_height():
+    """The curtains' sharp lower border in a render, converted to height where each pixel's ray
+    crosses the curtain, lies within 10 km of the green line's half-maximum height below its peak.
+
+    A 50 mm view along the limb toward seed 2's oval (curtains well above the hard limb). In each
+    column the lower border is where the green signal, going up, first reaches half the column's
+    peak (interpolated between rows). Where that ray crosses the curtain comes from the model's own
+    arc geometry integrated by brute force (the arcs' volume factor along the ray, its maximum), and
+    the height there from the ray with the WGS84 ellipsoid (cupola.frames.geodetic), not from the
+    kernel."""
+    from cupola.frames import geodetic
+    cam = Camera(focal_mm=50.0, look=Look("horizon", 335.0, 2.0), width_px=960, height_px=540)
+    sc = compute_scene(AURORA_T, camera=cam)
+    geom = ray_geometry(sc)
+    em = sc.aurora_emission
+    green = glow.aurora_layer(sc, geom)[..., 1].astype(float)
+    line = em.profiles[0]  # 557.7 nm: peak_km, sigma_below_km, ...
+    want = line[0] - line[1] * math.sqrt(2.0 * math.log(2.0))  # 100.6 km
+    th = float(geom.theta_gmst)
+    c, s = math.cos(th), math.sin(th)
+    heights, widths = [], []
+    for j in range(150, 950, 25):
+        col = green[:, j]
+        if col.max() < 0.2 * green.max():
+            continue
+        k = int(np.argmax(col))
+        below = np.nonzero(col[k:] < 0.5 * col[k])[0]  # rows grow downward: below the peak
+        if not below.size:
+            continue
+        r1 = k + int(below[0])  # first row under half the peak; r1 - 1 is over it
+        f = (col[r1 - 1] - 0.5 * col[k]) / (col[r1 - 1] - col[r1])
+        hs = []
+        for r in (r1 - 1, r1):
+            t, _, vol, _ = _arc_along_ray(em, geom, r, j, n=20_000)
+            d = geom.dirs_teme[r, j].astype(float)
+            p = np.asarray(geom.origin_teme_km, float) + t[int(np.argmax(vol))] * d / np.linalg.norm(d)
+            itrs = np.array([c * p[0] + s * p[1], -s * p[0] + c * p[1], p[2]])
+            hs.append(float(geodetic(itrs)[2]))
+        heights.append(hs[0] + f * (hs[1] - hs[0]))
+        tenth = np.nonzero(col[k:] < 0.1 * col[k])[0]
+        widths.append(int(tenth[0]) - int(below[0]) if tenth.size else 99)
+    heights = np.array(heights)
+    assert heights.size >= 12
+    assert abs(float(np.median(heights)) - want) <= 10.0, heights
+    assert float(np.mean(np.abs(heights - want) <= 10.0)) >= 0.8, heights
+    # Sharp: from half to a tenth of the peak within a few rows (~1.4 km a row at 2,000 km).
+    assert float(np.median(widths)) <= 8, widths
