@@ -15,7 +15,7 @@ from cupola.camera import Attitude, Camera, Look
 from cupola.camera.geometry import RayGeometry, fast_atan2_np
 from cupola.colour import LUMA
 from cupola.constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
-from cupola.phenomena.clouds import MAX_OPACITY, Clouds, clouds
+from cupola.phenomena.clouds import GLOBAL_CLOUD_FRACTION, MAX_OPACITY, ZONAL_CLOUD_FRACTION, Clouds, clouds
 from cupola.photometry import E_SUN_LUX
 from cupola.render import RenderSettings, earth, frame_geometry, render
 
@@ -39,17 +39,26 @@ def _png_opacity():
 def test_cloud_map_shape_levels_and_orientation():
     op = _png_opacity()
     assert op.shape == (2048, 4096)
-    assert np.unique(op).size <= 64  # 6-bit levels (tools/build_night_lights.py)
+    assert np.unique(op).size <= 64  # 6-bit levels (tools/build_clouds.py)
     np.testing.assert_array_equal(clouds().opacity / 255.0, op)
-    # Fair-weather clouds: some cover, far from overcast; the Sahara in May is clear, the
-    # Southern Ocean's storm belt (50-60 S) is cloudier than the subtropical deserts (15-30 N).
+    # The real cover: the global mean and each 10-degree band's mean opacity against the satellite
+    # climatologies' zonal means (phenomena.clouds, with sources); the Southern Ocean's storm belt
+    # (50-60 S) cloudier than the subtropics (15-30 N); the Sahara clearer than its latitude.
     lat = 90.0 - (np.arange(2048) + 0.5) * 180.0 / 2048
+    lon = -180.0 + (np.arange(4096) + 0.5) * 360.0 / 4096
     w = np.cos(np.radians(lat))[:, None]
     mean = float((op * w).sum() / (w.sum() * 4096))
-    assert 0.05 < mean < 0.5
+    assert mean == pytest.approx(GLOBAL_CLOUD_FRACTION, abs=0.02)
+    table = np.array(ZONAL_CLOUD_FRACTION)
+    for north in range(90, -90, -10):
+        band = (lat <= north) & (lat > north - 10)
+        want = np.interp(lat[band], table[::-1, 0], table[::-1, 1])
+        assert float(op[band].mean()) == pytest.approx(float(want.mean()), abs=0.03), north
     belt = op[(lat < -50) & (lat > -60)].mean()
-    desert = op[(lat > 15) & (lat < 30)].mean()
-    assert belt > 2 * desert
+    subtropics = op[(lat > 15) & (lat < 30)].mean()
+    assert belt > subtropics + 0.25
+    sahara = op[np.ix_((lat > 18) & (lat < 28), (lon > 0) & (lon < 25))].mean()
+    assert sahara < subtropics - 0.1
 
 
 @pytest.fixture(scope="module")

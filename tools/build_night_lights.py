@@ -1,5 +1,5 @@
-"""Rebuild the bundled night-lights raster and cloud texture (``cupola.phenomena.lights``,
-``cupola.phenomena.clouds``).
+"""Rebuild the bundled night-lights raster (``cupola.phenomena.lights``); the cloud map, from the same
+package's cloud texture, is ``tools/build_clouds.py``'s.
 
     npm pack three-globe@2.45.2 && tar xzf three-globe-2.45.2.tgz
     .venv/bin/python tools/build_night_lights.py --three-globe package
@@ -13,10 +13,10 @@ It writes, under ``src/cupola/data/``:
     code 0 is dark, code c >= 1 is ``lo_nw * (hi_nw / lo_nw) ** ((c - 1) / 254)`` nW cm^-2 sr^-1.
     ``led``: uint8 (720, 1440), 0.25 deg cells in the same orientation: the share of LED (white)
     lighting in the in-band radiance, 0..255 for 0..1, from :data:`LED_SHARE` by country.
-``clouds.png``
+``clouds.png`` (written by ``tools/build_clouds.py``, which uses :func:`quantize_opacity`)
     8-bit greyscale (2048, 4096), same orientation: cloud opacity 0 (clear) .. 255 (opaque), kept
     at 64 levels (:data:`CLOUD_LEVELS`; steps of 1/63 in opacity, under 1 % of a cloud's
-    luminance) so the PNG compresses to ~3 MB instead of 4.4.
+    luminance) so the PNG compresses better.
 
 Sources and licences
 --------------------
@@ -50,7 +50,6 @@ Sources and licences
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
@@ -174,14 +173,8 @@ def main(argv=None) -> None:
     led = led_grid()
     np.savez_compressed(OUT / "night_lights.npz", code=code, lo_nw=np.float64(LO_NW), hi_nw=np.float64(HI_NW),
                         led=led, led_res_deg=np.float64(LED_RES_DEG))
-    clouds = Image.open(a.three_globe / "example" / "clouds" / "clouds.png").convert("RGBA")
-    alpha = quantize_opacity(np.asarray(clouds)[..., 3])
-    assert alpha.shape == (2048, 4096), alpha.shape
-    buf = io.BytesIO()
-    Image.fromarray(alpha, "L").save(buf, format="PNG", optimize=True, compress_level=9)
-    (OUT / "clouds.png").write_bytes(buf.getvalue())
-    for name in ("night_lights.npz", "clouds.png"):
-        print(f"wrote {OUT / name} ({(OUT / name).stat().st_size / 1e6:.2f} MB)")
+    print(f"wrote {OUT / 'night_lights.npz'} ({(OUT / 'night_lights.npz').stat().st_size / 1e6:.2f} MB); "
+          "the cloud map: tools/build_clouds.py")
     print(f"lit texels: {int((code > 0).sum())} of {code.size}")
 
 
