@@ -30,4 +30,18 @@ def bilinear(img, lat_deg, lon_deg) -> np.ndarray:
             + fy * ((1 - fx) * img[y1, x0] + fx * img[y1, x1]))
 
 
-__all__ = ["bilinear"]
+def tile_at(tile, lat_deg, lon_deg, rows_per_deg: float, cols_per_deg: float) -> np.ndarray:
+    """Return bilinear samples of a tile (N, N), periodic both ways, laid on the globe at
+    `rows_per_deg` x `cols_per_deg` cells per degree (cell centres at half cells from 90 N, 180 W)."""
+    n = tile.shape[0]
+    u = (90.0 - np.asarray(lat_deg, float)) * rows_per_deg - 0.5
+    v = (np.asarray(lon_deg, float) + 180.0) * cols_per_deg - 0.5
+    u0, v0 = np.floor(u), np.floor(v)
+    fu, fv = u - u0, v - v0
+    i0, j0 = u0.astype(np.int64) % n, v0.astype(np.int64) % n
+    i1, j1 = (i0 + 1) % n, (j0 + 1) % n
+    t = np.asarray(tile, np.float64)
+    return (1 - fu) * ((1 - fv) * t[i0, j0] + fv * t[i0, j1]) + fu * ((1 - fv) * t[i1, j0] + fv * t[i1, j1])
+
+
+__all__ = ["bilinear", "tile_at"]

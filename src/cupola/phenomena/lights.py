@@ -59,7 +59,7 @@ from ..frames import enu_basis, geodetic_to_itrs, gmst82, rotate_z
 from ..geo.geonames import geonames
 from ..jit import kernel, twin
 from ..bundled import load
-from ..raster import bilinear
+from ..raster import bilinear, tile_at
 
 log = logging.getLogger(__name__)
 
@@ -513,6 +513,55 @@ def spectrum_camera_rgb(spd) -> np.ndarray:
     return camera_rgb(lam, power) / (KM_PER_LM_W * float(power @ luminous_efficiency(lam)))
 
 
+# Sub-texel detail. A ~10 km texel of the raster holds a town, or a city's streets and dark blocks;
+# drawn as its bilinear mean, a saturated texel is a soft square at 50 mm (~30 px a texel). The
+# light inside each texel is therefore spread by a fixed multiplicative pattern of mean 1: a
+# network of thin bright lines (the zero crossings of a band-limited random field, ~4 km apart,
+# like streets and roads) on a dim floor, clumped by a second field finer than a texel. It is made
+# of scales under one texel only, so what a texel emits keeps the raster's value (each texel's
+# mean of the pattern is 1 within ~17 % (1 sigma; at most 70 %), a frame's within ~1 %); it is a texture, not a map of
+# real streets.
+DETAIL_SUB = 16  # pattern cells per texel side (~0.6 km)
+DETAIL_N = 256  # the tile's side in cells, periodic both ways: it repeats every 16 texels (~157 km)
+DETAIL_SEED = 2012
+DETAIL_LINE_K = 40.0  # the line network's wavenumber, cycles per tile (~4 km spacing)
+DETAIL_LINE_WIDTH = 0.25  # line half-width, in the field's standard deviations
+DETAIL_FLOOR = 0.15  # the light between the lines, relative to a line's
+DETAIL_CLUMP = 0.8  # lognormal clumping (sigma) by the finer field
+# What one sample stands for: a pixel's footprint on the ground, or a stretch of an exposure's smear
+# path, covers `a` pattern cells, over which the pattern averages toward 1. Its deviation from 1
+# shrinks as for a field of correlation length DETAIL_CORR_CELLS: keep = sqrt(c / (c + a)).
+DETAIL_CORR_CELLS = 3.0
+
+
+def detail_keep(cells) -> np.ndarray:
+    """Return the share of the pattern's contrast kept by a sample that averages over `cells` cells."""
+    return np.sqrt(DETAIL_CORR_CELLS / (DETAIL_CORR_CELLS + np.maximum(np.asarray(cells, float), 0.0)))
+
+
+def _band_field(rng, amp):
+    """Return a periodic Gaussian field (DETAIL_N, DETAIL_N) of unit variance with amplitude
+    spectrum `amp` (a function of the wavenumber, cycles per tile)."""
+    k = np.fft.fftfreq(DETAIL_N) * DETAIL_N
+    kk = np.hypot(k[:, None], k[None, :])
+    x = np.fft.ifft2(np.fft.fft2(rng.standard_normal((DETAIL_N, DETAIL_N))) * amp(kk)).real
+    return (x - x.mean()) / x.std()
+
+
+@lru_cache(maxsize=1)
+def light_detail_tile() -> np.ndarray:
+    """Return the sub-texel light pattern: float32 (DETAIL_N, DETAIL_N), mean exactly 1 (above)."""
+    rng = np.random.default_rng(DETAIL_SEED)
+    lines = _band_field(rng, lambda k: np.exp(-0.5 * ((k - DETAIL_LINE_K) / 12.0) ** 2))
+    with np.errstate(divide="ignore"):
+        clump = _band_field(rng, lambda k: np.where(k >= DETAIL_SUB, 1.0 / np.maximum(k, 1.0), 0.0)
+                            * np.exp(-((k / 64.0) ** 2)))
+    m = (DETAIL_FLOOR + np.exp(-((lines / DETAIL_LINE_WIDTH) ** 2))) * np.exp(DETAIL_CLUMP * clump)
+    m = (m / m.mean()).astype(np.float32)
+    m.setflags(write=False)
+    return m
+
+
 @dataclass(frozen=True, eq=False)
 class NightLights:
     """The night-lights raster (module docstring) and its calibration, as the renderer samples it.
@@ -528,6 +577,8 @@ class NightLights:
         lit_distance: uint8 (H // 4, W // 4): for each block of 4 x 4 texels, the chessboard
             distance in blocks to the nearest block with a lit texel (0: lit; at most 64), which
             lets a sampler skip the dark ocean.
+        detail: float32 (DETAIL_N, DETAIL_N): the sub-texel pattern (:func:`light_detail_tile`)
+            that multiplies the bilinear radiance, ``detail_sub`` cells per texel side.
     """
 
     code: np.ndarray
@@ -536,6 +587,19 @@ class NightLights:
     rgb_per_nw: np.ndarray
     led_texel: np.ndarray
     lit_distance: np.ndarray
+    detail: np.ndarray
+    detail_sub: int = DETAIL_SUB
+    detail_corr_cells: float = DETAIL_CORR_CELLS
+
+    def detail_cells_per_deg(self) -> tuple[float, float]:
+        """Return the pattern's cells per degree of latitude and of longitude."""
+        h, w = self.code.shape
+        return h * self.detail_sub / 180.0, w * self.detail_sub / 360.0
+
+    def detail_at(self, lat_deg, lon_deg, keep=1.0) -> np.ndarray:
+        """Return the sub-texel pattern (mean 1) at geodetic lat/lon (deg), its contrast scaled by
+        `keep` (:func:`detail_keep`: 1 for a point sample)."""
+        return 1.0 + np.asarray(keep, float) * (tile_at(self.detail, lat_deg, lon_deg, *self.detail_cells_per_deg()) - 1.0)
 
     @classmethod
     def from_codes(cls, code, lo_nw: float, hi_nw: float, led) -> "NightLights":
@@ -551,7 +615,7 @@ class NightLights:
         rows = np.minimum(((np.arange(h) + 0.5) * hl / h).astype(np.int64), hl - 1)
         cols = np.minimum(((np.arange(w) + 0.5) * wl / w).astype(np.int64), wl - 1)
         led_texel = np.ascontiguousarray(led[rows[:, None], cols[None, :]])
-        return cls(code, lut, led, lamp_rgb_per_nw(), led_texel, _lit_distance(code))
+        return cls(code, lut, led, lamp_rgb_per_nw(), led_texel, _lit_distance(code), light_detail_tile())
 
     def radiance_nw(self, lat_deg, lon_deg) -> np.ndarray:
         """Return the bilinear DNB radiance (nW cm^-2 sr^-1) at geodetic lat/lon (deg)."""
@@ -565,19 +629,21 @@ class NightLights:
         j = np.floor((np.asarray(lon_deg, float) + 180.0) / 360.0 * w).astype(np.int64) % w
         return self.led_texel[i, j] / 255.0
 
-    def rgb_cd_m2(self, lat_deg, lon_deg) -> np.ndarray:
+    def rgb_cd_m2(self, lat_deg, lon_deg, keep=1.0) -> np.ndarray:
         """Return the linear sRGB luminance (..., 3) cd/m^2 of the lights at lat/lon: each texel's
-        sodium and LED radiance, bilinear between texels, times its lamp's luminance per nW."""
+        sodium and LED radiance, bilinear between texels, times the sub-texel pattern, times its
+        lamp's luminance per nW (`keep`: the pattern's contrast kept, see :func:`detail_keep`)."""
         rad = self.lut_nw[self.code]
         f = self.led_texel / 255.0
-        sodium, led = bilinear(rad * (1.0 - f), lat_deg, lon_deg), bilinear(rad * f, lat_deg, lon_deg)
+        m = self.detail_at(lat_deg, lon_deg, keep)
+        sodium, led = bilinear(rad * (1.0 - f), lat_deg, lon_deg) * m, bilinear(rad * f, lat_deg, lon_deg) * m
         return sodium[..., None] * self.rgb_per_nw[0] + led[..., None] * self.rgb_per_nw[1]
 
-    def luminance_cd_m2(self, lat_deg, lon_deg) -> np.ndarray:
-        """Return the luminance (cd/m^2) of the lights at lat/lon."""
+    def luminance_cd_m2(self, lat_deg, lon_deg, keep=1.0) -> np.ndarray:
+        """Return the luminance (cd/m^2) of the lights at lat/lon (`keep` as :meth:`rgb_cd_m2`)."""
         from ..colour import LUMA
 
-        return self.rgb_cd_m2(lat_deg, lon_deg) @ LUMA
+        return self.rgb_cd_m2(lat_deg, lon_deg, keep) @ LUMA
 
 
 def lamp_rgb_per_nw() -> np.ndarray:
@@ -629,4 +695,4 @@ def cities_in_view(state, limit: int | None = 20, min_population: int = MIN_POPU
 __all__ = ["City", "CitiesView", "CITY_SIGMA_KM_PER_SQRT_MILLION", "MERGE_SIGMAS", "MIN_POPULATION",
            "cities_in_view", "cities_view", "light_sources", "NightLights", "night_lights", "lamp_rgb_per_nw", "dnb_response",
            "hps_spd", "led_spd", "lumens_per_dnb_watt", "spectrum_rgb_unit", "spectrum_camera_rgb",
-           "NW_CM2_SR_TO_W_M2_SR"]
+           "NW_CM2_SR_TO_W_M2_SR", "light_detail_tile", "detail_keep", "DETAIL_SUB", "DETAIL_CORR_CELLS"]

@@ -47,10 +47,11 @@ import math
 import numba as nb
 import numpy as np
 
-from ..constants import CIVIL_DARK_SUN_ELEV_DEG, WGS84_A_KM, WGS84_B_KM
+from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
 from ..jit import inline, kernel, use_twins
 from ..view import ray_ellipsoid
 from ..raster import bilinear as _bilinear_np
+from ..raster import tile_at as _tile_at_np
 from .earth import _TRANS_TABLE, TAU_RAYLEIGH_RGB, _airmass, _cell, _trans, airmass_np
 from .points import exposure_times
 from .settings import DEFAULT_SETTINGS, RenderSettings
@@ -60,6 +61,10 @@ SMEAR_MIN_S = 0.02  # shorter exposures take one instant
 # Lights fade in from sunset to the end of civil twilight: full at this Sun zenith cosine.
 LIGHTS_ON_MU = math.sin(math.radians(-CIVIL_DARK_SUN_ELEV_DEG))
 LIT_BLOCK = 4  # texels per block of NightLights.lit_distance
+# A smear tap stands for a stretch of path (a texel) but samples the pattern at one point: its
+# contrast is kept as if it averaged a quarter of that stretch, so streaks keep some texture.
+SMEAR_DETAIL_AVERAGE = 0.25
+KM_PER_DEG = math.pi * R_EARTH_KM / 180.0  # a degree of latitude on the mean sphere (the pattern's cell size)
 
 
 def ground_latlon(scene, camera, attitude, x_px, y_px, t_s) -> tuple[np.ndarray, np.ndarray]:
@@ -158,26 +163,48 @@ def _nearest(img, lat, lon):  # pragma: no cover - jit
 
 
 @inline
-def _light_tap(lat, lon, packed, lut, blocks, acc):  # pragma: no cover - jit
-    """Add the sodium and LED radiance at lat/lon (bilinear over texels, after the clouds) into
-    acc[0] and acc[1]."""
+def _detail(lat, lon, tile, sy, sx):  # pragma: no cover - jit
+    """The sub-texel pattern at lat/lon (raster.tile_at), `sy`/`sx` its cells per degree."""
+    n = tile.shape[0]
+    u = (90.0 - lat) * sy - 0.5
+    v = (lon + 180.0) * sx - 0.5
+    u0, v0 = math.floor(u), math.floor(v)
+    fu, fv = u - u0, v - v0
+    i0, j0 = int(u0) % n, int(v0) % n
+    i1, j1 = (i0 + 1) % n, (j0 + 1) % n
+    return ((1 - fu) * ((1 - fv) * tile[i0, j0] + fv * tile[i0, j1])
+            + fu * ((1 - fv) * tile[i1, j0] + fv * tile[i1, j1]))
+
+
+@inline
+def _light_tap(lat, lon, packed, lut, blocks, tile, sy, sx, keep, acc):  # pragma: no cover - jit
+    """Add the sodium and LED radiance at lat/lon (bilinear over texels, after the clouds, times the
+    sub-texel pattern) into acc[0] and acc[1]."""
     if _nearest(blocks, lat, lon) > 1:  # it and its neighbouring blocks are dark
         return
-    y0, x0, x1, fy, fx = _cell(lat, lon, packed.shape[0], packed.shape[1])
+    hp, wp = packed.shape[0], packed.shape[1]
+    y0, x0, x1, fy, fx = _cell(lat, lon, hp, wp)
+    rs = 0.0
+    fs = 0.0
     for v, wt in ((packed[y0, x0], (1 - fy) * (1 - fx)), (packed[y0, x1], (1 - fy) * fx),
                   (packed[y0 + 1, x0], fy * (1 - fx)), (packed[y0 + 1, x1], fy * fx)):
         r = lut[v >> 8] * wt
-        f = r * ((v & 255) * (1.0 / 255.0))
-        acc[0] += r - f
-        acc[1] += f
+        rs += r
+        fs += r * ((v & 255) * (1.0 / 255.0))
+    if rs == 0.0:
+        return
+    m = 1.0 + keep * (_detail(lat, lon, tile, sy, sx) - 1.0)
+    acc[0] += (rs - fs) * m
+    acc[1] += fs * m
 
 
 @kernel(parallel=True)
-def _lights_kernel(hit, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, blocks, grid, smear, step, max_taps,
-                   atmos, tl, out):  # pragma: no cover - jit
+def _lights_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, blocks, tile, sy, sx, corr, foot,
+                   grid, smear, step, max_taps, atmos, tl, out):  # pragma: no cover - jit
     h, w = hit.shape
     tex_y = packed.shape[0] / 180.0
     tex_x = packed.shape[1] / 360.0
+    sub = sy / tex_y  # pattern cells per texel
     for i in nb.prange(h):
         acc = np.empty(2)
         for j in range(w):
@@ -191,6 +218,7 @@ def _lights_kernel(hit, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, blocks, gri
             acc[0] = 0.0
             acc[1] = 0.0
             n = 1
+            cells = hit_km[i, j] * foot / math.sqrt(max(cos_vz[i, j], 0.05))  # the pixel's footprint
             if smear:
                 gi, gj = i / step, j / step
                 i0, j0 = int(gi), int(gj)
@@ -206,14 +234,16 @@ def _lights_kernel(hit, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, blocks, gri
                 if _nearest(blocks, la, lo) > max(l0, l1) * (1.0 / LIT_BLOCK) + 2.0:
                     continue
                 n = max(1, min(max_taps, int(math.ceil(l0 + l1))))
+                keep = math.sqrt(corr / (corr + cells + SMEAR_DETAIL_AVERAGE * (l0 + l1) * sub / n))
                 for k in range(n):
                     u = 2.0 * (k + 0.5) / n
                     if u < 1.0:
-                        _light_tap(la + (1.0 - u) * d0, lo + (1.0 - u) * d1, packed, lut, blocks, acc)
+                        _light_tap(la + (1.0 - u) * d0, lo + (1.0 - u) * d1, packed, lut, blocks, tile, sy, sx, keep, acc)
                     else:
-                        _light_tap(la + (u - 1.0) * d2, lo + (u - 1.0) * d3, packed, lut, blocks, acc)
+                        _light_tap(la + (u - 1.0) * d2, lo + (u - 1.0) * d3, packed, lut, blocks, tile, sy, sx, keep, acc)
             else:
-                _light_tap(la, lo, packed, lut, blocks, acc)
+                keep = math.sqrt(corr / (corr + cells))
+                _light_tap(la, lo, packed, lut, blocks, tile, sy, sx, keep, acc)
             if acc[0] == 0.0 and acc[1] == 0.0:
                 continue
             m_v = _airmass(max(cos_vz[i, j], 0.0))
@@ -229,8 +259,12 @@ def _args(scene, geom, settings):
     grid = smear_grid(scene, geom)
     smear = grid is not None
     grid = grid if smear else np.zeros((2, 2, 4))
-    return (geom.hit, geom.lat_deg, geom.lon_deg, geom.cos_sun_zenith, geom.cos_view_zenith, packed, lut,
-            nl.rgb_per_nw, nl.lit_distance, grid, smear, GRID_PX, int(settings.lights_max_taps),
+    sy, sx = nl.detail_cells_per_deg()
+    foot = sy / (KM_PER_DEG * geom.camera.focal_px)  # pattern cells per km of range, per pixel
+    corr = float(nl.detail_corr_cells) if settings.light_detail else 0.0  # 0: no pattern
+    return (geom.hit, geom.hit_km, geom.lat_deg, geom.lon_deg, geom.cos_sun_zenith, geom.cos_view_zenith, packed, lut,
+            nl.rgb_per_nw, nl.lit_distance, nl.detail, sy, sx, corr, foot, grid, smear,
+            GRID_PX, int(settings.lights_max_taps),
             bool(settings.atmosphere), _TRANS_TABLE)
 
 
@@ -247,8 +281,8 @@ def city_lights_layer(scene, geom, out: np.ndarray | None = None,
 
 def city_lights_numpy(scene, geom, settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
     """Return the same as :func:`city_lights_layer`, computed with numpy only (the reference path)."""
-    (hit, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, _, grid, smear, step, max_taps, atmos,
-     _) = _args(scene, geom, settings)
+    (hit, hit_km, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, _, tile, sy, sx, corr, foot, grid, smear, step,
+     max_taps, atmos, _) = _args(scene, geom, settings)
     out = np.zeros(hit.shape + (3,), np.float64)
     mus = cos_sz.astype(float)
     sel = hit & (mus < 0.0)
@@ -259,8 +293,11 @@ def city_lights_numpy(scene, geom, settings: RenderSettings = DEFAULT_SETTINGS) 
     share = (packed & 255) / 255.0
     sodium_img, led_img = rad * (1.0 - share), rad * share
 
-    def tap(tla, tlo):
-        return _bilinear_np(sodium_img, tla, tlo)[:, None] * rgbs[0] + _bilinear_np(led_img, tla, tlo)[:, None] * rgbs[1]
+    cells = hit_km[sel].astype(float) * foot / np.sqrt(np.maximum(cos_vz[sel].astype(float), 0.05))
+
+    def tap(tla, tlo, keep):
+        m = 1.0 + keep[:, None] * (_tile_at_np(tile, tla, tlo, sy, sx)[:, None] - 1.0)
+        return (_bilinear_np(sodium_img, tla, tlo)[:, None] * rgbs[0] + _bilinear_np(led_img, tla, tlo)[:, None] * rgbs[1]) * m
 
     if smear:
         gi, gj = ii / step, jj / step
@@ -271,6 +308,7 @@ def city_lights_numpy(scene, geom, settings: RenderSettings = DEFAULT_SETTINGS) 
         tex_y, tex_x = ht / 180.0, wt / 360.0
         length = np.hypot(d[:, 0] * tex_y, d[:, 1] * tex_x) + np.hypot(d[:, 2] * tex_y, d[:, 3] * tex_x)
         n = np.maximum(1, np.minimum(max_taps, np.ceil(length).astype(np.int64)))
+        keep = np.sqrt(corr / (corr + cells + SMEAR_DETAIL_AVERAGE * length * (sy / tex_y) / n))
         acc = np.zeros((la.size, 3))
         for k in range(int(n.max(initial=1))):
             use = k < n
@@ -279,10 +317,10 @@ def city_lights_numpy(scene, geom, settings: RenderSettings = DEFAULT_SETTINGS) 
             a = np.where(first, 1.0 - u, u - 1.0)
             dla = np.where(first, d[use, 0], d[use, 2])
             dlo = np.where(first, d[use, 1], d[use, 3])
-            acc[use] += tap(la[use] + a * dla, lo[use] + a * dlo)
+            acc[use] += tap(la[use] + a * dla, lo[use] + a * dlo, keep[use])
         acc /= n[:, None]
     else:
-        acc = tap(la, lo)
+        acc = tap(la, lo, np.sqrt(corr / (corr + cells)))
     on = np.minimum(-mus[sel] / LIGHTS_ON_MU, 1.0)[:, None]
     t_v = np.exp(-TAU_RAYLEIGH_RGB * airmass_np(np.maximum(cos_vz[sel].astype(float), 0.0))[:, None]) if atmos else 1.0
     out[sel] = acc * on * t_v

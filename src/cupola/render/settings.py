@@ -31,6 +31,8 @@ The defaults are cupola's calibration; each is documented where it is used:
   its instant and ``noise_seed``, the hot pixels by ``sensor_seed`` (one camera body).
 * ``white_balance``: 'daylight' (cupola's default: reproducible, what night-sky photographers set)
   or a colour temperature in K (``cupola.colour.white_balance_matrix``).
+* ``light_detail``: spread each night-lights texel's light by the sub-texel pattern
+  (``phenomena.lights.light_detail_tile``); False draws the texels' bilinear mean.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class RenderSettings:
     noise_seed: int = 0
     sensor_seed: int = 3
     white_balance: str | float = "daylight"
+    light_detail: bool = True
 
     def __post_init__(self):
         layers = tuple(self.layers)
