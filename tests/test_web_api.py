@@ -655,3 +655,24 @@ def test_cupola_serve_on_a_port_in_use_is_one_line():
     assert p.returncode == 2, p.stderr
     assert p.stderr == f"cupola: error: cannot serve on 127.0.0.1:{port} (Address already in use); choose another " \
                        "port, or stop what listens there\n"
+
+
+def test_worker_pool_abandon_answers_the_waiting_requests():
+    """`abandon` (the server stopping) turns a wait on a job still running into Busy 503 at once; the job
+    goes on and ends."""
+    import asyncio
+
+    async def main():
+        pool = WorkerPool(workers=1, queue=1)
+        gate = threading.Event()
+        waiting = asyncio.ensure_future(pool.run(gate.wait, 30))
+        await asyncio.sleep(0.05)
+        t = time.monotonic()
+        pool.abandon()
+        with pytest.raises(Busy, match="stopping") as exc:
+            await waiting
+        assert exc.value.status == 503 and time.monotonic() - t < 1.0
+        gate.set()
+        assert pool.shutdown(wait_s=5)  # the job itself ran to its end
+
+    asyncio.run(main())

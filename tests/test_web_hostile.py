@@ -521,36 +521,36 @@ def test_sigterm_mid_render_finishes_it_exits_143_and_the_port_is_free(tmp_path)
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigterm_during_a_stuck_upload_exits_within_the_grace(tmp_path):
-    """A client that sends half a photo and stops cannot hold the server: SIGTERM ends it within the grace
-    (2 s here) with 143, the half-received upload removed; a complete upload finished during the grace is
-    answered."""
+    """A client that sends half its upload and stops cannot hold the server: a second before the grace (2 s
+    here) ends it is answered 503 in JSON, the server exits 143, the half-received file removed; an upload
+    completed during the grace is answered (422 here: no image, refused in the request, no worker job)."""
     port = free_port()
     proc = start_server(tmp_path, port, grace_s=2.0)
     stuck = socket.create_connection(("127.0.0.1", port))
     slow = socket.create_connection(("127.0.0.1", port))
     try:
-        photo = small_image("JPEG")
-        head = (f"POST /api/annotate?lens=24&camera=D5&time={SEED1}&look=horizon:ahead,8 HTTP/1.1\r\n"
-                f"Host: x\r\nContent-Type: image/jpeg\r\nContent-Length: {len(photo)}\r\n\r\n").encode()
-        stuck.sendall(head + photo[:len(photo) // 2])
-        slow.sendall(head + photo[:len(photo) // 2])
+        body = NOT_IMAGES["random"]
+        head = (f"POST /api/annotate HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        for sock in (stuck, slow):
+            sock.sendall(head + body[:len(body) // 2])
+            sock.settimeout(30)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any((tmp_path / "tmp").glob("cupola-web-clips-*/*/*.jpg")):
+        while time.monotonic() < deadline and len(list((tmp_path / "tmp").glob("cupola-web-clips-*/*/*"))) < 2:
             time.sleep(0.05)
-        assert list((tmp_path / "tmp").glob("cupola-web-clips-*/*/*.jpg"))  # being received
+        assert len(list((tmp_path / "tmp").glob("cupola-web-clips-*/*/*"))) == 2  # both being received
         t = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.3)
-        slow.sendall(photo[len(photo) // 2:])  # finished within the grace: answered
-        slow.settimeout(30)
-        answer = b""
-        while True:  # to the end: the server closes the connection once it has answered
-            chunk = slow.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        slow.sendall(body[len(body) // 2:])  # finished within the grace: answered
+        answers = []
+        for sock in (slow, stuck):
+            answer = b""
+            while chunk := sock.recv(65536):  # to the end: the server closes once it has answered
+                answer += chunk
+            answers.append(answer)
         try:
-            _out, err = proc.communicate(timeout=2.0 + SHUTDOWN_GRACE_S + 20)
+            _out, err = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise AssertionError("the server did not exit") from None
@@ -560,10 +560,34 @@ def test_sigterm_during_a_stuck_upload_exits_within_the_grace(tmp_path):
         slow.close()
         if proc.poll() is None:
             proc.kill()
-    # answered: in full, or (its annotation still running a second before the grace ends) 503 in JSON
-    assert answer.startswith((b"HTTP/1.1 200", b"HTTP/1.1 503")), (answer[:300], err)
-    if answer.startswith(b"HTTP/1.1 503"):
-        assert b"application/json" in answer and b"the server is stopping" in answer
+    assert answers[0].startswith(b"HTTP/1.1 422") and b"not a JPEG, TIFF or PNG" in answers[0], answers[0][:400]
+    assert answers[1].startswith(b"HTTP/1.1 503") and b"the server is stopping" in answers[1], answers[1][:400]
+    assert b"application/json" in answers[1] and b"retry-after: 2" in answers[1].lower()
     assert proc.returncode == 143 and "Traceback" not in err, err
-    assert dt < 2.0 + 2.0 + 10.0, dt  # the grace for the request, then for the worker, and the exit
+    assert dt < 2.0 + 6.0, dt  # the grace, then the exit
+    assert listing(tmp_path / "tmp") == [] and listing(tmp_path / "cwd") == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_mid_timelapse_stops_it_at_a_frame_and_leaves_nothing(tmp_path):
+    """A queued timelapse job a few frames in when SIGTERM comes stops at its next frame: the server exits 143
+    within the grace, and neither the clip nor its temporary is left."""
+    port = free_port()
+    proc = start_server(tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        q = {"from": "2024-01-19T16:00:00Z", "to": "2024-01-19T16:59:00Z", "step": "30s", "w": 64, "h": 36,
+             "look": "nadir", "layers": "earth"}  # the Earth alone: fewer tables to load first
+        job = httpx.post(f"{base}/api/timelapse", params=q, timeout=60).json()
+        assert job["frames"] == 119, job
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and job["done_frames"] < 2:
+            time.sleep(0.05)
+            job = httpx.get(base + job["status_url"], timeout=10).json()
+        assert job["status"] == "running" and job["done_frames"] < job["frames"], job
+        assert list((tmp_path / "tmp").glob("cupola-web-clips-*/*"))  # the clip being written
+    finally:
+        code, err, dt = stop(proc, 2 * SHUTDOWN_GRACE_S + 30)
+    assert code == 143 and "Traceback" not in err, err
+    assert dt < SHUTDOWN_GRACE_S + 10, dt
     assert listing(tmp_path / "tmp") == [] and listing(tmp_path / "cwd") == []

@@ -89,7 +89,8 @@ class WorkerPool:
         self.stopping = threading.Event()
         self._futures: set[Future] = set()
         self._lock = threading.Lock()
-        self._abandoned: asyncio.Event | None = None  # made in the event loop, on first use
+        self._abandoned = False
+        self._stop_waiters: set[asyncio.Future] = set()
 
     async def run(self, fn, *args, **kw):
         """Run ``fn(*args, **kw)`` on a worker and return its result (its exception is raised here)."""
@@ -98,15 +99,19 @@ class WorkerPool:
     async def or_stop(self, aw):
         """Return what `aw` gives, unless :meth:`abandon` comes first: then Busy (503), and `aw` is cancelled
         (a job already running goes on). A request waiting on it is answered instead of cut off unanswered."""
-        if self._abandoned is None:
-            self._abandoned = asyncio.Event()
         task = asyncio.ensure_future(aw)
         if not task.done():
-            stop = asyncio.ensure_future(self._abandoned.wait())
+            stop = asyncio.get_running_loop().create_future()  # this loop's (a test client may run several)
+            with self._lock:
+                self._stop_waiters.add(stop)
+                abandoned = self._abandoned
+            if abandoned:
+                stop.set_result(None)
             try:
                 await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                stop.cancel()
+                with self._lock:
+                    self._stop_waiters.discard(stop)
             if not task.done():
                 task.cancel()
                 raise Busy(503, self.retry_after_s, "the server is stopping and could not finish this request "
@@ -114,10 +119,13 @@ class WorkerPool:
         return task.result()
 
     def abandon(self) -> None:
-        """Answer every request still waiting in :meth:`or_stop` with 503 (call it in the event loop)."""
-        if self._abandoned is None:
-            self._abandoned = asyncio.Event()
-        self._abandoned.set()
+        """Answer every request waiting in :meth:`or_stop` with 503, and those that wait later and are not
+        done at once (any thread)."""
+        with self._lock:
+            self._abandoned = True
+            waiters = list(self._stop_waiters)
+        for stop in waiters:
+            stop.get_loop().call_soon_threadsafe(lambda f=stop: f.done() or f.set_result(None))
 
     def submit(self, fn, *args, **kw):
         """Queue ``fn(*args, **kw)`` without waiting for it; return its Future (or raise Busy)."""
