@@ -16,14 +16,16 @@
 - ``GET|POST /api/timelapse?from=&to=&step=&...``: queues a short GIF or MP4 (``max_clip_frames``,
   ``max_clip_px``) and answers 202 with its job; ``GET /api/jobs/{id}`` its state, ``.../clip`` the file.
 - ``POST /api/annotate?lang=&time=&lens=&camera=&look=&name=`` (the photo as the body, or a form with
-  one file field and a Content-Length; at most ``max_upload_bytes``): the ``cupola annotate --json`` object (:func:`cupola.answers.json.annotate_json`)
+  one file field and a Content-Length; at most ``max_upload_bytes``, ``max_uploads`` at once, refused from its
+  header before it queues): the ``cupola annotate --json`` object (:func:`cupola.answers.json.annotate_json`)
   with its ``text`` and ``overlay_url`` (``GET /api/annotations/{token}/overlay.png``).
 - ``GET /api/presets?lang=``: the seed stories.
 
 Errors answer ``{"error": type, "detail": message, "param": request parameter, "fix": ...}``: 422 for
 bad input (the library's own messages, its ``param`` named as the request spells it), 429 when a
-client's token bucket is empty, 503 when the worker queue is full (both with ``Retry-After``), 404
-and 413. Nothing here reaches the network; the page loads only files served by this app.
+client's token bucket is empty, 503 when the worker queue or the uploads are full, or the server is stopping
+(all with ``Retry-After``), 404 and 413. Nothing here reaches the network; the page loads only files served
+by this app. :func:`serve` runs it with uvicorn (``cupola serve``), with a bounded grace on SIGTERM.
 """
 
 from __future__ import annotations

@@ -109,6 +109,9 @@ class WorkerPool:
                 stop.set_result(None)
             try:
                 await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+            except BaseException:  # this request itself cancelled
+                task.cancel()
+                raise
             finally:
                 with self._lock:
                     self._stop_waiters.discard(stop)
