@@ -637,3 +637,42 @@ def test_render_from_the_cached_scene_is_the_fresh_one():
         assert warm.get("/api/track", params={"t": SEED2}).status_code == 200
         b = np.asarray(Image.open(io.BytesIO(warm.get("/api/render", params=q).content)))
     assert a.std() > 5 and np.array_equal(a, b)
+
+
+def test_cupola_serve_on_a_port_in_use_is_one_line():
+    """An address already taken: exit 2 and one line naming it (uvicorn alone logs and exits 1 or 3)."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = "import sys; from cupola.cli import main; sys.exit(main())"
+        p = subprocess.run([sys.executable, "-c", code, "serve", "--port", str(port)], capture_output=True,
+                           text=True, timeout=60, env=os.environ.copy())
+    assert p.returncode == 2, p.stderr
+    assert p.stderr == f"cupola: error: cannot serve on 127.0.0.1:{port} (Address already in use); choose another " \
+                       "port, or stop what listens there\n"
+
+
+def test_worker_pool_abandon_answers_the_waiting_requests():
+    """`abandon` (the server stopping) turns a wait on a job still running into Busy 503 at once; the job
+    goes on and ends."""
+    import asyncio
+
+    async def main():
+        pool = WorkerPool(workers=1, queue=1)
+        gate = threading.Event()
+        waiting = asyncio.ensure_future(pool.run(gate.wait, 30))
+        await asyncio.sleep(0.05)
+        t = time.monotonic()
+        pool.abandon()
+        with pytest.raises(Busy, match="stopping") as exc:
+            await waiting
+        assert exc.value.status == 503 and time.monotonic() - t < 1.0
+        gate.set()
+        assert pool.shutdown(wait_s=5)  # the job itself ran to its end
+
+    asyncio.run(main())

@@ -284,14 +284,14 @@ def cmd_serve(args) -> int:
     from .errors import DataMissingError
 
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 (refused here, in one line, when the web extra is missing)
 
-        from .web import create_app
+        from .web import serve
     except ImportError as exc:
         raise DataMissingError(f"cupola serve needs the web packages ({exc.name} is missing): "
                                "pip install 'cupola[web]'") from None
     out(f"cupola {__version__}: serving http://{args.host}:{args.port}/ (Ctrl-C stops)")
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    serve(args.host, args.port)
     return 0
 
 

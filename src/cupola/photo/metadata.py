@@ -537,11 +537,19 @@ def image_header(path, fmt: str) -> tuple[int, int, str]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with _pillow_quiet(), Image.open(path) as im:
-            w, h = im.size
-            mode = im.mode
+        # Pillow warns past Image.MAX_IMAGE_PIXELS and raises past twice that, once it has read the
+        # header; cupola's own limit (far below the warning) refuses such images just after, by size.
+        with _pillow_quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+                mode = im.mode
     except Image.DecompressionBombError as exc:
-        raise _refuse(path, f"its header declares more pixels than Pillow's decompression-bomb limit ({exc})") from None
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        count = f"{int(declared.group(1)):,} pixels" if declared else "more pixels than Pillow's limit"
+        raise _refuse(path, f"its header declares {count}, past Pillow's decompression-bomb limit of "
+                            f"{2 * Image.MAX_IMAGE_PIXELS:,}; cupola handles at most "
+                            f"{MAX_PIXELS // 1_000_000} megapixels, pass a smaller copy") from None
     except UnidentifiedImageError:
         raise _refuse(path, f"its {fmt} header is broken (Pillow cannot identify it)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:

@@ -3,6 +3,6 @@
 Only this package imports FastAPI, so the library and the command line work without it.
 """
 
-from .app import WebLimits, create_app
+from .app import WebLimits, create_app, serve
 
-__all__ = ["create_app", "WebLimits"]
+__all__ = ["create_app", "serve", "WebLimits"]

@@ -16,24 +16,29 @@
 - ``GET|POST /api/timelapse?from=&to=&step=&...``: queues a short GIF or MP4 (``max_clip_frames``,
   ``max_clip_px``) and answers 202 with its job; ``GET /api/jobs/{id}`` its state, ``.../clip`` the file.
 - ``POST /api/annotate?lang=&time=&lens=&camera=&look=&name=`` (the photo as the body, or a form with
-  one file field and a Content-Length; at most ``max_upload_bytes``): the ``cupola annotate --json`` object (:func:`cupola.answers.json.annotate_json`)
+  one file field and a Content-Length; at most ``max_upload_bytes``, ``max_uploads`` at once, refused from its
+  header before it queues): the ``cupola annotate --json`` object (:func:`cupola.answers.json.annotate_json`)
   with its ``text`` and ``overlay_url`` (``GET /api/annotations/{token}/overlay.png``).
 - ``GET /api/presets?lang=``: the seed stories.
 
 Errors answer ``{"error": type, "detail": message, "param": request parameter, "fix": ...}``: 422 for
 bad input (the library's own messages, its ``param`` named as the request spells it), 429 when a
-client's token bucket is empty, 503 when the worker queue is full (both with ``Retry-After``), 404
-and 413. Nothing here reaches the network; the page loads only files served by this app.
+client's token bucket is empty, 503 when the worker queue or the uploads are full, or the server is stopping
+(all with ``Retry-After``), 404 and 413. Nothing here reaches the network; the page loads only files served
+by this app. :func:`serve` runs it with uvicorn (``cupola serve``), with a bounded grace on SIGTERM.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
+import os
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -45,12 +50,13 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..answers import in_view_lines, where_json
 from ..answers.json import (elements_json, error_json, job_json, plan_json, presets_json, track_geojson)
 from ..errors import CupolaError, InputError
-from .limits import Batcher, Busy, LruStore, TokenBuckets, WorkerPool
+from .limits import Batcher, Busy, LruStore, Slots, TokenBuckets, WorkerPool
 
 SESSION_COOKIE = "cupola_session"
 STATIC = files("cupola") / "web" / "static"
@@ -60,12 +66,20 @@ PARAM_FOR_API = {
     "fov_deg": "fov", "f_number": "fnumber", "roll_deg": "roll", "sat": "elements", "observer": "where",
     "region": "place", "radius_km": "radius", "min_elevation_deg": "min_elevation", "min_duration_s": "min_duration",
     "within_min": "within", "sky_name": "name", "observer_height_km": "height", "output": "format",
+    "path": "body",
 }
 # What each answer costs from a client's token bucket (the rest: 1).
 COST = {"/api/render": 5.0, "/api/plan": 10.0, "/api/timelapse": 20.0, "/api/track": 2.0, "/api/elements": 2.0,
         "/api/annotate": 20.0}
 # The photo formats an upload may be, by its Content-Type (or its name's extension).
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif"}
+
+
+# On SIGTERM or Ctrl-C, what a request in flight has to finish (uvicorn's timeout_graceful_shutdown), and then
+# the heavy job still running: a slow upload or a stuck client cannot hold the process past it.
+SHUTDOWN_GRACE_S = 10.0
+# Connections and tasks uvicorn takes at once before it answers 503 itself (a last bound under the app's own).
+MAX_CONNECTIONS = 512
 
 
 class BodyTooLarge(InputError):
@@ -93,6 +107,7 @@ class WebLimits:
     job_ttl_s: float = 1800.0
     max_elements_bytes: int = 1_000_000
     max_upload_bytes: int = 25_000_000  # a photo to annotate (a 24 MP JPEG is ~10-20 MB)
+    max_uploads: int = 8  # photos being received, checked or annotated at once (each on disk until answered)
     max_annotations: int = 16  # overlays kept for their URLs
     max_sessions: int = 512
     session_ttl_s: float = 3600.0
@@ -130,10 +145,14 @@ def create_app(limits: WebLimits | None = None):
     jobs = LruStore(lim.max_jobs, lim.job_ttl_s, on_evict=lambda job: Path(job["path"]).unlink(missing_ok=True))
     overlays = LruStore(lim.max_annotations, lim.job_ttl_s, on_evict=lambda path: Path(path).unlink(missing_ok=True))
 
+    uploads = Slots(lim.max_uploads, "photos being received or annotated")
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         yield
-        pool.shutdown()
+        # queued work is dropped, a timelapse stops at its next frame; what runs gets SHUTDOWN_GRACE_S to end
+        # before its folder goes (a job still running then writes nowhere: its temporaries were in it)
+        await asyncio.to_thread(pool.shutdown, SHUTDOWN_GRACE_S)
         jobs.clear()
         overlays.clear()
         shutil.rmtree(clip_dir, ignore_errors=True)
@@ -190,7 +209,12 @@ def create_app(limits: WebLimits | None = None):
         if size is not None and size.isdigit() and int(size) > most:
             raise too_big
         raw, n = bytearray(), 0
-        async for chunk in request.stream():
+        chunks = request.stream().__aiter__()
+        while True:
+            try:
+                chunk = await pool.or_stop(chunks.__anext__())  # a stuck client cannot hold a stopping server
+            except StopAsyncIteration:
+                break
             n += len(chunk)
             if n > most:
                 raise too_big
@@ -450,6 +474,8 @@ def create_app(limits: WebLimits | None = None):
 
         def hook(i, _frame):
             job["done_frames"] = i + 1
+            if pool.stopping.is_set():
+                raise InputError("the server stopped before the clip was done; ask for it again")
 
         try:
             camera, settings = shot_from_text(**shot)
@@ -524,6 +550,18 @@ def create_app(limits: WebLimits | None = None):
         return FileResponse(job["path"], media_type=job["media"])
 
     # -- annotate a photograph ---------------------------------------------------------------------------
+    def shown(exc: CupolaError, photo: Path, name: str) -> CupolaError:
+        """Return `exc` about the upload at `photo` with the user's name for it instead of the server path."""
+        detail = exc.detail.replace(str(photo), name)
+        return type(exc)(detail, param=exc.param, fix=exc.fix) if detail != exc.detail else exc
+
+    def check_photo(photo: Path) -> None:
+        """Refuse what is no photo cupola reads, or one too large, from its first bytes and its header
+        alone (milliseconds, no pixel decoded), before it takes a place in the worker queue."""
+        from ..photo.metadata import check_file, image_header
+
+        image_header(*check_file(photo))
+
     def annotate_body(photo, overlay, time_text, lens, camera, look, sat, kp, allow_stale, lang):
         from ..answers.json import annotate_json
         from ..answers.text import annotate_text
@@ -554,10 +592,14 @@ def create_app(limits: WebLimits | None = None):
                                                                        "the format when the type does not)"),
                             kp: float | None = Query(None, ge=0, le=9), allow_stale: bool = False):
         """The body is the photo itself (JPEG, PNG or TIFF), or a form with one file field
-        (``curl -F photo=@x.jpg``), at most ``max_upload_bytes``."""
+        (``curl -F photo=@x.jpg``), at most ``max_upload_bytes``; at most ``max_uploads`` at once."""
         from ..answers import check_lang
 
         check_lang(lang)
+        with uploads.held():  # past it 503 before a byte is read: uploads never pile up on disk
+            return await annotate_upload(request, lang, time, lens, camera, look, name, kp, allow_stale)
+
+    async def annotate_upload(request: Request, lang, time, lens, camera, look, name, kp, allow_stale):
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         form = upload = None
         if kind == "multipart/form-data":
@@ -567,7 +609,11 @@ def create_app(limits: WebLimits | None = None):
                 raise BodyTooLarge(f"a form upload needs a Content-Length of at most {lim.max_upload_bytes:,} "
                                    f"bytes, got {size or 'none'}; send a smaller file, or the photo as the body",
                                    param="body")
-            form = await request.form(max_files=1, max_fields=8)
+            try:
+                form = await request.form(max_files=1, max_fields=8)
+            except StarletteHTTPException as exc:  # python-multipart's refusal (a broken form, a huge header)
+                raise InputError(f"the form could not be read ({exc.detail}); send the photo as one file field "
+                                 "(-F photo=@x.jpg) or as the body", param="body") from None
             upload = next((v for v in form.values() if not isinstance(v, str)), None)
             if upload is None:
                 await form.close()
@@ -604,10 +650,18 @@ def create_app(limits: WebLimits | None = None):
         overlay = clip_dir / f"overlay-{token}.png"
         sat, _ = session_sat(request)
         try:
-            answer = await pool.run(annotate_body, str(photo), str(overlay), time, lens, camera, look, sat, kp,
-                                    allow_stale, lang)
+            await run_in_threadpool(check_photo, photo)
+            job = pool.submit(annotate_body, str(photo), str(overlay), time, lens, camera, look, sat, kp,
+                              allow_stale, lang)
+            try:
+                answer = await pool.or_stop(asyncio.wrap_future(job))
+            except BaseException:  # refused, failed, or the request cancelled while the job runs on
+                job.add_done_callback(lambda _job: overlay.unlink(missing_ok=True))
+                raise
+        except CupolaError as exc:
+            raise shown(exc, photo, photo.name) from None
         finally:
-            shutil.rmtree(photo.parent, ignore_errors=True)  # also when the pool refused it (Busy)
+            shutil.rmtree(photo.parent, ignore_errors=True)  # also when refused, failed or cancelled
         if overlay.exists():
             overlays.put(token, str(overlay))
             answer["overlay_url"] = f"/api/annotations/{token}/overlay.png"
@@ -637,4 +691,36 @@ def create_app(limits: WebLimits | None = None):
     return app
 
 
-__all__ = ["create_app", "WebLimits", "PARAM_FOR_API", "SESSION_COOKIE"]
+def serve(host: str = "127.0.0.1", port: int = 8000, limits: WebLimits | None = None) -> None:
+    """Serve :func:`create_app` with uvicorn until SIGINT or SIGTERM (then as the signal would: the caller
+    sees it once the server is down). New connections stop at once; requests in flight get
+    :data:`SHUTDOWN_GRACE_S` to finish (those still waiting a second before its end are answered 503); queued
+    jobs are dropped, a running one gets as long again; the app's temporary folder is removed.
+
+    Raises:
+        InputError: (param 'port') the address cannot be listened on.
+    """
+    import uvicorn
+
+    app = create_app(limits)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None):
+            # a request still waiting (on the workers, on its body) a second before uvicorn's grace ends is
+            # answered 503 rather than cut off with a 500
+            asyncio.get_running_loop().call_later(max(0.0, SHUTDOWN_GRACE_S - 1.0), app.state.pool.abandon)
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                            timeout_graceful_shutdown=SHUTDOWN_GRACE_S, limit_concurrency=MAX_CONNECTIONS)
+    try:  # bound here, so that an address in use is one line (uvicorn would log it and exit 1 or 3)
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise InputError(f"cannot serve on {host}:{port} ({why}); choose another port, or stop "
+                         "what listens there", param="port") from None
+    server = Server(config)
+    server.run(sockets=[sock])
+
+
+__all__ = ["create_app", "serve", "WebLimits", "PARAM_FOR_API", "SESSION_COOKIE", "SHUTDOWN_GRACE_S"]

@@ -12,11 +12,12 @@ instead of piling up; cheap answers come from the caches without entering the po
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 
 class Busy(Exception):
@@ -52,34 +53,110 @@ class TokenBuckets:
                 self._state.popitem(last=False)
 
 
+class Slots:
+    """At most `n` holders at once; one more is refused at once (Busy, 503) rather than queued."""
+
+    def __init__(self, n: int, what: str, retry_after_s: float = 2.0):
+        self._sem = threading.BoundedSemaphore(n)
+        self.n, self.what, self.retry_after_s = n, what, retry_after_s
+
+    def take(self) -> None:
+        if not self._sem.acquire(blocking=False):
+            raise Busy(503, self.retry_after_s, f"the server is busy ({self.n} {self.what}); try again shortly")
+
+    def release(self) -> None:
+        self._sem.release()
+
+    @contextlib.contextmanager
+    def held(self):
+        self.take()
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class WorkerPool:
-    """At most `workers` jobs running and `queue` more waiting; a job past that is refused (503)."""
+    """At most `workers` jobs running and `queue` more waiting; a job past that is refused (503).
+
+    `stopping` is set by :meth:`shutdown`: long jobs (timelapses) look at it between frames."""
 
     def __init__(self, workers: int = 1, queue: int = 8, retry_after_s: float = 2.0):
         self._ex = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cupola-web")
-        self._slots = threading.BoundedSemaphore(workers + queue)
-        self.retry_after_s = retry_after_s
         self.capacity = workers + queue
+        self._slots = Slots(self.capacity, "requests of heavy work running or waiting", retry_after_s)
+        self.retry_after_s = retry_after_s
+        self.stopping = threading.Event()
+        self._futures: set[Future] = set()
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._stop_waiters: set[asyncio.Future] = set()
 
     async def run(self, fn, *args, **kw):
         """Run ``fn(*args, **kw)`` on a worker and return its result (its exception is raised here)."""
-        return await asyncio.wrap_future(self.submit(fn, *args, **kw))
+        return await self.or_stop(asyncio.wrap_future(self.submit(fn, *args, **kw)))
+
+    async def or_stop(self, aw):
+        """Return what `aw` gives, unless :meth:`abandon` comes first: then Busy (503), and `aw` is cancelled
+        (a job already running goes on). A request waiting on it is answered instead of cut off unanswered."""
+        task = asyncio.ensure_future(aw)
+        if not task.done():
+            stop = asyncio.get_running_loop().create_future()  # this loop's (a test client may run several)
+            with self._lock:
+                self._stop_waiters.add(stop)
+                abandoned = self._abandoned
+            if abandoned:
+                stop.set_result(None)
+            try:
+                await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+            except BaseException:  # this request itself cancelled
+                task.cancel()
+                raise
+            finally:
+                with self._lock:
+                    self._stop_waiters.discard(stop)
+            if not task.done():
+                task.cancel()
+                raise Busy(503, self.retry_after_s, "the server is stopping and could not finish this request "
+                                                    "in time; ask again once it is back")
+        return task.result()
+
+    def abandon(self) -> None:
+        """Answer every request waiting in :meth:`or_stop` with 503, and those that wait later and are not
+        done at once (any thread)."""
+        with self._lock:
+            self._abandoned = True
+            waiters = list(self._stop_waiters)
+        for stop in waiters:
+            stop.get_loop().call_soon_threadsafe(lambda f=stop: f.done() or f.set_result(None))
 
     def submit(self, fn, *args, **kw):
         """Queue ``fn(*args, **kw)`` without waiting for it; return its Future (or raise Busy)."""
-        if not self._slots.acquire(blocking=False):
-            raise Busy(503, self.retry_after_s, f"the server is busy ({self.capacity} requests of heavy work running "
-                                                "or waiting); try again shortly")
+        if self.stopping.is_set():
+            raise Busy(503, self.retry_after_s, "the server is stopping; try again once it is back")
+        self._slots.take()
         try:
             fut = self._ex.submit(fn, *args, **kw)
         except BaseException:
             self._slots.release()
             raise
-        fut.add_done_callback(lambda _f: self._slots.release())
+        with self._lock:
+            self._futures.add(fut)
+        fut.add_done_callback(self._done)
         return fut
 
-    def shutdown(self) -> None:
+    def _done(self, fut: Future) -> None:
+        with self._lock:
+            self._futures.discard(fut)
+        self._slots.release()
+
+    def shutdown(self, wait_s: float = 0.0) -> bool:
+        """Refuse new work, drop what waits, and wait up to `wait_s` for what runs; return whether it ended."""
+        self.stopping.set()
         self._ex.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            running = list(self._futures)
+        return not wait(running, timeout=wait_s).not_done if running else True
 
 
 class Batcher:
@@ -116,7 +193,7 @@ class Batcher:
                     waiting, self._pending, self._scheduled = self._pending, [], False
                 for _g, _i, f in waiting:
                     f.set_exception(Busy(503, self._pool.retry_after_s, "the server is busy; try again shortly"))
-        return await asyncio.wrap_future(fut)
+        return await self._pool.or_stop(asyncio.wrap_future(fut))
 
     def _drain(self) -> None:
         with self._lock:
@@ -196,4 +273,4 @@ class LruStore:
                 self._on_evict(v)
 
 
-__all__ = ["Busy", "TokenBuckets", "WorkerPool", "Batcher", "LruStore"]
+__all__ = ["Busy", "TokenBuckets", "Slots", "WorkerPool", "Batcher", "LruStore"]
