@@ -112,7 +112,11 @@ def test_apparent_directions_invert_the_bending():
     assert np.all(np.isfinite(ref.tangent_km))  # all above the refracted ground
     assert np.all(ref.visible[h_true > -40.0])  # and seen through more than MIN_TRANSMISSION there
     th_a = np.arccos(np.clip(-(ref.dir_teme @ o) / ro, -1, 1))
-    np.testing.assert_allclose(th_a - rf.table_bending_rad(ro * np.sin(th_a) - R_EARTH_KM), th, atol=1e-10)
+    bent = ref.tangent_km < rf.STRAIGHT_ABOVE_KM
+    np.testing.assert_allclose((th_a - rf.table_bending_rad(ro * np.sin(th_a) - R_EARTH_KM))[bent], th[bent], atol=1e-10)
+    np.testing.assert_allclose(th_a[~bent], th[~bent], atol=1e-12)  # straight above: bent by < 2.3"
+    assert float(rf.bending_rad(rf.STRAIGHT_ABOVE_KM)) < 1.1e-5
+    np.testing.assert_allclose(ref.transmission_rgb, rf.table_transmission_rgb(ref.tangent_km), rtol=1e-12)
     # Shape of the answer and the hidden ones: below the refracted hard limb.
     th_low = math.asin((R_EARTH_KM + rf.GRAZING_KM) / ro) - float(rf.bending_rad(rf.GRAZING_KM)) - 0.001
     low = rf.apparent_directions(o, np.array([[-math.cos(th_low), math.sin(th_low), 0.0]]))

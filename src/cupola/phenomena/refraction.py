@@ -65,7 +65,8 @@ TABLE_TOP_KM = 120.0  # above this the ray is straight (alpha < 1e-7 rad) and cl
 TABLE_STEP_KM = 0.125
 SUN_TEMPERATURE_K = 5778.0
 MIN_TRANSMISSION = 1e-6  # a star seen through less than this (15 mag of extinction) is dropped
-NEWTON_STEPS = 8
+NEWTON_STEPS = 6
+STRAIGHT_ABOVE_KM = 60.0  # rays tangent higher are bent < 1.1e-5 rad (2.3"): taken straight, still dimmed by the table
 
 
 def turning_radius_km(impact_km, r_earth_km: float = R_EARTH_KM) -> np.ndarray:
@@ -172,45 +173,56 @@ def apparent_directions(r_km, dirs, table: LimbOptics | None = None,
     from the station at `r_km` (3,), and through how much air (module docstring).
 
     The inverse of theta_g = theta_a - alpha(h_a) by Newton's method in each source's vertical plane
-    (:data:`NEWTON_STEPS` steps from theta_g with the table's own slope: converged to < 1e-10 rad)."""
+    (:data:`NEWTON_STEPS` steps from theta_g with the table's own slope: converged to < 1e-10 rad) for
+    rays tangent below :data:`STRAIGHT_ABOVE_KM`; higher rays are straight and only dimmed."""
     table = table or limb_optics()
     o = np.asarray(r_km, float).reshape(3)
     d = np.asarray(dirs, float).reshape(-1, 3)
     ro = float(np.linalg.norm(o))
     nadir = -o / ro
-    c = np.clip(d @ nadir, -1.0, 1.0)
-    theta_g = np.arccos(c)
-    # The unit vector across the vertical plane, away from nadir (any one where d is nadir itself).
-    side = d - c[:, None] * nadir
-    sn = np.linalg.norm(side, axis=-1)
-    fallback = np.cross(nadir, [1.0, 0.0, 0.0] if abs(nadir[0]) < 0.9 else [0.0, 1.0, 0.0])
-    side = np.where(sn[:, None] > 1e-12, side / np.maximum(sn, 1e-300)[:, None], fallback / np.linalg.norm(fallback))
+    c = d @ nadir
     theta_limb = math.asin(min((r_earth_km + GRAZING_KM) / ro, 1.0))  # the ray grazing the ground
     lowest = theta_limb - float(table_bending_rad(GRAZING_KM, table))  # the ground, refracted
     top = table.height_km[-1]
-    theta_top = math.asin(min((r_earth_km + top) / ro, 1.0))  # above this (inward) rays are straight
-    th = theta_g.copy()
-    near = np.flatnonzero((theta_g >= lowest) & (theta_g < theta_top))  # Newton only where it bends
-    tg = theta_g[near]
-    t = np.maximum(tg, theta_limb)
-    bend = table.bending_rad
-    for _ in range(NEWTON_STEPS):
+    theta_top = math.asin(min((r_earth_km + top) / ro, 1.0))  # above this (inward) rays are straight and clear
+    # Most sources are far from the limb: straight, clear, their tangent height that of their own line.
+    app = d.copy()
+    tangent = np.where(c > 0.0, ro * np.sqrt(np.clip(1.0 - c * c, 0.0, 1.0)) - r_earth_km, ro - r_earth_km)
+    bending = np.zeros(d.shape[0])
+    trans = np.ones((d.shape[0], 3))
+    visible = np.ones(d.shape[0], bool)
+    high = np.flatnonzero((c > math.cos(theta_top)) & (tangent >= STRAIGHT_ABOVE_KM))
+    trans[high] = table_transmission_rgb(tangent[high], table)
+    hidden = np.flatnonzero(c > math.cos(lowest))  # below the refracted ground
+    tangent[hidden] = np.nan
+    trans[hidden] = 0.0
+    visible[hidden] = False
+    near = np.flatnonzero((c > 0.0) & (c <= math.cos(lowest)) & (tangent < STRAIGHT_ABOVE_KM))
+    if near.size:
+        dn, cn = d[near], np.clip(c[near], -1.0, 1.0)
+        theta_g = np.arccos(cn)
+        # The unit vector across the vertical plane, away from nadir (any one where d is nadir itself).
+        side = dn - cn[:, None] * nadir
+        sn = np.linalg.norm(side, axis=-1)
+        fallback = np.cross(nadir, [1.0, 0.0, 0.0] if abs(nadir[0]) < 0.9 else [0.0, 1.0, 0.0])
+        side = np.where(sn[:, None] > 1e-12, side / np.maximum(sn, 1e-300)[:, None],
+                        fallback / np.linalg.norm(fallback))
+        bend = table.bending_rad
+        t = np.maximum(theta_g, theta_limb)
+        for _ in range(NEWTON_STEPS):
+            h = ro * np.sin(t) - r_earth_km
+            a = table_bending_rad(h, table)
+            k = np.clip((h / table.step_km).astype(np.int64), 0, bend.size - 2)
+            slope = (bend[k + 1] - bend[k]) / table.step_km  # d alpha / d h of the table (< 0)
+            t = np.clip(t - (t - a - theta_g) / (1.0 - slope * ro * np.cos(t)), theta_limb, 0.5 * math.pi)
         h = ro * np.sin(t) - r_earth_km
-        a = table_bending_rad(h, table)
-        k = np.clip((h / table.step_km).astype(np.int64), 0, bend.size - 2)
-        slope = (bend[k + 1] - bend[k]) / table.step_km  # d alpha / d h of the table (< 0)
-        t = np.clip(t - (t - a - tg) / (1.0 - slope * ro * np.cos(t)), theta_limb, theta_top)
-    th[near] = t
-    inward = th <= 0.5 * math.pi
-    h = np.where(inward, ro * np.sin(th) - r_earth_km, ro - r_earth_km)
-    a = table_bending_rad(h, table)
-    trans = table_transmission_rgb(h, table)
-    shown = theta_g >= lowest
-    ok = shown & (np.max(trans, axis=-1) >= MIN_TRANSMISSION)
-    app = np.cos(th)[:, None] * nadir + np.sin(th)[:, None] * side
-    app = np.where(shown[:, None], app, d)
-    return Refracted(app, np.where(shown, h, np.nan), np.where(shown, a, 0.0),
-                     np.where(shown[:, None], trans, 0.0), ok)
+        tr = table_transmission_rgb(h, table)
+        app[near] = np.cos(t)[:, None] * nadir + np.sin(t)[:, None] * side
+        tangent[near] = h
+        bending[near] = table_bending_rad(h, table)
+        trans[near] = tr
+        visible[near] = np.max(tr, axis=-1) >= MIN_TRANSMISSION
+    return Refracted(app, tangent, bending, trans, visible)
 
 
 def flattening(tangent_height_km, alt_km: float, r_earth_km: float = R_EARTH_KM) -> np.ndarray:

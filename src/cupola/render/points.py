@@ -502,12 +502,22 @@ def _pixel_box(cam, basis, direction, radius_rad, pad_px):
     return i0, i1, j0, j1
 
 
+def _in_frame_cone(geom, direction, margin_rad) -> bool:
+    """Return False when `direction` is more than `margin_rad` outside the cone of the frame's corners."""
+    corners = geom.dirs_teme[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float)
+    fwd = np.asarray(geom.basis_teme, float)[2]
+    half_diag = math.acos(float(np.clip(np.min(corners @ fwd), -1.0, 1.0)))
+    return math.acos(float(np.clip(direction @ fwd, -1.0, 1.0))) <= half_diag + margin_rad
+
+
 def _disc_box(scene, geom, direction, radius_rad, pad_px):
     """Return the pixel box of a disc of angular radius `radius_rad` whose centre is in the true TEME
     direction `direction`, seen refracted: around its apparent centre, or, when the centre is below the
     refracted limb, around its top's apparent direction (what shows is within one radius of it); None when
     the whole disc is hidden or out of the frame."""
     c = np.asarray(direction, float).reshape(3)
+    if not _in_frame_cone(geom, c, radius_rad + float(np.max(scene.limb_optics.bending_rad))):
+        return None
     o = np.asarray(scene.state.r_teme_km, float).reshape(3)
     up = o - (o @ c) * c  # toward the local zenith, across the line of sight
     top = math.cos(radius_rad) * c + math.sin(radius_rad) * up / max(float(np.linalg.norm(up)), 1e-300)
