@@ -30,7 +30,7 @@ Left out: ozone (Chappuis band, ~0.03 vertical at 600 nm: a few percent on the f
 tangent heights above 15 km, where the transmission already rises), stratospheric aerosol
 (~0.005), clouds (their tops, 5-12 km, block low limb rays entirely: a darker gap still, which the
 cloud layer of the renderer may add), refraction of the airglow rays (taken straight here; ``phenomena.refraction``
-bends the rays of the point sources and discs, ~1.1 deg for a ray grazing the ground) and
+bends the rays of the point sources and discs, ~1.3 deg for a ray grazing the ground) and
 scattering into the ray (the far side is dimmed, not replaced by scattered light). The same
 transmission dims and reddens the stars, planets, Moon and Sun seen through the limb, and
 ``phenomena.refraction`` bends their rays.

@@ -14,16 +14,21 @@ Photometry
   pixel of solid angle Omega (1 / f_px**2 sr on axis, times cos^3 of the off-axis angle) has the
   luminance E w / Omega: lux / sr = cd/m^2. The PSF is a Gaussian
   normalised over its window, so each source's energy is kept exactly (``settings.psf_sigma_px``).
-* Moon: mean luminance of the full Moon's disc ~2,500 cd/m^2 (e.g. Schlyter, "Radiometry and
-  photometry in astronomy"; CIE 1987). Away from full, the whole-disc flux follows Allen's phase
-  law m(alpha) - m(0) = 0.026 |alpha| + 4e-9 alpha^4 (alpha in deg), spread over the lit part
-  (fraction k = (1 + cos alpha) / 2), so the lit surface has 2500 * 10**(-0.4 dm) / k cd/m^2;
-  the night side gets earthshine of ~1e-4 of full (0.25 cd/m^2 x (1 - k)). A pixel is lit where
-  the Moon's surface normal under it faces the Sun (exact ray/sphere geometry).
-* Sun: mean luminance of the disc 1.6e9 cd/m^2 (e.g. CIE; Schlyter, op. cit.). Glare: a
+* Moon: its face is the albedo map ``scene.moon_albedo`` (LRO WAC, relative) in the orientation
+  ``scene.body('Moon').frame_teme`` (IAU 2009), shaded by the Lommel-Seeliger law A mu0 / (mu0 + mu),
+  the whole scaled so that the lit disc's illuminance is the Moon's V magnitude's (Allen's phase law
+  and distance; :func:`moon_layer`); the night side gets earthshine of ~1e-4 of full
+  (``settings.earthshine_cd_m2`` x (1 - k), times the relative albedo). A sample is lit where the Moon's
+  surface normal under it faces the Sun (exact ray/sphere geometry).
+* Sun: mean luminance of the disc 1.6e9 cd/m^2 (e.g. CIE; Schlyter, "Radiometry and photometry in
+  astronomy"). Glare: a
   power-law halo 1e-4 x the disc luminance x (theta / theta_sun)**-2.5 out to 30 deg (the form
   of camera-lens veiling-glare PSFs, e.g. the CIE 146:2002 glare spread function falls as
-  theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``).
+  theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``), or,
+  for a disc seen through the limb, centred on where it is seen and dimmed by the limb path.
+* Through the limb (``scene.refract``, ``scene.limb_optics``; ``phenomena.refraction``): stars, planets,
+  the Moon and the Sun are lifted by refraction and dimmed and reddened per camera channel by the limb
+  path's transmission; the discs pixel by pixel, so they flatten.
 
 Trails
 ------
@@ -45,7 +50,7 @@ import numba as nb
 import numpy as np
 
 from ..camera.geometry import project
-from ..colour import camera_star_rgb
+from ..colour import LUMA, camera_star_rgb
 from ..jit import inline, kernel, twin
 from ..photometry import SUN_CD_M2, vmag_to_lux
 from .settings import DEFAULT_SETTINGS, RenderSettings
@@ -682,10 +687,17 @@ def sun_layer(scene, geom, out: np.ndarray | None = None,
     max_rad = math.radians(settings.sun_glare_max_deg)
     if off > half_diag + max_rad:
         return rgb
-    if frac > 0.0:  # the glare (the disc is drawn below, refracted)
+    # The glare follows the disc where it is seen: through the limb, around its lifted centre, dimmed by
+    # the limb path (the whole lifted disc is above the ground); elsewhere the visible fraction weights it.
+    cos_sr, weight = geom.cos_sun_ray, frac
+    seen = scene.refract(s_dir[None])
+    if np.isfinite(seen.tangent_km[0]) and float(seen.bending_rad[0]) > 0.0:
+        cos_sr = geom.dirs_teme @ seen.dir_teme[0].astype(np.float32)
+        weight = float(seen.transmission_rgb[0] @ LUMA)
+    if weight > 0.0:  # the glare (the disc is drawn below, refracted)
         disc = np.zeros((h, w), np.float32)
-        _sun_kernel(geom.dirs_teme, geom.hit, geom.cos_sun_ray, s_dir, r_sun, 0.0,
-                    settings.sun_glare_rel * SUN_CD_M2 * frac, settings.sun_glare_slope, max_rad, 1.0 / cam.focal_px,
+        _sun_kernel(geom.dirs_teme, geom.hit, cos_sr, s_dir, r_sun, 0.0,
+                    settings.sun_glare_rel * SUN_CD_M2 * weight, settings.sun_glare_slope, max_rad, 1.0 / cam.focal_px,
                     True, disc)
         rgb += disc[..., None]
     box = _disc_box(scene, geom, s_dir, r_sun, 2.0)

@@ -212,9 +212,11 @@ def moon_orientation(tdb_days_from_j2000) -> tuple[np.ndarray, np.ndarray, np.nd
     d = np.asarray(tdb_days_from_j2000, float)
     t = d / 36525.0
     e = np.radians(_MOON_E[:, 0] + _MOON_E[:, 1] * d[..., None])
-    ra = 269.9949 + 0.0031 * t + np.sin(e) @ _MOON_RA_SIN
-    dec = 66.5392 + 0.0130 * t + np.cos(e) @ _MOON_DEC_COS
-    w = 38.3213 + 13.17635815 * d - 1.4e-12 * d * d + np.sin(e) @ _MOON_W_SIN
+    # Sums per instant (not matrix products, whose summation order depends on how many instants there
+    # are): a series and its single instants agree to the last bit.
+    ra = 269.9949 + 0.0031 * t + (np.sin(e) * _MOON_RA_SIN).sum(-1)
+    dec = 66.5392 + 0.0130 * t + (np.cos(e) * _MOON_DEC_COS).sum(-1)
+    w = 38.3213 + 13.17635815 * d - 1.4e-12 * d * d + (np.sin(e) * _MOON_W_SIN).sum(-1)
     return ra, dec, w
 
 
@@ -325,7 +327,8 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
         phase_name = None
         frame = None
         if name == "moon":
-            frame = np.einsum("nij,nkj->nik", moon_frame_icrs((whole - 2451545.0) + tdb_f), rot)
+            f_icrs = moon_frame_icrs((whole - 2451545.0) + tdb_f)
+            frame = (f_icrs[:, :, None, :] * rot[:, None, :, :]).sum(-1)  # rows in TEME, per instant
             sun_dir = unit(at(sun_seg, np.zeros(n)) - obs)
             waxing = np.cross(sun_dir, unit(vec)) @ ECLIPTIC_POLE_ICRS > 0.0
             names_arr = moon_phase_name(phase, waxing).reshape(shape)
