@@ -3,7 +3,8 @@
     .venv/bin/python tools/build_readme_moon.py            # writes docs/img/moon_sun_limb.jpg
 
 Panels (each a real instant of the bundled element sets, the camera aimed at where the body appears):
-the waxing gibbous Moon high above the limb (2024-01-23 00:04 UTC, 1200 mm); the Moon setting behind the
+the Moon high above the limb at four phases (2021-05-01 and 05-03, waning; 2024-01-21 and 01-23, waxing;
+1200 mm); the Moon setting behind the
 night limb (2024-01-21, 800 mm, four instants 8 s apart); the Sun rising over the limb at an orbital
 sunrise (2021-05-02 13:09 UTC, 800 mm, four instants over 35 s, exposed as through a solar filter). Each panel is labelled with its time and
 the tangent height of the disc's centre.
@@ -47,13 +48,15 @@ def panel(t: str, body: str, focal_mm: float, exposure_s: float, iso: int, f_num
     cam = Camera(focal_mm=focal_mm, look=look, exposure_s=exposure_s, iso=iso, f_number=f_number, width_px=SIZE,
                  height_px=SIZE)
     frame = render(compute_scene(t, camera=cam), cam, force=True)
-    label = f"{t[11:19]} UTC" + (f", centre at {h:.0f} km" if np.isfinite(h) and h < 100 else "")
+    lit = f", {float(sc.body('Moon').illuminated_fraction):.0%} lit" if body == "moon" else ""
+    label = f"{t[:10]} {t[11:19]} UTC{lit}" + (f", centre at {h:.0f} km" if np.isfinite(h) and h < 100 else "")
     return Image.fromarray(frame.rgb), label
 
 
 def main() -> int:
     rows = [
-        [("2024-01-23T00:04:00Z", "moon", 1200.0, 1 / 500, 100)],
+        [("2021-05-01T00:10:00Z", "moon", 1200.0, 1 / 500, 100), ("2021-05-03T01:11:00Z", "moon", 1200.0, 1 / 500, 100),
+         ("2024-01-21T00:30:00Z", "moon", 1200.0, 1 / 500, 100), ("2024-01-23T00:04:00Z", "moon", 1200.0, 1 / 500, 100)],
         [(f"2024-01-21T00:38:{s:02d}Z", "moon", 800.0, 1 / 500, 100) for s in (36, 44, 52, 60 - 0)],
         # 2 us at f/32: what a solar filter of ~ND 3 leaves of a 1/500 s exposure, so the disc is not clipped.
         [(f"2021-05-02T13:09:{s:02d}Z", "sun", 800.0, 2e-6, 64, 32.0) for s in (10, 20, 30, 45)],
