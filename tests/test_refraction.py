@@ -289,3 +289,14 @@ def test_disc_kernels_match_their_numpy_twins(sunrise):
     points._sun_disc_kernel.compiled(*args, a)
     points._sun_disc_kernel.numpy_twin(*args, b)
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3 * points.SUN_CD_M2 * 1e-6)
+
+
+def test_glare_cosine_kernel_matches_its_numpy_twin(sunrise):
+    sc, sun, cam, geom, img = sunrise
+    d = np.asarray(sun.dir_teme, float).reshape(3)
+    a = np.empty(geom.cos_sun_ray.shape, np.float32)
+    b = np.empty(geom.cos_sun_ray.shape, np.float32)
+    points._cos_to.compiled(geom.dirs_teme, d, a)
+    points._cos_to.numpy_twin(geom.dirs_teme, d, b)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(a, geom.cos_sun_ray, atol=1e-5)  # the geometry's own cosine to the true Sun

@@ -666,6 +666,20 @@ def _sun_kernel(dirs, hit, cos_sr, s_dir, r_sun, disc_cd, glare_cd, slope, max_r
             out[i, j] = v
 
 
+def _cos_to_numpy(dirs, d, out):
+    """numpy twin of :func:`_cos_to`."""
+    out[...] = dirs[..., 0] * d[0] + dirs[..., 1] * d[1] + dirs[..., 2] * d[2]
+
+
+@twin(_cos_to_numpy)
+@kernel(parallel=True)
+def _cos_to(dirs, d, out):  # pragma: no cover - jit
+    """out = the cosine between each pixel's ray `dirs` (H, W, 3) and the unit vector `d`."""
+    for i in nb.prange(dirs.shape[0]):
+        for j in range(dirs.shape[1]):
+            out[i, j] = dirs[i, j, 0] * d[0] + dirs[i, j, 1] * d[1] + dirs[i, j, 2] * d[2]
+
+
 def sun_layer(scene, geom, out: np.ndarray | None = None,
               settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
     """Add the Sun's disc (1.6e9 cd/m^2 outside the atmosphere; refracted, flattened and reddened near
@@ -692,7 +706,8 @@ def sun_layer(scene, geom, out: np.ndarray | None = None,
     cos_sr, weight = geom.cos_sun_ray, frac
     seen = scene.refract(s_dir[None])
     if np.isfinite(seen.tangent_km[0]) and float(seen.bending_rad[0]) > 0.0:
-        cos_sr = geom.dirs_teme @ seen.dir_teme[0].astype(np.float32)
+        cos_sr = np.empty(geom.cos_sun_ray.shape, np.float32)
+        _cos_to(geom.dirs_teme, np.ascontiguousarray(seen.dir_teme[0], float), cos_sr)
         weight = float(seen.transmission_rgb[0] @ LUMA)
     if weight > 0.0:  # the glare (the disc is drawn below, refracted)
         disc = np.zeros((h, w), np.float32)
