@@ -42,8 +42,9 @@ from .phenomena.aurora import AuroraOval, AuroraView, aurora_in_view, aurora_ova
 from .phenomena.emission import AirglowEmission, AuroraEmission, airglow_emission, aurora_emission
 from .phenomena.kp import kp_missing_message
 from .phenomena.clouds import Clouds, clouds
+from .phenomena.refraction import LimbOptics, Refracted, apparent_directions, limb_optics
 from .phenomena.lights import CitiesView, NightLights, cities_view, night_lights
-from .sky.bodies import Body, bodies
+from .sky.bodies import Body, bodies, moon_albedo
 from .sky.milkyway import luminance_map as milky_way_luminance
 from .sky.stars import StarsView, icrs_to_teme, star_field, visible_stars
 from .timebase import add_seconds, iso_utc, to_utc64
@@ -191,6 +192,23 @@ class Scene(_SceneFields):
         key = ("star_field", round(float(mag_limit), 3), None if axis_teme is None else
                tuple(np.round(np.asarray(axis_teme, float).reshape(3), 9)), round(float(radius_deg), 6))
         return self._cached(key, lambda: star_field(self.state, mag_limit, axis_teme, radius_deg))
+
+    @property
+    def moon_albedo(self) -> np.ndarray:
+        """Return the Moon's albedo map the renderer shades its disc with (float32 (512, 1024),
+        relative; :func:`cupola.sky.bodies.moon_albedo`; the same for every instant)."""
+        return moon_albedo()
+
+    @property
+    def limb_optics(self) -> LimbOptics:
+        """Return the refraction and transmission of limb rays by tangent height, the renderer's
+        per-pixel table for the Sun's and Moon's discs (:func:`cupola.phenomena.refraction.limb_optics`)."""
+        return limb_optics()
+
+    def refract(self, dirs_teme) -> Refracted:
+        """Return where sources in the true TEME directions `dirs_teme` (N, 3) appear from the station
+        and through how much air (:func:`cupola.phenomena.refraction.apparent_directions`)."""
+        return apparent_directions(np.asarray(self.state.r_teme_km, float).reshape(3), dirs_teme, limb_optics())
 
     @property
     def aurora_oval(self) -> AuroraOval | None:

@@ -12,7 +12,8 @@ Model
 -----
 - Rayleigh scattering: the sea-level vertical optical depth of the US Standard Atmosphere 1962
   from Bucholtz (1995, Appl. Opt. 34, 2765, table 5 fit: tau = A lambda^-(B + C lambda + D /
-  lambda), lambda in um), an exponential profile of scale height :data:`RAYLEIGH_SCALE_HEIGHT_KM`.
+  lambda), lambda in um; its two wavelength ranges, 0.2-0.5 um and above 0.5 um, meet to 0.1 % at
+  500 nm), an exponential profile of scale height :data:`RAYLEIGH_SCALE_HEIGHT_KM`.
 - Aerosol: a boundary-layer aerosol of vertical optical depth :data:`AEROSOL_TAU_550` at 550 nm
   with Angstrom exponent :data:`AEROSOL_ANGSTROM` and scale height
   :data:`AEROSOL_SCALE_HEIGHT_KM` (continental background; e.g. Hess et al. 1998, BAMS 79, 831,
@@ -28,8 +29,11 @@ Model
 Left out: ozone (Chappuis band, ~0.03 vertical at 600 nm: a few percent on the far side at
 tangent heights above 15 km, where the transmission already rises), stratospheric aerosol
 (~0.005), clouds (their tops, 5-12 km, block low limb rays entirely: a darker gap still, which the
-cloud layer of the renderer may add), refraction (bends limb rays ~0.3 deg at the ground) and
-scattering into the ray (the far side is dimmed, not replaced by scattered light).
+cloud layer of the renderer may add), refraction of the airglow rays (taken straight here; ``phenomena.refraction``
+bends the rays of the point sources and discs, ~1.3 deg for a ray grazing the ground) and
+scattering into the ray (the far side is dimmed, not replaced by scattered light). The same
+transmission dims and reddens the stars, planets, Moon and Sun seen through the limb, and
+``phenomena.refraction`` bends their rays.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ AEROSOL_TAU_550 = 0.1  # vertical aerosol optical depth at 550 nm, continental b
 AEROSOL_ANGSTROM = 1.3  # tau_a ~ lambda^-1.3
 AEROSOL_SCALE_HEIGHT_KM = 1.5  # boundary-layer aerosol
 MIN_WAVELENGTH_NM = 500.0  # where the fit of Bucholtz table 5 starts (the airglow lines: 557.7-772 nm)
+# Bucholtz (1995) table 5, the same atmosphere, 0.2-0.5 um (the blue end of a camera's band).
+BUCHOLTZ_SHORT_A, BUCHOLTZ_SHORT_B, BUCHOLTZ_SHORT_C, BUCHOLTZ_SHORT_D = 6.50362e-3, 3.55212, 1.35579, 0.11563
+SHORT_MIN_WAVELENGTH_NM = 200.0
 
 
 def rayleigh_vertical_tau(wavelength_nm) -> np.ndarray:
@@ -55,6 +62,17 @@ def rayleigh_vertical_tau(wavelength_nm) -> np.ndarray:
     if np.any(lam * 1000.0 < MIN_WAVELENGTH_NM):
         raise ValueError(f"the Rayleigh fit holds from {MIN_WAVELENGTH_NM:.0f} nm; got {np.min(lam) * 1000:.1f} nm")
     return BUCHOLTZ_A * lam ** -(BUCHOLTZ_B + BUCHOLTZ_C * lam + BUCHOLTZ_D / lam)
+
+
+def rayleigh_vertical_tau_broad(wavelength_nm) -> np.ndarray:
+    """Return the sea-level vertical Rayleigh optical depth at `wavelength_nm` (>= 200 nm): Bucholtz's
+    fit for 0.2-0.5 um below 500 nm, :func:`rayleigh_vertical_tau` above."""
+    lam_nm = np.asarray(wavelength_nm, float)
+    if np.any(lam_nm < SHORT_MIN_WAVELENGTH_NM):
+        raise ValueError(f"the Rayleigh fit holds from {SHORT_MIN_WAVELENGTH_NM:.0f} nm; got {np.min(lam_nm):.1f} nm")
+    lam = lam_nm / 1000.0
+    short = BUCHOLTZ_SHORT_A * lam ** -(BUCHOLTZ_SHORT_B + BUCHOLTZ_SHORT_C * lam + BUCHOLTZ_SHORT_D / lam)
+    return np.where(lam_nm < MIN_WAVELENGTH_NM, short, rayleigh_vertical_tau(np.maximum(lam_nm, MIN_WAVELENGTH_NM)))
 
 
 def aerosol_vertical_tau(wavelength_nm) -> np.ndarray:
@@ -72,11 +90,11 @@ def grazing_factor(tangent_height_km, scale_height_km: float, r_earth_km: float 
 
 def limb_optical_depth(tangent_height_km, wavelength_nm, r_earth_km: float = R_EARTH_KM) -> np.ndarray:
     """Return the optical depth (Rayleigh + aerosol) of a whole line of sight tangent at
-    `tangent_height_km` (km above a sphere of radius `r_earth_km`), at `wavelength_nm`;
+    `tangent_height_km` (km above a sphere of radius `r_earth_km`), at `wavelength_nm` (>= 200 nm);
     broadcast over both."""
     h = np.asarray(tangent_height_km, float)
     lam = np.asarray(wavelength_nm, float)
-    return (rayleigh_vertical_tau(lam) * grazing_factor(h, RAYLEIGH_SCALE_HEIGHT_KM, r_earth_km)
+    return (rayleigh_vertical_tau_broad(lam) * grazing_factor(h, RAYLEIGH_SCALE_HEIGHT_KM, r_earth_km)
             + aerosol_vertical_tau(lam) * grazing_factor(h, AEROSOL_SCALE_HEIGHT_KM, r_earth_km))
 
 
@@ -92,6 +110,6 @@ def limb_transmission(tangent_height_km, wavelengths_nm, weights=None, r_earth_k
     return np.sum(w * np.exp(-tau), axis=-1)
 
 
-__all__ = ["rayleigh_vertical_tau", "aerosol_vertical_tau", "grazing_factor", "limb_optical_depth",
+__all__ = ["rayleigh_vertical_tau", "rayleigh_vertical_tau_broad", "aerosol_vertical_tau", "grazing_factor", "limb_optical_depth",
            "limb_transmission", "RAYLEIGH_SCALE_HEIGHT_KM", "AEROSOL_TAU_550", "AEROSOL_ANGSTROM",
            "AEROSOL_SCALE_HEIGHT_KM"]

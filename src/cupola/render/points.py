@@ -14,16 +14,21 @@ Photometry
   pixel of solid angle Omega (1 / f_px**2 sr on axis, times cos^3 of the off-axis angle) has the
   luminance E w / Omega: lux / sr = cd/m^2. The PSF is a Gaussian
   normalised over its window, so each source's energy is kept exactly (``settings.psf_sigma_px``).
-* Moon: mean luminance of the full Moon's disc ~2,500 cd/m^2 (e.g. Schlyter, "Radiometry and
-  photometry in astronomy"; CIE 1987). Away from full, the whole-disc flux follows Allen's phase
-  law m(alpha) - m(0) = 0.026 |alpha| + 4e-9 alpha^4 (alpha in deg), spread over the lit part
-  (fraction k = (1 + cos alpha) / 2), so the lit surface has 2500 * 10**(-0.4 dm) / k cd/m^2;
-  the night side gets earthshine of ~1e-4 of full (0.25 cd/m^2 x (1 - k)). A pixel is lit where
-  the Moon's surface normal under it faces the Sun (exact ray/sphere geometry).
-* Sun: mean luminance of the disc 1.6e9 cd/m^2 (e.g. CIE; Schlyter, op. cit.). Glare: a
+* Moon: its face is the albedo map ``scene.moon_albedo`` (LRO WAC, relative) in the orientation
+  ``scene.body('Moon').frame_teme`` (IAU 2009), shaded by the Lommel-Seeliger law A mu0 / (mu0 + mu),
+  the whole scaled so that the lit disc's illuminance is the Moon's V magnitude's (Allen's phase law
+  and distance; :func:`moon_layer`); the night side gets earthshine of ~1e-4 of full
+  (``settings.earthshine_cd_m2`` x (1 - k), times the relative albedo). A sample is lit where the Moon's
+  surface normal under it faces the Sun (exact ray/sphere geometry).
+* Sun: mean luminance of the disc 1.6e9 cd/m^2 (e.g. CIE; Schlyter, "Radiometry and photometry in
+  astronomy"). Glare: a
   power-law halo 1e-4 x the disc luminance x (theta / theta_sun)**-2.5 out to 30 deg (the form
   of camera-lens veiling-glare PSFs, e.g. the CIE 146:2002 glare spread function falls as
-  theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``).
+  theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``), or,
+  for a disc seen through the limb, centred on where it is seen and dimmed by the limb path.
+* Through the limb (``scene.refract``, ``scene.limb_optics``; ``phenomena.refraction``): stars, planets,
+  the Moon and the Sun are lifted by refraction and dimmed and reddened per camera channel by the limb
+  path's transmission; the discs pixel by pixel, so they flatten.
 
 Trails
 ------
@@ -45,9 +50,9 @@ import numba as nb
 import numpy as np
 
 from ..camera.geometry import project
-from ..colour import camera_star_rgb
-from ..jit import kernel
-from ..photometry import SUN_CD_M2, moon_luminance_cd_m2, vmag_to_lux
+from ..colour import LUMA, camera_star_rgb
+from ..jit import inline, kernel, twin
+from ..photometry import SUN_CD_M2, vmag_to_lux
 from .settings import DEFAULT_SETTINGS, RenderSettings
 
 def star_positions(scene, camera, attitude, times_s, dirs_teme=None):
@@ -166,10 +171,11 @@ def splat(out, geom, xs, ys, ok, lux, rgb_unit, sigma_px, mask_sky: bool,
 
 # -- stars and planets ---------------------------------------------------------------------------------
 def _planets(scene):
-    """Return the planets above the limb: names, directions (K, 3), V magnitudes, B-V colours."""
+    """Return the planets (with a magnitude): names, true directions (K, 3), V magnitudes, B-V colours.
+    Those behind the refracted limb are dropped with the stars (:func:`stars_layer`)."""
     names, dirs, vmag, bv = [], [], [], []
     for b in scene.bodies:
-        if b.kind == "planet" and bool(b.above_limb) and np.isfinite(float(b.vmag)):
+        if b.kind == "planet" and np.isfinite(float(b.vmag)):
             names.append(b.name)
             dirs.append(np.asarray(b.dir_teme, float).reshape(3))
             vmag.append(float(b.vmag))
@@ -239,16 +245,36 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     dirs = np.concatenate([np.asarray(sd, float).reshape(-1, 3), pd])
     vmag = np.concatenate([np.asarray(sv, float), pv])
     bv = np.concatenate([np.asarray(sbv, float).reshape(-1), np.asarray(pbv, float).reshape(-1)])
+    # Seen through the limb: lifted by refraction, dimmed and reddened by the air (scene.refract); those
+    # behind the refracted limb or seen through less than refraction.MIN_TRANSMISSION are dropped.
+    ref = scene.refract(dirs)
+    keep = np.flatnonzero(ref.visible)
+    dirs, vmag, bv = ref.dir_teme[keep], vmag[keep], bv[keep]
     if dirs.shape[0] == 0:
         return out
     times = exposure_times(cam, settings.path_samples) if not cam.tracked else np.zeros(1)
     x, y, front = star_positions(scene, cam, geom.attitude, times, dirs_teme=dirs)
     # Colours as the camera records them (black bodies at the B-V temperature through its
-    # sensitivities), per unit of the eye's illuminance.
-    colour = np.maximum(camera_star_rgb(bv), 0.0)
+    # sensitivities), per unit of the eye's illuminance, times the limb path's transmission.
+    colour = np.maximum(camera_star_rgb(bv), 0.0) * ref.transmission_rgb[keep]
     # Stars within 1.5 mag of the limit: their PSF wings are below the noise (3 x 3 windows).
     return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, settings.psf_sigma_px, True, settings,
                  faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
+
+
+@inline
+def _bilinear_wrapped(grid, u, v):  # pragma: no cover - jit
+    """Bilinear value of `grid` (rows, columns) at row coordinate `u` (in 0..rows - 1) and column
+    coordinate `v` (any: the columns wrap around, as longitudes and right ascensions do)."""
+    nr, nc = grid.shape
+    r0 = min(int(u), nr - 2)
+    fu = u - r0
+    c0 = int(math.floor(v))
+    fv = v - c0
+    c1 = (c0 + 1) % nc
+    c0 = c0 % nc
+    return ((grid[r0, c0] * (1.0 - fv) + grid[r0, c1] * fv) * (1.0 - fu)
+            + (grid[r0 + 1, c0] * (1.0 - fv) + grid[r0 + 1, c1] * fv) * fu)
 
 
 MILKY_WAY_STEP_PX = 8  # the map (1-degree cells, 3-degree smoothing) is sampled every 8th pixel
@@ -273,16 +299,7 @@ def _milky_way_kernel(dirs, hit, rot, grid, step, rgb, out):  # pragma: no cover
             z = rot[2, 0] * dirs[i, j, 0] + rot[2, 1] * dirs[i, j, 1] + rot[2, 2] * dirs[i, j, 2]
             ra = math.degrees(math.atan2(y, x)) % 360.0
             dec = math.degrees(math.asin(min(max(z / math.sqrt(x * x + y * y + z * z), -1.0), 1.0)))
-            u = min(max(dec + 90.0 - 0.5, 0.0), nr - 1.0)
-            v = ra - 0.5
-            r0 = min(int(u), nr - 2)
-            fu = u - r0
-            c0 = int(math.floor(v))
-            fv = v - c0
-            c1 = (c0 + 1) % nc
-            c0 = c0 % nc
-            node[gi, gj] = ((grid[r0, c0] * (1.0 - fv) + grid[r0, c1] * fv) * (1.0 - fu)
-                            + (grid[r0 + 1, c0] * (1.0 - fv) + grid[r0 + 1, c1] * fv) * fu)
+            node[gi, gj] = _bilinear_wrapped(grid, min(max(dec + 90.0 - 0.5, 0.0), nr - 1.0), ra - 0.5)
     for i in nb.prange(h):
         a = i / step
         a0 = min(int(a), gh - 2)
@@ -314,16 +331,125 @@ def milky_way_layer(scene, geom, out: np.ndarray | None = None,
 
 
 # -- Moon and Sun ----------------------------------------------------------------------------------------
+# Each disc pixel is refracted before it is tested against the disc: its ray, tangent at height h
+# (``geom.tangent_km``), reaches the true sky lowered by the bending alpha(h) (``scene.limb_optics``,
+# ``phenomena.refraction``), d_true = cos(alpha) d - sin(alpha) u, u the unit vector from the Earth's centre
+# to the ray's tangent point; its light is dimmed by the limb path's transmission per channel. So a disc
+# near the limb is lifted, flattened (alpha changes across it) and reddened.
+@inline
+def _lookup(step, table, h, c):  # pragma: no cover - jit
+    """Linear look-up of column `c` of `table` (N, K) at height `h` (row k at k * step; clamped)."""
+    n = table.shape[0]
+    x = h / step
+    if x <= 0.0:
+        return table[0, c]
+    if x >= n - 1.0:
+        return table[n - 1, c]
+    k = int(x)
+    f = x - k
+    return table[k, c] * (1.0 - f) + table[k + 1, c] * f
+
+
+@inline
+def _refract_ray(dx, dy, dz, o, alpha):  # pragma: no cover - jit
+    """Return the true direction of the ray `d` from the station `o`, bent by `alpha` at its tangent point."""
+    t = -(o[0] * dx + o[1] * dy + o[2] * dz)
+    if alpha <= 0.0 or t <= 0.0:
+        return dx, dy, dz
+    ux, uy, uz = o[0] + t * dx, o[1] + t * dy, o[2] + t * dz
+    un = math.sqrt(ux * ux + uy * uy + uz * uz)
+    ca, sa = math.cos(alpha), math.sin(alpha) / un
+    return ca * dx - sa * ux, ca * dy - sa * uy, ca * dz - sa * uz
+
+
+def _refract_rays_numpy(d, o, alpha):
+    """numpy twin of :func:`_refract_ray` for rays `d` (..., 3)."""
+    t = -(d @ o)
+    u = o + t[..., None] * d
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    a = np.where(t > 0.0, alpha, 0.0)[..., None]
+    return np.cos(a) * d - np.sin(a) * u
+
+
+def _lookup_numpy(step, table, h):
+    x = np.clip(np.asarray(h, float) / step, 0.0, table.shape[0] - 1.0)
+    k = np.minimum(x.astype(np.int64), table.shape[0] - 2)
+    f = (x - k)[..., None]
+    return table[k] * (1.0 - f) + table[k + 1] * f
+
+
+@inline
+def _albedo_at(albedo, bx, by, bz):  # pragma: no cover - jit
+    """Bilinear look-up of the equirectangular map (row 0 at 90 N, column 0 at 180 W) at the body-frame unit
+    vector b."""
+    nr, nc = albedo.shape
+    lat = math.asin(min(max(bz, -1.0), 1.0))
+    lon = math.atan2(by, bx)
+    return _bilinear_wrapped(albedo, min(max((0.5 * math.pi - lat) / math.pi * nr - 0.5, 0.0), nr - 1.0),
+                             (lon + math.pi) / (2.0 * math.pi) * nc - 0.5)
+
+
+def _albedo_numpy(albedo, b):
+    nr, nc = albedo.shape
+    lat = np.arcsin(np.clip(b[..., 2], -1.0, 1.0))
+    lon = np.arctan2(b[..., 1], b[..., 0])
+    u = np.clip((0.5 * np.pi - lat) / np.pi * nr - 0.5, 0.0, nr - 1.0)
+    v = (lon + np.pi) / (2.0 * np.pi) * nc - 0.5
+    r0 = np.minimum(u.astype(np.int64), nr - 2)
+    fu = u - r0
+    c0 = np.floor(v).astype(np.int64)
+    fv = v - c0
+    c1 = (c0 + 1) % nc
+    c0 = c0 % nc
+    a = albedo.astype(float)
+    return ((a[r0, c0] * (1.0 - fv) + a[r0, c1] * fv) * (1.0 - fu) + (a[r0 + 1, c0] * (1.0 - fv) + a[r0 + 1, c1] * fv) * fu)
+
+
+def _moon_numpy(dirs, hit, tangent, i0, i1, j0, j1, o, step, bend, trans, m_dir, m_dist, m_rad, sun_from_moon, frame,
+                albedo, lit_scale, dark_cd, px_rad, sub, out):
+    """numpy twin of :func:`_moon_kernel`."""
+    d = dirs[i0:i1, j0:j1].astype(float)
+    h = tangent[i0:i1, j0:j1].astype(float)
+    d = _refract_rays_numpy(d, o, _lookup_numpy(step, bend, h)[..., 0])
+    a = np.cross(m_dir, d)
+    a /= np.linalg.norm(a, axis=-1, keepdims=True)
+    b = np.cross(d, a)
+    acc = np.zeros(d.shape[:2])
+    for si in range(sub):
+        for sj in range(sub):
+            u = ((si + 0.5) / sub - 0.5) * px_rad
+            v = ((sj + 0.5) / sub - 0.5) * px_rad
+            r = d + u * a + v * b
+            r /= np.linalg.norm(r, axis=-1, keepdims=True)
+            tc = m_dist * (r @ m_dir)
+            d2 = m_dist * m_dist - tc * tc
+            on = d2 <= m_rad * m_rad
+            t = tc - np.sqrt(np.where(on, m_rad * m_rad - d2, 0.0))
+            n = (t[..., None] * r - m_dist * m_dir) / m_rad
+            mu0 = n @ sun_from_moon
+            mu = -np.sum(n * r, axis=-1)
+            alb = _albedo_numpy(albedo, n @ frame.T)
+            lit = lit_scale * alb * mu0 / np.maximum(mu0 + mu, 1e-12)
+            acc += np.where(on, np.where(mu0 > 0.0, lit, dark_cd * alb), 0.0)
+    val = acc / (sub * sub)
+    val = np.where(hit[i0:i1, j0:j1], 0.0, val)
+    out[i0:i1, j0:j1] += (val[..., None] * _lookup_numpy(step, trans, h)).astype(out.dtype)
+
+
+@twin(_moon_numpy)
 @kernel(parallel=True)
-def _moon_kernel(dirs, hit, i0, i1, j0, j1, m_dir, m_dist, m_rad, sun_from_moon, lit_cd, dark_cd, px_rad,
-                 sub, out):  # pragma: no cover - jit
-    """Moon disc in the pixel box [i0, i1) x [j0, j1): sub x sub samples per pixel (nearest pixel
-    rays offset by fractions of the pixel's angular size), lit where the normal faces the Sun."""
+def _moon_kernel(dirs, hit, tangent, i0, i1, j0, j1, o, step, bend, trans, m_dir, m_dist, m_rad, sun_from_moon, frame,
+                 albedo, lit_scale, dark_cd, px_rad, sub, out):  # pragma: no cover - jit
+    """Moon disc in the pixel box [i0, i1) x [j0, j1): each pixel's ray refracted (module section), then
+    sub x sub samples (offsets of fractions of the pixel's angular size) met with the Moon's sphere; a lit
+    sample is lit_scale x albedo x the Lommel-Seeliger factor mu0 / (mu0 + mu), a dark one earthshine x
+    albedo; the sum dimmed by the limb path's transmission per channel."""
     for i in nb.prange(i0, i1):
         for j in range(j0, j1):
             if hit[i, j]:
                 continue
-            dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
+            h = tangent[i, j]
+            dx, dy, dz = _refract_ray(dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2], o, _lookup(step, bend, h, 0))
             # Two unit vectors across the pixel (perpendicular to the ray).
             ax, ay, az = m_dir[1] * dz - m_dir[2] * dy, m_dir[2] * dx - m_dir[0] * dz, m_dir[0] * dy - m_dir[1] * dx
             an = math.sqrt(ax * ax + ay * ay + az * az)
@@ -353,11 +479,18 @@ def _moon_kernel(dirs, hit, i0, i1, j0, j1, m_dir, m_dist, m_rad, sun_from_moon,
                     nx = (t * rx - m_dist * m_dir[0]) / m_rad
                     ny = (t * ry - m_dist * m_dir[1]) / m_rad
                     nz = (t * rz - m_dist * m_dir[2]) / m_rad
-                    if nx * sun_from_moon[0] + ny * sun_from_moon[1] + nz * sun_from_moon[2] > 0.0:
-                        acc += lit_cd
+                    alb = _albedo_at(albedo, frame[0, 0] * nx + frame[0, 1] * ny + frame[0, 2] * nz,
+                                     frame[1, 0] * nx + frame[1, 1] * ny + frame[1, 2] * nz,
+                                     frame[2, 0] * nx + frame[2, 1] * ny + frame[2, 2] * nz)
+                    mu0 = nx * sun_from_moon[0] + ny * sun_from_moon[1] + nz * sun_from_moon[2]
+                    if mu0 > 0.0:
+                        mu = -(nx * rx + ny * ry + nz * rz)
+                        acc += lit_scale * alb * mu0 / max(mu0 + mu, 1e-12)
                     else:
-                        acc += dark_cd
-            out[i, j] += acc / (sub * sub)
+                        acc += dark_cd * alb
+            val = acc / (sub * sub)
+            for c in range(3):
+                out[i, j, c] += val * _lookup(step, trans, h, c)
 
 
 def _pixel_box(cam, basis, direction, radius_rad, pad_px):
@@ -374,34 +507,138 @@ def _pixel_box(cam, basis, direction, radius_rad, pad_px):
     return i0, i1, j0, j1
 
 
+def _in_frame_cone(geom, direction, margin_rad) -> bool:
+    """Return False when `direction` is more than `margin_rad` outside the cone of the frame's corners."""
+    corners = geom.dirs_teme[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float)
+    fwd = np.asarray(geom.basis_teme, float)[2]
+    half_diag = math.acos(float(np.clip(np.min(corners @ fwd), -1.0, 1.0)))
+    return math.acos(float(np.clip(direction @ fwd, -1.0, 1.0))) <= half_diag + margin_rad
+
+
+def _disc_box(scene, geom, direction, radius_rad, pad_px):
+    """Return the pixel box of a disc of angular radius `radius_rad` whose centre is in the true TEME
+    direction `direction`, seen refracted: around its apparent centre, or, when the centre is below the
+    refracted limb, around its top's apparent direction (what shows is within one radius of it); None when
+    the whole disc is hidden or out of the frame."""
+    c = np.asarray(direction, float).reshape(3)
+    if not _in_frame_cone(geom, c, radius_rad + float(np.max(scene.limb_optics.bending_rad))):
+        return None
+    o = np.asarray(scene.state.r_teme_km, float).reshape(3)
+    up = o - (o @ c) * c  # toward the local zenith, across the line of sight
+    top = math.cos(radius_rad) * c + math.sin(radius_rad) * up / max(float(np.linalg.norm(up)), 1e-300)
+    ref = scene.refract(np.stack([c, top]))
+    shown = np.isfinite(ref.tangent_km)
+    if not shown[1]:
+        return None
+    return _pixel_box(geom.camera, geom.basis_teme, ref.dir_teme[0] if shown[0] else ref.dir_teme[1], radius_rad,
+                      pad_px)
+
+
+MOON_NORM_GRID = 96  # samples across the disc for the flux normalisation (moon_layer)
+
+
+def _moon_pattern_sum(m_dir, sun_from_moon, frame, albedo, n: int = MOON_NORM_GRID):
+    """Return (sum over a regular n x n grid of the disc's face of albedo x mu0 / (mu0 + mu) where lit,
+    samples on the disc, mean albedo on the disc): each sample stands for the same solid angle
+    (orthographic projection of the sphere seen from afar)."""
+    e1 = np.cross(m_dir, [0.0, 0.0, 1.0] if abs(m_dir[2]) < 0.9 else [1.0, 0.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(m_dir, e1)
+    g = (np.arange(n) + 0.5) / n * 2.0 - 1.0
+    u, v = np.meshgrid(g, g, indexing="ij")
+    inside = u * u + v * v < 1.0
+    u, v = u[inside], v[inside]
+    w = np.sqrt(1.0 - u * u - v * v)
+    nrm = -w[:, None] * m_dir + u[:, None] * e1 + v[:, None] * e2
+    mu = w
+    mu0 = nrm @ sun_from_moon
+    alb = _albedo_numpy(albedo, nrm @ frame.T)
+    lit = np.where(mu0 > 0.0, alb * mu0 / np.maximum(mu0 + mu, 1e-12), 0.0)
+    return float(lit.sum()), int(u.size), float(alb.mean())
+
+
 def moon_layer(scene, geom, out: np.ndarray | None = None,
                settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Add the Moon's disc (phase, terminator, earthshine) into `out` (H, W, 3) float32 cd/m^2;
-    nothing where the Earth is in front."""
+    """Add the Moon's disc into `out` (H, W, 3) float32 cd/m^2: its face (``scene.moon_albedo`` in the
+    orientation ``frame_teme`` of the Scene's Moon) lit by the Lommel-Seeliger law, the night side by
+    earthshine, the whole scaled so that the lit disc's illuminance is the Moon's V magnitude's
+    (``vmag_to_lux(moon.vmag)``, Allen's phase law and distance); refracted, flattened and reddened near
+    the limb; nothing where the Earth is in front.
+
+    Photometry: the Lommel-Seeliger law (single scattering by a dark, porous surface: radiance proportional
+    to A mu0 / (mu0 + mu), mu0 and mu the cosines of the incidence and emission angles; Hapke 2012, "Theory
+    of Reflectance and Emittance Spectroscopy", 2nd ed., sec. 8.6) gives the Moon its flat full disc (no
+    limb darkening) and the shading toward the terminator; its phase dependence (opposition surge,
+    shadow hiding) is left to the magnitude's phase law, which sets the total."""
     cam = geom.camera
     h, w = geom.dirs_teme.shape[:2]
     moon = scene.body("Moon")
     sun = scene.body("Sun")
+    rgb = np.zeros((h, w, 3), np.float32) if out is None else out
+    vmag = float(moon.vmag)
+    frame = getattr(moon, "frame_teme", None)
+    if not np.isfinite(vmag) or frame is None:
+        return rgb
     m_dir = np.asarray(moon.dir_teme, float).reshape(3)
     m_dist = float(moon.distance_km)
     rad = math.radians(float(moon.radius_deg))
-    box = _pixel_box(cam, geom.basis_teme, m_dir, rad, 2.0)
-    rgb = np.zeros((h, w, 3), np.float32) if out is None else out
+    box = _disc_box(scene, geom, m_dir, rad, 2.0)
     if box is None:
         return rgb
-    disc = np.zeros((h, w), np.float32)
+    frame = np.ascontiguousarray(np.asarray(frame, float).reshape(3, 3))
+    albedo = np.asarray(scene.moon_albedo, np.float32)
     s_pos = np.asarray(sun.dir_teme, float).reshape(3) * float(np.asarray(sun.distance_km))
     sfm = s_pos - m_dir * m_dist
     sfm /= np.linalg.norm(sfm)
     m_rad_km = m_dist * math.sin(rad)
-    alpha = float(moon.phase_angle_deg)
+    # The scale that gives the lit disc the magnitude's illuminance: E = sum L dOmega over the disc.
+    pattern, n_disc, mean_alb = _moon_pattern_sum(m_dir, sfm, frame, albedo)
+    omega = 2.0 * math.pi * (1.0 - math.cos(rad))
+    lit_scale = float(vmag_to_lux(vmag)) / (pattern * omega / n_disc) if pattern > 0.0 else 0.0
     k = float(moon.illuminated_fraction)
-    _moon_kernel(geom.dirs_teme, geom.hit, *box, m_dir, m_dist, m_rad_km, sfm, moon_luminance_cd_m2(alpha),
-                 settings.earthshine_cd_m2 * (1.0 - k), 1.0 / cam.focal_px, int(settings.moon_subsamples), disc)
-    # The Moon's colour is close to the Sun's (albedo slightly redder): drawn neutral (D65 white).
-    i0, i1, j0, j1 = box
-    rgb[i0:i1, j0:j1] += disc[i0:i1, j0:j1, None]
+    dark = settings.earthshine_cd_m2 * (1.0 - k) / max(mean_alb, 1e-6)
+    optics = scene.limb_optics
+    _moon_kernel(geom.dirs_teme, geom.hit, geom.tangent_km, *box, np.asarray(scene.state.r_teme_km, float).reshape(3),
+                 float(optics.step_km), np.ascontiguousarray(optics.bending_rad, float).reshape(-1, 1),
+                 np.ascontiguousarray(optics.transmission_rgb, float), m_dir, m_dist, m_rad_km, sfm, frame, albedo,
+                 lit_scale, dark, 1.0 / cam.focal_px, int(settings.moon_subsamples), rgb)
+    # The Moon's colour is close to the Sun's (albedo slightly redder): drawn neutral (D65 white) outside
+    # the atmosphere.
     return rgb
+
+
+def _sun_disc_numpy(dirs, hit, tangent, i0, i1, j0, j1, o, step, bend, trans, s_dir, r_sun, disc_cd, px_rad, out):
+    """numpy twin of :func:`_sun_disc_kernel`."""
+    d = dirs[i0:i1, j0:j1].astype(float)
+    h = tangent[i0:i1, j0:j1].astype(float)
+    d = _refract_rays_numpy(d, o, _lookup_numpy(step, bend, h)[..., 0])
+    th = np.arctan2(np.linalg.norm(np.cross(d, s_dir), axis=-1), d @ s_dir)
+    cover = np.clip((r_sun - th) / px_rad + 0.5, 0.0, 1.0)
+    val = np.where(hit[i0:i1, j0:j1], 0.0, disc_cd * cover)
+    out[i0:i1, j0:j1] += (val[..., None] * _lookup_numpy(step, trans, h)).astype(out.dtype)
+
+
+@twin(_sun_disc_numpy)
+@kernel(parallel=True)
+def _sun_disc_kernel(dirs, hit, tangent, i0, i1, j0, j1, o, step, bend, trans, s_dir, r_sun, disc_cd, px_rad,
+                     out):  # pragma: no cover - jit
+    """The Sun's disc in the pixel box: each pixel's ray refracted (module section), an area-coverage ramp
+    across the edge pixel, dimmed by the limb path's transmission per channel."""
+    for i in nb.prange(i0, i1):
+        for j in range(j0, j1):
+            if hit[i, j]:
+                continue
+            h = tangent[i, j]
+            dx, dy, dz = _refract_ray(dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2], o, _lookup(step, bend, h, 0))
+            cx = dy * s_dir[2] - dz * s_dir[1]
+            cy = dz * s_dir[0] - dx * s_dir[2]
+            cz = dx * s_dir[1] - dy * s_dir[0]
+            th = math.atan2(math.sqrt(cx * cx + cy * cy + cz * cz), dx * s_dir[0] + dy * s_dir[1] + dz * s_dir[2])
+            cover = (r_sun - th) / px_rad + 0.5  # area-coverage ramp across the edge pixel
+            if cover > 0.0:
+                v = disc_cd * min(cover, 1.0)
+                for c in range(3):
+                    out[i, j, c] += v * _lookup(step, trans, h, c)
 
 
 @kernel(parallel=True)
@@ -429,10 +666,25 @@ def _sun_kernel(dirs, hit, cos_sr, s_dir, r_sun, disc_cd, glare_cd, slope, max_r
             out[i, j] = v
 
 
+def _cos_to_numpy(dirs, d, out):
+    """numpy twin of :func:`_cos_to`."""
+    out[...] = dirs[..., 0] * d[0] + dirs[..., 1] * d[1] + dirs[..., 2] * d[2]
+
+
+@twin(_cos_to_numpy)
+@kernel(parallel=True)
+def _cos_to(dirs, d, out):  # pragma: no cover - jit
+    """out = the cosine between each pixel's ray `dirs` (H, W, 3) and the unit vector `d`."""
+    for i in nb.prange(dirs.shape[0]):
+        for j in range(dirs.shape[1]):
+            out[i, j] = dirs[i, j, 0] * d[0] + dirs[i, j, 1] * d[1] + dirs[i, j, 2] * d[2]
+
+
 def sun_layer(scene, geom, out: np.ndarray | None = None,
               settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Add the Sun's disc (1.6e9 cd/m^2, nothing where the Earth is in front) and its glare halo
-    into `out` (H, W, 3) float32 cd/m^2; nothing when the Sun is behind the Earth or farther than
+    """Add the Sun's disc (1.6e9 cd/m^2 outside the atmosphere; refracted, flattened and reddened near
+    the limb; nothing where the Earth is in front) and its glare halo into `out` (H, W, 3) float32
+    cd/m^2; nothing when the Sun is behind the refracted limb or farther than
     ``settings.sun_glare_max_deg`` outside the frame."""
     cam = geom.camera
     h, w = geom.dirs_teme.shape[:2]
@@ -447,14 +699,31 @@ def sun_layer(scene, geom, out: np.ndarray | None = None,
     half_diag = math.acos(float(np.min(corners @ fwd)))
     off = math.acos(float(np.clip(s_dir @ fwd, -1.0, 1.0)))
     max_rad = math.radians(settings.sun_glare_max_deg)
-    if off > half_diag + max_rad or (frac <= 0.0 and not bool(sun.above_limb)):
+    if off > half_diag + max_rad:
         return rgb
-    disc = np.zeros((h, w), np.float32)
-    glare = frac > 0.0
-    _sun_kernel(geom.dirs_teme, geom.hit, geom.cos_sun_ray, s_dir, r_sun, SUN_CD_M2,
-                settings.sun_glare_rel * SUN_CD_M2 * frac, settings.sun_glare_slope, max_rad, 1.0 / cam.focal_px,
-                glare, disc)
-    rgb += disc[..., None]  # the Sun's colour outside the atmosphere is near the D65 white point
+    # The glare follows the disc where it is seen: through the limb, around its lifted centre, dimmed by
+    # the limb path (the whole lifted disc is above the ground); elsewhere the visible fraction weights it.
+    cos_sr, weight = geom.cos_sun_ray, frac
+    seen = scene.refract(s_dir[None])
+    if np.isfinite(seen.tangent_km[0]) and float(seen.bending_rad[0]) > 0.0:
+        cos_sr = np.empty(geom.cos_sun_ray.shape, np.float32)
+        _cos_to(geom.dirs_teme, np.ascontiguousarray(seen.dir_teme[0], float), cos_sr)
+        weight = float(seen.transmission_rgb[0] @ LUMA)
+    if weight > 0.0:  # the glare (the disc is drawn below, refracted)
+        disc = np.zeros((h, w), np.float32)
+        _sun_kernel(geom.dirs_teme, geom.hit, cos_sr, s_dir, r_sun, 0.0,
+                    settings.sun_glare_rel * SUN_CD_M2 * weight, settings.sun_glare_slope, max_rad, 1.0 / cam.focal_px,
+                    True, disc)
+        rgb += disc[..., None]
+    box = _disc_box(scene, geom, s_dir, r_sun, 2.0)
+    if box is not None:
+        optics = scene.limb_optics
+        # The Sun's colour outside the atmosphere is near the D65 white point; the limb path reddens it.
+        _sun_disc_kernel(geom.dirs_teme, geom.hit, geom.tangent_km, *box,
+                         np.asarray(scene.state.r_teme_km, float).reshape(3), float(optics.step_km),
+                         np.ascontiguousarray(optics.bending_rad, float).reshape(-1, 1),
+                         np.ascontiguousarray(optics.transmission_rgb, float), s_dir, r_sun, SUN_CD_M2,
+                         1.0 / cam.focal_px, rgb)
     return rgb
 
 

