@@ -106,6 +106,7 @@ READS = {
     "milky_way.npz": ["render", T_NIGHT, "--size", "16x16", "--layers", "milky_way"],
     "night_lights.npz": ["render", T_NIGHT, "--size", "16x16", "--look", "nadir", "--layers", "city_lights"],
     "clouds.png": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
+    "lens_vignetting.json": ["render", T_NIGHT, "--size", "16x16", "--layers", "stars"],
 }
 
 

@@ -28,6 +28,7 @@ from .glow import airglow_layer, aurora_layer
 from .lights import city_lights_layer
 from .points import bodies_layer, milky_way_layer, stars_layer
 from ..colour import white_balance_matrix
+from .optics import bloom, vignetting_for
 from .response import develop, sensor_for
 from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
 
@@ -119,8 +120,9 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
         LAYERS[name](scene, geom, total, settings)
         timings[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    bloom(total, camera, settings)  # the lens's PSF wing: every pixel's light gets its halo
     rgb = develop(total, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),
-                  white_balance=white_balance_matrix(settings.white_balance))
+                  white_balance=white_balance_matrix(settings.white_balance), vignetting=vignetting_for(camera, settings))
     timings["response"] = time.perf_counter() - t0
     return Frame(scene=scene, camera=camera, attitude=attitude, settings=settings, geometry=geom,
                  luminance=total, rgb=rgb, timings_s=timings)

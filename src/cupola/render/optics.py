@@ -1,0 +1,357 @@
+"""The lens: its point-spread function (a sharp core and a wide wing), bloom, and vignetting.
+
+The point-spread function (PSF) of a camera lens is modelled as two parts that share a source's light:
+
+* **The core** (a fraction ``1 - eta`` of the light): a Gaussian, the sum in quadrature of
+  - diffraction: the Airy pattern of a circular aperture, first dark ring at 1.22 lambda N, whose best-fitting
+    Gaussian has sigma = 0.42 lambda N (Zhang, Zerubia & Olivo-Marin 2007, "Gaussian approximations of
+    fluorescence microscope point-spread function models", Applied Optics 46, 1819, Table 1: 0.21 lambda / NA,
+    NA = 1 / (2N)), per colour channel at the channels' effective wavelengths :data:`WAVELENGTHS_NM`;
+  - defocus and residual aberrations: a focus error dz (``RenderSettings.lens_defocus_um``, 25 um: a focus set
+    by hand on stars through the cupola's window, plus the field curvature and spherical aberration of a fast
+    lens wide open) blurs a point into a disc of diameter dz / N, whose sigma is a quarter of it (a uniform
+    disc of radius R has sigma R / 2). At f/1.4 that is 4.5 um, MTF50 ~42 lp/mm: what lens tests measure at the
+    centre of good fast lenses wide open; stopped down it shrinks as 1 / N while diffraction grows as N;
+  - the pixel: integrating over a square pixel of pitch p adds p^2 / 12 (a box's variance). The pitch is the
+    rendered image's (the sensor width over the image width), since a frame is what a camera records scaled to
+    that size.
+  Stars and planets are splatted with the green channel's sigma (:func:`star_sigma_px`; the channels differ by
+  < 3 % at the rendered pitches), unless ``RenderSettings.psf_sigma_px`` overrides it.
+
+* **The wing** (a fraction ``eta`` = ``RenderSettings.psf_wing_fraction``, 3 %): veiling glare, light scattered
+  by the lens's surfaces, coatings, dust and the barrel. It falls as a power law of the angle theta from the
+  source, the form of camera-lens glare spread functions (CIE 146:2002 glare spread function: theta^-2 to
+  theta^-3; measured camera PSF wings, Talvala et al. 2007, "Veiling glare in high dynamic range imaging", ACM
+  Trans. Graph. 26(3) 37, and McCann & Rizzi 2007, J. SID 15, 709: veiling glare indices of a few %) and of the
+  Harvey / ABg surface-scatter model with a shoulder at small angles:
+
+      w(theta) = (beta - 2) a^(beta - 2) / (2 pi) * (theta^2 + a^2)^(-beta / 2)      (per steradian)
+
+  with beta = ``psf_wing_slope`` (2.5) and a = ``psf_wing_core_deg`` (0.02 deg). It integrates to exactly 1
+  over the (flat) sky; the share within theta is F(theta) = 1 - (1 + theta^2 / a^2)^(-(beta - 2) / 2), so half
+  the wing lies within 3.9 a (0.08 deg) and 10 % beyond 100 a (2 deg); a frame keeps what falls on it.
+
+The Sun's glare is this wing around the Sun's disc (``render.points.sun_layer``, computed per pixel from the
+true angle, the Sun in the frame or not, weighted by the light the front element receives, E cos(alpha), none
+from behind it). Everything else gets its wing by :func:`bloom`: the frame's luminance (each pixel clipped at
+``BLOOM_CLIP_CD_M2``, so the Sun's disc, drawn with its own wing, is not spread twice) convolved with the wing at
+a quarter of the resolution by FFT, added back as ``L - eta B + eta (w * B)``: light is moved, not made.
+
+Vignetting (:func:`vignetting_for`, applied in :func:`cupola.render.response.develop`): the relative
+illumination V of the lens at each pixel. For the lenses of ``cupola/data/lens_vignetting.json`` (lensfun's
+calibrations of Nikon lenses, ``tools/build_lens_vignetting.py``): V = 1 + k1 r^2 + k2 r^4 + k3 r^6, r the
+distance from the centre over the calibration frame's half-diagonal, k interpolated linearly in stops between
+the calibrated apertures (held at the ends: a lens opened wider than it goes is at its widest). Other focal
+lengths: the natural vignetting of an ideal lens, cos^4 of the field angle (e.g. Ray, Applied Photographic
+Optics, 3rd ed., section 2.3).
+
+Left out: diffraction spikes of the aperture blades, ghosts (reflections between elements), the wing's colour,
+the core's growth off axis (coma, astigmatism), the window's own scatter.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from .. import bundled
+from ..jit import kernel, use_twins
+
+WAVELENGTHS_NM = (600.0, 530.0, 460.0)  # effective wavelengths of a camera's R, G, B channels
+AIRY_SIGMA_PER_LAMBDA_N = 0.42  # best-fitting Gaussian of the Airy pattern (Zhang et al. 2007)
+AIRY_FIRST_ZERO = 1.22  # first dark ring at 1.22 lambda N
+BLOOM_STEP = 4  # bloom works on 4 x 4 pixel blocks
+BLOOM_PAD = 1.5  # FFT grid / frame per axis (the wing beyond half a frame folds over: < 1e-5 of a source there)
+BLOOM_CLIP_CD_M2 = 1.0e6  # luminance above which a pixel's light is not spread by bloom (the Sun's disc)
+VIGNETTING_TABLE = "lens_vignetting.json"
+REBUILD = "python tools/build_lens_vignetting.py"
+
+
+# -- the core -----------------------------------------------------------------------------------------------
+def pixel_pitch_um(camera) -> float:
+    """Return the rendered image's pixel pitch (um): the focal length over the focal length in pixels."""
+    return 1000.0 * float(camera.effective_focal_mm) / float(camera.focal_px)
+
+
+def airy_first_zero_um(camera) -> np.ndarray:
+    """Return the radius of the Airy pattern's first dark ring (um), 1.22 lambda N, per channel (R, G, B)."""
+    return AIRY_FIRST_ZERO * np.asarray(WAVELENGTHS_NM) * 1e-3 * float(camera.f_number)
+
+
+def lens_sigma_um(camera, settings) -> np.ndarray:
+    """Return the lens's core sigma (um, per channel R, G, B): diffraction and defocus in quadrature."""
+    n = float(camera.f_number)
+    diffraction = AIRY_SIGMA_PER_LAMBDA_N * np.asarray(WAVELENGTHS_NM) * 1e-3 * n
+    defocus = float(settings.lens_defocus_um) / n / 4.0
+    return np.sqrt(diffraction ** 2 + defocus ** 2)
+
+
+def core_sigma_px(camera, settings) -> np.ndarray:
+    """Return the PSF core's sigma in pixels per channel (R, G, B): the lens's and the pixel's box."""
+    return np.sqrt((lens_sigma_um(camera, settings) / pixel_pitch_um(camera)) ** 2 + 1.0 / 12.0)
+
+
+def star_sigma_px(camera, settings) -> float:
+    """Return the sigma (px) stars and planets are drawn with: ``settings.psf_sigma_px`` when set, else the
+    core's green channel."""
+    if settings.psf_sigma_px is not None:
+        return float(settings.psf_sigma_px)
+    return float(core_sigma_px(camera, settings)[1])
+
+
+# -- the wing -----------------------------------------------------------------------------------------------
+def _wing_params(settings):
+    return float(settings.psf_wing_slope), math.radians(float(settings.psf_wing_core_deg))
+
+
+def _wing_norm(beta: float, a: float) -> float:
+    return (beta - 2.0) * a ** (beta - 2.0) / (2.0 * math.pi)
+
+
+def _wing(theta, beta: float, a: float) -> np.ndarray:
+    t = np.asarray(theta, float)
+    return _wing_norm(beta, a) * (t * t + a * a) ** (-0.5 * beta)
+
+
+def _wing_within(theta, beta: float, a: float) -> np.ndarray:
+    t = np.asarray(theta, float)
+    return 1.0 - (1.0 + (t / a) ** 2) ** (-0.5 * (beta - 2.0))
+
+
+def wing(theta_rad, settings) -> np.ndarray:
+    """Return the wing's density w(theta) (per steradian; it integrates to 1 over the flat sky) at angles
+    `theta_rad` from the source."""
+    return _wing(theta_rad, *_wing_params(settings))
+
+
+def wing_within(theta_rad, settings) -> np.ndarray:
+    """Return the share of the wing's light within `theta_rad` of the source, F(theta)."""
+    return _wing_within(theta_rad, *_wing_params(settings))
+
+
+def glare_obliquity(cos_off_axis: float) -> float:
+    """Return the weight of a source's wing at `cos_off_axis` from the optical axis: the front element
+    receives E cos(alpha); nothing from behind it."""
+    return max(float(cos_off_axis), 0.0)
+
+
+@kernel(parallel=True)
+def _glare_kernel(cos_sr, amp, beta, a2, out):  # pragma: no cover - jit
+    """out += amp (theta^2 + a^2)^(-beta / 2), theta the angle from the source (from its cosine)."""
+    h, w = cos_sr.shape[0], cos_sr.shape[1]
+    e = -0.5 * beta
+    for i in nb.prange(h):
+        for j in range(w):
+            th = math.acos(min(max(cos_sr[i, j], -1.0), 1.0))
+            v = amp * (th * th + a2) ** e
+            out[i, j, 0] += v
+            out[i, j, 1] += v
+            out[i, j, 2] += v
+
+
+def add_glare(out, cos_source_ray, illuminance_lux: float, settings) -> np.ndarray:
+    """Add the PSF wing of a source of `illuminance_lux` (already weighted by :func:`glare_obliquity`) to
+    `out` (H, W, 3) float32 cd/m^2: eta E w(theta), theta from each pixel's ray to the source (its cosine
+    `cos_source_ray`, (H, W)). Return `out`."""
+    beta, a = _wing_params(settings)
+    amp = float(settings.psf_wing_fraction) * float(illuminance_lux) * _wing_norm(beta, a)
+    if amp <= 0.0:
+        return out
+    if use_twins():
+        th = np.arccos(np.clip(np.asarray(cos_source_ray, float), -1.0, 1.0))
+        out += (amp * (th * th + a * a) ** (-0.5 * beta)).astype(np.float32)[..., None]
+        return out
+    _glare_kernel(cos_source_ray, amp, beta, a * a, out)
+    return out
+
+
+# -- bloom ----------------------------------------------------------------------------------------------------
+@kernel(parallel=True)
+def _block_sum_kernel(lum, step, clip, small):  # pragma: no cover - jit
+    """small[bi, bj] = sum over the step x step block of min(lum, clip) (blocks past the edge hold less)."""
+    h, w = lum.shape[0], lum.shape[1]
+    hs, ws = small.shape[1], small.shape[2]
+    for bi in nb.prange(hs):
+        for c in range(3):
+            for bj in range(ws):
+                small[c, bi, bj] = 0.0
+        for i in range(bi * step, min(bi * step + step, h)):
+            for j in range(w):
+                bj = j // step
+                for c in range(3):
+                    small[c, bi, bj] += min(lum[i, j, c], clip)
+
+
+@kernel(parallel=True)
+def _bloom_add_kernel(lum, halo, step, clip, eta, out):  # pragma: no cover - jit
+    """out = lum - eta min(lum, clip) + eta halo(i, j) / step^2, the halo bilinear between block centres."""
+    h, w = lum.shape[0], lum.shape[1]
+    hs, ws = halo.shape[1], halo.shape[2]
+    k = eta / (step * step)
+    for i in nb.prange(h):
+        u = min(max((i + 0.5) / step - 0.5, 0.0), hs - 1.0)
+        i0 = min(int(u), hs - 2) if hs > 1 else 0
+        fu = u - i0 if hs > 1 else 0.0
+        i1 = i0 + 1 if hs > 1 else 0
+        for j in range(w):
+            v = min(max((j + 0.5) / step - 0.5, 0.0), ws - 1.0)
+            j0 = min(int(v), ws - 2) if ws > 1 else 0
+            fv = v - j0 if ws > 1 else 0.0
+            j1 = j0 + 1 if ws > 1 else 0
+            for c in range(3):
+                x = ((halo[c, i0, j0] * (1.0 - fv) + halo[c, i0, j1] * fv) * (1.0 - fu)
+                     + (halo[c, i1, j0] * (1.0 - fv) + halo[c, i1, j1] * fv) * fu)
+                l0 = lum[i, j, c]
+                out[i, j, c] = l0 - eta * min(l0, clip) + k * x
+
+
+def _block_sum_numpy(lum, step, clip):
+    h, w = lum.shape[:2]
+    hs, ws = -(-h // step), -(-w // step)
+    pad = np.zeros((hs * step, ws * step, 3), np.float64)
+    pad[:h, :w] = np.minimum(lum, clip)
+    return pad.reshape(hs, step, ws, step, 3).sum(axis=(1, 3)).transpose(2, 0, 1).astype(np.float32)
+
+
+def _bloom_add_numpy(lum, halo, step, clip, eta):
+    h, w = lum.shape[:2]
+    hs, ws = halo.shape[1:]
+
+    def axis(n, m):
+        u = np.clip((np.arange(n) + 0.5) / step - 0.5, 0.0, m - 1.0)
+        i0 = np.minimum(u.astype(int), max(m - 2, 0))
+        return i0, np.minimum(i0 + 1, m - 1), u - i0
+
+    i0, i1, fu = axis(h, hs)
+    j0, j1, fv = axis(w, ws)
+    hv = halo.astype(np.float64)
+    rows = hv[:, i0] * (1.0 - fu)[None, :, None] + hv[:, i1] * fu[None, :, None]
+    x = rows[:, :, j0] * (1.0 - fv) + rows[:, :, j1] * fv
+    lum64 = lum.astype(np.float64)
+    return (lum64 - eta * np.minimum(lum64, clip) + eta / (step * step) * x.transpose(1, 2, 0)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def _wing_kernel_fft(shape: tuple, cell_rad: float, beta: float, a: float):
+    """The FFT of the wing on the bloom grid `shape` (circular, centred on cell (0, 0)), each cell holding
+    the wing's share over it: w(theta) times the cell's solid angle, averaged over 8 x 8 points per cell
+    within 8 cells of the centre (the power law is steep there); the centre cell F(r) of the circle of the
+    cell's area."""
+    import scipy.fft as sf
+
+    p, q = shape
+    di = np.minimum(np.arange(p), p - np.arange(p))
+    dj = np.minimum(np.arange(q), q - np.arange(q))
+    theta = cell_rad * np.hypot(di[:, None], dj[None, :])
+    k = _wing(theta, beta, a) * cell_rad ** 2
+    n, sub = min(8, p // 2, q // 2), 8
+    off = (np.arange(sub) + 0.5) / sub - 0.5
+    for i in range(-n, n + 1):
+        for j in range(-n, n + 1):
+            t = cell_rad * np.hypot(i + off[:, None], j + off[None, :])
+            k[i % p, j % q] = float(_wing(t, beta, a).mean()) * cell_rad ** 2
+    k[0, 0] = float(_wing_within(cell_rad / math.sqrt(math.pi), beta, a))
+    return sf.rfft2(k)
+
+
+def bloom(lum: np.ndarray, camera, settings) -> np.ndarray:
+    """Spread a fraction ``settings.psf_wing_fraction`` of each pixel's light (up to ``BLOOM_CLIP_CD_M2``)
+    over the PSF wing, at a quarter of the resolution, in place in `lum` (H, W, 3) float32 cd/m^2; return it.
+
+    Light is moved, not made: what leaves each pixel is what the wing puts back, less what the wing carries
+    past the frame's edges (as in a camera)."""
+    eta = float(settings.psf_wing_fraction)
+    if not settings.bloom or eta <= 0.0:
+        return lum
+    import scipy.fft as sf
+
+    h, w = lum.shape[:2]
+    step = BLOOM_STEP
+    hs, ws = -(-h // step), -(-w // step)
+    grid = (sf.next_fast_len(int(math.ceil(BLOOM_PAD * hs)), real=True),
+            sf.next_fast_len(int(math.ceil(BLOOM_PAD * ws)), real=True))
+    kf = _wing_kernel_fft(grid, step / float(camera.focal_px), *_wing_params(settings))
+    twins = use_twins()
+    small = _block_sum_numpy(lum, step, BLOOM_CLIP_CD_M2) if twins else np.empty((3, hs, ws), np.float32)
+    if not twins:
+        _block_sum_kernel(lum, step, BLOOM_CLIP_CD_M2, small)
+    halo = sf.irfft2(sf.rfft2(small, s=grid, axes=(1, 2)) * kf[None], s=grid, axes=(1, 2))[:, :hs, :ws]
+    halo = np.ascontiguousarray(np.maximum(halo, 0.0), np.float32)  # FFT round-off below zero
+    if twins:
+        lum[...] = _bloom_add_numpy(lum, halo, step, BLOOM_CLIP_CD_M2, eta)
+    else:
+        _bloom_add_kernel(lum, halo, step, BLOOM_CLIP_CD_M2, eta, lum)
+    return lum
+
+
+# -- vignetting ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Vignetting:
+    """The relative illumination V over a frame: V = 1 + k1 r^2 + k2 r^4 + k3 r^6 with r = (pixel distance
+    from the principal point) x `r_per_px` (lensfun's 'pa' model), or, when `cos4`, cos^4 of the field angle
+    (r_per_px is then 1 / focal_px, r = tan of the angle). `lens` names the calibrated lens ('' for cos^4)."""
+
+    k: tuple[float, float, float]
+    r_per_px: float
+    cos4: bool
+    lens: str = ""
+
+    def at(self, r_px) -> np.ndarray:
+        """Return V at distances `r_px` (pixels) from the principal point."""
+        r = np.asarray(r_px, float) * self.r_per_px
+        if self.cos4:
+            return 1.0 / (1.0 + r * r) ** 2
+        r2 = r * r
+        return np.clip(1.0 + r2 * (self.k[0] + r2 * (self.k[1] + r2 * self.k[2])), 0.0, 1.0)
+
+    def args(self) -> tuple:
+        """The kernel's arguments: (mode 1 pa / 2 cos^4, k1, k2, k3, r_per_px)."""
+        return (2 if self.cos4 else 1, float(self.k[0]), float(self.k[1]), float(self.k[2]), float(self.r_per_px))
+
+
+NO_VIGNETTING_ARGS = (0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _parse_table(raw: bytes) -> dict:
+    table = json.loads(raw)
+    out = {}
+    for lens in table["lenses"]:
+        n = np.asarray(lens["f_numbers"], float)
+        k = np.asarray(lens["k"], float).reshape(len(n), 3)
+        if not (len(n) and np.all(np.diff(n) > 0) and np.all(np.isfinite(k)) and lens["half_diagonal_mm"] > 0):
+            raise ValueError(f"bad vignetting entry {lens['lens']!r}")
+        out[float(lens["focal_mm"])] = (str(lens["lens"]), float(lens["half_diagonal_mm"]), n, k)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def vignetting_table() -> dict:
+    """Return the bundled lensfun calibrations: focal (mm) -> (lens, half-diagonal mm, f-numbers, k (n, 3))."""
+    return bundled.load(VIGNETTING_TABLE, "lens vignetting table", _parse_table, REBUILD)
+
+
+def vignetting_for(camera, settings=None) -> Vignetting | None:
+    """Return the :class:`Vignetting` of `camera`'s lens (None when ``settings.vignetting`` is off): the
+    bundled calibration of its focal length (within 0.5 mm) at its f-number, else cos^4."""
+    if settings is not None and not settings.vignetting:
+        return None
+    focal = float(camera.effective_focal_mm)
+    table = vignetting_table()
+    near = min(table, key=lambda f: abs(f - focal))
+    if abs(near - focal) > 0.5:
+        return Vignetting((0.0, 0.0, 0.0), 1.0 / float(camera.focal_px), True)
+    name, half_diag_mm, n, k = table[near]
+    stops = np.log2(n)
+    s = min(max(math.log2(float(camera.f_number)), stops[0]), stops[-1])
+    kk = tuple(float(np.interp(s, stops, k[:, c])) for c in range(3))
+    return Vignetting(kk, pixel_pitch_um(camera) * 1e-3 / half_diag_mm, False, name)
+
+
+__all__ = ["WAVELENGTHS_NM", "BLOOM_CLIP_CD_M2", "pixel_pitch_um", "airy_first_zero_um", "lens_sigma_um",
+           "core_sigma_px", "star_sigma_px", "wing", "wing_within", "glare_obliquity", "add_glare", "bloom",
+           "Vignetting", "NO_VIGNETTING_ARGS", "vignetting_table", "vignetting_for"]
