@@ -28,7 +28,7 @@ from .glow import airglow_layer, aurora_layer
 from .lights import city_lights_layer
 from .points import bodies_layer, milky_way_layer, stars_layer
 from ..colour import white_balance_matrix
-from .optics import bloom, vignetting_for
+from .optics import apply_lens
 from .response import develop, sensor_for
 from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
 
@@ -55,7 +55,7 @@ class Frame:
     attitude: Attitude
     settings: RenderSettings
     geometry: RayGeometry
-    luminance: np.ndarray  # (H, W, 3) float32
+    luminance: np.ndarray  # (H, W, 3) float32: the light on the sensor (after the lens's wing and vignetting)
     rgb: np.ndarray  # (H, W, 3) uint8
     timings_s: dict
 
@@ -120,9 +120,9 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
         LAYERS[name](scene, geom, total, settings)
         timings[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    bloom(total, camera, settings)  # the lens's PSF wing: every pixel's light gets its halo
+    apply_lens(total, camera, settings)  # the PSF wing (bloom) and vignetting, in place
     rgb = develop(total, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),
-                  white_balance=white_balance_matrix(settings.white_balance), vignetting=vignetting_for(camera, settings))
+                  white_balance=white_balance_matrix(settings.white_balance))
     timings["response"] = time.perf_counter() - t0
     return Frame(scene=scene, camera=camera, attitude=attitude, settings=settings, geometry=geom,
                  luminance=total, rgb=rgb, timings_s=timings)

@@ -33,11 +33,15 @@ The point-spread function (PSF) of a camera lens is modelled as two parts that s
 
 The Sun's glare is this wing around the Sun's disc (``render.points.sun_layer``, computed per pixel from the
 true angle, the Sun in the frame or not, weighted by the light the front element receives, E cos(alpha), none
-from behind it). Everything else gets its wing by :func:`bloom`: the frame's luminance (each pixel clipped at
-``BLOOM_CLIP_CD_M2``, so the Sun's disc, drawn with its own wing, is not spread twice) convolved with the wing at
-a quarter of the resolution by FFT, added back as ``L - eta B + eta (w * B)``: light is moved, not made.
+from behind it). Everything else gets its wing by bloom (:func:`bloom_halo`, :func:`apply_lens`): the frame's
+luminance (each pixel clipped at ``BLOOM_CLIP_CD_M2``, so the Sun's disc, drawn with its own wing, is not spread
+twice) summed over 6 x 6 pixel blocks, convolved with the wing by FFT (float32, on a grid 1.5 times the blocks'
+so that the wing from one edge folds onto the other only past half a frame, where it is < 1e-5 of what it is
+a few blocks from its source), and added back bilinearly between the block centres as
+``L - eta min(L, clip) + eta (w * B)``: light is moved, not made. The wing's first few pixels are smoothed over
+a block (its share within a block's radius lands in the block); beyond four blocks the halo follows w to ~10 %.
 
-Vignetting (:func:`vignetting_for`, applied in :func:`cupola.render.response.develop`): the relative
+Vignetting (:func:`vignetting_for`, applied with the bloom in the same pass, :func:`apply_lens`): the relative
 illumination V of the lens at each pixel. For the lenses of ``cupola/data/lens_vignetting.json`` (lensfun's
 calibrations of Nikon lenses, ``tools/build_lens_vignetting.py``): V = 1 + k1 r^2 + k2 r^4 + k3 r^6, r the
 distance from the centre over the calibration frame's half-diagonal, k interpolated linearly in stops between
@@ -65,7 +69,7 @@ from ..jit import kernel, use_twins
 WAVELENGTHS_NM = (600.0, 530.0, 460.0)  # effective wavelengths of a camera's R, G, B channels
 AIRY_SIGMA_PER_LAMBDA_N = 0.42  # best-fitting Gaussian of the Airy pattern (Zhang et al. 2007)
 AIRY_FIRST_ZERO = 1.22  # first dark ring at 1.22 lambda N
-BLOOM_STEP = 4  # bloom works on 4 x 4 pixel blocks
+BLOOM_STEP = 6  # bloom works on 6 x 6 pixel blocks (even: the lens pass interpolates between block centres)
 BLOOM_PAD = 1.5  # FFT grid / frame per axis (the wing beyond half a frame folds over: < 1e-5 of a source there)
 BLOOM_CLIP_CD_M2 = 1.0e6  # luminance above which a pixel's light is not spread by bloom (the Sun's disc)
 VIGNETTING_TABLE = "lens_vignetting.json"
@@ -172,68 +176,42 @@ def add_glare(out, cos_source_ray, illuminance_lux: float, settings) -> np.ndarr
 
 # -- bloom ----------------------------------------------------------------------------------------------------
 @kernel(parallel=True)
-def _block_sum_kernel(lum, step, clip, small):  # pragma: no cover - jit
-    """small[bi, bj] = sum over the step x step block of min(lum, clip) (blocks past the edge hold less)."""
+def _block_sum_kernel(lum, clip, small):  # pragma: no cover - jit
+    """small[c, bi, bj] = sum over the BLOOM_STEP x BLOOM_STEP block of min(lum, clip) (edge blocks hold
+    fewer pixels); float32 throughout (`clip` float32), which keeps it a few ms a frame."""
     h, w = lum.shape[0], lum.shape[1]
     hs, ws = small.shape[1], small.shape[2]
     for bi in nb.prange(hs):
-        for c in range(3):
-            for bj in range(ws):
-                small[c, bi, bj] = 0.0
-        for i in range(bi * step, min(bi * step + step, h)):
-            for j in range(w):
-                bj = j // step
-                for c in range(3):
-                    small[c, bi, bj] += min(lum[i, j, c], clip)
+        i_end = min(bi * BLOOM_STEP + BLOOM_STEP, h)
+        for bj in range(ws):
+            j_end = min(bj * BLOOM_STEP + BLOOM_STEP, w)
+            a0 = np.float32(0.0)
+            a1 = np.float32(0.0)
+            a2 = np.float32(0.0)
+            for i in range(bi * BLOOM_STEP, i_end):
+                for j in range(bj * BLOOM_STEP, j_end):
+                    a0 += min(lum[i, j, 0], clip)
+                    a1 += min(lum[i, j, 1], clip)
+                    a2 += min(lum[i, j, 2], clip)
+            small[0, bi, bj] = a0
+            small[1, bi, bj] = a1
+            small[2, bi, bj] = a2
 
 
-@kernel(parallel=True)
-def _bloom_add_kernel(lum, halo, step, clip, eta, out):  # pragma: no cover - jit
-    """out = lum - eta min(lum, clip) + eta halo(i, j) / step^2, the halo bilinear between block centres."""
-    h, w = lum.shape[0], lum.shape[1]
-    hs, ws = halo.shape[1], halo.shape[2]
-    k = eta / (step * step)
-    for i in nb.prange(h):
-        u = min(max((i + 0.5) / step - 0.5, 0.0), hs - 1.0)
-        i0 = min(int(u), hs - 2) if hs > 1 else 0
-        fu = u - i0 if hs > 1 else 0.0
-        i1 = i0 + 1 if hs > 1 else 0
-        for j in range(w):
-            v = min(max((j + 0.5) / step - 0.5, 0.0), ws - 1.0)
-            j0 = min(int(v), ws - 2) if ws > 1 else 0
-            fv = v - j0 if ws > 1 else 0.0
-            j1 = j0 + 1 if ws > 1 else 0
-            for c in range(3):
-                x = ((halo[c, i0, j0] * (1.0 - fv) + halo[c, i0, j1] * fv) * (1.0 - fu)
-                     + (halo[c, i1, j0] * (1.0 - fv) + halo[c, i1, j1] * fv) * fu)
-                l0 = lum[i, j, c]
-                out[i, j, c] = l0 - eta * min(l0, clip) + k * x
+def _bilinear_axis(n: int, m: int):
+    """Return, for `n` pixels over `m` blocks, each pixel's two blocks and the weight of the second."""
+    u = np.clip((np.arange(n) + 0.5) / BLOOM_STEP - 0.5, 0.0, m - 1.0)
+    i0 = np.minimum(u.astype(np.int64), max(m - 2, 0))
+    return i0, np.minimum(i0 + 1, m - 1), u - i0
 
 
-def _block_sum_numpy(lum, step, clip):
+def _block_sum_numpy(lum, clip):
     h, w = lum.shape[:2]
+    step = BLOOM_STEP
     hs, ws = -(-h // step), -(-w // step)
     pad = np.zeros((hs * step, ws * step, 3), np.float64)
     pad[:h, :w] = np.minimum(lum, clip)
     return pad.reshape(hs, step, ws, step, 3).sum(axis=(1, 3)).transpose(2, 0, 1).astype(np.float32)
-
-
-def _bloom_add_numpy(lum, halo, step, clip, eta):
-    h, w = lum.shape[:2]
-    hs, ws = halo.shape[1:]
-
-    def axis(n, m):
-        u = np.clip((np.arange(n) + 0.5) / step - 0.5, 0.0, m - 1.0)
-        i0 = np.minimum(u.astype(int), max(m - 2, 0))
-        return i0, np.minimum(i0 + 1, m - 1), u - i0
-
-    i0, i1, fu = axis(h, hs)
-    j0, j1, fv = axis(w, ws)
-    hv = halo.astype(np.float64)
-    rows = hv[:, i0] * (1.0 - fu)[None, :, None] + hv[:, i1] * fu[None, :, None]
-    x = rows[:, :, j0] * (1.0 - fv) + rows[:, :, j1] * fv
-    lum64 = lum.astype(np.float64)
-    return (lum64 - eta * np.minimum(lum64, clip) + eta / (step * step) * x.transpose(1, 2, 0)).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=16)
@@ -256,18 +234,28 @@ def _wing_kernel_fft(shape: tuple, cell_rad: float, beta: float, a: float):
             t = cell_rad * np.hypot(i + off[:, None], j + off[None, :])
             k[i % p, j % q] = float(_wing(t, beta, a).mean()) * cell_rad ** 2
     k[0, 0] = float(_wing_within(cell_rad / math.sqrt(math.pi), beta, a))
-    return sf.rfft2(k)
+    return sf.rfft2(k).astype(np.complex64)  # single precision, as the frame's
 
 
-def bloom(lum: np.ndarray, camera, settings) -> np.ndarray:
-    """Spread a fraction ``settings.psf_wing_fraction`` of each pixel's light (up to ``BLOOM_CLIP_CD_M2``)
-    over the PSF wing, at a quarter of the resolution, in place in `lum` (H, W, 3) float32 cd/m^2; return it.
+@dataclass(frozen=True, eq=False)
+class Halo:
+    """The PSF wing's light over a frame, on BLOOM_STEP x BLOOM_STEP blocks: `blocks` (3, Hb, Wb) float32
+    cd/m^2 to add at each block's centre (bilinear between centres) of a frame `width` pixels wide, after
+    each pixel gives up `eta` of its light up to `clip` cd/m^2."""
 
-    Light is moved, not made: what leaves each pixel is what the wing puts back, less what the wing carries
-    past the frame's edges (as in a camera)."""
+    blocks: np.ndarray
+    eta: float
+    clip: float
+    width: int
+
+
+def bloom_halo(lum: np.ndarray, camera, settings) -> Halo | None:
+    """Return the :class:`Halo` of `lum` (H, W, 3) float32 cd/m^2: a share ``settings.psf_wing_fraction``
+    of each pixel's light (up to ``BLOOM_CLIP_CD_M2``) convolved with the PSF wing on BLOOM_STEP x
+    BLOOM_STEP blocks by FFT; None when bloom is off. :func:`apply_lens` adds it."""
     eta = float(settings.psf_wing_fraction)
     if not settings.bloom or eta <= 0.0:
-        return lum
+        return None
     import scipy.fft as sf
 
     h, w = lum.shape[:2]
@@ -276,17 +264,15 @@ def bloom(lum: np.ndarray, camera, settings) -> np.ndarray:
     grid = (sf.next_fast_len(int(math.ceil(BLOOM_PAD * hs)), real=True),
             sf.next_fast_len(int(math.ceil(BLOOM_PAD * ws)), real=True))
     kf = _wing_kernel_fft(grid, step / float(camera.focal_px), *_wing_params(settings))
-    twins = use_twins()
-    small = _block_sum_numpy(lum, step, BLOOM_CLIP_CD_M2) if twins else np.empty((3, hs, ws), np.float32)
-    if not twins:
-        _block_sum_kernel(lum, step, BLOOM_CLIP_CD_M2, small)
-    halo = sf.irfft2(sf.rfft2(small, s=grid, axes=(1, 2)) * kf[None], s=grid, axes=(1, 2))[:, :hs, :ws]
-    halo = np.ascontiguousarray(np.maximum(halo, 0.0), np.float32)  # FFT round-off below zero
-    if twins:
-        lum[...] = _bloom_add_numpy(lum, halo, step, BLOOM_CLIP_CD_M2, eta)
+    if use_twins():
+        small = _block_sum_numpy(lum, BLOOM_CLIP_CD_M2)
     else:
-        _bloom_add_kernel(lum, halo, step, BLOOM_CLIP_CD_M2, eta, lum)
-    return lum
+        small = np.empty((3, hs, ws), np.float32)
+        _block_sum_kernel(np.ascontiguousarray(lum, np.float32), np.float32(BLOOM_CLIP_CD_M2), small)
+    spread = sf.irfft2(sf.rfft2(small, s=grid, axes=(1, 2)) * kf[None], s=grid, axes=(1, 2))[:, :hs, :ws]
+    # Per pixel: the block's light over its pixels, the wing's share; FFT round-off below zero dropped.
+    blocks = np.ascontiguousarray(np.maximum(spread, 0.0) * (eta / step ** 2), np.float32)
+    return Halo(blocks, eta, BLOOM_CLIP_CD_M2, w)
 
 
 # -- vignetting ----------------------------------------------------------------------------------------------
@@ -312,9 +298,6 @@ class Vignetting:
     def args(self) -> tuple:
         """The kernel's arguments: (mode 1 pa / 2 cos^4, k1, k2, k3, r_per_px)."""
         return (2 if self.cos4 else 1, float(self.k[0]), float(self.k[1]), float(self.k[2]), float(self.r_per_px))
-
-
-NO_VIGNETTING_ARGS = (0, 0.0, 0.0, 0.0, 0.0)
 
 
 def _parse_table(raw: bytes) -> dict:
@@ -352,6 +335,115 @@ def vignetting_for(camera, settings=None) -> Vignetting | None:
     return Vignetting(kk, pixel_pitch_um(camera) * 1e-3 / half_diag_mm, False, name)
 
 
+# -- the lens on the frame ----------------------------------------------------------------------------------
+@kernel(parallel=True)
+def _lens_kernel(lum, bloom, halo, keep, eta, clip, vmode, vk1, vk2, vk3, vr):  # pragma: no cover - jit
+    """lum = V (keep L + eta max(L - clip, 0) + halo) in place, row by row: V (lensfun 'pa' for vmode 1,
+    cos^4 for 2, 1 for 0) and the halo (bilinear between block centres, held beyond the first and last)
+    along the row first, then one flat loop over the row's values (which the compiler vectorises)."""
+    h, w = lum.shape[0], lum.shape[1]
+    hs, ws = halo.shape[1], halo.shape[2]
+    cx = 0.5 * (w - 1)
+    cy = 0.5 * (h - 1)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    half = BLOOM_STEP // 2
+    for i in nb.prange(h):
+        flat = lum[i].reshape(3 * w)
+        v3 = np.empty(3 * w, np.float32)  # V per value of the row (each pixel's three)
+        if vmode != 0:
+            ry2 = ((i - cy) * vr) ** 2
+            for j in range(w):
+                rr = ry2 + ((j - cx) * vr) ** 2
+                if vmode == 1:
+                    v = min(max(1.0 + rr * (vk1 + rr * (vk2 + rr * vk3)), 0.0), 1.0)
+                else:
+                    v = 1.0 / ((1.0 + rr) * (1.0 + rr))
+                v3[3 * j] = v
+                v3[3 * j + 1] = v
+                v3[3 * j + 2] = v
+        else:
+            v3[:] = one
+        if not bloom:
+            for k in range(3 * w):
+                flat[k] = flat[k] * v3[k]
+            continue
+        u = min(max((i + 0.5) / BLOOM_STEP - 0.5, 0.0), hs - 1.0)
+        i0 = min(int(u), max(hs - 2, 0))
+        i1 = min(i0 + 1, hs - 1)
+        fu = np.float32(u - i0)
+        row = np.empty((ws, 3), np.float32)
+        for bj in range(ws):
+            for c in range(3):
+                row[bj, c] = halo[c, i0, bj] * (one - fu) + halo[c, i1, bj] * fu
+        # Between the centres of blocks bj and bj + 1 (pixels s bj + s/2 .. s bj + 3s/2 - 1, s the step) the
+        # weights repeat.
+        line = np.empty(3 * w, np.float32)
+        for j in range(min(half, w)):
+            for c in range(3):
+                line[3 * j + c] = row[0, c]
+        for bj in range(ws - 1):
+            for t in range(BLOOM_STEP):
+                j = bj * BLOOM_STEP + half + t
+                if j < w:
+                    f = np.float32((t + 0.5) / BLOOM_STEP)
+                    for c in range(3):
+                        line[3 * j + c] = row[bj, c] * (one - f) + row[bj + 1, c] * f
+        for j in range((ws - 1) * BLOOM_STEP + half, w):
+            for c in range(3):
+                line[3 * j + c] = row[ws - 1, c]
+        for k in range(3 * w):
+            x = flat[k]
+            flat[k] = v3[k] * (keep * x + eta * max(x - clip, zero) + line[k])
+
+
+def _lens_numpy(lum, halo: Halo | None, vig: "Vignetting | None") -> np.ndarray:
+    h, w = lum.shape[:2]
+    x = np.asarray(lum, np.float64)
+    if halo is not None:
+        hs, ws = halo.blocks.shape[1:]
+        i0, i1, fu = _bilinear_axis(h, hs)
+        j0, j1, fv = _bilinear_axis(w, ws)
+        hv = halo.blocks.astype(np.float64)
+        rows = hv[:, i0] * (1.0 - fu)[None, :, None] + hv[:, i1] * fu[None, :, None]
+        line = (rows[:, :, j0] * (1.0 - fv) + rows[:, :, j1] * fv).transpose(1, 2, 0)
+        x = x - halo.eta * np.minimum(x, halo.clip) + line
+    if vig is not None:
+        i, j = np.indices((h, w))
+        x = x * vig.at(np.hypot(j - 0.5 * (w - 1), i - 0.5 * (h - 1)))[..., None]
+    return x.astype(np.float32)
+
+
+def apply_lens(lum: np.ndarray, camera, settings) -> np.ndarray:
+    """Put the lens on the frame `lum` (H, W, 3) float32 cd/m^2, in place, and return it: the PSF wing
+    (:func:`bloom_halo`: each pixel gives up the wing's share ``settings.psf_wing_fraction`` of its light up
+    to ``BLOOM_CLIP_CD_M2`` and gets the halo), then the relative illumination (:func:`vignetting_for`).
+    One pass (numba, or its numpy twin); nothing when both are off.
+
+    Light is moved, not made: the wing's light falls inside the frame but for what it carries past the
+    frame's edges (as in a camera); vignetting then takes the corners' share."""
+    halo = bloom_halo(lum, camera, settings)
+    vig = vignetting_for(camera, settings)
+    if halo is None and vig is None:
+        return lum
+    if use_twins() or not (lum.dtype == np.float32 and lum.flags.c_contiguous):
+        lum[...] = _lens_numpy(lum, halo, vig)
+        return lum
+    eta = 0.0 if halo is None else halo.eta
+    blocks = np.zeros((3, 1, 1), np.float32) if halo is None else halo.blocks
+    vargs = (0, 0.0, 0.0, 0.0, 0.0) if vig is None else vig.args()
+    _lens_kernel(lum, halo is not None, blocks, np.float32(1.0 - eta), np.float32(eta),
+                 np.float32(BLOOM_CLIP_CD_M2), *vargs)
+    return lum
+
+
+def bloom(lum: np.ndarray, camera, settings) -> np.ndarray:
+    """Return a copy of `lum` (H, W, 3) float32 cd/m^2 with the PSF wing spread (:func:`apply_lens` without
+    vignetting)."""
+    return apply_lens(np.array(lum, np.float32), camera, settings.replace(vignetting=False))
+
+
 __all__ = ["WAVELENGTHS_NM", "BLOOM_CLIP_CD_M2", "pixel_pitch_um", "airy_first_zero_um", "lens_sigma_um",
            "core_sigma_px", "star_sigma_px", "wing", "wing_within", "glare_obliquity", "add_glare", "bloom",
-           "Vignetting", "NO_VIGNETTING_ARGS", "vignetting_table", "vignetting_for"]
+           "bloom_halo", "Halo", "apply_lens",
+           "Vignetting", "vignetting_table", "vignetting_for"]

@@ -1,8 +1,5 @@
 """The camera's response: scene luminance (cd/m^2) -> exposure -> filmic tone curve -> 8-bit sRGB.
 
-0. Vignetting (``vignetting=``, :func:`cupola.render.optics.vignetting_for`): the lens's relative
-   illumination V(r) multiplies the luminance at each pixel before it reaches the sensor (so the
-   noise is that of the dimmer corner), in the same pass.
 1. :func:`expose`: v = 0.18 L t S / (K N^2), K = 12.5 cd s/m^2 (the reflected-light meter
    calibration constant of ISO 2720:1974; Canon, Nikon and Sekonic use 12.5). A meter sets
    N^2 / t = L S / K for a uniform scene of luminance L and the result is rendered as 18 % grey,
@@ -47,7 +44,6 @@ import numpy as np
 
 from ..colour import srgb_encode
 from ..jit import inline, kernel, use_twins
-from .optics import NO_VIGNETTING_ARGS
 
 K_METER = 12.5  # cd s / m^2, ISO 2720 reflected-light meter constant
 MID_GREY = 0.18
@@ -188,28 +184,16 @@ def _finite(v):  # pragma: no cover - jit
 # No 'nnan'/'ninf' fast-math flags: NaN and inf inputs must be caught below.
 @kernel(parallel=True)
 def _develop_kernel(lum, scale, wb, dither, noise, e_per_v, read_e, seed, hot_start, hot_col, hot_ch, hot_amount,
-                    hot_v, vmode, vk1, vk2, vk3, vr, tone_lut, oetf_lut, out):  # pragma: no cover - jit
+                    hot_v, tone_lut, oetf_lut, out):  # pragma: no cover - jit
     h, w = lum.shape[0], lum.shape[1]
     span = WHITE_FULL - WHITE_KNEE
     r2 = read_e * read_e
-    cx = 0.5 * (w - 1)
-    cy = 0.5 * (h - 1)
     for i in nb.prange(h):
         q = hot_start[i] if noise else 0  # the row's next hot pixel
         q_end = hot_start[i + 1] if noise else 0
-        ry2 = ((i - cy) * vr) ** 2
         for j in range(w):
             d = _ign(j, i) - 0.5 if dither else 0.0
             r0, g0, b0 = _finite(lum[i, j, 0]), _finite(lum[i, j, 1]), _finite(lum[i, j, 2])
-            if vmode != 0:
-                rr = ry2 + ((j - cx) * vr) ** 2
-                if vmode == 1:
-                    vig = min(max(1.0 + rr * (vk1 + rr * (vk2 + rr * vk3)), 0.0), 1.0)
-                else:
-                    vig = 1.0 / ((1.0 + rr) * (1.0 + rr))
-                r0 *= vig
-                g0 *= vig
-                b0 *= vig
             xr = _finite((wb[0, 0] * r0 + wb[0, 1] * g0 + wb[0, 2] * b0) * scale)
             xg = _finite((wb[1, 0] * r0 + wb[1, 1] * g0 + wb[1, 2] * b0) * scale)
             xb = _finite((wb[2, 0] * r0 + wb[2, 1] * g0 + wb[2, 2] * b0) * scale)
@@ -252,8 +236,7 @@ def to_uint8(v, dither: bool = True) -> np.ndarray:
     no noise)."""
     v = np.ascontiguousarray(v, np.float32)
     out = np.empty(v.shape, np.uint8)
-    _develop_kernel(v, 1.0, np.eye(3), bool(dither), *_noise_args(None, v.shape), *NO_VIGNETTING_ARGS, _TONE_LUT,
-                    _OETF_LUT, out)
+    _develop_kernel(v, 1.0, np.eye(3), bool(dither), *_noise_args(None, v.shape), _TONE_LUT, _OETF_LUT, out)
     return out
 
 
@@ -294,18 +277,16 @@ def _noise_args(sensor: Sensor | None, shape):
 
 
 def develop(luminance_rgb, camera, dither: bool = True, *, sensor: Sensor | None = None,
-            white_balance=None, vignetting=None) -> np.ndarray:
-    """Return 8-bit sRGB pixels (H, W, 3) for a luminance image (cd/m^2) seen by `camera`: the lens's
-    `vignetting` (a :class:`cupola.render.optics.Vignetting`; None: none), white balance (3x3 on
-    linear RGB, identity for daylight), exposure, the `sensor`'s noise and hot pixels (None: a
-    noiseless sensor), the hue-keeping tone curve, sRGB, dither."""
+            white_balance=None) -> np.ndarray:
+    """Return 8-bit sRGB pixels (H, W, 3) for a luminance image (cd/m^2) seen by `camera`: white
+    balance (3x3 on linear RGB, identity for daylight), exposure, the `sensor`'s noise and hot
+    pixels (None: a noiseless sensor), the hue-keeping tone curve, sRGB, dither."""
     lum = np.ascontiguousarray(luminance_rgb, np.float32)
     wb = np.eye(3) if white_balance is None else np.ascontiguousarray(white_balance, float)
     if use_twins():
-        return develop_numpy(lum, camera, dither, sensor=sensor, white_balance=wb, vignetting=vignetting)
+        return develop_numpy(lum, camera, dither, sensor=sensor, white_balance=wb)
     out = np.empty(lum.shape, np.uint8)
-    vig = NO_VIGNETTING_ARGS if vignetting is None else vignetting.args()
-    _develop_kernel(lum, exposure_scale(camera), wb, bool(dither), *_noise_args(sensor, lum.shape), *vig, _TONE_LUT,
+    _develop_kernel(lum, exposure_scale(camera), wb, bool(dither), *_noise_args(sensor, lum.shape), _TONE_LUT,
                     _OETF_LUT, out)
     return out
 
@@ -327,16 +308,11 @@ def _uniform_numpy(seed, n):
     return (_hash_numpy(seed, n) >> np.uint64(11)).astype(float) / 9007199254740992.0
 
 
-def sensor_values_numpy(luminance_rgb, camera, sensor: Sensor | None = None, white_balance=None,
-                        vignetting=None) -> np.ndarray:
-    """Return the linear sensor values (H, W, 3) after vignetting, white balance, exposure, noise and
-    hot pixels (clipped at 0), as :func:`develop` computes them before the tone curve."""
+def sensor_values_numpy(luminance_rgb, camera, sensor: Sensor | None = None, white_balance=None) -> np.ndarray:
+    """Return the linear sensor values (H, W, 3) after white balance, exposure, noise and hot
+    pixels (clipped at 0), as :func:`develop` computes them before the tone curve."""
     lum = np.asarray(luminance_rgb, np.float64)
     lum = np.where(lum > -1e30, np.minimum(lum, 1e30), 0.0)  # NaN -> 0, inf -> 1e30 (as the kernel)
-    if vignetting is not None:
-        h, w = lum.shape[:2]
-        i, j = np.indices((h, w))
-        lum = lum * vignetting.at(np.hypot(j - 0.5 * (w - 1), i - 0.5 * (h - 1)))[..., None]
     wb = np.eye(3) if white_balance is None else np.asarray(white_balance, float)
     with np.errstate(over="ignore", invalid="ignore"):
         v = (lum @ wb.T) * exposure_scale(camera)
@@ -351,10 +327,10 @@ def sensor_values_numpy(luminance_rgb, camera, sensor: Sensor | None = None, whi
 
 
 def develop_numpy(luminance_rgb, camera, dither: bool = True, *, sensor: Sensor | None = None,
-                  white_balance=None, vignetting=None) -> np.ndarray:
+                  white_balance=None) -> np.ndarray:
     """Return the same as :func:`develop` with numpy only: the exact curves (tone map, OETF)
     instead of the tables, the same random numbers, dither and rounding (within one code value)."""
-    x = sensor_values_numpy(luminance_rgb, camera, sensor, white_balance, vignetting)
+    x = sensor_values_numpy(luminance_rgb, camera, sensor, white_balance)
     m = x.max(axis=-1, keepdims=True)
     y = tone_map(m)
     t = np.clip((m - WHITE_KNEE) / (WHITE_FULL - WHITE_KNEE), 0.0, 1.0)

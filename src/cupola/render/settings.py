@@ -35,10 +35,10 @@ The defaults are cupola's calibration; each is documented where it is used:
   3 % of every source's light spread as (theta^2 + a^2)^(-2.5 / 2), a = 0.02 deg (the form of the
   CIE 146:2002 glare spread function and of measured camera-lens wings; ``render.optics``); the
   Sun's glare is this wing around its disc, in the frame or not.
-* ``bloom``: spread every pixel's light over the wing (``render.optics.bloom``), so saturated
+* ``bloom``: spread every pixel's light over the wing (``render.optics.apply_lens``), so saturated
   cities, the Moon and the limb get soft halos.
 * ``vignetting``: the lens's relative illumination (lensfun's calibrations of the Nikon lenses of
-  each focal length cupola offers, else cos^4), applied in ``render.response.develop``.
+  each focal length cupola offers, else cos^4), in the same pass as the bloom.
 """
 
 from __future__ import annotations
