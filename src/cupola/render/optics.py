@@ -144,34 +144,29 @@ def glare_obliquity(cos_off_axis: float) -> float:
     return max(float(cos_off_axis), 0.0)
 
 
-@kernel(parallel=True)
-def _glare_kernel(cos_sr, amp, beta, a2, out):  # pragma: no cover - jit
-    """out += amp (theta^2 + a^2)^(-beta / 2), theta the angle from the source (from its cosine)."""
-    h, w = cos_sr.shape[0], cos_sr.shape[1]
-    e = -0.5 * beta
-    for i in nb.prange(h):
-        for j in range(w):
-            th = math.acos(min(max(cos_sr[i, j], -1.0), 1.0))
-            v = amp * (th * th + a2) ** e
-            out[i, j, 0] += v
-            out[i, j, 1] += v
-            out[i, j, 2] += v
-
-
 def add_glare(out, cos_source_ray, illuminance_lux: float, settings) -> np.ndarray:
     """Add the PSF wing of a source of `illuminance_lux` (already weighted by :func:`glare_obliquity`) to
     `out` (H, W, 3) float32 cd/m^2: eta E w(theta), theta from each pixel's ray to the source (its cosine
-    `cos_source_ray`, (H, W)). Return `out`."""
+    `cos_source_ray`, (H, W)). Return `out`.
+
+    The wing is evaluated at the centres of the bloom's blocks (the mean cosine of their four central pixels)
+    and added bilinearly between them in the lens pass's kernel: a 36th of the per-pixel transcendental work
+    (~60 ms CPU a 1920x1080 frame per pixel); it differs from w at the pixel by < 1 % beyond four blocks
+    from the source, and near the source it is smoothed over a block (the Sun's disc itself is exact)."""
     beta, a = _wing_params(settings)
     amp = float(settings.psf_wing_fraction) * float(illuminance_lux) * _wing_norm(beta, a)
     if amp <= 0.0:
         return out
-    if use_twins():
-        th = np.arccos(np.clip(np.asarray(cos_source_ray, float), -1.0, 1.0))
-        out += (amp * (th * th + a * a) ** (-0.5 * beta)).astype(np.float32)[..., None]
-        return out
-    _glare_kernel(cos_source_ray, amp, beta, a * a, out)
-    return out
+    c = np.asarray(cos_source_ray)
+    h, w = c.shape
+    hs, ws = -(-h // BLOOM_STEP), -(-w // BLOOM_STEP)
+    i = np.minimum(BLOOM_STEP * np.arange(hs) + BLOOM_STEP // 2 - 1, max(h - 2, 0))
+    j = np.minimum(BLOOM_STEP * np.arange(ws) + BLOOM_STEP // 2 - 1, max(w - 2, 0))
+    i1, j1 = np.minimum(i + 1, h - 1), np.minimum(j + 1, w - 1)
+    cc = 0.25 * (c[i][:, j].astype(float) + c[i1][:, j] + c[i][:, j1] + c[i1][:, j1])
+    th = np.arccos(np.clip(cc, -1.0, 1.0))
+    g = (amp * (th * th + a * a) ** (-0.5 * beta)).astype(np.float32)
+    return add_halo(out, Halo(np.ascontiguousarray(np.broadcast_to(g, (3, hs, ws))), 0.0, BLOOM_CLIP_CD_M2, w))
 
 
 # -- bloom ----------------------------------------------------------------------------------------------------
@@ -437,6 +432,17 @@ def apply_lens(lum: np.ndarray, camera, settings) -> np.ndarray:
     return lum
 
 
+def add_halo(lum: np.ndarray, halo: Halo) -> np.ndarray:
+    """Add `halo`'s blocks (bilinear between their centres) to `lum` (H, W, 3) float32, in place (its `eta`
+    taken from each pixel first); return `lum`."""
+    if use_twins() or not (lum.dtype == np.float32 and lum.flags.c_contiguous):
+        lum[...] = _lens_numpy(lum, halo, None)
+        return lum
+    _lens_kernel(lum, True, halo.blocks, np.float32(1.0 - halo.eta), np.float32(halo.eta), np.float32(halo.clip),
+                 0, 0.0, 0.0, 0.0, 0.0)
+    return lum
+
+
 def bloom(lum: np.ndarray, camera, settings) -> np.ndarray:
     """Return a copy of `lum` (H, W, 3) float32 cd/m^2 with the PSF wing spread (:func:`apply_lens` without
     vignetting)."""
@@ -445,5 +451,5 @@ def bloom(lum: np.ndarray, camera, settings) -> np.ndarray:
 
 __all__ = ["WAVELENGTHS_NM", "BLOOM_CLIP_CD_M2", "pixel_pitch_um", "airy_first_zero_um", "lens_sigma_um",
            "core_sigma_px", "star_sigma_px", "wing", "wing_within", "glare_obliquity", "add_glare", "bloom",
-           "bloom_halo", "Halo", "apply_lens",
+           "bloom_halo", "Halo", "apply_lens", "add_halo",
            "Vignetting", "vignetting_table", "vignetting_for"]
