@@ -26,7 +26,8 @@ DAY_T = "2021-05-02T12:00:00Z"
 PANEL = (640, 360)
 CITY_CROP = (760, 220, 760 + PANEL[0], 220 + PANEL[1])  # the lights of the Channel and the Benelux, the limb
 NAMES = ("planet", "city", "sun")
-TITLES = ("Venus and stars: 50 mm f/1.2, 10 s", "City lights: 14 mm f/1.4, 1/8 s", "The Sun 10 deg off the frame: 24 mm f/2, 1/60 s")
+TITLES = ("Venus and stars: 50 mm f/1.2, 10 s", "City lights: 14 mm f/1.4, 1/8 s",
+          "The Sun 10 deg off the frame: 24 mm f/2, 1/60 s")
 
 
 def _sun_look(scene, vfov_deg: float, outside_deg: float):

@@ -36,7 +36,7 @@ exposure the sky turns the other way in the camera, so a star at angle psi from 
 normal draws an arc of omega * exposure * sin(psi). A tracked camera (sidereal drive) keeps stars
 round. Each source is drawn at K sub-steps along its path (K from the path length: at least one
 step per pixel), each with 1/K of its light. The splatting itself is a serial numba loop over
-sources (a few thousand sources x K steps x a 7x7 window: ~ms); per-pixel work (the Sun's glare)
+sources (a few thousand sources x K steps x a 7x7 window: ~ms); per-pixel work (the Sun's disc)
 is parallel.
 """
 
@@ -261,8 +261,8 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     # sensitivities), per unit of the eye's illuminance.
     colour = np.maximum(camera_star_rgb(bv), 0.0)
     # Stars within 1.5 mag of the limit: their PSF wings are below the noise (3 x 3 windows).
-    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, star_sigma_px(cam, settings), True, settings,
-                 faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
+    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, star_sigma_px(cam, settings), True,
+                 settings, faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
 
 
 MILKY_WAY_STEP_PX = 8  # the map (1-degree cells, 3-degree smoothing) is sampled every 8th pixel
