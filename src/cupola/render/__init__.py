@@ -55,7 +55,7 @@ class Frame:
     attitude: Attitude
     settings: RenderSettings
     geometry: RayGeometry
-    luminance: np.ndarray  # (H, W, 3) float32: the light on the sensor (after the lens's wing and vignetting)
+    luminance: np.ndarray  # (H, W, 3) float32: the scene's light (the lens's wing and vignetting come after)
     rgb: np.ndarray  # (H, W, 3) uint8
     timings_s: dict
 
@@ -120,8 +120,8 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
         LAYERS[name](scene, geom, total, settings)
         timings[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    apply_lens(total, camera, settings)  # the PSF wing (bloom) and vignetting, in place
-    rgb = develop(total, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),
+    sensor = apply_lens(total, camera, settings, pool.get("sensor", shape, np.float32) if pool is not None else None)
+    rgb = develop(sensor, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),
                   white_balance=white_balance_matrix(settings.white_balance))
     timings["response"] = time.perf_counter() - t0
     return Frame(scene=scene, camera=camera, attitude=attitude, settings=settings, geometry=geom,

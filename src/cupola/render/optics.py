@@ -332,8 +332,8 @@ def vignetting_for(camera, settings=None) -> Vignetting | None:
 
 # -- the lens on the frame ----------------------------------------------------------------------------------
 @kernel(parallel=True)
-def _lens_kernel(lum, bloom, halo, keep, eta, clip, vmode, vk1, vk2, vk3, vr):  # pragma: no cover - jit
-    """lum = V (keep L + eta max(L - clip, 0) + halo) in place, row by row: V (lensfun 'pa' for vmode 1,
+def _lens_kernel(lum, bloom, halo, keep, eta, clip, vmode, vk1, vk2, vk3, vr, out):  # pragma: no cover - jit
+    """out = V (keep L + eta max(L - clip, 0) + halo) (`out` may be `lum`), row by row: V (lensfun 'pa' for vmode 1,
     cos^4 for 2, 1 for 0) and the halo (bilinear between block centres, held beyond the first and last)
     along the row first, then one flat loop over the row's values (which the compiler vectorises)."""
     h, w = lum.shape[0], lum.shape[1]
@@ -345,6 +345,7 @@ def _lens_kernel(lum, bloom, halo, keep, eta, clip, vmode, vk1, vk2, vk3, vr):  
     half = BLOOM_STEP // 2
     for i in nb.prange(h):
         flat = lum[i].reshape(3 * w)
+        dest = out[i].reshape(3 * w)
         v3 = np.empty(3 * w, np.float32)  # V per value of the row (each pixel's three)
         if vmode != 0:
             ry2 = ((i - cy) * vr) ** 2
@@ -361,7 +362,7 @@ def _lens_kernel(lum, bloom, halo, keep, eta, clip, vmode, vk1, vk2, vk3, vr):  
             v3[:] = one
         if not bloom:
             for k in range(3 * w):
-                flat[k] = flat[k] * v3[k]
+                dest[k] = flat[k] * v3[k]
             continue
         u = min(max((i + 0.5) / BLOOM_STEP - 0.5, 0.0), hs - 1.0)
         i0 = min(int(u), max(hs - 2, 0))
@@ -389,7 +390,7 @@ def _lens_kernel(lum, bloom, halo, keep, eta, clip, vmode, vk1, vk2, vk3, vr):  
                 line[3 * j + c] = row[ws - 1, c]
         for k in range(3 * w):
             x = flat[k]
-            flat[k] = v3[k] * (keep * x + eta * max(x - clip, zero) + line[k])
+            dest[k] = v3[k] * (keep * x + eta * max(x - clip, zero) + line[k])
 
 
 def _lens_numpy(lum, halo: Halo | None, vig: "Vignetting | None") -> np.ndarray:
@@ -409,8 +410,10 @@ def _lens_numpy(lum, halo: Halo | None, vig: "Vignetting | None") -> np.ndarray:
     return x.astype(np.float32)
 
 
-def apply_lens(lum: np.ndarray, camera, settings) -> np.ndarray:
-    """Put the lens on the frame `lum` (H, W, 3) float32 cd/m^2, in place, and return it: the PSF wing
+def apply_lens(lum: np.ndarray, camera, settings, out: np.ndarray | None = None) -> np.ndarray:
+    """Return the light the lens puts on the sensor from the frame `lum` (H, W, 3) float32 cd/m^2, written
+    into `out` (a new array when None; `lum` itself for in place; `lum` is returned as it is when the lens
+    does nothing): the PSF wing
     (:func:`bloom_halo`: each pixel gives up the wing's share ``settings.psf_wing_fraction`` of its light up
     to ``BLOOM_CLIP_CD_M2`` and gets the halo), then the relative illumination (:func:`vignetting_for`).
     One pass (numba, or its numpy twin); nothing when both are off.
@@ -421,15 +424,16 @@ def apply_lens(lum: np.ndarray, camera, settings) -> np.ndarray:
     vig = vignetting_for(camera, settings)
     if halo is None and vig is None:
         return lum
-    if use_twins() or not (lum.dtype == np.float32 and lum.flags.c_contiguous):
-        lum[...] = _lens_numpy(lum, halo, vig)
-        return lum
+    out = np.empty(lum.shape, np.float32) if out is None else out
+    if use_twins() or not (lum.dtype == np.float32 and lum.flags.c_contiguous and out.flags.c_contiguous):
+        out[...] = _lens_numpy(lum, halo, vig)
+        return out
     eta = 0.0 if halo is None else halo.eta
     blocks = np.zeros((3, 1, 1), np.float32) if halo is None else halo.blocks
     vargs = (0, 0.0, 0.0, 0.0, 0.0) if vig is None else vig.args()
     _lens_kernel(lum, halo is not None, blocks, np.float32(1.0 - eta), np.float32(eta),
-                 np.float32(BLOOM_CLIP_CD_M2), *vargs)
-    return lum
+                 np.float32(BLOOM_CLIP_CD_M2), *vargs, out)
+    return out
 
 
 def add_halo(lum: np.ndarray, halo: Halo) -> np.ndarray:
@@ -439,14 +443,14 @@ def add_halo(lum: np.ndarray, halo: Halo) -> np.ndarray:
         lum[...] = _lens_numpy(lum, halo, None)
         return lum
     _lens_kernel(lum, True, halo.blocks, np.float32(1.0 - halo.eta), np.float32(halo.eta), np.float32(halo.clip),
-                 0, 0.0, 0.0, 0.0, 0.0)
+                 0, 0.0, 0.0, 0.0, 0.0, lum)
     return lum
 
 
 def bloom(lum: np.ndarray, camera, settings) -> np.ndarray:
     """Return a copy of `lum` (H, W, 3) float32 cd/m^2 with the PSF wing spread (:func:`apply_lens` without
     vignetting)."""
-    return apply_lens(np.array(lum, np.float32), camera, settings.replace(vignetting=False))
+    return apply_lens(np.asarray(lum, np.float32), camera, settings.replace(vignetting=False))
 
 
 __all__ = ["WAVELENGTHS_NM", "BLOOM_CLIP_CD_M2", "pixel_pitch_um", "airy_first_zero_um", "lens_sigma_um",
