@@ -37,7 +37,7 @@ from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
 from cupola.camera import Attitude, Camera, parse_look
-from cupola.render import render
+from cupola.render import DEFAULT_SETTINGS, render
 from cupola.render.response import develop, exposure_scale
 from cupola.scene import compute_scene
 from cupola.timebase import to_utc64
@@ -45,6 +45,10 @@ from cupola.timebase import to_utc64
 SEED1_TIME = "2024-01-19T16:02:54Z"
 # A daylit instant of the same element sets (the station and the ground below in sunlight).
 DAY_TIME = "2024-01-19T16:45:00Z"
+# Stars 0.8 px wide, no bloom, no vignetting: what the photo pipeline's detection and plate solve were tuned
+# on. The renderer's lens (render.optics) draws them as physically sharper ~0.35 px cores at these sizes, which
+# the detector takes for hot pixels: a limit of the photo pipeline, not of these fixtures' truth.
+PHOTO_SETTINGS = DEFAULT_SETTINGS.replace(psf_sigma_px=0.8, bloom=False, vignetting=False)
 STAR_LAYERS = ("stars",)
 # Scene parts the star layer reads (planets come with the stars).
 _STAR_PARTS = ("stars", "bodies", "lighting")
@@ -232,7 +236,7 @@ def synth_photo(path, *, time: str = SEED1_TIME, focal_mm: float = 24.0, width_p
         att = Attitude(np.asarray(rows_icrs, float) @ icrs_to_teme.T)
     else:
         att = Attitude.from_look(cam.look, scene, cam.roll_deg)
-    frame = render(scene, cam, attitude=att, layers=tuple(layers), force=True)
+    frame = render(scene, cam, attitude=att, layers=tuple(layers), force=True, settings=PHOTO_SETTINGS)
     lum = frame.luminance.copy()
     if earth and frame.geometry.hit.any():
         lum += _earth_and_limb(frame, rng)

@@ -107,6 +107,7 @@ READS = {
     "night_lights.npz": ["render", T_NIGHT, "--size", "16x16", "--look", "nadir", "--layers", "city_lights"],
     "clouds.png": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
     "moon_albedo.npz": ["render", T_NIGHT, "--size", "16x16", "--look", "sky:moon", "--layers", "bodies"],
+    "lens_vignetting.json": ["render", T_NIGHT, "--size", "16x16", "--layers", "stars"],
 }
 
 

@@ -210,7 +210,7 @@ def sunrise():
     sun = sc.body("Sun")
     cam = Camera(focal_mm=800.0, look=Look("sky", body="sun"), exposure_s=1 / 8000, width_px=900, height_px=900)
     sc = dataclasses.replace(sc, camera=cam)
-    settings = dataclasses.replace(DEFAULT_SETTINGS, sun_glare_rel=0.0)
+    settings = dataclasses.replace(DEFAULT_SETTINGS, psf_wing_fraction=0.0)
     from cupola.render import frame_geometry as fg
 
     geom = fg(sc, cam, force=True)

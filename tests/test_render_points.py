@@ -12,7 +12,7 @@ import pytest
 
 from cupola import photometry
 from cupola.camera import Camera, Look
-from cupola.render import DEFAULT_SETTINGS, points
+from cupola.render import DEFAULT_SETTINGS, optics, points
 from cupola.render import frame_geometry as ray_geometry
 from cupola.sky.stars import icrs_to_teme as icrs_to_teme_matrix
 from cupola.scene import compute_scene
@@ -95,7 +95,9 @@ def test_tracked_star_is_round_with_the_psf_width():
     sc = compute_scene(NIGHT, camera=cam)
     geom = ray_geometry(sc)
     d = geom.basis_teme[2] + 0.3 / cam.focal_px * geom.basis_teme[0]
-    img = points.stars_layer(_one_star(sc, d / np.linalg.norm(d)), geom)
+    # An explicit sigma (the setting overrides the lens's core; tests/test_optics.py checks the lens's).
+    wide = DEFAULT_SETTINGS.replace(psf_sigma_px=0.8)
+    img = points.stars_layer(_one_star(sc, d / np.linalg.norm(d)), geom, settings=wide)
     x, y = _pinhole(cam, geom.basis_teme, d / np.linalg.norm(d))
     cx, cy, win = _centroid(img, x, y, 6)
     ii, jj = np.mgrid[-6:7, -6:7]
@@ -104,8 +106,8 @@ def test_tracked_star_is_round_with_the_psf_width():
     sx = math.sqrt((win * jj**2).sum() / win.sum())
     sy = math.sqrt((win * ii**2).sum() / win.sum())
     # Pixel sampling of a Gaussian adds ~1/12 px^2 to its variance at most.
-    assert sx == pytest.approx(DEFAULT_SETTINGS.psf_sigma_px, abs=0.06)
-    assert sy == pytest.approx(DEFAULT_SETTINGS.psf_sigma_px, abs=0.06)
+    assert sx == pytest.approx(0.8, abs=0.06)
+    assert sy == pytest.approx(0.8, abs=0.06)
 
 
 def _mean_motion_rev_day(line2: str) -> float:
@@ -142,7 +144,7 @@ def test_untracked_trail_length_matches_the_orbit_rate(psi_deg):
     cov = ((pts - mu).T * w) @ (pts - mu) / w.sum()
     var_long = float(np.linalg.eigvalsh(cov)[-1])
     # A uniform segment of length L blurred by a Gaussian: variance L^2 / 12 + sigma^2.
-    length_px = math.sqrt(12.0 * (var_long - DEFAULT_SETTINGS.psf_sigma_px**2))
+    length_px = math.sqrt(12.0 * (var_long - optics.star_sigma_px(cam, DEFAULT_SETTINGS)**2))
     set_line2 = _set_line2(sc)  # the element set used: its mean motion gives the period
     period_s = 86400.0 / _mean_motion_rev_day(set_line2)
     expected_rad = 2 * math.pi / period_s * cam.exposure_s * math.sin(math.radians(psi_deg))
@@ -210,11 +212,13 @@ def test_sun_disc_lands_on_its_pixel():
     assert math.hypot(cx - x, cy - y) < one_px
     r_px = cam.focal_px * math.tan(math.radians(float(sun.radius_deg)))
     assert (img > 0.5 * photometry.SUN_CD_M2).sum() == pytest.approx(math.pi * r_px**2, rel=0.02)
-    # Glare falls off as a power law (-2.5) outside the disc.
+    # Glare falls off as the PSF wing, (theta^2 + a^2)^(-2.5 / 2), outside the disc.
     j_far = int(round(x + 4 * r_px))
     j_near = int(round(x + 2 * r_px))
     ratio = img[int(round(y)), j_far] / img[int(round(y)), j_near]
-    assert ratio == pytest.approx((abs(j_far - x) / abs(j_near - x)) ** DEFAULT_SETTINGS.sun_glare_slope, rel=0.05)
+    a = math.radians(0.02) * cam.focal_px  # the wing's shoulder, in pixels
+    expected = ((abs(j_far - x) ** 2 + a * a) / (abs(j_near - x) ** 2 + a * a)) ** -1.25
+    assert ratio == pytest.approx(expected, rel=0.05)
 
 
 def test_sun_behind_the_earth_draws_nothing():

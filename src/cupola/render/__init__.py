@@ -28,6 +28,7 @@ from .glow import airglow_layer, aurora_layer
 from .lights import city_lights_layer
 from .points import bodies_layer, milky_way_layer, stars_layer
 from ..colour import white_balance_matrix
+from .optics import apply_lens
 from .response import develop, sensor_for
 from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
 
@@ -54,7 +55,7 @@ class Frame:
     attitude: Attitude
     settings: RenderSettings
     geometry: RayGeometry
-    luminance: np.ndarray  # (H, W, 3) float32
+    luminance: np.ndarray  # (H, W, 3) float32: the scene's light (the lens's wing and vignetting come after)
     rgb: np.ndarray  # (H, W, 3) uint8
     timings_s: dict
 
@@ -119,7 +120,8 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
         LAYERS[name](scene, geom, total, settings)
         timings[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rgb = develop(total, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),
+    sensor = apply_lens(total, camera, settings, pool.get("sensor", shape, np.float32) if pool is not None else None)
+    rgb = develop(sensor, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),
                   white_balance=white_balance_matrix(settings.white_balance))
     timings["response"] = time.perf_counter() - t0
     return Frame(scene=scene, camera=camera, attitude=attitude, settings=settings, geometry=geom,

@@ -12,8 +12,10 @@ Photometry
   (Allen's Astrophysical Quantities, 4th ed., Cox 2000, section 15.1: m_V = -13.98 - 2.5 log10 E),
   so E = 2.54e-6 * 10**(-0.4 V) lux. A point source spread by the point-spread function w over a
   pixel of solid angle Omega (1 / f_px**2 sr on axis, times cos^3 of the off-axis angle) has the
-  luminance E w / Omega: lux / sr = cd/m^2. The PSF is a Gaussian
-  normalised over its window, so each source's energy is kept exactly (``settings.psf_sigma_px``).
+  luminance E w / Omega: lux / sr = cd/m^2. The PSF's core is a Gaussian
+  normalised over its window, so each source's energy is kept exactly; its sigma is the lens's
+  (diffraction, defocus and the pixel, ``render.optics.star_sigma_px``; ``settings.psf_sigma_px``
+  overrides it). The PSF's wide wing is added to the whole frame by ``render.optics.bloom``.
 * Moon: its face is the albedo map ``scene.moon_albedo`` (LRO WAC, relative) in the orientation
   ``scene.body('Moon').frame_teme`` (IAU 2009), shaded by the Lommel-Seeliger law A mu0 / (mu0 + mu),
   the whole scaled so that the lit disc's illuminance is the Moon's V magnitude's (Allen's phase law
@@ -21,11 +23,12 @@ Photometry
   (``settings.earthshine_cd_m2`` x (1 - k), times the relative albedo). A sample is lit where the Moon's
   surface normal under it faces the Sun (exact ray/sphere geometry).
 * Sun: mean luminance of the disc 1.6e9 cd/m^2 (e.g. CIE; Schlyter, "Radiometry and photometry in
-  astronomy"). Glare: a
-  power-law halo 1e-4 x the disc luminance x (theta / theta_sun)**-2.5 out to 30 deg (the form
-  of camera-lens veiling-glare PSFs, e.g. the CIE 146:2002 glare spread function falls as
-  theta**-2 to -3), weighted by the visible fraction of the disc (``scene.lighting.sun_fraction``), or,
-  for a disc seen through the limb, centred on where it is seen and dimmed by the limb path.
+  astronomy"). Glare: the lens's PSF wing (``render.optics``) around the Sun, eta E w(theta) with E
+  the illuminance of the visible part of the disc (``scene.lighting.sun_fraction``) times cos of its
+  angle off the optical axis (none from behind the lens), at every pixel whether the Sun is in the
+  frame or not: no cut-off; the disc keeps the core's share, 1 - eta (bloom does not spread it
+  again). For a disc seen through the limb the glare is centred on where it is seen and dimmed by
+  the limb path.
 * Through the limb (``scene.refract``, ``scene.limb_optics``; ``phenomena.refraction``): stars, planets,
   the Moon and the Sun are lifted by refraction and dimmed and reddened per camera channel by the limb
   path's transmission; the discs pixel by pixel, so they flatten.
@@ -38,7 +41,7 @@ exposure the sky turns the other way in the camera, so a star at angle psi from 
 normal draws an arc of omega * exposure * sin(psi). A tracked camera (sidereal drive) keeps stars
 round. Each source is drawn at K sub-steps along its path (K from the path length: at least one
 step per pixel), each with 1/K of its light. The splatting itself is a serial numba loop over
-sources (a few thousand sources x K steps x a 7x7 window: ~ms); per-pixel work (the Sun's glare)
+sources (a few thousand sources x K steps x a 7x7 window: ~ms); per-pixel work (the Sun's disc)
 is parallel.
 """
 
@@ -53,6 +56,7 @@ from ..camera.geometry import project
 from ..colour import LUMA, camera_star_rgb
 from ..jit import inline, kernel, twin
 from ..photometry import SUN_CD_M2, vmag_to_lux
+from .optics import add_glare, glare_obliquity, star_sigma_px
 from .settings import DEFAULT_SETTINGS, RenderSettings
 
 def star_positions(scene, camera, attitude, times_s, dirs_teme=None):
@@ -199,14 +203,23 @@ def _frame_rate_rad_s(scene, attitude) -> float:
     return rate * float(np.linalg.norm(np.cross(hvec / np.linalg.norm(hvec), axis)))
 
 
+def peak_share_1d(sigma_px: float) -> float:
+    """Return the share of a Gaussian of `sigma_px` centred on a pixel that the splat puts in that pixel's
+    row (or column): 1 / sum_d exp(-d^2 / (2 s^2))."""
+    d = np.arange(-int(math.ceil(6.0 * sigma_px)) - 1, int(math.ceil(6.0 * sigma_px)) + 2)
+    return float(1.0 / np.exp(-d * d / (2.0 * sigma_px * sigma_px)).sum())
+
+
 def limiting_vmag(camera, settings: RenderSettings = DEFAULT_SETTINGS, rate_rad_s: float = 0.0) -> float:
     """Return the faintest V the `camera` records on the optical axis: where a star's peak pixel
     reaches :data:`STAR_SNR` read-noise sigmas (or :data:`STAR_THRESHOLD_V` without noise).
 
     A star of illuminance E (lux, :func:`cupola.photometry.vmag_to_lux`) drawn with the Gaussian
-    PSF of sigma s px puts g = 1 / (2 pi s^2) of it in its peak pixel (a trail of T px, the sky
-    moving at `rate_rad_s` for the exposure: g = 1 / (sqrt(2 pi) s max(T, sqrt(2 pi) s))), so the
-    peak's sensor value is E f^2 g k, with f the focal length in px and k the exposure scale
+    PSF core of sigma s px (:func:`cupola.render.optics.star_sigma_px`) centred on a pixel puts
+    g = g1^2 of it in that pixel, g1 = 1 / sum_d exp(-d^2 / (2 s^2)) over whole pixel offsets d (the
+    splat's normalisation; 1 / (sqrt(2 pi) s) for a wide core), less the wing's share eta when bloom
+    is on (a trail of T px, the sky moving at `rate_rad_s` for the exposure: g = g1 / max(T, 1 / g1)),
+    so the peak's sensor value is E f^2 g k, with f the focal length in px and k the exposure scale
     (:func:`cupola.render.response.exposure_scale`)."""
     from .response import V_SAT, exposure_scale
 
@@ -215,11 +228,12 @@ def limiting_vmag(camera, settings: RenderSettings = DEFAULT_SETTINGS, rate_rad_
         v_th = STAR_SNR * float(settings.read_noise_e) / e_per_v
     else:
         v_th = STAR_THRESHOLD_V
-    s = float(settings.psf_sigma_px)
     f = float(camera.focal_px)
     trail = float(rate_rad_s) * float(camera.exposure_s) * f
-    g1 = 1.0 / (math.sqrt(2.0 * math.pi) * s)
+    g1 = peak_share_1d(star_sigma_px(camera, settings))
     g = g1 * (1.0 / max(trail, 1.0 / g1))
+    if settings.bloom:
+        g *= 1.0 - float(settings.psf_wing_fraction)
     e_lim = v_th / (exposure_scale(camera) * f * f * g)
     return float(-2.5 * math.log10(e_lim / float(vmag_to_lux(0.0))))
 
@@ -258,8 +272,8 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     # sensitivities), per unit of the eye's illuminance, times the limb path's transmission.
     colour = np.maximum(camera_star_rgb(bv), 0.0) * ref.transmission_rgb[keep]
     # Stars within 1.5 mag of the limit: their PSF wings are below the noise (3 x 3 windows).
-    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, settings.psf_sigma_px, True, settings,
-                 faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
+    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, star_sigma_px(cam, settings), True,
+                 settings, faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
 
 
 @inline
@@ -641,31 +655,6 @@ def _sun_disc_kernel(dirs, hit, tangent, i0, i1, j0, j1, o, step, bend, trans, s
                     out[i, j, c] += v * _lookup(step, trans, h, c)
 
 
-@kernel(parallel=True)
-def _sun_kernel(dirs, hit, cos_sr, s_dir, r_sun, disc_cd, glare_cd, slope, max_rad, px_rad, glare,
-                out):  # pragma: no cover - jit
-    h, w = dirs.shape[0], dirs.shape[1]
-    for i in nb.prange(h):
-        for j in range(w):
-            v = 0.0
-            if glare:
-                c = cos_sr[i, j]
-                th = math.acos(min(max(c, -1.0), 1.0))
-                if th < max_rad:
-                    th = max(th, r_sun)
-                    v += glare_cd * (th / r_sun) ** slope
-            if not hit[i, j]:
-                dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
-                cx = dy * s_dir[2] - dz * s_dir[1]
-                cy = dz * s_dir[0] - dx * s_dir[2]
-                cz = dx * s_dir[1] - dy * s_dir[0]
-                th = math.atan2(math.sqrt(cx * cx + cy * cy + cz * cz), dx * s_dir[0] + dy * s_dir[1] + dz * s_dir[2])
-                cover = (r_sun - th) / px_rad + 0.5  # area-coverage ramp across the edge pixel
-                if cover > 0.0:
-                    v += disc_cd * min(cover, 1.0)
-            out[i, j] = v
-
-
 def _cos_to_numpy(dirs, d, out):
     """numpy twin of :func:`_cos_to`."""
     out[...] = dirs[..., 0] * d[0] + dirs[..., 1] * d[1] + dirs[..., 2] * d[2]
@@ -682,10 +671,10 @@ def _cos_to(dirs, d, out):  # pragma: no cover - jit
 
 def sun_layer(scene, geom, out: np.ndarray | None = None,
               settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Add the Sun's disc (1.6e9 cd/m^2 outside the atmosphere; refracted, flattened and reddened near
-    the limb; nothing where the Earth is in front) and its glare halo into `out` (H, W, 3) float32
-    cd/m^2; nothing when the Sun is behind the refracted limb or farther than
-    ``settings.sun_glare_max_deg`` outside the frame."""
+    """Add the Sun's disc (1.6e9 cd/m^2 outside the atmosphere x the PSF core's share; refracted,
+    flattened and reddened near the limb; nothing where the Earth is in front) and its glare, the PSF
+    wing around the visible part of the disc (module docstring), into `out` (H, W, 3) float32 cd/m^2;
+    nothing when the Sun is behind the refracted limb, no glare when it is behind the lens."""
     cam = geom.camera
     h, w = geom.dirs_teme.shape[:2]
     sun = scene.body("Sun")
@@ -693,36 +682,31 @@ def sun_layer(scene, geom, out: np.ndarray | None = None,
     s_dir = np.asarray(sun.dir_teme, float).reshape(3)
     r_sun = math.radians(float(sun.radius_deg))
     rgb = np.zeros((h, w, 3), np.float32) if out is None else out
-    # Angle from the Sun to the frame: the frame's corner rays bound it.
-    corners = geom.dirs_teme[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float)
-    fwd = np.asarray(geom.basis_teme, float)[2]
-    half_diag = math.acos(float(np.min(corners @ fwd)))
-    off = math.acos(float(np.clip(s_dir @ fwd, -1.0, 1.0)))
-    max_rad = math.radians(settings.sun_glare_max_deg)
-    if off > half_diag + max_rad:
+    if frac <= 0.0 and not bool(sun.above_limb):
         return rgb
+    fwd = np.asarray(geom.basis_teme, float)[2]
+    core = 1.0 - float(settings.psf_wing_fraction)  # the wing's share is the glare below
     # The glare follows the disc where it is seen: through the limb, around its lifted centre, dimmed by
     # the limb path (the whole lifted disc is above the ground); elsewhere the visible fraction weights it.
-    cos_sr, weight = geom.cos_sun_ray, frac
+    cos_sr, weight, seen_dir = geom.cos_sun_ray, frac, s_dir
     seen = scene.refract(s_dir[None])
     if np.isfinite(seen.tangent_km[0]) and float(seen.bending_rad[0]) > 0.0:
+        seen_dir = np.ascontiguousarray(seen.dir_teme[0], float)
         cos_sr = np.empty(geom.cos_sun_ray.shape, np.float32)
-        _cos_to(geom.dirs_teme, np.ascontiguousarray(seen.dir_teme[0], float), cos_sr)
+        _cos_to(geom.dirs_teme, seen_dir, cos_sr)
         weight = float(seen.transmission_rgb[0] @ LUMA)
-    if weight > 0.0:  # the glare (the disc is drawn below, refracted)
-        disc = np.zeros((h, w), np.float32)
-        _sun_kernel(geom.dirs_teme, geom.hit, cos_sr, s_dir, r_sun, 0.0,
-                    settings.sun_glare_rel * SUN_CD_M2 * weight, settings.sun_glare_slope, max_rad, 1.0 / cam.focal_px,
-                    True, disc)
-        rgb += disc[..., None]
+    # The glare: the wing around the visible part of the disc (E = L Omega_sun), wherever the Sun is.
+    e_sun = SUN_CD_M2 * 2.0 * math.pi * (1.0 - math.cos(r_sun)) * weight * glare_obliquity(float(seen_dir @ fwd))
+    if e_sun > 0.0:
+        add_glare(rgb, cos_sr, e_sun, settings)
     box = _disc_box(scene, geom, s_dir, r_sun, 2.0)
-    if box is not None:
+    if box is not None:  # the disc, refracted
         optics = scene.limb_optics
         # The Sun's colour outside the atmosphere is near the D65 white point; the limb path reddens it.
         _sun_disc_kernel(geom.dirs_teme, geom.hit, geom.tangent_km, *box,
                          np.asarray(scene.state.r_teme_km, float).reshape(3), float(optics.step_km),
                          np.ascontiguousarray(optics.bending_rad, float).reshape(-1, 1),
-                         np.ascontiguousarray(optics.transmission_rgb, float), s_dir, r_sun, SUN_CD_M2,
+                         np.ascontiguousarray(optics.transmission_rgb, float), s_dir, r_sun, SUN_CD_M2 * core,
                          1.0 / cam.focal_px, rgb)
     return rgb
 

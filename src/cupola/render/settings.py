@@ -3,11 +3,9 @@
 A renderer reads only three things: the Scene, the Camera (with its Attitude) and these settings.
 The defaults are cupola's calibration; each is documented where it is used:
 
-* ``psf_sigma_px``, ``psf_radius_sigma``: the point-spread function of stars and planets
-  (a Gaussian normalised over its window, ``render.points``).
-* ``sun_glare_*``: the power-law halo around the Sun, 1e-4 x the disc luminance x
-  (theta / theta_sun)**-2.5 out to 30 deg (the form of camera veiling-glare PSFs, e.g. the CIE
-  146:2002 glare spread function falls as theta**-2 to -3).
+* ``psf_sigma_px``, ``psf_radius_sigma``: the Gaussian stars and planets are drawn with (normalised
+  over its window, ``render.points``): None (the default) takes the lens's PSF core from the camera
+  (``render.optics.star_sigma_px``: diffraction, defocus, the pixel); a number overrides it.
 * ``earthshine_cd_m2``: the Moon's night side at new Moon (~1e-4 of full).
 * ``lights_max_taps``: most raster taps along one pixel's exposure smear (``render.lights``).
 * ``clouds``: draw the cloud map (``render.earth``) and dim the lights under it (``render.lights``).
@@ -33,6 +31,16 @@ The defaults are cupola's calibration; each is documented where it is used:
   or a colour temperature in K (``cupola.colour.white_balance_matrix``).
 * ``light_detail``: spread each night-lights texel's light by the sub-texel pattern
   (``phenomena.lights.light_detail_tile``); False draws the texels' bilinear mean.
+* ``lens_defocus_um``: the focus error that, with diffraction and the pixel, sets the PSF core:
+  25 um, a blur disc of 25 um / N (``render.optics``).
+* ``psf_wing_fraction``, ``psf_wing_slope``, ``psf_wing_core_deg``: the PSF's veiling-glare wing,
+  3 % of every source's light spread as (theta^2 + a^2)^(-2.5 / 2), a = 0.02 deg (the form of the
+  CIE 146:2002 glare spread function and of measured camera-lens wings; ``render.optics``); the
+  Sun's glare is this wing around its disc, in the frame or not.
+* ``bloom``: spread every pixel's light over the wing (``render.optics.apply_lens``), so saturated
+  cities, the Moon and the limb get soft halos.
+* ``vignetting``: the lens's relative illumination (lensfun's calibrations of the Nikon lenses of
+  each focal length cupola offers, else cos^4), in the same pass as the bloom.
 """
 
 from __future__ import annotations
@@ -51,13 +59,10 @@ class RenderSettings:
 
     layers: tuple[str, ...] = LAYER_NAMES
     atmosphere: bool = True  # Rayleigh extinction, haze, twilight and the blue limb
-    psf_sigma_px: float = 0.8
+    psf_sigma_px: float | None = None  # None: from the lens (render.optics.star_sigma_px)
     psf_radius_sigma: float = 3.5
     max_substeps: int = 4000  # splat sub-steps along one trail
     path_samples: int = 9  # times along the exposure where star and planet positions are computed
-    sun_glare_rel: float = 1e-4
-    sun_glare_slope: float = -2.5
-    sun_glare_max_deg: float = 30.0
     earthshine_cd_m2: float = 0.25
     moon_subsamples: int = 4
     lights_max_taps: int = 48
@@ -79,6 +84,12 @@ class RenderSettings:
     sensor_seed: int = 3
     white_balance: str | float = "daylight"
     light_detail: bool = True
+    lens_defocus_um: float = 25.0
+    psf_wing_fraction: float = 0.03
+    psf_wing_slope: float = 2.5
+    psf_wing_core_deg: float = 0.02
+    bloom: bool = True
+    vignetting: bool = True
 
     def __post_init__(self):
         layers = tuple(self.layers)
@@ -89,6 +100,11 @@ class RenderSettings:
         if len(set(layers)) != len(layers):
             raise InputError(f"render layers repeat: {', '.join(layers)}; name each at most once", param="layers")
         object.__setattr__(self, "layers", layers)
+        if not (float(self.psf_wing_slope) > 2.0 and 0.0 <= float(self.psf_wing_fraction) < 1.0
+                and float(self.psf_wing_core_deg) > 0.0):
+            raise InputError(f"the PSF wing needs psf_wing_slope > 2, 0 <= psf_wing_fraction < 1 and "
+                             f"psf_wing_core_deg > 0, got {self.psf_wing_slope!r}, {self.psf_wing_fraction!r}, "
+                             f"{self.psf_wing_core_deg!r}", param="settings")
 
     def replace(self, **changes) -> "RenderSettings":
         """Return a copy with `changes` applied (checked like a new value)."""
