@@ -682,8 +682,6 @@ def sun_layer(scene, geom, out: np.ndarray | None = None,
     s_dir = np.asarray(sun.dir_teme, float).reshape(3)
     r_sun = math.radians(float(sun.radius_deg))
     rgb = np.zeros((h, w, 3), np.float32) if out is None else out
-    if frac <= 0.0 and not bool(sun.above_limb):
-        return rgb
     fwd = np.asarray(geom.basis_teme, float)[2]
     core = 1.0 - float(settings.psf_wing_fraction)  # the wing's share is the glare below
     # The glare follows the disc where it is seen: through the limb, around its lifted centre, dimmed by
