@@ -14,6 +14,7 @@ from PIL import Image
 from cupola.camera import Attitude, Camera
 from cupola.inputs import parse_look
 from cupola.render import earth
+from cupola.render.settings import DEFAULT_SETTINGS
 from cupola.camera.geometry import RayGeometry
 
 # Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
@@ -97,7 +98,7 @@ def _geom(n, **kw):
     dirs = np.tile(np.array([1.0, 0.0, 0.0], np.float32), shape + (1,)) if dirs is None else \
         np.asarray(dirs, np.float32).reshape(shape + (3,))
     return RayGeometry(
-        camera=Camera(width_px=max(n, 8), height_px=8), attitude=Attitude(np.eye(3)), basis_teme=np.eye(3),
+        camera=Camera(width_px=max(n, 8), height_px=8, fov_deg=0.05), attitude=Attitude(np.eye(3)), basis_teme=np.eye(3),
         origin_teme_km=np.asarray(kw.get("origin", [R_KM + 420.0, 0.0, 0.0]), float),
         sun_dir_teme=np.asarray(kw.get("sun", [1.0, 0.0, 0.0]), float), theta_gmst=0.0, dirs_teme=dirs,
         hit=arr("hit", False, np.bool_), hit_km=arr("hit_km", np.nan), lat_deg=arr("lat_deg", np.nan),
@@ -154,21 +155,23 @@ def _night_geom(cos_sz=-0.8):
 
 
 def test_night_side_moonlight_ratio():
+    # The point is open sea under the Moon: the Lambertian term alone (moonglint: test_glint.py).
     g = _night_geom()
-    dark = earth.earth_layer(_scene(), g)[0, 0]
+    lambert = DEFAULT_SETTINGS.replace(glint=False)
+    dark = earth.earth_layer(_scene(), g, settings=lambert)[0, 0]
     full_v = -12.73
-    full = earth.earth_layer(_scene((1.0, 0.0, 0.0), vmag=full_v), g)[0, 0]
-    below = earth.earth_layer(_scene((-1.0, 0.0, 0.0), vmag=full_v), g)[0, 0]
+    full = earth.earth_layer(_scene((1.0, 0.0, 0.0), vmag=full_v), g, settings=lambert)[0, 0]
+    below = earth.earth_layer(_scene((-1.0, 0.0, 0.0), vmag=full_v), g, settings=lambert)[0, 0]
     # Moonless: the 2e-3 lx floor on dark ocean is far below 1e-3 cd/m^2.
     assert 0 < dark.max() < 1e-4
     e_moon = 2.54e-6 * 10 ** (-0.4 * full_v)
     np.testing.assert_allclose(full / dark, (2e-3 + e_moon) / 2e-3, rtol=1e-4)
     np.testing.assert_allclose(below, dark, rtol=1e-6)  # a Moon below the ground's horizon adds nothing
     # At 60 deg zenith the Moon gives half.
-    tilted = earth.earth_layer(_scene((0.5, math.sqrt(0.75), 0.0), vmag=full_v), g)[0, 0]
+    tilted = earth.earth_layer(_scene((0.5, math.sqrt(0.75), 0.0), vmag=full_v), g, settings=lambert)[0, 0]
     np.testing.assert_allclose(tilted / dark, (2e-3 + 0.5 * e_moon) / 2e-3, rtol=1e-4)
     # Without a V magnitude, the illuminated fraction times 0.25 lx.
-    half = earth.earth_layer(_scene((1.0, 0.0, 0.0), fraction=0.5), g)[0, 0]
+    half = earth.earth_layer(_scene((1.0, 0.0, 0.0), fraction=0.5), g, settings=lambert)[0, 0]
     np.testing.assert_allclose(half / dark, (2e-3 + 0.125) / 2e-3, rtol=1e-4)
 
 

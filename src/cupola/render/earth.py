@@ -88,12 +88,12 @@ import numba as nb
 import numpy as np
 
 from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
-from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
+from ..constants import R_EARTH_KM, WATER_REFRACTIVE_INDEX, WGS84_A_KM, WGS84_B_KM
 from ..camera.geometry import _fast_atan2, fast_atan2_np
 from ..errors import DataMissingError, InputError
 from ..jit import inline, kernel, use_twins
 from ..photometry import E_SUN_LUX, vmag_to_lux
-from ..raster import bilinear as _bilinear_np
+from ..raster import bilinear as _bilinear_np, box_levels, mip_factors
 from ..view import ray_ellipsoid
 from .settings import DEFAULT_SETTINGS
 
@@ -125,6 +125,13 @@ CH90 = math.sqrt(math.pi * R_EARTH_KM / (2.0 * SCALE_HEIGHT_KM))
 # that reaches the air just above the Earth's shadow (deep red); the same limit as a lit tangent
 # point at the shadow's edge, so the glow is continuous across it.
 SHADOW_EDGE_COLUMN = 2.0 * CH90
+# Sea-surface slopes (Cox & Munk 1954, J. Opt. Soc. Am. 44, 838; isotropic fit, clean sea): the
+# mean-square slope sigma^2 = COX_MUNK_A + COX_MUNK_B U, U the wind 12.5 m above the sea (m/s).
+COX_MUNK_A = 0.003
+COX_MUNK_B = 5.12e-3
+GLINT_CUT = 12.0  # tan^2(beta) / sigma^2 past which a facet's glint (< 6e-6 of the peak) is skipped
+GLINT_MIN_MU = 0.05  # the 1 / cos(theta_v) of the glint formula held below this view zenith cosine
+FOOT_MIN_MU = 0.02  # the footprint's stretch 1 / cos(theta_v) held here (87 deg; the haze hides more)
 
 _REBUILD = "pip install -e '.[tools]' && python tools/build_earth_textures.py"
 
@@ -203,6 +210,47 @@ def coast_fraction_at(lat_deg, lon_deg) -> np.ndarray:
     """Return the bilinear coastline weight (0..1) of the Natural Earth 10m coastline raster."""
     _, _, mask = _textures()
     return _bilinear_np(((mask >> 1) & 1).astype(np.float32), lat_deg, lon_deg)
+
+
+def glint_sigma2(wind_m_s: float) -> float:
+    """Return Cox & Munk's (1954) isotropic mean-square slope of the sea for a wind at 12.5 m (m/s)."""
+    return COX_MUNK_A + COX_MUNK_B * float(wind_m_s)
+
+
+def fresnel_water_np(cos_i, n: float = WATER_REFRACTIVE_INDEX) -> np.ndarray:
+    """Return the Fresnel reflectance of unpolarised light on water (index `n`) at incidence cosines."""
+    ci = np.clip(np.asarray(cos_i, float), 0.0, 1.0)
+    ct = np.sqrt(1.0 - (1.0 - ci * ci) / (n * n))
+    rs = (ci - n * ct) / (ci + n * ct)
+    rp = (n * ci - ct) / (n * ci + ct)
+    return 0.5 * (rs * rs + rp * rp)
+
+
+@functools.cache
+def _mips():
+    """Return the day texture's mip levels after the first (uint8 sRGB codes of the linear-reflectance
+    means, packed as rows of one (N, 3) array), their (offset, h, w) (L, 3) with level 0 the texture
+    itself, and each level's texel size in level-0 texels (L,); cached."""
+    day, lut, _ = _textures()
+    h, w = day.shape[:2]
+    factors = mip_factors(h, w)
+    levels = box_levels(lut[day], factors)  # mean of the linear reflectance, not of the codes
+    mid = 0.5 * (lut[1:] + lut[:-1])  # lut is increasing: the nearest code by bisection
+    codes = [np.searchsorted(mid, lv).astype(np.uint8).reshape(-1, 3) for lv in levels]
+    dims = [(0, h, w)]
+    off = 0
+    for lv in levels:
+        dims.append((off, lv.shape[0], lv.shape[1]))
+        off += lv.shape[0] * lv.shape[1]
+    scale = np.cumprod((1.0,) + factors)
+    packed = np.ascontiguousarray(np.concatenate(codes)) if codes else np.zeros((1, 3), np.uint8)
+    return packed, np.asarray(dims, np.int64), scale
+
+
+def texel_km() -> float:
+    """Return the day texture's texel size (km) along a meridian (pi R / rows)."""
+    day, _, _ = _textures()
+    return math.pi * R_EARTH_KM / day.shape[0]
 
 
 # -- photometric pieces (scalar, shared by the kernel; numpy versions below) --------------------
@@ -335,10 +383,125 @@ def _exp_neg(et, x):  # pragma: no cover - jit
     return et[i] + f * (et[i + 1] - et[i])
 
 
+@inline
+def _level_tap(day, mips, dims, lv, lut, lat, lon, wgt, rho):  # pragma: no cover - jit
+    """Add `wgt` times the bilinear reflectance of mip level `lv` (0: the texture) into rho (3,)."""
+    off, h, w = dims[lv, 0], dims[lv, 1], dims[lv, 2]
+    y0, x0, x1, fy, fx = _cell(lat, lon, h, w)
+    w00, w01, w10, w11 = (1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx
+    r0 = off + y0 * w
+    r1 = r0 + w
+    for c in range(3):
+        if lv == 0:
+            v = (w00 * lut[day[y0, x0, c]] + w01 * lut[day[y0, x1, c]]
+                 + w10 * lut[day[y0 + 1, x0, c]] + w11 * lut[day[y0 + 1, x1, c]])
+        else:
+            v = (w00 * lut[mips[r0 + x0, c]] + w01 * lut[mips[r0 + x1, c]]
+                 + w10 * lut[mips[r1 + x0, c]] + w11 * lut[mips[r1 + x1, c]])
+        rho[c] += wgt * v
+
+
+@inline
+def _rho_filtered(day, lut, mips, dims, scale, lat, lon, foot, muv, rho):  # pragma: no cover - jit
+    """Reflectance into rho (3,) filtered to the pixel's footprint: `foot` is the pixel's width on
+    the ground seen face-on, in level-0 texels (0: no filtering); trilinear between mip levels."""
+    f = foot / (max(muv, FOOT_MIN_MU) * math.sqrt(max(math.cos(math.radians(lat)), 0.05)))
+    if f <= 1.0:
+        _rho_tap(day, lut, lat, lon, rho)
+        return
+    n = scale.shape[0]
+    lv = 0
+    while lv + 1 < n and scale[lv + 1] <= f:
+        lv += 1
+    rho[0] = 0.0
+    rho[1] = 0.0
+    rho[2] = 0.0
+    if lv + 1 >= n:
+        _level_tap(day, mips, dims, lv, lut, lat, lon, 1.0, rho)
+        return
+    t = math.log(f / scale[lv]) / math.log(scale[lv + 1] / scale[lv])
+    _level_tap(day, mips, dims, lv, lut, lat, lon, 1.0 - t, rho)
+    _level_tap(day, mips, dims, lv + 1, lut, lat, lon, t, rho)
+
+
+@inline
+def _fresnel(ci, n):  # pragma: no cover - jit
+    """Fresnel reflectance of unpolarised light on water of index n at incidence cosine ci."""
+    ci = min(max(ci, 0.0), 1.0)
+    ct = math.sqrt(1.0 - (1.0 - ci * ci) / (n * n))
+    rs = (ci - n * ct) / (ci + n * ct)
+    rp = (n * ci - ct) / (n * ci + ct)
+    return 0.5 * (rs * rs + rp * rp)
+
+
+@inline
+def _glint_facet(nx, ny, nz, vx, vy, vz, lx, ly, lz, muv, s2, n_w):  # pragma: no cover - jit
+    """Return rho(omega) p(beta) / (4 cos^4(beta) cos(theta_v)): the glint radiance per unit
+    illuminance of a source in direction l seen from direction v (Cox & Munk 1954)."""
+    hx, hy, hz = lx + vx, ly + vy, lz + vz
+    hn = math.sqrt(hx * hx + hy * hy + hz * hz)
+    if hn < 1e-9:
+        return 0.0
+    cb = (hx * nx + hy * ny + hz * nz) / hn  # cos(beta): the facet normal's tilt
+    if cb <= 0.0:
+        return 0.0
+    c2 = cb * cb
+    x = (1.0 - c2) / (c2 * s2)  # tan^2(beta) / sigma^2
+    if x > GLINT_CUT:
+        return 0.0
+    ci = (lx * hx + ly * hy + lz * hz) / hn  # cos(omega): the incidence on the facet
+    return _fresnel(ci, n_w) * math.exp(-x) / (4.0 * math.pi * s2 * c2 * c2 * max(muv, GLINT_MIN_MU))
+
+
+@inline
+def _sea_tap(mask, lat, lon):  # pragma: no cover - jit
+    """Return the bilinear water fraction (1 - land bit) of the land mask at lat/lon."""
+    y0, x0, x1, fy, fx = _cell(lat, lon, mask.shape[0], mask.shape[1])
+    land = ((1 - fy) * ((1 - fx) * (mask[y0, x0] & 1) + fx * (mask[y0, x1] & 1))
+            + fy * ((1 - fx) * (mask[y0 + 1, x0] & 1) + fx * (mask[y0 + 1, x1] & 1)))
+    return 1.0 - land
+
+
+@inline
+def _glint_rgb(mask, o, tk, dx, dy, dz, lat, lon, s, moon, e_sun, e_moon, mus, muv, s2, n_w, tl, atmos,
+               gl):  # pragma: no cover - jit
+    """Sun- and moonglint (cd/m^2) at a ground hit into gl (3,), attenuated along both paths."""
+    gl[0] = 0.0
+    gl[1] = 0.0
+    gl[2] = 0.0
+    moon_on = e_moon > 0.0 and mus < NIGHT_MU
+    if s2 <= 0.0 or not (mus > 0.0 or moon_on):
+        return
+    nx = (o[0] + tk * dx) / (WGS84_A_KM * WGS84_A_KM)
+    ny = (o[1] + tk * dy) / (WGS84_A_KM * WGS84_A_KM)
+    nz = (o[2] + tk * dz) / (WGS84_B_KM * WGS84_B_KM)
+    inv = 1.0 / math.sqrt(nx * nx + ny * ny + nz * nz)
+    nx *= inv
+    ny *= inv
+    nz *= inv
+    g_s = e_sun * _glint_facet(nx, ny, nz, -dx, -dy, -dz, s[0], s[1], s[2], muv, s2, n_w) if mus > 0.0 else 0.0
+    g_m = 0.0
+    mum = nx * moon[0] + ny * moon[1] + nz * moon[2]
+    if moon_on and mum > 0.0:
+        g_m = e_moon * _glint_facet(nx, ny, nz, -dx, -dy, -dz, moon[0], moon[1], moon[2], muv, s2, n_w)
+    if g_s == 0.0 and g_m == 0.0:
+        return
+    sea = _sea_tap(mask, lat, lon)
+    if sea <= 0.0:
+        return
+    m_v, m_s, m_m = _airmass(muv), _airmass(mus), _airmass(mum)
+    for k in range(3):
+        if atmos:
+            gl[k] = sea * _trans(tl, k, m_v) * (g_s * _trans(tl, k, m_s) + g_m * _trans(tl, k, m_m))
+        else:
+            gl[k] = sea * (g_s + g_m)
+
+
 @kernel(parallel=True)
 def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon,
                   e_sun, e_moon, e_floor, tau, tw_rgb, theta, cloud_rho, cloud_km, clouds, atmos,
-                  day, lut, cloud, cloud_lut, et, tl, nt, out):  # pragma: no cover - jit
+                  day, lut, cloud, cloud_lut, et, tl, nt, mask, glint_s2, n_water, mips, mip_dims, mip_scale,
+                  mip_px, out):  # pragma: no cover - jit
     h, w = hit.shape
     inv_a2 = 1.0 / (WGS84_A_KM * WGS84_A_KM)
     inv_b2 = 1.0 / (WGS84_B_KM * WGS84_B_KM)
@@ -355,6 +518,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
     for i in nb.prange(h):
         rho = np.empty(3)
         lc = np.zeros(3)
+        gl = np.zeros(3)
         for j in range(w):
             mu_sr = cos_sr[i, j]
             phase = 0.75 * (1.0 + mu_sr * mu_sr)
@@ -393,9 +557,11 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                             lc[k] = alpha * cloud_rho * v * inv_pi
             if hit[i, j]:
                 la, lo = lat[i, j], lon[i, j]
-                _rho_tap(day, lut, la, lo, rho)
+                _rho_filtered(day, lut, mips, mip_dims, mip_scale, la, lo, mip_px * hit_km[i, j], cos_vz[i, j], rho)
                 mus = cos_sz[i, j]
                 muv = max(cos_vz[i, j], 0.0)
+                _glint_rgb(mask, o, hit_km[i, j], dx, dy, dz, la, lo, s, moon, e_sun, e_moon, mus, muv, glint_s2,
+                           n_water, tl, atmos, gl)
                 e_night = e_floor
                 if e_moon > 0.0 and mus < NIGHT_MU:
                     # Ellipsoid normal (TEME) at the hit point, for the Moon's zenith angle.
@@ -419,6 +585,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                     val = (e_tw * tw_rgb[k] + e_night) * rho[k] * t_v * inv_pi
                     if mus > 0.0:
                         val += e_sun * mus * t_s * t_v * rho[k] * inv_pi
+                    val += gl[k]
                     val = (1.0 - alpha) * val
                     if alpha > 0.0:
                         val += lc[k]
@@ -535,8 +702,19 @@ def earth_layer(scene, geom, out: np.ndarray | None = None, settings=None, *,
         out += earth_layer_numpy(scene, geom, settings, atmosphere=atmosphere)
         return out
     args, tex = _args(scene, geom, settings)
-    _earth_kernel(*args, bool(atmosphere), *tex, out)
+    _earth_kernel(*args, bool(atmosphere), *tex, *_surface_args(geom, settings), out)
     return out
+
+
+def _surface_args(geom, settings):
+    """Return the kernel's arguments for the sea's glint and the texture's filtering: (land mask,
+    sigma^2 (0: no glint), water index, mip levels, their dims and texel scales, level-0 texels
+    per km of range across a face-on pixel (0: no filtering))."""
+    _, _, mask = _textures()
+    mips, dims, scale = _mips()
+    s2 = glint_sigma2(settings.glint_wind_m_s) if settings.glint else 0.0
+    mip_px = 1.0 / (float(geom.camera.focal_px) * texel_km()) if settings.texture_filter else 0.0
+    return mask, s2, WATER_REFRACTIVE_INDEX, mips, dims, scale, mip_px
 
 
 _erfc = np.vectorize(math.erfc, otypes=[float])
@@ -577,6 +755,79 @@ def _clouds_numpy(args, tex, atmosphere: bool):
     return alpha, lc
 
 
+def _reflectance_filtered_np(day, lut, mips, dims, scale, lat, lon, foot, muv):
+    """Return :func:`_rho_filtered` of arrays: the reflectance (N, 3) filtered to each footprint."""
+    f = foot / (np.maximum(muv, FOOT_MIN_MU) * np.sqrt(np.maximum(np.cos(np.radians(lat)), 0.05)))
+    out = _reflectance_np(day, lut, lat, lon)
+    big = f > 1.0
+    if not big.any():
+        return out
+    n = len(scale)
+    lv = np.clip(np.searchsorted(scale, f[big], side="right") - 1, 0, n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(lv + 1 < n, np.log(f[big] / scale[lv]) / np.log(scale[np.minimum(lv + 1, n - 1)] / scale[lv]), 0.0)
+    acc = np.zeros((int(big.sum()), 3))
+    la, lo = lat[big], lon[big]
+
+    def level(k):
+        if k == 0:
+            return day
+        off, h, w = dims[k]
+        return mips[off:off + h * w].reshape(h, w, 3)
+
+    for k in np.unique(lv):
+        sel = lv == k
+        acc[sel] += (1.0 - t[sel])[:, None] * _reflectance_np(level(k), lut, la[sel], lo[sel])
+        up = sel & (k + 1 < n)
+        if up.any():
+            acc[up] += t[up][:, None] * _reflectance_np(level(k + 1), lut, la[up], lo[up])
+    out[big] = acc
+    return out
+
+
+def _sea_np(mask, lat, lon):
+    """Return the bilinear water fraction of the land mask's bit 0 at lat/lon (as :func:`_sea_tap`)."""
+    h, w = mask.shape
+    x = (lon + 180.0) / 360.0 * w - 0.5
+    y = np.clip((90.0 - lat) / 180.0 * h - 0.5, 0.0, h - 1.0)
+    x0, y0 = np.floor(x), np.minimum(np.floor(y), h - 2)
+    fx, fy = x - x0, y - y0
+    x0 = x0.astype(np.int64) % w
+    x1 = (x0 + 1) % w
+    y0 = y0.astype(np.int64)
+    land = ((1 - fy) * ((1 - fx) * (mask[y0, x0] & 1) + fx * (mask[y0, x1] & 1))
+            + fy * ((1 - fx) * (mask[y0 + 1, x0] & 1) + fx * (mask[y0 + 1, x1] & 1)))
+    return 1.0 - land
+
+
+def _glint_np(mask, lat, lon, nrm, v, s, moon, e_sun, e_moon, mus, muv, s2, n_w, tau, atmosphere):
+    """Return the sun- and moonglint (N, 3) cd/m^2 at ground hits (as :func:`_glint_rgb`): unit
+    normals `nrm` (N, 3), unit directions to the station `v` (N, 3)."""
+    out = np.zeros((len(lat), 3))
+    if s2 <= 0.0 or len(lat) == 0:
+        return out
+
+    def facet(light):
+        h = light + v
+        hn = np.maximum(np.linalg.norm(h, axis=-1), 1e-30)
+        cb = np.sum(h * nrm, axis=-1) / hn
+        c2 = np.maximum(cb * cb, 1e-30)
+        x = (1.0 - c2) / (c2 * s2)
+        ci = (h @ light) / hn
+        val = fresnel_water_np(ci, n_w) * np.exp(-np.minimum(x, GLINT_CUT)) / (
+            4.0 * math.pi * s2 * c2 * c2 * np.maximum(muv, GLINT_MIN_MU))
+        return np.where((cb > 0.0) & (x <= GLINT_CUT) & (hn > 1e-9), val, 0.0)
+
+    mum = nrm @ moon
+    g_s = np.where(mus > 0.0, e_sun * facet(s), 0.0)
+    g_m = np.where((e_moon > 0.0) & (mus < NIGHT_MU) & (mum > 0.0), e_moon * facet(moon), 0.0)
+    sea = _sea_np(mask, lat, lon)[:, None]
+    if not atmosphere:
+        return sea * (g_s + g_m)[:, None]
+    m_v, m_s, m_m = airmass_np(muv)[:, None], airmass_np(mus)[:, None], airmass_np(mum)[:, None]
+    return sea * np.exp(-tau * m_v) * (g_s[:, None] * np.exp(-tau * m_s) + g_m[:, None] * np.exp(-tau * m_m))
+
+
 def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) -> np.ndarray:
     """Return the same as :func:`earth_layer`, computed with numpy only (the reference path)."""
     settings = DEFAULT_SETTINGS if settings is None else settings
@@ -590,7 +841,9 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
 
     # Ground.
     la, lo = lat[hit].astype(float), lon[hit].astype(float)
-    rho = _reflectance_np(day, lut, la, lo)
+    mask, s2, n_w, mips, dims, scale, mip_px = _surface_args(geom, settings)
+    rho = _reflectance_filtered_np(day, lut, mips, dims, scale, la, lo, mip_px * hit_km[hit].astype(float),
+                                   cos_vz[hit].astype(float))
     mus = cos_sz[hit].astype(float)
     muv = np.maximum(cos_vz[hit].astype(float), 0.0)
     hp = o + hit_km[hit].astype(float)[:, None] * dirs[hit].astype(float)
@@ -605,6 +858,8 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
     if atmosphere:
         g += twilight_lux(mus)[:, None] * tw_rgb * rho * t_v / np.pi
     g += e_night * rho * t_v / np.pi
+    g += _glint_np(mask, la, lo, nrm / np.linalg.norm(nrm, axis=-1, keepdims=True), -dirs[hit].astype(float), s,
+                   moon, e_sun, e_moon, mus, muv, s2, n_w, tau, atmosphere)
     g = (1.0 - alpha) * g + lc_all[hit]
     if atmosphere:
         fade = shadow_fade(mus)[:, None]

@@ -31,6 +31,15 @@ The defaults are cupola's calibration; each is documented where it is used:
   its instant and ``noise_seed``, the hot pixels by ``sensor_seed`` (one camera body).
 * ``white_balance``: 'daylight' (cupola's default: reproducible, what night-sky photographers set)
   or a colour temperature in K (``cupola.colour.white_balance_matrix``).
+* ``glint``, ``glint_wind_m_s``: the Sun's and the Moon's specular reflection on open water
+  (``render.earth``), from Cox & Munk's (1954) slope statistics at a wind of 7 m/s 12.5 m above
+  the sea (the global mean surface wind over the oceans is ~7 m/s, e.g. Wentz et al. 2007,
+  Science 317, 233); the glint's width grows as sqrt(0.003 + 5.12e-3 U).
+* ``texture_filter``: sample the day texture from a mip pyramid at each pixel's ground footprint
+  (trilinear; bilinear at level 0 where a pixel is smaller than a texel); False gives plain
+  bilinear sampling at full resolution (aliases on wide frames).
+* ``limb_antialias``: give the pixels the hard limb crosses their fractional coverage of the Earth
+  (``render.earth``), so the limb's edge is not a staircase.
 """
 
 from __future__ import annotations
@@ -76,6 +85,10 @@ class RenderSettings:
     noise_seed: int = 0
     sensor_seed: int = 3
     white_balance: str | float = "daylight"
+    glint: bool = True  # sun- and moonglint on open water (render.earth)
+    glint_wind_m_s: float = 7.0  # wind speed 12.5 m above the sea, for the Cox-Munk slopes
+    texture_filter: bool = True  # sample the day texture's mip levels by each pixel's footprint
+    limb_antialias: bool = True  # fractional coverage on the hard limb's edge pixels
 
     def __post_init__(self):
         layers = tuple(self.layers)
