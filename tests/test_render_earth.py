@@ -271,3 +271,76 @@ def test_day_frame_limb_band(day_frame):
     assert np.all(out[~g.hit & (g.tangent_km >= 100.0)] == 0.0)
     mid = out[~g.hit & (g.tangent_km > 30.0) & (g.tangent_km < 60.0)]
     assert np.all(mid[:, 2] >= mid[:, 0])
+
+
+# -- the texture filtered by each pixel's footprint -------------------------------------------------
+BARE = DEFAULT_SETTINGS.replace(clouds=False, glint=False)
+DAY_T = "2021-05-02T07:10:00Z"  # over Burgundy, the Sun 43 deg up
+LUMA_W = np.array([0.2126, 0.7152, 0.0722])
+
+
+def _reflectance_image(scene, g, settings):
+    """Return the reflectance each pixel shows: the bare ground's L pi / E (no haze, clouds, glint)."""
+    out = earth.earth_layer(scene, g, settings=settings, atmosphere=False).astype(float)
+    e = E_SUN * np.maximum(np.nan_to_num(g.cos_sun_zenith), 0.0) + 2e-3  # + the night floor
+    return np.where(g.hit[..., None], out * math.pi / e[..., None], 0.0)
+
+
+def _frame(focal_mm, look, w=320, h=180, scale=1):
+    from cupola.render import frame_geometry
+    from cupola.scene import compute_scene
+
+    cam = Camera(model="Z9", focal_mm=focal_mm, width_px=w * scale, height_px=h * scale, look=parse_look(look))
+    scene = compute_scene(DAY_T, camera=cam)
+    return scene, frame_geometry(scene)
+
+
+def _high_frequency(y, ok):
+    """Mean square of the luminance minus its 3 x 3 mean, over pixels whose 3 x 3 lies in `ok`."""
+    from scipy.ndimage import uniform_filter
+
+    inner = uniform_filter(ok.astype(float), 3) > 0.999
+    return float(np.mean((y - uniform_filter(y, 3))[inner] ** 2)), inner
+
+
+def test_texture_filter_matches_a_supersampled_frame_at_14mm():
+    # Truth: each pixel the mean of 4 x 4 sub-pixel rays (a camera 4x finer, same field) sampling
+    # the full-resolution texture bilinearly: a box filter with no aliasing to speak of.
+    look = "horizon:ahead,-5"
+    scene, g = _frame(14.0, look)
+    _, g4 = _frame(14.0, look, scale=4)
+    h, w = g.hit.shape
+    fine = _reflectance_image(scene, g4, BARE.replace(texture_filter=False))
+    truth = fine.reshape(h, 4, w, 4, 3).mean(axis=(1, 3))
+    ok = g.hit & g4.hit.reshape(h, 4, w, 4).all(axis=(1, 3))
+    e_truth, inner = _high_frequency(truth @ LUMA_W, ok)
+    filtered = _reflectance_image(scene, g, BARE)
+    plain = _reflectance_image(scene, g, BARE.replace(texture_filter=False))
+    e_filtered, _ = _high_frequency(filtered @ LUMA_W, ok)
+    e_plain, _ = _high_frequency(plain @ LUMA_W, ok)
+    assert e_plain > 1.3 * e_truth  # point sampling aliases here (so the measure can tell)
+    assert 0.8 * e_truth < e_filtered < 1.15 * e_truth  # no moire, and not blurred away
+    rms = lambda img: float(np.sqrt(np.mean((((img - truth) @ LUMA_W)[inner]) ** 2)))  # noqa: E731
+    assert rms(filtered) < rms(plain)
+
+
+@pytest.mark.parametrize("focal_mm", [14.0, 50.0])
+def test_texture_region_mean_is_the_area_mean(day_image, focal_mm):
+    scene, g = _frame(focal_mm, "nadir")
+    rho = _reflectance_image(scene, g, BARE)
+    # A box of whole texels around the sub-station point: 18 x 24 texels (1.2 x 1.6 deg).
+    th, tw = day_image.shape[:2]
+    lat0, lon0 = float(scene.state.lat_deg), float(scene.state.lon_deg)
+    i0, j0 = int((90.0 - lat0) / 180.0 * th) - 9, int((lon0 + 180.0) / 360.0 * tw) - 12
+    lat_n, lat_s = 90.0 - i0 * 180.0 / th, 90.0 - (i0 + 18) * 180.0 / th
+    lon_w, lon_e = -180.0 + j0 * 360.0 / tw, -180.0 + (j0 + 24) * 360.0 / tw
+    tex = earth.ALBEDO_SCALE * _srgb_decode(day_image[i0:i0 + 18, j0:j0 + 24]) @ LUMA_W
+    rows_lat = 90.0 - (i0 + 0.5 + np.arange(18)) * 180.0 / th
+    area_mean = float(np.average(tex, weights=np.broadcast_to(np.cos(np.radians(rows_lat))[:, None], tex.shape)))
+    inside = g.hit & (g.lat_deg < lat_n) & (g.lat_deg > lat_s) & (g.lon_deg > lon_w) & (g.lon_deg < lon_e)
+    assert inside.sum() > 200
+    # Each pixel weighs its ground area: r^2 cos^3(off-axis angle) / cos(theta_v).
+    c = g.dirs_teme.astype(float) @ np.asarray(g.basis_teme, float)[2]
+    weight = g.hit_km.astype(float) ** 2 * c**3 / g.cos_view_zenith.astype(float)
+    frame_mean = float(np.average((rho @ LUMA_W)[inside], weights=weight[inside]))
+    np.testing.assert_allclose(frame_mean, area_mean, rtol=0.01)
