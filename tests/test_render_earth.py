@@ -344,3 +344,66 @@ def test_texture_region_mean_is_the_area_mean(day_image, focal_mm):
     weight = g.hit_km.astype(float) ** 2 * c**3 / g.cos_view_zenith.astype(float)
     frame_mean = float(np.average((rho @ LUMA_W)[inside], weights=weight[inside]))
     np.testing.assert_allclose(frame_mean, area_mean, rtol=0.01)
+
+
+# -- the hard limb's edge --------------------------------------------------------------------------
+def _brute_coverage(g, rows, cols, n=32):
+    """Return the fraction of each pixel's n x n sub-pixel rays that meet the WGS84 ellipsoid in front."""
+    cam = g.camera
+    f = cam.focal_px
+    cx, cy = cam.principal_point
+    basis = np.asarray(g.basis_teme, float)
+    off = (np.arange(n) + 0.5) / n - 0.5
+    k = WGS84_A_KM / (WGS84_A_KM * (1 - 1 / 298.257223563))
+    o = np.asarray(g.origin_teme_km, float) * [1, 1, k]
+    out = []
+    for i, j in zip(rows, cols):
+        xu = (j + off[None, :] - cx) / f
+        yv = (i + off[:, None] - cy) / f
+        d = xu[..., None] * basis[0] + yv[..., None] * basis[1] + basis[2]
+        d = d * [1, 1, k]
+        d /= np.linalg.norm(d, axis=-1, keepdims=True)
+        b = d @ o
+        disc = b * b - (o @ o - WGS84_A_KM**2)
+        out.append(np.mean((disc > 0) & (-b - np.sqrt(np.maximum(disc, 0)) > 0)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("look", ["horizon:ahead,6", "horizon:port,2"])
+def test_limb_coverage_is_the_pixels_share_of_the_earth(look):
+    from cupola.render import frame_geometry
+    from cupola.scene import compute_scene
+
+    cam = Camera(model="Z9", focal_mm=24.0, width_px=192, height_px=108, look=parse_look(look), roll_deg=7.0)
+    g = frame_geometry(compute_scene(DAY_T, camera=cam))
+    rows, cols, cov, _ = earth.limb_edges(g)
+    assert len(rows) > 150
+    # A 128 x 128 grid counts a nearly straight edge to within half a row of samples (0.004).
+    np.testing.assert_allclose(cov, _brute_coverage(g, rows, cols, 128), atol=0.005)
+    # Every pixel of the staircase whose share is fractional is among them.
+    h = g.hit
+    edge = np.zeros_like(h)
+    edge[:, 1:] |= h[:, 1:] != h[:, :-1]
+    edge[:, :-1] |= h[:, :-1] != h[:, 1:]
+    edge[1:] |= h[1:] != h[:-1]
+    edge[:-1] |= h[:-1] != h[1:]
+    er, ec = np.nonzero(edge)
+    brute = _brute_coverage(g, er, ec)
+    listed = set(zip(rows.tolist(), cols.tolist()))
+    assert all((r, c) in listed for r, c, b in zip(er, ec, brute) if 0.01 < b < 0.99)
+
+
+def test_limb_antialias_touches_only_edge_pixels(day_frame):
+    scene, g = day_frame
+    sharp = earth.earth_layer(scene, g, settings=DEFAULT_SETTINGS.replace(limb_antialias=False)).astype(float)
+    soft = earth.earth_layer(scene, g).astype(float)
+    rows, cols, cov, _ = earth.limb_edges(g)
+    changed = np.abs(soft - sharp).sum(axis=-1) > 0
+    edge = np.zeros_like(changed)
+    edge[rows, cols] = True
+    assert changed.any() and not (changed & ~edge).any()
+    # An edge pixel mostly on the Earth keeps most of its own (ground) value, and the reverse.
+    for r, c, f in zip(rows, cols, cov):
+        w_own = f if g.hit[r, c] else 1.0 - f
+        if w_own > 0.9:
+            np.testing.assert_allclose(soft[r, c], sharp[r, c], rtol=0.25, atol=1.0)

@@ -89,7 +89,7 @@ import numpy as np
 
 from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
 from ..constants import R_EARTH_KM, WATER_REFRACTIVE_INDEX, WGS84_A_KM, WGS84_B_KM
-from ..camera.geometry import _fast_atan2, fast_atan2_np
+from ..camera.geometry import RayGeometry, _fast_atan2, camera_ray, fast_atan2_np
 from ..errors import DataMissingError, InputError
 from ..jit import inline, kernel, use_twins
 from ..photometry import E_SUN_LUX, vmag_to_lux
@@ -411,7 +411,8 @@ def _level_tap(day, mips, dims, lv, lut, lat, lon, wgt, rho):  # pragma: no cove
 @inline
 def _rho_filtered(day, lut, mips, dims, scale, lat, lon, foot, muv, rho):  # pragma: no cover - jit
     """Reflectance into rho (3,) filtered to the pixel's footprint: `foot` is the pixel's width on
-    the ground seen face-on, in level-0 texels (0: no filtering); trilinear between mip levels."""
+    the ground seen face-on, in level-0 texels (0: no filtering); trilinear between mip levels
+    (the blend linear in the footprint between the two levels' texel sizes)."""
     mu = max(muv, FOOT_MIN_MU)
     f2 = foot * foot / FOOT_MIN_COS  # (foot times the largest latitude stretch)^2
     if f2 * f2 <= mu * mu * mu:  # foot / mu^(3/4) / sqrt(cos(lat)) <= 1 whatever the latitude
@@ -431,7 +432,7 @@ def _rho_filtered(day, lut, mips, dims, scale, lat, lon, foot, muv, rho):  # pra
     if lv + 1 >= n:
         _level_tap(day, mips, dims, lv, lut, lat, lon, 1.0, rho)
         return
-    t = math.log(f / scale[lv]) / math.log(scale[lv + 1] / scale[lv])
+    t = (f - scale[lv]) / (scale[lv + 1] - scale[lv])
     _level_tap(day, mips, dims, lv, lut, lat, lon, 1.0 - t, rho)
     _level_tap(day, mips, dims, lv + 1, lut, lat, lon, t, rho)
 
@@ -717,7 +718,7 @@ def earth_layer(scene, geom, out: np.ndarray | None = None, settings=None, *,
         return out
     args, tex = _args(scene, geom, settings)
     _earth_kernel(*args, bool(atmosphere), *tex, *_surface_args(geom, settings), out)
-    return out
+    return _antialias_limb(scene, geom, settings, atmosphere, out, twin=False)
 
 
 def _surface_args(geom, settings):
@@ -729,6 +730,222 @@ def _surface_args(geom, settings):
     s2 = glint_sigma2(settings.glint_wind_m_s) if settings.glint else 0.0
     mip_px = 1.0 / (float(geom.camera.focal_px) * texel_km()) if settings.texture_filter else 0.0
     return mask, s2, WATER_REFRACTIVE_INDEX, mips, dims, scale, mip_px
+
+
+# -- the hard limb's edge ---------------------------------------------------------------------------
+@inline
+def _limb_disc(o, a, k, dx, dy, dz):  # pragma: no cover - jit
+    """Return a^2 - (closest approach)^2 of the ray to the ellipsoid scaled to a sphere (z times k):
+    > 0 where the line meets the Earth; smooth across the limb, so it can be linearised there."""
+    sx, sy, sz = dx, dy, dz * k
+    inv = 1.0 / math.sqrt(sx * sx + sy * sy + sz * sz)
+    ox, oy, oz = o[0], o[1], o[2] * k
+    b = (ox * sx + oy * sy + oz * sz) * inv
+    return a * a - (ox * ox + oy * oy + oz * oz - b * b)
+
+
+@inline
+def _halfplane_area(nx, ny, t):  # pragma: no cover - jit
+    """Return the area of the unit pixel [-1/2, 1/2]^2 where nx u + ny v <= t, for a unit (nx, ny)."""
+    p = max(abs(nx), abs(ny))
+    q = min(abs(nx), abs(ny))
+    u = t + 0.5 * (p + q)  # distance from the pixel's lowest corner
+    if u <= 0.0:
+        return 0.0
+    if u >= p + q:
+        return 1.0
+    if u < q:
+        return u * u / (2.0 * p * q)
+    if u <= p:
+        return (u - 0.5 * q) / p
+    r = p + q - u
+    return 1.0 - r * r / (2.0 * p * q)
+
+
+@kernel()
+def _limb_edges_kernel(hit, dirs, o, a, k, basis, f, cx, cy, rows, cols, cov, sub):  # pragma: no cover - jit
+    """Find the hard limb's edge pixels (a 4-neighbour disagrees about hitting the Earth), their
+    coverage and a ray on the other side of the edge; return how many (may exceed the arrays)."""
+    h, w = hit.shape
+    n = 0
+    for i in range(h):
+        # A cheap row test first (vectorised): most rows have no edge at all.
+        edge_row = False
+        for j in range(w - 1):
+            edge_row |= hit[i, j] != hit[i, j + 1]
+        if i > 0:
+            for j in range(w):
+                edge_row |= hit[i, j] != hit[i - 1, j]
+        if i + 1 < h:
+            for j in range(w):
+                edge_row |= hit[i, j] != hit[i + 1, j]
+        if not edge_row:
+            continue
+        for j in range(w):
+            c = hit[i, j]
+            if not ((j > 0 and hit[i, j - 1] != c) or (j + 1 < w and hit[i, j + 1] != c)
+                    or (i > 0 and hit[i - 1, j] != c) or (i + 1 < h and hit[i + 1, j] != c)):
+                continue
+            # Linearise the discriminant over the pixel (central differences where both exist).
+            f0 = _limb_disc(o, a, k, dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2])
+            jl, jr = max(j - 1, 0), min(j + 1, w - 1)
+            it, ib = max(i - 1, 0), min(i + 1, h - 1)
+            gx = (_limb_disc(o, a, k, dirs[i, jr, 0], dirs[i, jr, 1], dirs[i, jr, 2])
+                  - _limb_disc(o, a, k, dirs[i, jl, 0], dirs[i, jl, 1], dirs[i, jl, 2])) / (jr - jl)
+            gy = (_limb_disc(o, a, k, dirs[ib, j, 0], dirs[ib, j, 1], dirs[ib, j, 2])
+                  - _limb_disc(o, a, k, dirs[it, j, 0], dirs[it, j, 1], dirs[it, j, 2])) / (ib - it)
+            g = math.sqrt(gx * gx + gy * gy)
+            if g <= 0.0:
+                continue
+            nx, ny = gx / g, gy / g
+            d = f0 / g  # the centre's signed distance (px) from the edge, > 0 on the Earth's side
+            covered = 1.0 - _halfplane_area(nx, ny, -d)
+            if covered <= 0.0 or covered >= 1.0:
+                continue
+            # A ray in the middle of the part of the pixel across the edge from the centre.
+            reach = 0.5 * (abs(nx) + abs(ny))
+            t_o = 0.5 * (-d - reach) if c else 0.5 * (-d + reach)
+            u = min(max(t_o * nx, -0.5), 0.5)
+            v = min(max(t_o * ny, -0.5), 0.5)
+            if n < rows.shape[0]:
+                rows[n] = i
+                cols[n] = j
+                cov[n] = covered
+                sx, sy, sz = camera_ray(basis, (j + u - cx) / f, (i + v - cy) / f)
+                sub[n, 0] = sx
+                sub[n, 1] = sy
+                sub[n, 2] = sz
+            n += 1
+    return n
+
+
+def _limb_edges_numpy(hit, dirs, o, a, k, basis, f, cx, cy):
+    """Return :func:`_limb_edges_kernel`'s (rows, cols, coverage, other-side rays) with numpy."""
+    h, w = hit.shape
+    edge = np.zeros_like(hit)
+    edge[:, 1:] |= hit[:, 1:] != hit[:, :-1]
+    edge[:, :-1] |= hit[:, :-1] != hit[:, 1:]
+    edge[1:] |= hit[1:] != hit[:-1]
+    edge[:-1] |= hit[:-1] != hit[1:]
+    ii, jj = np.nonzero(edge)
+
+    def disc(r, c):
+        sd = dirs[r, c].astype(float) * np.array([1.0, 1.0, k])
+        sd /= np.linalg.norm(sd, axis=-1, keepdims=True)
+        os_ = o * np.array([1.0, 1.0, k])
+        return a * a - (os_ @ os_ - (sd @ os_) ** 2)
+
+    jl, jr = np.maximum(jj - 1, 0), np.minimum(jj + 1, w - 1)
+    it, ib = np.maximum(ii - 1, 0), np.minimum(ii + 1, h - 1)
+    gx = (disc(ii, jr) - disc(ii, jl)) / (jr - jl)
+    gy = (disc(ib, jj) - disc(it, jj)) / (ib - it)
+    g = np.hypot(gx, gy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nx, ny, d = gx / g, gy / g, disc(ii, jj) / g
+        p, q = np.maximum(abs(nx), abs(ny)), np.minimum(abs(nx), abs(ny))
+        u = -d + 0.5 * (p + q)
+        area = np.where(u < q, u * u / (2 * p * q), np.where(u <= p, (u - 0.5 * q) / p,
+                                                             1.0 - (p + q - u) ** 2 / (2 * p * q)))
+    area = np.where(u <= 0.0, 0.0, np.where(u >= p + q, 1.0, area))
+    cov = 1.0 - area
+    keep = (g > 0.0) & (cov > 0.0) & (cov < 1.0)
+    ii, jj, cov, nx, ny, d = ii[keep], jj[keep], cov[keep], nx[keep], ny[keep], d[keep]
+    reach = 0.5 * (abs(nx) + abs(ny))
+    t_o = np.where(hit[ii, jj], 0.5 * (-d - reach), 0.5 * (-d + reach))
+    us, vs = np.clip(t_o * nx, -0.5, 0.5), np.clip(t_o * ny, -0.5, 0.5)
+    ray = (((jj + us - cx) / f)[:, None] * basis[0] + ((ii + vs - cy) / f)[:, None] * basis[1] + basis[2])
+    return ii, jj, cov, ray / np.linalg.norm(ray, axis=-1, keepdims=True)
+
+
+def limb_edges(geom, twin: bool | None = None):
+    """Return the hard limb's edge pixels of `geom` (pixels a 4-neighbour of which disagrees about
+    hitting the Earth) as (rows, cols, coverage, rays): the fraction of each pixel inside the
+    Earth's outline, and a unit TEME ray through the part of the pixel across the edge from its
+    centre (on the Earth where the centre misses it, in the sky where it hits).
+
+    The coverage is exact for a straight edge: the ray's discriminant against the WGS84 ellipsoid
+    (a^2 minus the squared closest approach, z scaled by a/b) is linearised over the pixel from its
+    neighbours' rays and the pixel square cut by that line; the limb bends by well under a
+    thousandth of a pixel across one pixel (its radius is ~1,000 px and more). `twin`: use the
+    numpy twin (default: as :func:`cupola.jit.use_twins` says).
+    """
+    cam = geom.camera
+    cx, cy = cam.principal_point
+    args = (geom.hit, geom.dirs_teme, np.asarray(geom.origin_teme_km, float), WGS84_A_KM, WGS84_A_KM / WGS84_B_KM,
+            np.ascontiguousarray(geom.basis_teme, float), float(cam.focal_px), float(cx), float(cy))
+    if use_twins() if twin is None else twin:
+        return _limb_edges_numpy(*args)
+    cap = 4 * (geom.hit.shape[0] + geom.hit.shape[1]) + 64
+    while True:
+        rows, cols = np.empty(cap, np.int64), np.empty(cap, np.int64)
+        cov, sub = np.empty(cap), np.empty((cap, 3))
+        n = _limb_edges_kernel(*args, rows, cols, cov, sub)
+        if n <= cap:
+            return rows[:n], cols[:n], cov[:n], sub[:n]
+        cap = n
+
+
+def _rays_geometry(geom, dirs) -> RayGeometry:
+    """Return a (1, N) RayGeometry of unit TEME rays `dirs` (N, 3) from `geom`'s station, computed
+    as :func:`cupola.camera.geometry.ray_geometry` computes a pixel's."""
+    o = np.asarray(geom.origin_teme_km, float)
+    d = np.asarray(dirs, float)
+    near, _ = ray_ellipsoid(np.broadcast_to(o, d.shape), d, 0.0)
+    hit = np.isfinite(near) & (near > 0.0)
+    t = np.where(hit, near, np.nan)
+    p = o + t[:, None] * d
+    nrm = p / np.array([WGS84_A_KM**2, WGS84_A_KM**2, WGS84_B_KM**2])
+    nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True)
+    c, sn = math.cos(geom.theta_gmst), math.sin(geom.theta_gmst)
+    tca = np.maximum(-(d @ o), 0.0)
+    tangent = np.where(hit, -1.0, np.linalg.norm(o + tca[:, None] * d, axis=-1) - R_EARTH_KM)
+    f32 = lambda x: np.asarray(x, np.float32).reshape(1, -1)  # noqa: E731
+    with np.errstate(invalid="ignore"):
+        lat = np.degrees(fast_atan2_np(nrm[:, 2], np.hypot(nrm[:, 0], nrm[:, 1])))
+        lon = np.degrees(fast_atan2_np(-sn * p[:, 0] + c * p[:, 1], c * p[:, 0] + sn * p[:, 1]))
+    s = np.asarray(geom.sun_dir_teme, float)
+    return RayGeometry(camera=geom.camera, attitude=geom.attitude, basis_teme=geom.basis_teme, origin_teme_km=o,
+                       sun_dir_teme=s, theta_gmst=geom.theta_gmst, dirs_teme=f32(d).reshape(1, -1, 3),
+                       hit=hit.reshape(1, -1), hit_km=f32(t), lat_deg=f32(np.where(hit, lat, np.nan)),
+                       lon_deg=f32(np.where(hit, lon, np.nan)), cos_sun_zenith=f32(np.where(hit, nrm @ s, np.nan)),
+                       cos_view_zenith=f32(np.where(hit, -np.sum(nrm * d, axis=-1), np.nan)), tangent_km=f32(tangent),
+                       cos_sun_ray=f32(d @ s))
+
+
+def _concat_geometry(a, b) -> RayGeometry:
+    """Return the (1, Na + Nb) RayGeometry of two (1, N) ones of the same frame, side by side."""
+    return RayGeometry(camera=a.camera, attitude=a.attitude, basis_teme=a.basis_teme, origin_teme_km=a.origin_teme_km,
+                       sun_dir_teme=a.sun_dir_teme, theta_gmst=a.theta_gmst,
+                       **{name: np.concatenate([getattr(a, name), getattr(b, name)], axis=1) for name in
+                          ("dirs_teme", "hit", "hit_km", "lat_deg", "lon_deg", "cos_sun_zenith", "cos_view_zenith",
+                           "tangent_km", "cos_sun_ray")})
+
+
+def _antialias_limb(scene, geom, settings, atmosphere, out, twin):
+    """Give the hard limb's edge pixels in `out` their coverage-weighted mean of the Earth and the
+    sky: the layer's own value at the centre (what it added there) and at the ray across the edge
+    (:func:`limb_edges`), each shaded as a pixel of its own by this layer (its numpy twin if `twin`)."""
+    if not settings.limb_antialias or not geom.hit.any():
+        return out
+    rows, cols, cov, sub = limb_edges(geom, twin)
+    if len(rows) == 0:
+        return out
+    centre = RayGeometry(camera=geom.camera, attitude=geom.attitude, basis_teme=geom.basis_teme,
+                         origin_teme_km=geom.origin_teme_km, sun_dir_teme=geom.sun_dir_teme,
+                         theta_gmst=geom.theta_gmst, dirs_teme=geom.dirs_teme[rows, cols][None],
+                         **{name: getattr(geom, name)[rows, cols][None] for name in
+                            ("hit", "hit_km", "lat_deg", "lon_deg", "cos_sun_zenith", "cos_view_zenith",
+                             "tangent_km", "cos_sun_ray")})
+    plain = settings.replace(limb_antialias=False)
+    if twin:
+        shade = lambda g: earth_layer_numpy(scene, g, plain, atmosphere=atmosphere)  # noqa: E731
+    else:
+        shade = lambda g: earth_layer(scene, g, None, plain, atmosphere=atmosphere)  # noqa: E731
+    both = shade(_concat_geometry(centre, _rays_geometry(geom, sub)))[0].astype(float)
+    at_centre, across = both[:len(rows)], both[len(rows):]
+    w_centre = np.where(geom.hit[rows, cols], cov, 1.0 - cov)[:, None]
+    out[rows, cols] += ((w_centre - 1.0) * at_centre + (1.0 - w_centre) * across).astype(out.dtype)
+    return out
 
 
 _erfc = np.vectorize(math.erfc, otypes=[float])
@@ -779,7 +996,7 @@ def _reflectance_filtered_np(day, lut, mips, dims, scale, lat, lon, foot, muv):
     n = len(scale)
     lv = np.clip(np.searchsorted(scale, f[big], side="right") - 1, 0, n - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(lv + 1 < n, np.log(f[big] / scale[lv]) / np.log(scale[np.minimum(lv + 1, n - 1)] / scale[lv]), 0.0)
+        t = np.where(lv + 1 < n, (f[big] - scale[lv]) / (scale[np.minimum(lv + 1, n - 1)] - scale[lv]), 0.0)
     acc = np.zeros((int(big.sum()), 3))
     la, lo = lat[big], lon[big]
 
@@ -907,4 +1124,4 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
                        * (1.0 - np.exp(-tau_up)))
         out[miss] = np.where(t[:, None] > 0.0, np.where(shadow, glow_up, glow), 0.0)
     out[~hit] += lc_all[~hit]
-    return out.astype(np.float32)
+    return _antialias_limb(scene, geom, settings, atmosphere, out.astype(np.float32), twin=True)
