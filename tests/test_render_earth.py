@@ -407,3 +407,15 @@ def test_limb_antialias_touches_only_edge_pixels(day_frame):
         w_own = f if g.hit[r, c] else 1.0 - f
         if w_own > 0.9:
             np.testing.assert_allclose(soft[r, c], sharp[r, c], rtol=0.25, atol=1.0)
+
+
+def test_mip_levels_are_block_means():
+    from cupola.raster import box_levels, mip_factors
+
+    assert mip_factors(2700, 5400) == (2, 2, 3, 3, 3)  # 5400 x 2700 down to 50 x 25
+    rng = np.random.default_rng(1)
+    img = rng.random((36, 72, 3)).astype(np.float32)
+    levels = box_levels(img, (2, 3))
+    np.testing.assert_allclose(levels[0][4, 7], img[8:10, 14:16].mean(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_allclose(levels[1][2, 5], img[12:18, 30:36].mean(axis=(0, 1)), rtol=1e-5)
+    np.testing.assert_allclose(levels[1].mean(axis=(0, 1)), img.mean(axis=(0, 1)), rtol=1e-5)

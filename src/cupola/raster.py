@@ -59,7 +59,11 @@ def box_levels(img, factors) -> list[np.ndarray]:
     cur = np.asarray(img, np.float32)
     for f in factors:
         h, w = cur.shape[:2]
-        cur = cur.reshape((h // f, f, w // f, f) + cur.shape[2:]).mean(axis=(1, 3), dtype=np.float32)
+        acc = np.zeros((h // f, w // f) + cur.shape[2:], np.float32)
+        for di in range(f):  # f^2 strided views summed: several times faster than a reshaped mean
+            for dj in range(f):
+                acc += cur[di::f, dj::f]
+        cur = acc * np.float32(1.0 / (f * f))
         levels.append(cur)
     return levels
 

@@ -241,9 +241,20 @@ def _mips():
     day, lut, _ = _textures()
     h, w = day.shape[:2]
     factors = mip_factors(h, w)
-    levels = box_levels(lut[day], factors)  # mean of the linear reflectance, not of the codes
+    # Means of the linear reflectance, not of the codes; the first reduction in bands of rows so the
+    # decoded texture (175 MB as float32) never exists whole.
+    f0 = factors[0] if factors else 1
+    band = f0 * 90
+    first = np.concatenate([box_levels(lut[day[r:r + band]], factors[:1])[0] for r in range(0, h, band)]) \
+        if factors else None
+    levels = ([first] + box_levels(first, factors[1:])) if factors else []
+    # Back to the nearest code through a fine inverse table (65,536 bins over 0..ALBEDO_SCALE,
+    # each far narrower than a code step, 2.6e-4 at the darkest).
+    grid = np.linspace(0.0, float(lut[-1]), INVERSE_N)
     mid = 0.5 * (lut[1:] + lut[:-1])  # lut is increasing: the nearest code by bisection
-    codes = [np.searchsorted(mid, lv).astype(np.uint8).reshape(-1, 3) for lv in levels]
+    inverse = np.searchsorted(mid, grid).astype(np.uint8)
+    codes = [inverse[np.clip(np.rint(lv * ((INVERSE_N - 1) / float(lut[-1]))), 0, INVERSE_N - 1).astype(np.int64)]
+             .reshape(-1, 3) for lv in levels]
     dims = [(0, h, w)]
     off = 0
     for lv in levels:
@@ -252,6 +263,9 @@ def _mips():
     scale = np.cumprod((1.0,) + factors)
     packed = np.ascontiguousarray(np.concatenate(codes)) if codes else np.zeros((1, 3), np.uint8)
     return packed, np.asarray(dims, np.int64), scale
+
+
+INVERSE_N = 65536
 
 
 def texel_km() -> float:
