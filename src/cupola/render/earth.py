@@ -50,6 +50,22 @@ Ground (rays that hit the WGS84 ellipsoid)
   cloud is that of the column above it (the ground's times 1 - alpha_v + alpha_v exp(-h / H)).
   Left out: cloud shadows on the ground, cloud heights (one shell), the clouds' own brightness
   structure (sunlit sides, shading), and any weather of the instant (the map is a composite).
+- Sun- and moonglint (``settings.glint``): open water (the land mask's bit 0, bilinear) reflects
+  the Sun and the Moon specularly off wave facets with Cox & Munk's (1954, J. Opt. Soc. Am. 44,
+  838) isotropic slope density p = exp(-tan^2(beta) / sigma^2) / (pi sigma^2), sigma^2 = 0.003 +
+  5.12e-3 U (U = ``settings.glint_wind_m_s`` at 12.5 m), Fresnel reflectance rho(omega) of water
+  (n = 1.34) at the facet's incidence omega: L = E rho p / (4 cos^4(beta) cos(theta_v)) (the form of
+  Zhang & Wang 2010, Opt. Express 18, 12356, eq. 1), beta the tilt of the facet normal that mirrors
+  the source into the ray, E the Sun's or the Moon's illuminance; dimmed by the same Rayleigh
+  extinction along both paths and by the cloud above (1 - alpha_v). Left out: whitecaps, sea ice,
+  the slopes' anisotropy with the wind direction, shadowing of facets at grazing view.
+- Texture filtering (``settings.texture_filter``): the reflectance comes from a mip pyramid of
+  the texture (box means of the linear reflectance, ``_mips``) at the level of the pixel's
+  footprint delta r / cos(theta_v)^(3/4) / sqrt(cos(lat)) (see FOOT_MIN_MU), trilinear; bilinear
+  at full resolution where a pixel is smaller than a texel.
+- The hard limb's edge (``settings.limb_antialias``): pixels it crosses get their exact coverage
+  (``limb_edges``) and mix this layer's value at their centre with its value at a ray across the
+  edge. The clouds' silhouette above the limb is not smoothed.
 - The ground does not smear in this layer: it is rendered at the frame's instant whatever the
   exposure time (ground motion blur, if any, belongs to the compositor).
 

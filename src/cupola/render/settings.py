@@ -33,8 +33,9 @@ The defaults are cupola's calibration; each is documented where it is used:
   or a colour temperature in K (``cupola.colour.white_balance_matrix``).
 * ``glint``, ``glint_wind_m_s``: the Sun's and the Moon's specular reflection on open water
   (``render.earth``), from Cox & Munk's (1954) slope statistics at a wind of 7 m/s 12.5 m above
-  the sea (the global mean surface wind over the oceans is ~7 m/s, e.g. Wentz et al. 2007,
-  Science 317, 233); the glint's width grows as sqrt(0.003 + 5.12e-3 U).
+  the sea (about the mean surface wind over the open oceans in satellite scatterometer and
+  radiometer climatologies; Cox & Munk's fit spans 1-14 m/s); the glint's width grows as
+  sqrt(0.003 + 5.12e-3 U).
 * ``texture_filter``: sample the day texture from a mip pyramid at each pixel's ground footprint
   (trilinear; bilinear at level 0 where a pixel is smaller than a texel); False gives plain
   bilinear sampling at full resolution (aliases on wide frames).
