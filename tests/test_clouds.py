@@ -23,7 +23,8 @@ from cupola.render import RenderSettings, earth, frame_geometry, render
 pytestmark = pytest.mark.numpy_twin
 
 DAY_CLOUDY = "2021-05-02T05:54:00Z"  # the station at 3 N 79 E (Indian Ocean), late morning, cloudy
-EARTH_BARE = RenderSettings(layers=("earth",), atmosphere=False)
+# The Lambertian ground at the texture's full resolution (glint and footprint filter: test_glint.py).
+EARTH_BARE = RenderSettings(layers=("earth",), atmosphere=False, glint=False, texture_filter=False)
 
 
 def _png_opacity():

@@ -14,6 +14,7 @@ from PIL import Image
 from cupola.camera import Attitude, Camera
 from cupola.inputs import parse_look
 from cupola.render import earth
+from cupola.render.settings import DEFAULT_SETTINGS
 from cupola.camera.geometry import RayGeometry
 
 # Kernels with a numpy twin: CI reruns this module with CUPOLA_NO_JIT=1 (cupola.jit).
@@ -97,7 +98,7 @@ def _geom(n, **kw):
     dirs = np.tile(np.array([1.0, 0.0, 0.0], np.float32), shape + (1,)) if dirs is None else \
         np.asarray(dirs, np.float32).reshape(shape + (3,))
     return RayGeometry(
-        camera=Camera(width_px=max(n, 8), height_px=8), attitude=Attitude(np.eye(3)), basis_teme=np.eye(3),
+        camera=Camera(width_px=max(n, 8), height_px=8, fov_deg=0.05), attitude=Attitude(np.eye(3)), basis_teme=np.eye(3),
         origin_teme_km=np.asarray(kw.get("origin", [R_KM + 420.0, 0.0, 0.0]), float),
         sun_dir_teme=np.asarray(kw.get("sun", [1.0, 0.0, 0.0]), float), theta_gmst=0.0, dirs_teme=dirs,
         hit=arr("hit", False, np.bool_), hit_km=arr("hit_km", np.nan), lat_deg=arr("lat_deg", np.nan),
@@ -154,21 +155,23 @@ def _night_geom(cos_sz=-0.8):
 
 
 def test_night_side_moonlight_ratio():
+    # The point is open sea under the Moon: the Lambertian term alone (moonglint: test_glint.py).
     g = _night_geom()
-    dark = earth.earth_layer(_scene(), g)[0, 0]
+    lambert = DEFAULT_SETTINGS.replace(glint=False)
+    dark = earth.earth_layer(_scene(), g, settings=lambert)[0, 0]
     full_v = -12.73
-    full = earth.earth_layer(_scene((1.0, 0.0, 0.0), vmag=full_v), g)[0, 0]
-    below = earth.earth_layer(_scene((-1.0, 0.0, 0.0), vmag=full_v), g)[0, 0]
+    full = earth.earth_layer(_scene((1.0, 0.0, 0.0), vmag=full_v), g, settings=lambert)[0, 0]
+    below = earth.earth_layer(_scene((-1.0, 0.0, 0.0), vmag=full_v), g, settings=lambert)[0, 0]
     # Moonless: the 2e-3 lx floor on dark ocean is far below 1e-3 cd/m^2.
     assert 0 < dark.max() < 1e-4
     e_moon = 2.54e-6 * 10 ** (-0.4 * full_v)
     np.testing.assert_allclose(full / dark, (2e-3 + e_moon) / 2e-3, rtol=1e-4)
     np.testing.assert_allclose(below, dark, rtol=1e-6)  # a Moon below the ground's horizon adds nothing
     # At 60 deg zenith the Moon gives half.
-    tilted = earth.earth_layer(_scene((0.5, math.sqrt(0.75), 0.0), vmag=full_v), g)[0, 0]
+    tilted = earth.earth_layer(_scene((0.5, math.sqrt(0.75), 0.0), vmag=full_v), g, settings=lambert)[0, 0]
     np.testing.assert_allclose(tilted / dark, (2e-3 + 0.5 * e_moon) / 2e-3, rtol=1e-4)
     # Without a V magnitude, the illuminated fraction times 0.25 lx.
-    half = earth.earth_layer(_scene((1.0, 0.0, 0.0), fraction=0.5), g)[0, 0]
+    half = earth.earth_layer(_scene((1.0, 0.0, 0.0), fraction=0.5), g, settings=lambert)[0, 0]
     np.testing.assert_allclose(half / dark, (2e-3 + 0.125) / 2e-3, rtol=1e-4)
 
 
@@ -268,3 +271,151 @@ def test_day_frame_limb_band(day_frame):
     assert np.all(out[~g.hit & (g.tangent_km >= 100.0)] == 0.0)
     mid = out[~g.hit & (g.tangent_km > 30.0) & (g.tangent_km < 60.0)]
     assert np.all(mid[:, 2] >= mid[:, 0])
+
+
+# -- the texture filtered by each pixel's footprint -------------------------------------------------
+BARE = DEFAULT_SETTINGS.replace(clouds=False, glint=False)
+DAY_T = "2021-05-02T07:10:00Z"  # over Burgundy, the Sun 43 deg up
+LUMA_W = np.array([0.2126, 0.7152, 0.0722])
+
+
+def _reflectance_image(scene, g, settings):
+    """Return the reflectance each pixel shows: the bare ground's L pi / E (no haze, clouds, glint)."""
+    out = earth.earth_layer(scene, g, settings=settings, atmosphere=False).astype(float)
+    e = E_SUN * np.maximum(np.nan_to_num(g.cos_sun_zenith), 0.0) + 2e-3  # + the night floor
+    return np.where(g.hit[..., None], out * math.pi / e[..., None], 0.0)
+
+
+def _frame(focal_mm, look, w=320, h=180, scale=1):
+    from cupola.render import frame_geometry
+    from cupola.scene import compute_scene
+
+    cam = Camera(model="Z9", focal_mm=focal_mm, width_px=w * scale, height_px=h * scale, look=parse_look(look))
+    scene = compute_scene(DAY_T, camera=cam)
+    return scene, frame_geometry(scene)
+
+
+def _high_frequency(y, ok):
+    """Mean square of the luminance minus its 3 x 3 mean, over pixels whose 3 x 3 lies in `ok`."""
+    from scipy.ndimage import uniform_filter
+
+    inner = uniform_filter(ok.astype(float), 3) > 0.999
+    return float(np.mean((y - uniform_filter(y, 3))[inner] ** 2)), inner
+
+
+def test_texture_filter_matches_a_supersampled_frame_at_14mm():
+    # Truth: each pixel the mean of 4 x 4 sub-pixel rays (a camera 4x finer, same field) sampling
+    # the full-resolution texture bilinearly: a box filter with no aliasing to speak of.
+    look = "horizon:ahead,-5"
+    scene, g = _frame(14.0, look)
+    _, g4 = _frame(14.0, look, scale=4)
+    h, w = g.hit.shape
+    fine = _reflectance_image(scene, g4, BARE.replace(texture_filter=False))
+    truth = fine.reshape(h, 4, w, 4, 3).mean(axis=(1, 3))
+    ok = g.hit & g4.hit.reshape(h, 4, w, 4).all(axis=(1, 3))
+    e_truth, inner = _high_frequency(truth @ LUMA_W, ok)
+    filtered = _reflectance_image(scene, g, BARE)
+    plain = _reflectance_image(scene, g, BARE.replace(texture_filter=False))
+    e_filtered, _ = _high_frequency(filtered @ LUMA_W, ok)
+    e_plain, _ = _high_frequency(plain @ LUMA_W, ok)
+    assert e_plain > 1.3 * e_truth  # point sampling aliases here (so the measure can tell)
+    assert 0.8 * e_truth < e_filtered < 1.15 * e_truth  # no moire, and not blurred away
+    rms = lambda img: float(np.sqrt(np.mean((((img - truth) @ LUMA_W)[inner]) ** 2)))  # noqa: E731
+    assert rms(filtered) < rms(plain)
+
+
+@pytest.mark.parametrize("focal_mm", [14.0, 50.0])
+def test_texture_region_mean_is_the_area_mean(day_image, focal_mm):
+    scene, g = _frame(focal_mm, "nadir")
+    rho = _reflectance_image(scene, g, BARE)
+    # A box of whole texels around the sub-station point: 18 x 24 texels (1.2 x 1.6 deg).
+    th, tw = day_image.shape[:2]
+    lat0, lon0 = float(scene.state.lat_deg), float(scene.state.lon_deg)
+    i0, j0 = int((90.0 - lat0) / 180.0 * th) - 9, int((lon0 + 180.0) / 360.0 * tw) - 12
+    lat_n, lat_s = 90.0 - i0 * 180.0 / th, 90.0 - (i0 + 18) * 180.0 / th
+    lon_w, lon_e = -180.0 + j0 * 360.0 / tw, -180.0 + (j0 + 24) * 360.0 / tw
+    tex = earth.ALBEDO_SCALE * _srgb_decode(day_image[i0:i0 + 18, j0:j0 + 24]) @ LUMA_W
+    rows_lat = 90.0 - (i0 + 0.5 + np.arange(18)) * 180.0 / th
+    area_mean = float(np.average(tex, weights=np.broadcast_to(np.cos(np.radians(rows_lat))[:, None], tex.shape)))
+    inside = g.hit & (g.lat_deg < lat_n) & (g.lat_deg > lat_s) & (g.lon_deg > lon_w) & (g.lon_deg < lon_e)
+    assert inside.sum() > 200
+    # Each pixel weighs its ground area: r^2 cos^3(off-axis angle) / cos(theta_v).
+    c = g.dirs_teme.astype(float) @ np.asarray(g.basis_teme, float)[2]
+    weight = g.hit_km.astype(float) ** 2 * c**3 / g.cos_view_zenith.astype(float)
+    frame_mean = float(np.average((rho @ LUMA_W)[inside], weights=weight[inside]))
+    np.testing.assert_allclose(frame_mean, area_mean, rtol=0.01)
+
+
+# -- the hard limb's edge --------------------------------------------------------------------------
+def _brute_coverage(g, rows, cols, n=32):
+    """Return the fraction of each pixel's n x n sub-pixel rays that meet the WGS84 ellipsoid in front."""
+    cam = g.camera
+    f = cam.focal_px
+    cx, cy = cam.principal_point
+    basis = np.asarray(g.basis_teme, float)
+    off = (np.arange(n) + 0.5) / n - 0.5
+    k = WGS84_A_KM / (WGS84_A_KM * (1 - 1 / 298.257223563))
+    o = np.asarray(g.origin_teme_km, float) * [1, 1, k]
+    out = []
+    for i, j in zip(rows, cols):
+        xu = (j + off[None, :] - cx) / f
+        yv = (i + off[:, None] - cy) / f
+        d = xu[..., None] * basis[0] + yv[..., None] * basis[1] + basis[2]
+        d = d * [1, 1, k]
+        d /= np.linalg.norm(d, axis=-1, keepdims=True)
+        b = d @ o
+        disc = b * b - (o @ o - WGS84_A_KM**2)
+        out.append(np.mean((disc > 0) & (-b - np.sqrt(np.maximum(disc, 0)) > 0)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("look", ["horizon:ahead,6", "horizon:port,2"])
+def test_limb_coverage_is_the_pixels_share_of_the_earth(look):
+    from cupola.render import frame_geometry
+    from cupola.scene import compute_scene
+
+    cam = Camera(model="Z9", focal_mm=24.0, width_px=192, height_px=108, look=parse_look(look), roll_deg=7.0)
+    g = frame_geometry(compute_scene(DAY_T, camera=cam))
+    rows, cols, cov, _ = earth.limb_edges(g)
+    assert len(rows) > 150
+    # A 128 x 128 grid counts a nearly straight edge to within half a row of samples (0.004).
+    np.testing.assert_allclose(cov, _brute_coverage(g, rows, cols, 128), atol=0.005)
+    # Every pixel of the staircase whose share is fractional is among them.
+    h = g.hit
+    edge = np.zeros_like(h)
+    edge[:, 1:] |= h[:, 1:] != h[:, :-1]
+    edge[:, :-1] |= h[:, :-1] != h[:, 1:]
+    edge[1:] |= h[1:] != h[:-1]
+    edge[:-1] |= h[:-1] != h[1:]
+    er, ec = np.nonzero(edge)
+    brute = _brute_coverage(g, er, ec)
+    listed = set(zip(rows.tolist(), cols.tolist()))
+    assert all((r, c) in listed for r, c, b in zip(er, ec, brute) if 0.01 < b < 0.99)
+
+
+def test_limb_antialias_touches_only_edge_pixels(day_frame):
+    scene, g = day_frame
+    sharp = earth.earth_layer(scene, g, settings=DEFAULT_SETTINGS.replace(limb_antialias=False)).astype(float)
+    soft = earth.earth_layer(scene, g).astype(float)
+    rows, cols, cov, _ = earth.limb_edges(g)
+    changed = np.abs(soft - sharp).sum(axis=-1) > 0
+    edge = np.zeros_like(changed)
+    edge[rows, cols] = True
+    assert changed.any() and not (changed & ~edge).any()
+    # An edge pixel mostly on the Earth keeps most of its own (ground) value, and the reverse.
+    for r, c, f in zip(rows, cols, cov):
+        w_own = f if g.hit[r, c] else 1.0 - f
+        if w_own > 0.9:
+            np.testing.assert_allclose(soft[r, c], sharp[r, c], rtol=0.25, atol=1.0)
+
+
+def test_mip_levels_are_block_means():
+    from cupola.raster import box_levels, mip_factors
+
+    assert mip_factors(2700, 5400) == (2, 2, 3, 3, 3)  # 5400 x 2700 down to 50 x 25
+    rng = np.random.default_rng(1)
+    img = rng.random((36, 72, 3)).astype(np.float32)
+    levels = box_levels(img, (2, 3))
+    np.testing.assert_allclose(levels[0][4, 7], img[8:10, 14:16].mean(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_allclose(levels[1][2, 5], img[12:18, 30:36].mean(axis=(0, 1)), rtol=1e-5)
+    np.testing.assert_allclose(levels[1].mean(axis=(0, 1)), img.mean(axis=(0, 1)), rtol=1e-5)

@@ -28,6 +28,9 @@ C_KM_S = 299_792.458  # speed of light
 C_AU_DAY = C_KM_S * 86_400.0 / AU_KM
 SUN_RADIUS_KM = 695_700.0  # IAU 2015 Resolution B3 nominal
 MOON_MEAN_DISTANCE_KM = 384_400.0
+# Refractive index of sea water in the visible (fresh water 1.333 at 589 nm, sea water of salinity
+# 35 about 1.339: Quan & Fry 1995, Appl. Opt. 34, 3477); the value of Cox & Munk's glint work.
+WATER_REFRACTIVE_INDEX = 1.34
 
 # -- darkness on the ground (Sun elevation at the point, geometric, deg) --------------------------
 CIVIL_DARK_SUN_ELEV_DEG = -6.0  # end of civil twilight: city lights on, the ground "dark"
@@ -44,6 +47,6 @@ KM_PER_MILE = 1.609344  # international statute mile
 
 __all__ = [
     "R_EARTH_KM", "WGS84_A_KM", "WGS84_F", "WGS84_B_KM", "WGS84_E2", "SKYFIELD_ERAD_KM",
-    "EARTH_ROTATION_RAD_S", "AU_KM", "C_KM_S", "C_AU_DAY", "SUN_RADIUS_KM", "MOON_MEAN_DISTANCE_KM",
+    "EARTH_ROTATION_RAD_S", "AU_KM", "C_KM_S", "C_AU_DAY", "SUN_RADIUS_KM", "MOON_MEAN_DISTANCE_KM", "WATER_REFRACTIVE_INDEX",
     "CIVIL_DARK_SUN_ELEV_DEG", "NAUTICAL_DARK_SUN_ELEV_DEG", "ISS_NORAD_ID", "STALE_AFTER_DAYS", "STALE_REFUSE_KM", "KM_PER_MILE",
 ]

@@ -50,6 +50,22 @@ Ground (rays that hit the WGS84 ellipsoid)
   cloud is that of the column above it (the ground's times 1 - alpha_v + alpha_v exp(-h / H)).
   Left out: cloud shadows on the ground, cloud heights (one shell), the clouds' own brightness
   structure (sunlit sides, shading), and any weather of the instant (the map is a composite).
+- Sun- and moonglint (``settings.glint``): open water (the land mask's bit 0, bilinear) reflects
+  the Sun and the Moon specularly off wave facets with Cox & Munk's (1954, J. Opt. Soc. Am. 44,
+  838) isotropic slope density p = exp(-tan^2(beta) / sigma^2) / (pi sigma^2), sigma^2 = 0.003 +
+  5.12e-3 U (U = ``settings.glint_wind_m_s`` at 12.5 m), Fresnel reflectance rho(omega) of water
+  (n = 1.34) at the facet's incidence omega: L = E rho p / (4 cos^4(beta) cos(theta_v)) (the form of
+  Zhang & Wang 2010, Opt. Express 18, 12356, eq. 1), beta the tilt of the facet normal that mirrors
+  the source into the ray, E the Sun's or the Moon's illuminance; dimmed by the same Rayleigh
+  extinction along both paths and by the cloud above (1 - alpha_v). Left out: whitecaps, sea ice,
+  the slopes' anisotropy with the wind direction, shadowing of facets at grazing view.
+- Texture filtering (``settings.texture_filter``): the reflectance comes from a mip pyramid of
+  the texture (box means of the linear reflectance, ``_mips``) at the level of the pixel's
+  footprint delta r / cos(theta_v)^(3/4) / sqrt(cos(lat)) (see FOOT_MIN_MU), trilinear; bilinear
+  at full resolution where a pixel is smaller than a texel.
+- The hard limb's edge (``settings.limb_antialias``): pixels it crosses get their exact coverage
+  (``limb_edges``) and mix this layer's value at their centre with its value at a ray across the
+  edge. The clouds' silhouette above the limb is not smoothed.
 - The ground does not smear in this layer: it is rendered at the frame's instant whatever the
   exposure time (ground motion blur, if any, belongs to the compositor).
 
@@ -88,12 +104,12 @@ import numba as nb
 import numpy as np
 
 from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
-from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
-from ..camera.geometry import _fast_atan2, fast_atan2_np
+from ..constants import R_EARTH_KM, WATER_REFRACTIVE_INDEX, WGS84_A_KM, WGS84_B_KM
+from ..camera.geometry import RayGeometry, _fast_atan2, camera_ray, fast_atan2_np
 from ..errors import DataMissingError, InputError
 from ..jit import inline, kernel, use_twins
 from ..photometry import E_SUN_LUX, vmag_to_lux
-from ..raster import bilinear as _bilinear_np
+from ..raster import bilinear as _bilinear_np, box_levels, mip_factors
 from ..view import ray_ellipsoid
 from .settings import DEFAULT_SETTINGS
 
@@ -125,6 +141,20 @@ CH90 = math.sqrt(math.pi * R_EARTH_KM / (2.0 * SCALE_HEIGHT_KM))
 # that reaches the air just above the Earth's shadow (deep red); the same limit as a lit tangent
 # point at the shadow's edge, so the glow is continuous across it.
 SHADOW_EDGE_COLUMN = 2.0 * CH90
+# Sea-surface slopes (Cox & Munk 1954, J. Opt. Soc. Am. 44, 838; isotropic fit, clean sea): the
+# mean-square slope sigma^2 = COX_MUNK_A + COX_MUNK_B U, U the wind 12.5 m above the sea (m/s).
+COX_MUNK_A = 0.003
+COX_MUNK_B = 5.12e-3
+GLINT_CUT = 9.0  # tan^2(beta) / sigma^2 past which a facet's glint (< 1.3e-4 of the peak, < 1 cd/m^2) is skipped
+GLINT_MIN_MU = 0.05  # the 1 / cos(theta_v) of the glint formula held below this view zenith cosine
+# A pixel's footprint on the ground is delta r across the view and delta r / cos(theta_v) along it
+# (delta its angular size, r the range); an isotropic (trilinear) filter takes the level of
+# delta r / cos(theta_v)^(3/4), between the two axes' sizes: the major axis (exponent 1) blurred a
+# 14 mm oblique frame's texture to 0.86 of a 4 x 4 supersampled frame's high-frequency energy,
+# 3/4 gives 1.04 with a 10 % smaller rms error, 1/2 leaves 1.22 (aliasing). Equirectangular
+# texels narrow as cos(latitude) in longitude: the footprint is also divided by sqrt(cos(lat)).
+FOOT_MIN_MU = 0.02  # the footprint's stretch held at this view zenith cosine (87 deg; haze hides more)
+FOOT_MIN_COS = 0.05  # ... and its latitude stretch at this cos(latitude) (87 deg)
 
 _REBUILD = "pip install -e '.[tools]' && python tools/build_earth_textures.py"
 
@@ -203,6 +233,61 @@ def coast_fraction_at(lat_deg, lon_deg) -> np.ndarray:
     """Return the bilinear coastline weight (0..1) of the Natural Earth 10m coastline raster."""
     _, _, mask = _textures()
     return _bilinear_np(((mask >> 1) & 1).astype(np.float32), lat_deg, lon_deg)
+
+
+def glint_sigma2(wind_m_s: float) -> float:
+    """Return Cox & Munk's (1954) isotropic mean-square slope of the sea for a wind at 12.5 m (m/s)."""
+    return COX_MUNK_A + COX_MUNK_B * float(wind_m_s)
+
+
+def fresnel_water_np(cos_i, n: float = WATER_REFRACTIVE_INDEX) -> np.ndarray:
+    """Return the Fresnel reflectance of unpolarised light on water (index `n`) at incidence cosines."""
+    ci = np.clip(np.asarray(cos_i, float), 0.0, 1.0)
+    ct = np.sqrt(1.0 - (1.0 - ci * ci) / (n * n))
+    rs = (ci - n * ct) / (ci + n * ct)
+    rp = (n * ci - ct) / (n * ci + ct)
+    return 0.5 * (rs * rs + rp * rp)
+
+
+@functools.cache
+def _mips():
+    """Return the day texture's mip levels after the first (uint8 sRGB codes of the linear-reflectance
+    means, packed as rows of one (N, 3) array), their (offset, h, w) (L, 3) with level 0 the texture
+    itself, and each level's texel size in level-0 texels (L,); cached."""
+    day, lut, _ = _textures()
+    h, w = day.shape[:2]
+    factors = mip_factors(h, w)
+    # Means of the linear reflectance, not of the codes; the first reduction in bands of rows so the
+    # decoded texture (175 MB as float32) never exists whole.
+    f0 = factors[0] if factors else 1
+    band = f0 * 90
+    first = np.concatenate([box_levels(lut[day[r:r + band]], factors[:1])[0] for r in range(0, h, band)]) \
+        if factors else None
+    levels = ([first] + box_levels(first, factors[1:])) if factors else []
+    # Back to the nearest code through a fine inverse table (65,536 bins over 0..ALBEDO_SCALE,
+    # each far narrower than a code step, 2.6e-4 at the darkest).
+    grid = np.linspace(0.0, float(lut[-1]), INVERSE_N)
+    mid = 0.5 * (lut[1:] + lut[:-1])  # lut is increasing: the nearest code by bisection
+    inverse = np.searchsorted(mid, grid).astype(np.uint8)
+    codes = [inverse[np.clip(np.rint(lv * ((INVERSE_N - 1) / float(lut[-1]))), 0, INVERSE_N - 1).astype(np.int64)]
+             .reshape(-1, 3) for lv in levels]
+    dims = [(0, h, w)]
+    off = 0
+    for lv in levels:
+        dims.append((off, lv.shape[0], lv.shape[1]))
+        off += lv.shape[0] * lv.shape[1]
+    scale = np.cumprod((1.0,) + factors)
+    packed = np.ascontiguousarray(np.concatenate(codes)) if codes else np.zeros((1, 3), np.uint8)
+    return packed, np.asarray(dims, np.int64), scale
+
+
+INVERSE_N = 65536
+
+
+def texel_km() -> float:
+    """Return the day texture's texel size (km) along a meridian (pi R / rows)."""
+    day, _, _ = _textures()
+    return math.pi * R_EARTH_KM / day.shape[0]
 
 
 # -- photometric pieces (scalar, shared by the kernel; numpy versions below) --------------------
@@ -335,10 +420,132 @@ def _exp_neg(et, x):  # pragma: no cover - jit
     return et[i] + f * (et[i + 1] - et[i])
 
 
+@inline
+def _level_tap(day, mips, dims, lv, lut, lat, lon, wgt, rho):  # pragma: no cover - jit
+    """Add `wgt` times the bilinear reflectance of mip level `lv` (0: the texture) into rho (3,)."""
+    off, h, w = dims[lv, 0], dims[lv, 1], dims[lv, 2]
+    y0, x0, x1, fy, fx = _cell(lat, lon, h, w)
+    w00, w01, w10, w11 = (1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx
+    r0 = off + y0 * w
+    r1 = r0 + w
+    for c in range(3):
+        if lv == 0:
+            v = (w00 * lut[day[y0, x0, c]] + w01 * lut[day[y0, x1, c]]
+                 + w10 * lut[day[y0 + 1, x0, c]] + w11 * lut[day[y0 + 1, x1, c]])
+        else:
+            v = (w00 * lut[mips[r0 + x0, c]] + w01 * lut[mips[r0 + x1, c]]
+                 + w10 * lut[mips[r1 + x0, c]] + w11 * lut[mips[r1 + x1, c]])
+        rho[c] += wgt * v
+
+
+@inline
+def _rho_filtered(day, lut, mips, dims, scale, lat, lon, foot, muv, rho):  # pragma: no cover - jit
+    """Reflectance into rho (3,) filtered to the pixel's footprint: `foot` is the pixel's width on
+    the ground seen face-on, in level-0 texels (0: no filtering); trilinear between mip levels
+    (the blend linear in the footprint between the two levels' texel sizes)."""
+    mu = max(muv, FOOT_MIN_MU)
+    f2 = foot * foot / FOOT_MIN_COS  # (foot times the largest latitude stretch)^2
+    if f2 * f2 <= mu * mu * mu:  # foot / mu^(3/4) / sqrt(cos(lat)) <= 1 whatever the latitude
+        _rho_tap(day, lut, lat, lon, rho)
+        return
+    f = foot / (math.sqrt(mu) * math.sqrt(math.sqrt(mu)) * math.sqrt(max(math.cos(math.radians(lat)), FOOT_MIN_COS)))
+    if f <= 1.0:
+        _rho_tap(day, lut, lat, lon, rho)
+        return
+    n = scale.shape[0]
+    lv = 0
+    while lv + 1 < n and scale[lv + 1] <= f:
+        lv += 1
+    rho[0] = 0.0
+    rho[1] = 0.0
+    rho[2] = 0.0
+    if lv + 1 >= n:
+        _level_tap(day, mips, dims, lv, lut, lat, lon, 1.0, rho)
+        return
+    t = (f - scale[lv]) / (scale[lv + 1] - scale[lv])
+    _level_tap(day, mips, dims, lv, lut, lat, lon, 1.0 - t, rho)
+    _level_tap(day, mips, dims, lv + 1, lut, lat, lon, t, rho)
+
+
+@inline
+def _fresnel(ci, n):  # pragma: no cover - jit
+    """Fresnel reflectance of unpolarised light on water of index n at incidence cosine ci."""
+    ci = min(max(ci, 0.0), 1.0)
+    ct = math.sqrt(1.0 - (1.0 - ci * ci) / (n * n))
+    rs = (ci - n * ct) / (ci + n * ct)
+    rp = (n * ci - ct) / (n * ci + ct)
+    return 0.5 * (rs * rs + rp * rp)
+
+
+@inline
+def _glint_facet(nx, ny, nz, nn, vx, vy, vz, lx, ly, lz, muv, s2, n_w, et):  # pragma: no cover - jit
+    """Return rho(omega) p(beta) / (4 cos^4(beta) cos(theta_v)): the glint radiance per unit
+    illuminance of a source in direction l seen from direction v (Cox & Munk 1954), for the
+    surface normal (nx, ny, nz) of squared length nn (not normalised: the test of the facet's tilt
+    against GLINT_CUT, which rejects most pixels, then needs no square root)."""
+    hx, hy, hz = lx + vx, ly + vy, lz + vz
+    hh = hx * hx + hy * hy + hz * hz
+    hd = hx * nx + hy * ny + hz * nz
+    if hd <= 0.0 or hh < 1e-18:
+        return 0.0
+    t2 = hh * nn / (hd * hd) - 1.0  # tan^2(beta), beta the facet normal's tilt
+    x = max(t2, 0.0) / s2
+    if x > GLINT_CUT:
+        return 0.0
+    c2 = 1.0 / (1.0 + t2)  # cos^2(beta)
+    ci = (lx * hx + ly * hy + lz * hz) / math.sqrt(hh)  # cos(omega): the incidence on the facet
+    return _fresnel(ci, n_w) * _exp_neg(et, x) / (4.0 * math.pi * s2 * c2 * c2 * max(muv, GLINT_MIN_MU))
+
+
+@inline
+def _sea_tap(mask, lat, lon):  # pragma: no cover - jit
+    """Return the bilinear water fraction (1 - land bit) of the land mask at lat/lon."""
+    y0, x0, x1, fy, fx = _cell(lat, lon, mask.shape[0], mask.shape[1])
+    land = ((1 - fy) * ((1 - fx) * (mask[y0, x0] & 1) + fx * (mask[y0, x1] & 1))
+            + fy * ((1 - fx) * (mask[y0 + 1, x0] & 1) + fx * (mask[y0 + 1, x1] & 1)))
+    return 1.0 - land
+
+
+@inline
+def _glint_rgb(mask, o, tk, dx, dy, dz, lat, lon, s, moon, e_sun, e_moon, mus, muv, s2, n_w, tl, et, atmos,
+               gl):  # pragma: no cover - jit
+    """Return the sunglint (cd/m^2) at a ground hit before extinction (the kernel applies its own
+    t_s t_v), and put the moonglint, extinction included, into gl (3,)."""
+    gl[0] = 0.0
+    gl[1] = 0.0
+    gl[2] = 0.0
+    moon_on = e_moon > 0.0 and mus < NIGHT_MU
+    if s2 <= 0.0 or not (mus > 0.0 or moon_on):
+        return 0.0
+    nx = (o[0] + tk * dx) * (1.0 / (WGS84_A_KM * WGS84_A_KM))
+    ny = (o[1] + tk * dy) * (1.0 / (WGS84_A_KM * WGS84_A_KM))
+    nz = (o[2] + tk * dz) * (1.0 / (WGS84_B_KM * WGS84_B_KM))
+    nn = nx * nx + ny * ny + nz * nz
+    g_s = 0.0
+    if mus > 0.0:
+        g_s = e_sun * _glint_facet(nx, ny, nz, nn, -dx, -dy, -dz, s[0], s[1], s[2], muv, s2, n_w, et)
+    g_m = 0.0
+    if moon_on:
+        mum = (nx * moon[0] + ny * moon[1] + nz * moon[2]) / math.sqrt(nn)
+        if mum > 0.0:
+            g_m = e_moon * _glint_facet(nx, ny, nz, nn, -dx, -dy, -dz, moon[0], moon[1], moon[2], muv, s2, n_w, et)
+    if g_s == 0.0 and g_m == 0.0:
+        return 0.0
+    sea = _sea_tap(mask, lat, lon)
+    if sea <= 0.0:
+        return 0.0
+    if g_m > 0.0:
+        m_v, m_m = _airmass(muv), _airmass(mum)
+        for k in range(3):
+            gl[k] = sea * g_m * (_trans(tl, k, m_v) * _trans(tl, k, m_m) if atmos else 1.0)
+    return sea * g_s
+
+
 @kernel(parallel=True)
 def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon,
                   e_sun, e_moon, e_floor, tau, tw_rgb, theta, cloud_rho, cloud_km, clouds, atmos,
-                  day, lut, cloud, cloud_lut, et, tl, nt, out):  # pragma: no cover - jit
+                  day, lut, cloud, cloud_lut, et, tl, nt, mask, glint_s2, n_water, mips, mip_dims, mip_scale,
+                  mip_px, out):  # pragma: no cover - jit
     h, w = hit.shape
     inv_a2 = 1.0 / (WGS84_A_KM * WGS84_A_KM)
     inv_b2 = 1.0 / (WGS84_B_KM * WGS84_B_KM)
@@ -355,6 +562,8 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
     for i in nb.prange(h):
         rho = np.empty(3)
         lc = np.zeros(3)
+        gl = np.zeros(3)
+        g_sun = 0.0
         for j in range(w):
             mu_sr = cos_sr[i, j]
             phase = 0.75 * (1.0 + mu_sr * mu_sr)
@@ -393,9 +602,11 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                             lc[k] = alpha * cloud_rho * v * inv_pi
             if hit[i, j]:
                 la, lo = lat[i, j], lon[i, j]
-                _rho_tap(day, lut, la, lo, rho)
+                _rho_filtered(day, lut, mips, mip_dims, mip_scale, la, lo, mip_px * hit_km[i, j], cos_vz[i, j], rho)
                 mus = cos_sz[i, j]
                 muv = max(cos_vz[i, j], 0.0)
+                g_sun = _glint_rgb(mask, o, hit_km[i, j], dx, dy, dz, la, lo, s, moon, e_sun, e_moon, mus, muv,
+                                   glint_s2, n_water, tl, et, atmos, gl)
                 e_night = e_floor
                 if e_moon > 0.0 and mus < NIGHT_MU:
                     # Ellipsoid normal (TEME) at the hit point, for the Moon's zenith angle.
@@ -419,6 +630,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                     val = (e_tw * tw_rgb[k] + e_night) * rho[k] * t_v * inv_pi
                     if mus > 0.0:
                         val += e_sun * mus * t_s * t_v * rho[k] * inv_pi
+                    val += g_sun * t_s * t_v + gl[k]
                     val = (1.0 - alpha) * val
                     if alpha > 0.0:
                         val += lc[k]
@@ -535,7 +747,234 @@ def earth_layer(scene, geom, out: np.ndarray | None = None, settings=None, *,
         out += earth_layer_numpy(scene, geom, settings, atmosphere=atmosphere)
         return out
     args, tex = _args(scene, geom, settings)
-    _earth_kernel(*args, bool(atmosphere), *tex, out)
+    _earth_kernel(*args, bool(atmosphere), *tex, *_surface_args(geom, settings), out)
+    return _antialias_limb(scene, geom, settings, atmosphere, out, twin=False)
+
+
+def _surface_args(geom, settings):
+    """Return the kernel's arguments for the sea's glint and the texture's filtering: (land mask,
+    sigma^2 (0: no glint), water index, mip levels, their dims and texel scales, level-0 texels
+    per km of range across a face-on pixel (0: no filtering))."""
+    _, _, mask = _textures()
+    mips, dims, scale = _mips()
+    s2 = glint_sigma2(settings.glint_wind_m_s) if settings.glint else 0.0
+    mip_px = 1.0 / (float(geom.camera.focal_px) * texel_km()) if settings.texture_filter else 0.0
+    return mask, s2, WATER_REFRACTIVE_INDEX, mips, dims, scale, mip_px
+
+
+# -- the hard limb's edge ---------------------------------------------------------------------------
+@inline
+def _limb_disc(o, a, k, dx, dy, dz):  # pragma: no cover - jit
+    """Return a^2 - (closest approach)^2 of the ray to the ellipsoid scaled to a sphere (z times k):
+    > 0 where the line meets the Earth; smooth across the limb, so it can be linearised there."""
+    sx, sy, sz = dx, dy, dz * k
+    inv = 1.0 / math.sqrt(sx * sx + sy * sy + sz * sz)
+    ox, oy, oz = o[0], o[1], o[2] * k
+    b = (ox * sx + oy * sy + oz * sz) * inv
+    return a * a - (ox * ox + oy * oy + oz * oz - b * b)
+
+
+@inline
+def _halfplane_area(nx, ny, t):  # pragma: no cover - jit
+    """Return the area of the unit pixel [-1/2, 1/2]^2 where nx u + ny v <= t, for a unit (nx, ny)."""
+    p = max(abs(nx), abs(ny))
+    q = min(abs(nx), abs(ny))
+    u = t + 0.5 * (p + q)  # distance from the pixel's lowest corner
+    if u <= 0.0:
+        return 0.0
+    if u >= p + q:
+        return 1.0
+    if u < q:
+        return u * u / (2.0 * p * q)
+    if u <= p:
+        return (u - 0.5 * q) / p
+    r = p + q - u
+    return 1.0 - r * r / (2.0 * p * q)
+
+
+@kernel()
+def _limb_edges_kernel(hit, dirs, o, a, k, basis, f, cx, cy, rows, cols, cov, sub):  # pragma: no cover - jit
+    """Find the hard limb's edge pixels (a 4-neighbour disagrees about hitting the Earth), their
+    coverage and a ray on the other side of the edge; return how many (may exceed the arrays)."""
+    h, w = hit.shape
+    n = 0
+    for i in range(h):
+        # A cheap row test first (vectorised): most rows have no edge at all.
+        edge_row = False
+        for j in range(w - 1):
+            edge_row |= hit[i, j] != hit[i, j + 1]
+        if i > 0:
+            for j in range(w):
+                edge_row |= hit[i, j] != hit[i - 1, j]
+        if i + 1 < h:
+            for j in range(w):
+                edge_row |= hit[i, j] != hit[i + 1, j]
+        if not edge_row:
+            continue
+        for j in range(w):
+            c = hit[i, j]
+            if not ((j > 0 and hit[i, j - 1] != c) or (j + 1 < w and hit[i, j + 1] != c)
+                    or (i > 0 and hit[i - 1, j] != c) or (i + 1 < h and hit[i + 1, j] != c)):
+                continue
+            # Linearise the discriminant over the pixel (central differences where both exist).
+            f0 = _limb_disc(o, a, k, dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2])
+            jl, jr = max(j - 1, 0), min(j + 1, w - 1)
+            it, ib = max(i - 1, 0), min(i + 1, h - 1)
+            gx = (_limb_disc(o, a, k, dirs[i, jr, 0], dirs[i, jr, 1], dirs[i, jr, 2])
+                  - _limb_disc(o, a, k, dirs[i, jl, 0], dirs[i, jl, 1], dirs[i, jl, 2])) / (jr - jl)
+            gy = (_limb_disc(o, a, k, dirs[ib, j, 0], dirs[ib, j, 1], dirs[ib, j, 2])
+                  - _limb_disc(o, a, k, dirs[it, j, 0], dirs[it, j, 1], dirs[it, j, 2])) / (ib - it)
+            g = math.sqrt(gx * gx + gy * gy)
+            if g <= 0.0:
+                continue
+            nx, ny = gx / g, gy / g
+            d = f0 / g  # the centre's signed distance (px) from the edge, > 0 on the Earth's side
+            covered = 1.0 - _halfplane_area(nx, ny, -d)
+            if covered <= 0.0 or covered >= 1.0:
+                continue
+            # A ray in the middle of the part of the pixel across the edge from the centre.
+            reach = 0.5 * (abs(nx) + abs(ny))
+            t_o = 0.5 * (-d - reach) if c else 0.5 * (-d + reach)
+            u = min(max(t_o * nx, -0.5), 0.5)
+            v = min(max(t_o * ny, -0.5), 0.5)
+            if n < rows.shape[0]:
+                rows[n] = i
+                cols[n] = j
+                cov[n] = covered
+                sx, sy, sz = camera_ray(basis, (j + u - cx) / f, (i + v - cy) / f)
+                sub[n, 0] = sx
+                sub[n, 1] = sy
+                sub[n, 2] = sz
+            n += 1
+    return n
+
+
+def _limb_edges_numpy(hit, dirs, o, a, k, basis, f, cx, cy):
+    """Return :func:`_limb_edges_kernel`'s (rows, cols, coverage, other-side rays) with numpy."""
+    h, w = hit.shape
+    edge = np.zeros_like(hit)
+    edge[:, 1:] |= hit[:, 1:] != hit[:, :-1]
+    edge[:, :-1] |= hit[:, :-1] != hit[:, 1:]
+    edge[1:] |= hit[1:] != hit[:-1]
+    edge[:-1] |= hit[:-1] != hit[1:]
+    ii, jj = np.nonzero(edge)
+
+    def disc(r, c):
+        sd = dirs[r, c].astype(float) * np.array([1.0, 1.0, k])
+        sd /= np.linalg.norm(sd, axis=-1, keepdims=True)
+        os_ = o * np.array([1.0, 1.0, k])
+        return a * a - (os_ @ os_ - (sd @ os_) ** 2)
+
+    jl, jr = np.maximum(jj - 1, 0), np.minimum(jj + 1, w - 1)
+    it, ib = np.maximum(ii - 1, 0), np.minimum(ii + 1, h - 1)
+    gx = (disc(ii, jr) - disc(ii, jl)) / (jr - jl)
+    gy = (disc(ib, jj) - disc(it, jj)) / (ib - it)
+    g = np.hypot(gx, gy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nx, ny, d = gx / g, gy / g, disc(ii, jj) / g
+        p, q = np.maximum(abs(nx), abs(ny)), np.minimum(abs(nx), abs(ny))
+        u = -d + 0.5 * (p + q)
+        area = np.where(u < q, u * u / (2 * p * q), np.where(u <= p, (u - 0.5 * q) / p,
+                                                             1.0 - (p + q - u) ** 2 / (2 * p * q)))
+    area = np.where(u <= 0.0, 0.0, np.where(u >= p + q, 1.0, area))
+    cov = 1.0 - area
+    keep = (g > 0.0) & (cov > 0.0) & (cov < 1.0)
+    ii, jj, cov, nx, ny, d = ii[keep], jj[keep], cov[keep], nx[keep], ny[keep], d[keep]
+    reach = 0.5 * (abs(nx) + abs(ny))
+    t_o = np.where(hit[ii, jj], 0.5 * (-d - reach), 0.5 * (-d + reach))
+    us, vs = np.clip(t_o * nx, -0.5, 0.5), np.clip(t_o * ny, -0.5, 0.5)
+    ray = (((jj + us - cx) / f)[:, None] * basis[0] + ((ii + vs - cy) / f)[:, None] * basis[1] + basis[2])
+    return ii, jj, cov, ray / np.linalg.norm(ray, axis=-1, keepdims=True)
+
+
+def limb_edges(geom, twin: bool | None = None):
+    """Return the hard limb's edge pixels of `geom` (pixels a 4-neighbour of which disagrees about
+    hitting the Earth) as (rows, cols, coverage, rays): the fraction of each pixel inside the
+    Earth's outline, and a unit TEME ray through the part of the pixel across the edge from its
+    centre (on the Earth where the centre misses it, in the sky where it hits).
+
+    The coverage is exact for a straight edge: the ray's discriminant against the WGS84 ellipsoid
+    (a^2 minus the squared closest approach, z scaled by a/b) is linearised over the pixel from its
+    neighbours' rays and the pixel square cut by that line; the limb bends by well under a
+    thousandth of a pixel across one pixel (its radius is ~1,000 px and more). `twin`: use the
+    numpy twin (default: as :func:`cupola.jit.use_twins` says).
+    """
+    cam = geom.camera
+    cx, cy = cam.principal_point
+    args = (geom.hit, geom.dirs_teme, np.asarray(geom.origin_teme_km, float), WGS84_A_KM, WGS84_A_KM / WGS84_B_KM,
+            np.ascontiguousarray(geom.basis_teme, float), float(cam.focal_px), float(cx), float(cy))
+    if use_twins() if twin is None else twin:
+        return _limb_edges_numpy(*args)
+    cap = 4 * (geom.hit.shape[0] + geom.hit.shape[1]) + 64
+    while True:
+        rows, cols = np.empty(cap, np.int64), np.empty(cap, np.int64)
+        cov, sub = np.empty(cap), np.empty((cap, 3))
+        n = _limb_edges_kernel(*args, rows, cols, cov, sub)
+        if n <= cap:
+            return rows[:n], cols[:n], cov[:n], sub[:n]
+        cap = n
+
+
+def _rays_geometry(geom, dirs) -> RayGeometry:
+    """Return a (1, N) RayGeometry of unit TEME rays `dirs` (N, 3) from `geom`'s station, computed
+    as :func:`cupola.camera.geometry.ray_geometry` computes a pixel's."""
+    o = np.asarray(geom.origin_teme_km, float)
+    d = np.asarray(dirs, float)
+    near, _ = ray_ellipsoid(np.broadcast_to(o, d.shape), d, 0.0)
+    hit = np.isfinite(near) & (near > 0.0)
+    t = np.where(hit, near, np.nan)
+    p = o + t[:, None] * d
+    nrm = p / np.array([WGS84_A_KM**2, WGS84_A_KM**2, WGS84_B_KM**2])
+    nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True)
+    c, sn = math.cos(geom.theta_gmst), math.sin(geom.theta_gmst)
+    tca = np.maximum(-(d @ o), 0.0)
+    tangent = np.where(hit, -1.0, np.linalg.norm(o + tca[:, None] * d, axis=-1) - R_EARTH_KM)
+    f32 = lambda x: np.asarray(x, np.float32).reshape(1, -1)  # noqa: E731
+    with np.errstate(invalid="ignore"):
+        lat = np.degrees(fast_atan2_np(nrm[:, 2], np.hypot(nrm[:, 0], nrm[:, 1])))
+        lon = np.degrees(fast_atan2_np(-sn * p[:, 0] + c * p[:, 1], c * p[:, 0] + sn * p[:, 1]))
+    s = np.asarray(geom.sun_dir_teme, float)
+    return RayGeometry(camera=geom.camera, attitude=geom.attitude, basis_teme=geom.basis_teme, origin_teme_km=o,
+                       sun_dir_teme=s, theta_gmst=geom.theta_gmst, dirs_teme=f32(d).reshape(1, -1, 3),
+                       hit=hit.reshape(1, -1), hit_km=f32(t), lat_deg=f32(np.where(hit, lat, np.nan)),
+                       lon_deg=f32(np.where(hit, lon, np.nan)), cos_sun_zenith=f32(np.where(hit, nrm @ s, np.nan)),
+                       cos_view_zenith=f32(np.where(hit, -np.sum(nrm * d, axis=-1), np.nan)), tangent_km=f32(tangent),
+                       cos_sun_ray=f32(d @ s))
+
+
+def _concat_geometry(a, b) -> RayGeometry:
+    """Return the (1, Na + Nb) RayGeometry of two (1, N) ones of the same frame, side by side."""
+    return RayGeometry(camera=a.camera, attitude=a.attitude, basis_teme=a.basis_teme, origin_teme_km=a.origin_teme_km,
+                       sun_dir_teme=a.sun_dir_teme, theta_gmst=a.theta_gmst,
+                       **{name: np.concatenate([getattr(a, name), getattr(b, name)], axis=1) for name in
+                          ("dirs_teme", "hit", "hit_km", "lat_deg", "lon_deg", "cos_sun_zenith", "cos_view_zenith",
+                           "tangent_km", "cos_sun_ray")})
+
+
+def _antialias_limb(scene, geom, settings, atmosphere, out, twin):
+    """Give the hard limb's edge pixels in `out` their coverage-weighted mean of the Earth and the
+    sky: the layer's own value at the centre (what it added there) and at the ray across the edge
+    (:func:`limb_edges`), each shaded as a pixel of its own by this layer (its numpy twin if `twin`)."""
+    if not settings.limb_antialias or not geom.hit.any():
+        return out
+    rows, cols, cov, sub = limb_edges(geom, twin)
+    if len(rows) == 0:
+        return out
+    centre = RayGeometry(camera=geom.camera, attitude=geom.attitude, basis_teme=geom.basis_teme,
+                         origin_teme_km=geom.origin_teme_km, sun_dir_teme=geom.sun_dir_teme,
+                         theta_gmst=geom.theta_gmst, dirs_teme=geom.dirs_teme[rows, cols][None],
+                         **{name: getattr(geom, name)[rows, cols][None] for name in
+                            ("hit", "hit_km", "lat_deg", "lon_deg", "cos_sun_zenith", "cos_view_zenith",
+                             "tangent_km", "cos_sun_ray")})
+    plain = settings.replace(limb_antialias=False)
+    if twin:
+        shade = lambda g: earth_layer_numpy(scene, g, plain, atmosphere=atmosphere)  # noqa: E731
+    else:
+        shade = lambda g: earth_layer(scene, g, None, plain, atmosphere=atmosphere)  # noqa: E731
+    both = shade(_concat_geometry(centre, _rays_geometry(geom, sub)))[0].astype(float)
+    at_centre, across = both[:len(rows)], both[len(rows):]
+    w_centre = np.where(geom.hit[rows, cols], cov, 1.0 - cov)[:, None]
+    out[rows, cols] += ((w_centre - 1.0) * at_centre + (1.0 - w_centre) * across).astype(out.dtype)
     return out
 
 
@@ -577,6 +1016,79 @@ def _clouds_numpy(args, tex, atmosphere: bool):
     return alpha, lc
 
 
+def _reflectance_filtered_np(day, lut, mips, dims, scale, lat, lon, foot, muv):
+    """Return :func:`_rho_filtered` of arrays: the reflectance (N, 3) filtered to each footprint."""
+    f = foot / np.maximum(muv, FOOT_MIN_MU) ** 0.75 / np.sqrt(np.maximum(np.cos(np.radians(lat)), FOOT_MIN_COS))
+    out = _reflectance_np(day, lut, lat, lon)
+    big = f > 1.0
+    if not big.any():
+        return out
+    n = len(scale)
+    lv = np.clip(np.searchsorted(scale, f[big], side="right") - 1, 0, n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(lv + 1 < n, (f[big] - scale[lv]) / (scale[np.minimum(lv + 1, n - 1)] - scale[lv]), 0.0)
+    acc = np.zeros((int(big.sum()), 3))
+    la, lo = lat[big], lon[big]
+
+    def level(k):
+        if k == 0:
+            return day
+        off, h, w = dims[k]
+        return mips[off:off + h * w].reshape(h, w, 3)
+
+    for k in np.unique(lv):
+        sel = lv == k
+        acc[sel] += (1.0 - t[sel])[:, None] * _reflectance_np(level(k), lut, la[sel], lo[sel])
+        up = sel & (k + 1 < n)
+        if up.any():
+            acc[up] += t[up][:, None] * _reflectance_np(level(k + 1), lut, la[up], lo[up])
+    out[big] = acc
+    return out
+
+
+def _sea_np(mask, lat, lon):
+    """Return the bilinear water fraction of the land mask's bit 0 at lat/lon (as :func:`_sea_tap`)."""
+    h, w = mask.shape
+    x = (lon + 180.0) / 360.0 * w - 0.5
+    y = np.clip((90.0 - lat) / 180.0 * h - 0.5, 0.0, h - 1.0)
+    x0, y0 = np.floor(x), np.minimum(np.floor(y), h - 2)
+    fx, fy = x - x0, y - y0
+    x0 = x0.astype(np.int64) % w
+    x1 = (x0 + 1) % w
+    y0 = y0.astype(np.int64)
+    land = ((1 - fy) * ((1 - fx) * (mask[y0, x0] & 1) + fx * (mask[y0, x1] & 1))
+            + fy * ((1 - fx) * (mask[y0 + 1, x0] & 1) + fx * (mask[y0 + 1, x1] & 1)))
+    return 1.0 - land
+
+
+def _glint_np(mask, lat, lon, nrm, v, s, moon, e_sun, e_moon, mus, muv, s2, n_w, tau, atmosphere):
+    """Return the sun- and moonglint (N, 3) cd/m^2 at ground hits (as :func:`_glint_rgb`): unit
+    normals `nrm` (N, 3), unit directions to the station `v` (N, 3)."""
+    out = np.zeros((len(lat), 3))
+    if s2 <= 0.0 or len(lat) == 0:
+        return out
+
+    def facet(light):
+        h = light + v
+        hn = np.maximum(np.linalg.norm(h, axis=-1), 1e-30)
+        cb = np.sum(h * nrm, axis=-1) / hn
+        c2 = np.maximum(cb * cb, 1e-30)
+        x = (1.0 - c2) / (c2 * s2)
+        ci = (h @ light) / hn
+        val = fresnel_water_np(ci, n_w) * np.exp(-np.minimum(x, GLINT_CUT)) / (
+            4.0 * math.pi * s2 * c2 * c2 * np.maximum(muv, GLINT_MIN_MU))
+        return np.where((cb > 0.0) & (x <= GLINT_CUT) & (hn > 1e-9), val, 0.0)
+
+    mum = nrm @ moon
+    g_s = np.where(mus > 0.0, e_sun * facet(s), 0.0)
+    g_m = np.where((e_moon > 0.0) & (mus < NIGHT_MU) & (mum > 0.0), e_moon * facet(moon), 0.0)
+    sea = _sea_np(mask, lat, lon)[:, None]
+    if not atmosphere:
+        return sea * (g_s + g_m)[:, None]
+    m_v, m_s, m_m = airmass_np(muv)[:, None], airmass_np(mus)[:, None], airmass_np(mum)[:, None]
+    return sea * np.exp(-tau * m_v) * (g_s[:, None] * np.exp(-tau * m_s) + g_m[:, None] * np.exp(-tau * m_m))
+
+
 def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) -> np.ndarray:
     """Return the same as :func:`earth_layer`, computed with numpy only (the reference path)."""
     settings = DEFAULT_SETTINGS if settings is None else settings
@@ -590,7 +1102,9 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
 
     # Ground.
     la, lo = lat[hit].astype(float), lon[hit].astype(float)
-    rho = _reflectance_np(day, lut, la, lo)
+    mask, s2, n_w, mips, dims, scale, mip_px = _surface_args(geom, settings)
+    rho = _reflectance_filtered_np(day, lut, mips, dims, scale, la, lo, mip_px * hit_km[hit].astype(float),
+                                   cos_vz[hit].astype(float))
     mus = cos_sz[hit].astype(float)
     muv = np.maximum(cos_vz[hit].astype(float), 0.0)
     hp = o + hit_km[hit].astype(float)[:, None] * dirs[hit].astype(float)
@@ -605,6 +1119,8 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
     if atmosphere:
         g += twilight_lux(mus)[:, None] * tw_rgb * rho * t_v / np.pi
     g += e_night * rho * t_v / np.pi
+    g += _glint_np(mask, la, lo, nrm / np.linalg.norm(nrm, axis=-1, keepdims=True), -dirs[hit].astype(float), s,
+                   moon, e_sun, e_moon, mus, muv, s2, n_w, tau, atmosphere)
     g = (1.0 - alpha) * g + lc_all[hit]
     if atmosphere:
         fade = shadow_fade(mus)[:, None]
@@ -638,4 +1154,4 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
                        * (1.0 - np.exp(-tau_up)))
         out[miss] = np.where(t[:, None] > 0.0, np.where(shadow, glow_up, glow), 0.0)
     out[~hit] += lc_all[~hit]
-    return out.astype(np.float32)
+    return _antialias_limb(scene, geom, settings, atmosphere, out.astype(np.float32), twin=True)

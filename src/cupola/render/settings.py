@@ -41,6 +41,16 @@ The defaults are cupola's calibration; each is documented where it is used:
   cities, the Moon and the limb get soft halos.
 * ``vignetting``: the lens's relative illumination (lensfun's calibrations of the Nikon lenses of
   each focal length cupola offers, else cos^4), in the same pass as the bloom.
+* ``glint``, ``glint_wind_m_s``: the Sun's and the Moon's specular reflection on open water
+  (``render.earth``), from Cox & Munk's (1954) slope statistics at a wind of 7 m/s 12.5 m above
+  the sea (about the mean surface wind over the open oceans in satellite scatterometer and
+  radiometer climatologies; Cox & Munk's fit spans 1-14 m/s); the glint's width grows as
+  sqrt(0.003 + 5.12e-3 U).
+* ``texture_filter``: sample the day texture from a mip pyramid at each pixel's ground footprint
+  (trilinear; bilinear at level 0 where a pixel is smaller than a texel); False gives plain
+  bilinear sampling at full resolution (aliases on wide frames).
+* ``limb_antialias``: give the pixels the hard limb crosses their fractional coverage of the Earth
+  (``render.earth``), so the limb's edge is not a staircase.
 """
 
 from __future__ import annotations
@@ -90,6 +100,10 @@ class RenderSettings:
     psf_wing_core_deg: float = 0.02
     bloom: bool = True
     vignetting: bool = True
+    glint: bool = True  # sun- and moonglint on open water (render.earth)
+    glint_wind_m_s: float = 7.0  # wind speed 12.5 m above the sea, for the Cox-Munk slopes
+    texture_filter: bool = True  # sample the day texture's mip levels by each pixel's footprint
+    limb_antialias: bool = True  # fractional coverage on the hard limb's edge pixels
 
     def __post_init__(self):
         layers = tuple(self.layers)
