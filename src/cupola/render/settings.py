@@ -29,6 +29,9 @@ The defaults are cupola's calibration; each is documented where it is used:
   100 and ~3 e- read noise (full-frame Nikons of the crews', photonstophotos.net), 2 hot pixels in
   100,000 at a mean 200 e-/s (an uncooled sensor in a warm cabin); the frame's noise is seeded by
   its instant and ``noise_seed``, the hot pixels by ``sensor_seed`` (one camera body).
+* ``limb_ozone_aerosol``: the sunlit limb and the twilit ground's path radiance from the bundled
+  table of Rayleigh scattering, ozone (Chappuis) absorption and aerosol (``render.earth``,
+  ``phenomena.extinction``); False gives the Rayleigh-only closed forms they replaced.
 * ``white_balance``: 'daylight' (cupola's default: reproducible, what night-sky photographers set)
   or a colour temperature in K (``cupola.colour.white_balance_matrix``).
 """
@@ -76,6 +79,7 @@ class RenderSettings:
     noise_seed: int = 0
     sensor_seed: int = 3
     white_balance: str | float = "daylight"
+    limb_ozone_aerosol: bool = True  # the limb and twilit ground by table (Rayleigh + ozone + aerosol)
 
     def __post_init__(self):
         layers = tuple(self.layers)
