@@ -275,3 +275,16 @@ def test_twilight_illuminance_follows_the_published_curve():
     # The twilight sky's colour (what lights the ground after sunset) is blue, not red.
     tw = earth.twilight_rgb()
     assert tw[2] > tw[1] > tw[0] and tw @ Y == pytest.approx(1.0)
+
+
+def test_phase_functions_are_normalised_and_the_renderers():
+    from cupola.render import earth
+
+    mu = np.linspace(-1.0, 1.0, 200001)
+    for p in (ex.rayleigh_phase(mu), ex.aerosol_phase(mu)):
+        assert np.trapezoid(p, mu) / 2.0 == pytest.approx(1.0, rel=1e-6)  # (1 / 4 pi) integral over the sphere
+    g_mean = np.trapezoid(mu * ex.aerosol_phase(mu), mu) / 2.0
+    assert g_mean == pytest.approx(ex.AEROSOL_G, rel=1e-4)  # Henyey-Greenstein: <cos> = g
+    pr, pa = earth._phases_np(mu, ex.AEROSOL_G)
+    np.testing.assert_allclose(pr, ex.rayleigh_phase(mu), rtol=1e-12)
+    np.testing.assert_allclose(pa, ex.aerosol_phase(mu), rtol=1e-12)

@@ -1,4 +1,6 @@
-"""Extinction of light crossing the lower atmosphere edge-on: why the airglow has a dark gap under it.
+"""Extinction of light crossing the lower atmosphere edge-on: why the airglow has a dark gap under it,
+and the sunlit limb's colours (Rayleigh, ozone and aerosol single scattering, issue 14; the
+section "the sunlit limb" below).
 
 Seen from orbit, a ray aimed a little above the hard limb crosses each airglow shell twice: once
 between the station and its tangent point (the *near* side) and once beyond it (the *far* side).
@@ -25,9 +27,9 @@ Model
   and the camera); the airglow shells (87-250 km) are far above the extinguishing air, so one
   transmission per ray, taken at its tangent height, weights the whole far branch.
 
-Left out: ozone (Chappuis band, ~0.03 vertical at 600 nm: a few percent on the far side at
-tangent heights above 15 km, where the transmission already rises), stratospheric aerosol
-(~0.005), clouds (their tops, 5-12 km, block low limb rays entirely: a darker gap still, which the
+Left out of this airglow transmission (the sunlit limb below has them): ozone (Chappuis band,
+~0.04 vertical at 600 nm: a few percent on the far side at tangent heights above 15 km, where the
+transmission already rises), stratospheric aerosol (~0.005), clouds (their tops, 5-12 km, block low limb rays entirely: a darker gap still, which the
 cloud layer of the renderer may add), refraction (bends limb rays ~0.3 deg at the ground) and
 scattering into the ray (the far side is dimmed, not replaced by scattered light).
 """
@@ -94,7 +96,12 @@ def limb_transmission(tangent_height_km, wavelengths_nm, weights=None, r_earth_k
 
 __all__ = ["rayleigh_vertical_tau", "aerosol_vertical_tau", "grazing_factor", "limb_optical_depth",
            "limb_transmission", "RAYLEIGH_SCALE_HEIGHT_KM", "AEROSOL_TAU_550", "AEROSOL_ANGSTROM",
-           "AEROSOL_SCALE_HEIGHT_KM"]
+           "AEROSOL_SCALE_HEIGHT_KM",
+           # the sunlit limb and the twilit ground (below)
+           "rayleigh_vertical_tau_visible", "ozone_cross_section_cm2", "ozone_vertical_tau", "ozone_density_cm3",
+           "constituent_shapes", "vertical_taus", "rayleigh_phase", "aerosol_phase", "path_columns", "refraction_rad",
+           "sun_path_table", "sunlight_transmission", "limb_line_radiance", "ground_path_radiance", "limb_table_grids",
+           "CONSTITUENTS", "OZONE_COLUMN_DU", "SPECTRUM_NM", "AEROSOL_G", "AEROSOL_SSA"]
 
 
 # -- the sunlit limb and the twilight ground: Rayleigh + ozone + aerosol (issue 14) ---------------
