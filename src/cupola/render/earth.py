@@ -81,8 +81,8 @@ in the shadow (h_sh - h >> H) that is nothing. The glow fades to zero between 80
 
 The sunlit limb by table (``settings.limb_ozone_aerosol``, the default)
 --------------------------------------------------------------------
-The closed form above is Rayleigh only: toward the Sun its bottom 45 km rendered pure yellow and
-its shadow edge was hard. The default reads instead the bundled ``limb_radiance.npz``
+The closed form above is Rayleigh only: toward the Sun its bottom 45 km rendered pure yellow
+(issue 14's measurement), with no ozone to make the blue band and a hard shadow edge. The default reads instead the bundled ``limb_radiance.npz``
 (``tools/build_limb_radiance.py``; the model, its constituents and sources:
 :mod:`cupola.phenomena.extinction`): single scattering integrated along each line of sight and
 along the sunlight's own path to each point, through Rayleigh scattering, Chappuis-band ozone
