@@ -101,6 +101,7 @@ READS = {
     "geo_coast.npz": ["place", "0", "-150"],
     "earth_day.jpg": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
     "earth_mask.npz": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
+    "limb_radiance.npz": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth"],
     "fonts/DejaVuSans.ttf": ["render", T, "--size", "16x16", "--look", "nadir", "--layers", "earth", "--caption"],
     "camera_response.json": ["render", T_NIGHT, "--size", "16x16", "--layers", "airglow"],
     "milky_way.npz": ["render", T_NIGHT, "--size", "16x16", "--layers", "milky_way"],

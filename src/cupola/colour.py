@@ -277,8 +277,27 @@ def _camera_star_table():
     return bv, _blackbody_camera_rgb(bv_to_temperature_k(bv))
 
 
+SUN_TEMPERATURE_K = 5778.0  # the Sun's effective temperature: its spectrum above the atmosphere
+
+
+def sunlight_ratio_rgb(lam_nm, ratio, temperature_k: float = SUN_TEMPERATURE_K) -> np.ndarray:
+    """Return the camera's linear RGB (..., 3) of sunlight (a black body at `temperature_k`) times a
+    spectral factor `ratio` (..., N) given at `lam_nm` (N, linear between them, held at the ends),
+    per channel relative to the unaltered sunlight: 1 in every channel where `ratio` is 1 (the
+    renderer takes sunlight as white; this keeps that and adds what the atmosphere does to it)."""
+    cam = camera_model()
+    lc = cam.wavelength_nm
+    lam = np.asarray(lam_nm, float)
+    # Linear interpolation as a matrix (N, Nc), so that any leading shape of `ratio` maps at once.
+    eye = np.eye(lam.size)
+    interp = np.stack([np.interp(lc, lam, eye[i]) for i in range(lam.size)])
+    sun = planck_spd(lc, temperature_k)
+    white = camera_rgb(lc, sun)
+    return camera_rgb(lc, (np.asarray(ratio, float) @ interp) * sun) / white
+
+
 __all__ = [
     "CameraModel", "camera_model", "camera_rgb", "line_rgb_per_cd_m2", "white_balance_matrix", "camera_star_rgb",
     "WHITE_BALANCE_NAMES", "LUMA", "XYZ_TO_SRGB", "srgb_encode", "srgb_decode", "luminance", "unit_luminance", "cmf",
-    "planck_spd", "blackbody_xyz", "blackbody_rgb_unit", "bv_to_temperature_k", "star_colour_rgb",
+    "planck_spd", "blackbody_xyz", "sunlight_ratio_rgb", "SUN_TEMPERATURE_K", "blackbody_rgb_unit", "bv_to_temperature_k", "star_colour_rgb",
 ]

@@ -1,4 +1,4 @@
-"""The Earth's surface and the Rayleigh-lit atmosphere (limb and haze) as a render layer.
+"""The Earth's surface and the sunlit atmosphere (limb, twilight and haze) as a render layer.
 
 `earth_layer(scene, geom, out, settings)` adds float32 (H, W, 3) luminance in cd/m^2, linear sRGB/Rec.709
 primaries (Y = 0.2126 R + 0.7152 G + 0.0722 B); sunlight is taken as white (R = G = B), i.e. the
@@ -22,9 +22,17 @@ Ground (rays that hit the WGS84 ellipsoid)
   the single-scattering term of the reflected radiance; thin limit E P tau / (4 pi mu_v)),
   P = 3/4 (1 + cos^2 Theta). Past the terminator only the air above the Earth's shadow scatters:
   tau is replaced by tau exp(-h_shadow / H), h_shadow the height of the shadow above the point.
-- Twilight (Sun zenith 90..108 deg): diffuse sky light with a reddish colour :data:`TWILIGHT_RGB`,
-  horizontal illuminance 400 lx at sunset falling log-linearly to 3.4 lx at the end of civil twilight
-  (96 deg; the usual photometric figures for clear skies), then faded out by 108 deg.
+- Twilight (Sun zenith 90..108 deg): diffuse sky light, horizontal illuminance 400 lx at sunset
+  falling log-linearly to 3.4 lx at the end of civil twilight (96 deg), 0.008 lx at 102 deg and
+  6e-4 lx at 108 deg (the AMS Glossary of Meteorology's clear-sky figures), in the colour of the
+  twilight sky (:func:`twilight_rgb`: the table's zenith path radiance with the Sun 3 deg down,
+  blue; the Rayleigh-only model used a reddish :data:`TWILIGHT_RGB`).
+- Twilit ground's path radiance (the Sun below 4 deg at the ground point): from the bundled table
+  (below) by the Sun's elevation there, the view zenith and the Sun's azimuth from the view, which
+  replaces the plane-parallel formula (its light above the shadow was unreddened sunlight: a milky
+  wash of 49 cd/m^2 at -5.2 deg and 460 at -2.5 deg, now 2.1 and 32 cd/m^2 seen straight down, of
+  the order of the twilight sky's mean luminance E / pi from below), blended into it between 0 and
+  4 deg.
 - Night: E = :data:`NIGHT_FLOOR_LUX` (2e-3 lx, airglow + starlight on a moonless night) plus the
   Moon's illuminance times the cosine of its zenith angle at the ground point. The Moon's
   illuminance comes from its V magnitude in the scene (E = 2.54e-6 lx 10^(-0.4 V), Allen's
@@ -87,6 +95,22 @@ R behind the Earth) only the air above the shadow's height h_sh scatters: the li
 tangent column times erfc(sqrt((h_sh - h)/H)), lit by sunlight that grazed the Earth (reddened); deep
 in the shadow (h_sh - h >> H) that is nothing. The glow fades to zero between 80 and 100 km.
 
+The sunlit limb by table (``settings.limb_ozone_aerosol``, the default)
+--------------------------------------------------------------------
+The closed form above is Rayleigh only: toward the Sun its bottom 45 km rendered pure yellow
+(issue 14's measurement), with no ozone to make the blue band and a hard shadow edge. The default reads instead the bundled ``limb_radiance.npz``
+(``tools/build_limb_radiance.py``; the model, its constituents and sources:
+:mod:`cupola.phenomena.extinction`): single scattering integrated along each line of sight and
+along the sunlight's own path to each point, through Rayleigh scattering, Chappuis-band ozone
+absorption (Serdyuchenko et al. 2014, 300 DU) and a tropospheric plus a stratospheric aerosol
+(Henyey-Greenstein), the Earth's shadow softened by the Sun's disc and refraction; spectra turned
+into the camera's RGB relative to sunlight (``colour.sunlight_ratio_rgb``). A limb pixel looks up
+(tangent height, sine of the Sun's elevation at the tangent point, cosine of its azimuth from the
+line) trilinearly and applies the Rayleigh and aerosol phase functions of its own scattering
+angle. What that gives toward the rising Sun, from the ground up: orange-red (sunlight that crossed
+the troposphere edge-on), a white-yellow band near 15 km, blue above (Rayleigh light whose orange
+ozone took out: the "halo bleu"), fading to black by 100 km; in the shadow, nothing.
+
 Rayleigh optical depth per channel (:data:`TAU_RAYLEIGH_RGB`): tau(550 nm) = 0.097 at sea level
 (Bucholtz 1995, Appl. Opt. 34, 2765) with tau proportional to lambda^-4.08; the effective value
 for each sRGB channel is the channel of the lambda^-4.08-weighted solar spectrum (5,778 K black
@@ -103,7 +127,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..colour import LUMA, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
+from ..colour import LUMA, SUN_TEMPERATURE_K, XYZ_TO_SRGB, cmf, planck_spd, srgb_decode
 from ..constants import R_EARTH_KM, WATER_REFRACTIVE_INDEX, WGS84_A_KM, WGS84_B_KM
 from ..camera.geometry import RayGeometry, _fast_atan2, camera_ray, fast_atan2_np
 from ..errors import DataMissingError, InputError
@@ -129,12 +153,17 @@ LIMB_FADE_KM = 80.0
 TWILIGHT_SUNSET_LUX = 400.0  # diffuse illuminance at sunset
 TWILIGHT_CIVIL_LUX = 3.4  # ... at the end of civil twilight (Sun zenith 96 deg)
 TWILIGHT_END_DEG = 108.0
+# ... at the ends of nautical (Sun zenith 102 deg) and astronomical twilight (108 deg): the AMS
+# Glossary of Meteorology ("civil twilight", "astronomical twilight": horizontal illuminance under
+# clear skies ~410-585 lx at sunset, ~3.5-2 lx at -6 deg, ~0.008 lx at -12 deg, ~6e-4 lx at -18 deg).
+TWILIGHT_NAUTICAL_LUX = 0.008
+TWILIGHT_ASTRONOMICAL_LUX = 6.0e-4
 # The Moon lights the ground only where the Sun is below ~3 deg (elsewhere it is < 1e-5 of the Sun).
 NIGHT_MU = 0.05
 # Twilight sky light on the ground, as seen from above through the limb: reddish; normalised Y = 1.
 _TW = np.array([1.0, 0.55, 0.35])
 TWILIGHT_RGB = (_TW / (_TW @ LUMA)).astype(np.float64)
-SUN_TEMPERATURE_K = 5778.0
+TWILIGHT_COLOUR_SUN_DEG = -3.0  # the middle of civil twilight: where the table takes the sky's colour
 # Air mass at grazing incidence for half a tangent path: Ch(90 deg) = sqrt(pi R / (2 H)).
 CH90 = math.sqrt(math.pi * R_EARTH_KM / (2.0 * SCALE_HEIGHT_KM))
 # Air column (in vertical columns) crossed by sunlight that grazes the Earth's surface: the light
@@ -306,13 +335,14 @@ def airmass_np(mu) -> np.ndarray:
 def twilight_lux(cos_sun_zenith) -> np.ndarray:
     """Return the diffuse twilight illuminance (lx) on the ground for the Sun's zenith cosine.
 
-    400 lx up to sunset, log-linear to 3.4 lx at zenith 96 deg (end of civil twilight), then
-    faded linearly to 0 between 102 and 108 deg. The atmosphere's scattered light only.
+    400 lx up to sunset, then log-linear in the Sun's depression through 3.4 lx at zenith 96 deg
+    (end of civil twilight), 0.008 lx at 102 deg and 6e-4 lx at 108 deg (the AMS Glossary's
+    clear-sky figures, above), 0 beyond (below the night floor). The atmosphere's scattered light only.
     """
     z = np.degrees(np.arccos(np.clip(np.asarray(cos_sun_zenith, float), -1.0, 1.0)))
-    e = TWILIGHT_SUNSET_LUX * np.exp(-np.maximum(z - 90.0, 0.0) / 6.0
-                                     * math.log(TWILIGHT_SUNSET_LUX / TWILIGHT_CIVIL_LUX))
-    return e * np.clip((TWILIGHT_END_DEG - z) / (TWILIGHT_END_DEG - 102.0), 0.0, 1.0)
+    nodes = np.array([90.0, 96.0, 102.0, TWILIGHT_END_DEG])
+    lux = np.log([TWILIGHT_SUNSET_LUX, TWILIGHT_CIVIL_LUX, TWILIGHT_NAUTICAL_LUX, TWILIGHT_ASTRONOMICAL_LUX])
+    return np.where(z > TWILIGHT_END_DEG, 0.0, np.exp(np.interp(z, nodes, lux)))
 
 
 def shadow_fade(cos_sun_zenith) -> np.ndarray:
@@ -540,12 +570,183 @@ def _glint_rgb(mask, o, tk, dx, dy, dz, lat, lon, s, moon, e_sun, e_moon, mus, m
             gl[k] = sea * g_m * (_trans(tl, k, m_v) * _trans(tl, k, m_m) if atmos else 1.0)
     return sea * g_s
 
+# -- the sunlit limb and the twilit ground by table (Rayleigh + ozone + aerosol; issue 14) ----------
+_LIMB_REBUILD = "python tools/build_limb_radiance.py"
+
+
+@functools.cache
+def _limb_tables():
+    """Return (limb (n_h, n_e, n_az, 2, 3), ground (n_e, n_mu, n_az, 2, 3), grid parameters (16,),
+    twilight colour (3,)) from the bundled ``limb_radiance.npz`` (``tools/build_limb_radiance.py``),
+    float64, cached."""
+    from ..bundled import load
+
+    def parse(raw: bytes):
+        with np.load(io.BytesIO(raw)) as z:
+            t = {k: np.asarray(z[k]) for k in z.files}
+        h, se, ca, gse, gmu, gca = (t[k] for k in ("limb_h_km", "limb_sin_elev", "limb_cos_az", "ground_sin_elev",
+                                                  "ground_mu", "ground_cos_az"))
+        dh, de = np.diff(h), np.diff(se)
+        hb, eb = int(np.argmax(~np.isclose(dh, dh[0]))), int(np.argmax(~np.isclose(de, de[0])))  # spacing changes
+        g = float(t["aerosol_g"])
+        # The ground table is used between its bottom (the path radiance is ~0 there) and its top.
+        grid = np.array([h[hb], dh[0], dh[-1], hb, se[0], se[eb], de[0], de[-1], eb, ca[1] - ca[0], g,
+                         gse[0], gse[1] - gse[0], gca[1] - gca[0], gse[0], gse[-1]], float)
+        if gmu.size != t["ground"].shape[1] or not np.allclose(np.sqrt(gmu), np.linspace(0.0, 1.0, gmu.size)):
+            raise ValueError("ground_mu is not sqrt-spaced")
+        # The twilight sky's colour: the zenith path radiance (the same as the nadir one seen from
+        # above for a thin atmosphere) with the Sun TWILIGHT_COLOUR_SUN_DEG down, across the view.
+        zen = t["ground"][int(np.argmin(np.abs(gse - math.sin(math.radians(TWILIGHT_COLOUR_SUN_DEG))))), -1,
+                          int(np.argmin(np.abs(gca)))].astype(np.float64)
+        sky = 0.75 * zen[0] + (1.0 - g * g) / (1.0 + g * g) ** 1.5 * zen[1]
+        return (np.ascontiguousarray(t["limb"], np.float64), np.ascontiguousarray(t["ground"], np.float64), grid,
+                sky / (sky @ LUMA))
+
+    return load("limb_radiance.npz", "limb radiance table", parse, _LIMB_REBUILD)
+
+
+def _no_limb_tables():
+    return np.zeros((1, 1, 1, 2, 3)), np.zeros((1, 1, 1, 2, 3)), np.zeros(16), TWILIGHT_RGB
+
+
+def twilight_rgb(settings=None) -> np.ndarray:
+    """Return the colour (linear RGB, Y = 1) of the diffuse twilight light on the ground with
+    `settings`: the twilight sky's from the bundled table, or :data:`TWILIGHT_RGB` without it."""
+    settings = DEFAULT_SETTINGS if settings is None else settings
+    return (_limb_tables() if settings.limb_ozone_aerosol else _no_limb_tables())[3]
+
+
+def _axis2_np(x, x0, xb, s1, s2, nb, n):
+    u = np.where(x < xb, (x - x0) / s1, nb + (x - xb) / s2)
+    u = np.clip(u, 0.0, n - 1.000001)
+    i = u.astype(np.int64)
+    return i, u - i
+
+
+def _phases_np(cos_sr, g):
+    return 0.75 * (1.0 + cos_sr * cos_sr), (1.0 - g * g) / (1.0 + g * g - 2.0 * g * cos_sr) ** 1.5
+
+
+def _trilinear_np(t, i0, f0, i1, f1, i2, f2, pr, pa):
+    """Return the phase-weighted (Rayleigh pr, aerosol pa) trilinear interpolation of the table t
+    (n0, n1, n2, 2, 3) at cells (i, f) of its three axes, shape (..., 3)."""
+    out = 0.0
+    for d0 in range(2):
+        for d1 in range(2):
+            for d2 in range(2):
+                w = ((f0 if d0 else 1.0 - f0) * (f1 if d1 else 1.0 - f1) * (f2 if d2 else 1.0 - f2))[..., None]
+                v = t[i0 + d0, i1 + d1, i2 + d2]
+                out = out + w * (pr[..., None] * v[..., 0, :] + pa[..., None] * v[..., 1, :])
+    return out
+
+
+def limb_rgb_np(lt, lg, ht, sin_e, cos_sr) -> np.ndarray:
+    """Return what :func:`_limb_rgb` gives, for arrays (..., 3) (the kernel's numpy twin)."""
+    ih, fh = _axis2_np(ht, 0.0, lg[0], lg[1], lg[2], lg[3], lt.shape[0])
+    ie, fe = _axis2_np(sin_e, lg[4], lg[5], lg[6], lg[7], lg[8], lt.shape[1])
+    ce = np.sqrt(np.maximum(1.0 - sin_e * sin_e, 1e-12))
+    a = np.minimum((np.clip(cos_sr / ce, -1.0, 1.0) + 1.0) / lg[9], lt.shape[2] - 1.000001)
+    ia = a.astype(np.int64)
+    fa = a - ia
+    return _trilinear_np(lt, ih, fh, ie, fe, ia, fa, *_phases_np(cos_sr, lg[10]))
+
+
+def ground_rgb_np(gt, lg, mus, muv, cos_sr):
+    """Return (path radiance (..., 3), weight (...)) as :func:`_ground_rgb` (its numpy twin; the
+    weight is 0 outside the table, where the kernel does not call it)."""
+    x = np.clip((mus - lg[11]) / lg[12], 0.0, gt.shape[0] - 1.000001)
+    ie = x.astype(np.int64)
+    fe = x - ie
+    u = np.minimum(np.sqrt(np.maximum(muv, 0.0)) * (gt.shape[1] - 1), gt.shape[1] - 1.000001)
+    iu = u.astype(np.int64)
+    fu = u - iu
+    den = np.sqrt(np.maximum((1.0 - muv * muv) * (1.0 - mus * mus), 1e-12))
+    a = np.minimum((np.clip((cos_sr + muv * mus) / den, -1.0, 1.0) + 1.0) / lg[13], gt.shape[2] - 1.000001)
+    ia = a.astype(np.int64)
+    fa = a - ia
+    out = _trilinear_np(gt, ie, fe, iu, fu, ia, fa, *_phases_np(cos_sr, lg[10]))
+    weight = np.where((mus <= lg[14]) | (mus >= lg[15]), 0.0, np.where(mus <= 0.0, 1.0, 1.0 - mus / lg[15]))
+    return out, weight
+
+
+@inline
+def _axis2(x, x0, xb, s1, s2, nb, n):  # pragma: no cover - jit
+    """Return (i, f) on an axis spaced s1 from x0 to xb (index nb), then s2, clamped to n nodes."""
+    u = (x - x0) / s1 if x < xb else nb + (x - xb) / s2
+    u = min(max(u, 0.0), n - 1.000001)
+    i = int(u)
+    return i, u - i
+
+
+@inline
+def _phases(cos_sr, g):  # pragma: no cover - jit
+    """Return the Rayleigh and Henyey-Greenstein phase functions (4 pi normalised) at cos_sr."""
+    return 0.75 * (1.0 + cos_sr * cos_sr), (1.0 - g * g) / (1.0 + g * g - 2.0 * g * cos_sr) ** 1.5
+
+
+@inline
+def _trilinear(t, i0, f0, i1, f1, i2, f2, pr, pa, rgb):  # pragma: no cover - jit
+    """Phase-weighted (Rayleigh pr, aerosol pa) trilinear interpolation of the table t
+    (n0, n1, n2, 2, 3) at cells (i, f) of its three axes, into rgb (3,)."""
+    for k in range(3):
+        rgb[k] = 0.0
+    for d0 in range(2):
+        w0 = f0 if d0 else 1.0 - f0
+        for d1 in range(2):
+            w1 = w0 * (f1 if d1 else 1.0 - f1)
+            for d2 in range(2):
+                w = w1 * (f2 if d2 else 1.0 - f2)
+                for k in range(3):
+                    rgb[k] += w * (pr * t[i0 + d0, i1 + d1, i2 + d2, 0, k] + pa * t[i0 + d0, i1 + d1, i2 + d2, 1, k])
+
+
+@inline
+def _limb_rgb(lt, lg, ht, sin_e, cos_sr, rgb):  # pragma: no cover - jit
+    """Radiance per unit solar illuminance (3,) into rgb of a limb line tangent at ht km, the Sun at
+    elevation arcsin(sin_e) at the tangent point and at cos_sr from the line: trilinear in the table."""
+    ih, fh = _axis2(ht, 0.0, lg[0], lg[1], lg[2], lg[3], lt.shape[0])
+    ie, fe = _axis2(sin_e, lg[4], lg[5], lg[6], lg[7], lg[8], lt.shape[1])
+    ce = math.sqrt(max(1.0 - sin_e * sin_e, 1e-12))
+    a = min((min(max(cos_sr / ce, -1.0), 1.0) + 1.0) / lg[9], lt.shape[2] - 1.000001)
+    ia = int(a)
+    fa = a - ia
+    pr, pa = _phases(cos_sr, lg[10])
+    _trilinear(lt, ih, fh, ie, fe, ia, fa, pr, pa, rgb)
+
+
+@inline
+def _ground_cos_az(mus, muv, cos_sr):  # pragma: no cover - jit
+    """Return the cosine of the Sun's azimuth from the camera's horizontal direction of view at a
+    ground point: d.s = cos(az) sin(theta_v) sin(theta_s) - mu_v mu_s for a downward ray d."""
+    den = math.sqrt(max((1.0 - muv * muv) * (1.0 - mus * mus), 1e-12))
+    return min(max((cos_sr + muv * mus) / den, -1.0), 1.0)
+
+
+@inline
+def _ground_rgb(gt, lg, mus, muv, cos_sr, rgb):  # pragma: no cover - jit
+    """Path radiance per unit solar illuminance (3,) into rgb over ground where the Sun's zenith
+    cosine is mus (within the table: lg[14] < mus < lg[15]), seen at view zenith cosine muv:
+    trilinear in the table; return the table's weight against the plane-parallel day formula (1
+    below the horizon, falling to 0 at the table's top)."""
+    x = min(max((mus - lg[11]) / lg[12], 0.0), gt.shape[0] - 1.000001)
+    ie = int(x)
+    fe = x - ie
+    u = min(math.sqrt(max(muv, 0.0)) * (gt.shape[1] - 1), gt.shape[1] - 1.000001)
+    iu = int(u)
+    fu = u - iu
+    a = min((_ground_cos_az(mus, muv, cos_sr) + 1.0) / lg[13], gt.shape[2] - 1.000001)
+    ia = int(a)
+    fa = a - ia
+    pr, pa = _phases(cos_sr, lg[10])
+    _trilinear(gt, ie, fe, iu, fu, ia, fa, pr, pa, rgb)
+    return 1.0 if mus <= 0.0 else 1.0 - mus / lg[15]
+
 
 @kernel(parallel=True)
 def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon,
                   e_sun, e_moon, e_floor, tau, tw_rgb, theta, cloud_rho, cloud_km, clouds, atmos,
-                  day, lut, cloud, cloud_lut, et, tl, nt, mask, glint_s2, n_water, mips, mip_dims, mip_scale,
-                  mip_px, out):  # pragma: no cover - jit
+                  day, lut, cloud, cloud_lut, et, tl, nt, lt, gt, lg, mask, glint_s2, n_water, mips, mip_dims,
+                  mip_scale, mip_px, out):  # pragma: no cover - jit
     h, w = hit.shape
     inv_a2 = 1.0 / (WGS84_A_KM * WGS84_A_KM)
     inv_b2 = 1.0 / (WGS84_B_KM * WGS84_B_KM)
@@ -564,6 +765,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
         lc = np.zeros(3)
         gl = np.zeros(3)
         g_sun = 0.0
+        lv = np.empty(3)  # the limb's or the twilit ground path's radiance per unit sunlight
         for j in range(w):
             mu_sr = cos_sr[i, j]
             phase = 0.75 * (1.0 + mu_sr * mu_sr)
@@ -621,6 +823,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                     e_tw = 0.0
                 m_s = _airmass(mus)
                 m_v = _airmass(muv)
+                gw = _ground_rgb(gt, lg, mus, muv, mu_sr, lv) if atmos and lg[14] < mus < lg[15] else 0.0
                 for k in range(3):
                     t_v = 1.0
                     t_s = 1.0
@@ -634,12 +837,14 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                     val = (1.0 - alpha) * val
                     if alpha > 0.0:
                         val += lc[k]
-                    if atmos and fade > 1e-12:
+                    if atmos and fade > 1e-12 and gw < 1.0:
                         # Path radiance of the sunlit air above the shadow (all of it by day, where
                         # exp(-tau (m_s + m_v)) = t_s t_v); over a cloud, of the air above it.
                         ext = t_s * t_v if fade == 1.0 else _trans(tl, k, fade * (m_s + m_v))
-                        val += (e_sun * phase * inv4pi * m_v / (m_s + m_v) * (1.0 - ext)
+                        val += ((1.0 - gw) * e_sun * phase * inv4pi * m_v / (m_s + m_v) * (1.0 - ext)
                                 * (1.0 - alpha + alpha * above))
+                    if gw > 0.0:  # the twilit path (sunlight through the limb to each height): by table
+                        val += gw * e_sun * lv[k] * (1.0 - alpha + alpha * above)
                     out[i, j, k] += val
                 continue
             if alpha > 0.0:  # a cloud top standing above the limb
@@ -664,6 +869,11 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                 taper = 1.0
                 if ht > LIMB_FADE_KM:
                     taper = (LIMB_TOP_KM - ht) / (LIMB_TOP_KM - LIMB_FADE_KM)
+                if lt.shape[0] > 1:  # Rayleigh + ozone + aerosol along the line and the sunlight, by table
+                    _limb_rgb(lt, lg, ht, ps / rp, mu_sr, lv)
+                    for k in range(3):
+                        out[i, j, k] += e_sun * taper * lv[k]
+                    continue
                 for k in range(3):
                     tau_los = tau[k] * 2.0 * CH90 * rho_h
                     # An optically thick line of sight shows its outer layer, where tau_los ~ 1:
@@ -708,6 +918,7 @@ def _moon_terms(scene):
 
 def _args(scene, geom, settings):
     moon, e_moon = _moon_terms(scene)
+    lt, gt, lg, tw_rgb = _limb_tables() if settings.limb_ozone_aerosol else _no_limb_tables()
     day, lut, _ = _textures()
     cloud_map = getattr(scene, "clouds", None) if settings.clouds else None
     clouds = cloud_map is not None
@@ -716,9 +927,10 @@ def _args(scene, geom, settings):
     return (geom.hit, geom.hit_km, geom.lat_deg, geom.lon_deg, geom.cos_sun_zenith, geom.cos_view_zenith, geom.tangent_km,
             geom.cos_sun_ray, geom.dirs_teme, np.asarray(geom.origin_teme_km, float),
             np.asarray(geom.sun_dir_teme, float), moon, E_SUN_LUX, e_moon,
-            NIGHT_FLOOR_LUX, TAU_RAYLEIGH_RGB.astype(np.float64), TWILIGHT_RGB, float(geom.theta_gmst),
+            NIGHT_FLOOR_LUX, TAU_RAYLEIGH_RGB.astype(np.float64), tw_rgb, float(geom.theta_gmst),
             float(settings.cloud_albedo), float(settings.cloud_top_km), clouds), \
-        (day, lut, cloud, cloud_tau, _EXP_TABLE, _TRANS_TABLE, _NIGHT_TABLE)
+        (day, lut, cloud, cloud_tau, _EXP_TABLE, _TRANS_TABLE, _NIGHT_TABLE,
+         lt, gt, lg)
 
 
 def earth_layer(scene, geom, out: np.ndarray | None = None, settings=None, *,
@@ -985,7 +1197,7 @@ def _clouds_numpy(args, tex, atmosphere: bool):
     """Return the cloud opacity seen along each ray alpha_v (H, W) and the cloud tops' luminance
     alpha_v L_cloud (H, W, 3), with numpy (the kernel's cloud terms)."""
     (hit, _, _, _, _, _, tangent, _, dirs, o, s, moon, e_sun, e_moon, e_floor, tau, tw_rgb, theta, cloud_rho,
-     cloud_km, clouds), (_, _, cloud, cloud_tau, _, _, _) = args, tex
+     cloud_km, clouds), (_, _, cloud, cloud_tau, *_) = args, tex
     alpha = np.zeros(hit.shape)
     lc = np.zeros(hit.shape + (3,))
     if not clouds:
@@ -1094,7 +1306,7 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
     settings = DEFAULT_SETTINGS if settings is None else settings
     args, tex = _args(scene, geom, settings)
     (hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, o, s, moon, e_sun, e_moon, e_floor,
-     tau, tw_rgb, _, _, cloud_km, _), (day, lut, _, _, _, _, _) = args, tex
+     tau, tw_rgb, _, _, cloud_km, _), (day, lut, _, _, _, _, _, lt, gt, lg) = args, tex
     alpha_all, lc_all = _clouds_numpy(args, tex, atmosphere)
     out = np.zeros(hit.shape + (3,), np.float64)
     phase = 0.75 * (1.0 + cos_sr.astype(float) ** 2)
@@ -1124,8 +1336,11 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
     g = (1.0 - alpha) * g + lc_all[hit]
     if atmosphere:
         fade = shadow_fade(mus)[:, None]
-        g += (e_sun * phase[hit][:, None] / (4 * np.pi) * m_v / (m_s + m_v) * (1.0 - np.exp(-tau * fade * (m_s + m_v)))
-              * (1.0 - alpha + alpha * math.exp(-cloud_km / SCALE_HEIGHT_KM)))
+        gv, gw = ground_rgb_np(gt, lg, mus, muv, cos_sr[hit].astype(float)) if gt.shape[0] > 1 else (0.0, np.zeros_like(mus))
+        gw = gw[:, None]
+        g += ((1.0 - gw) * e_sun * phase[hit][:, None] / (4 * np.pi) * m_v / (m_s + m_v)
+              * (1.0 - np.exp(-tau * fade * (m_s + m_v))) * (1.0 - alpha + alpha * math.exp(-cloud_km / SCALE_HEIGHT_KM)))
+        g += gw * e_sun * gv * (1.0 - alpha + alpha * math.exp(-cloud_km / SCALE_HEIGHT_KM))
     out[hit] = g
     if atmosphere:
         miss = ~hit & (tangent < LIMB_TOP_KM)
@@ -1152,6 +1367,9 @@ def earth_layer_numpy(scene, geom, settings=None, *, atmosphere: bool = True) ->
             tau_up = tau_los * _erfc(np.sqrt(np.maximum(h_sh - ht[:, None], 0.0) / SCALE_HEIGHT_KM))
             glow_up = (e_sun * phase[miss][:, None] / (4 * np.pi) * taper * np.exp(-tau * SHADOW_EDGE_COLUMN)
                        * (1.0 - np.exp(-tau_up)))
+        if lt.shape[0] > 1:  # the table (Rayleigh + ozone + aerosol), as the kernel
+            glow = e_sun * taper * limb_rgb_np(lt, lg, ht, (ps / rp)[:, 0], cos_sr[miss].astype(float))
+            shadow = np.zeros_like(shadow)
         out[miss] = np.where(t[:, None] > 0.0, np.where(shadow, glow_up, glow), 0.0)
     out[~hit] += lc_all[~hit]
     return _antialias_limb(scene, geom, settings, atmosphere, out.astype(np.float32), twin=True)

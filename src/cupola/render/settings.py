@@ -27,6 +27,9 @@ The defaults are cupola's calibration; each is documented where it is used:
   100 and ~3 e- read noise (full-frame Nikons of the crews', photonstophotos.net), 2 hot pixels in
   100,000 at a mean 200 e-/s (an uncooled sensor in a warm cabin); the frame's noise is seeded by
   its instant and ``noise_seed``, the hot pixels by ``sensor_seed`` (one camera body).
+* ``limb_ozone_aerosol``: the sunlit limb and the twilit ground's path radiance from the bundled
+  table of Rayleigh scattering, ozone (Chappuis) absorption and aerosol (``render.earth``,
+  ``phenomena.extinction``); False gives the Rayleigh-only closed forms they replaced.
 * ``white_balance``: 'daylight' (cupola's default: reproducible, what night-sky photographers set)
   or a colour temperature in K (``cupola.colour.white_balance_matrix``).
 * ``light_detail``: spread each night-lights texel's light by the sub-texel pattern
@@ -104,6 +107,7 @@ class RenderSettings:
     glint_wind_m_s: float = 7.0  # wind speed 12.5 m above the sea, for the Cox-Munk slopes
     texture_filter: bool = True  # sample the day texture's mip levels by each pixel's footprint
     limb_antialias: bool = True  # fractional coverage on the hard limb's edge pixels
+    limb_ozone_aerosol: bool = True  # the limb and twilit ground by table (Rayleigh + ozone + aerosol)
 
     def __post_init__(self):
         layers = tuple(self.layers)
