@@ -203,7 +203,7 @@ def synth_photo(path, *, time: str = SEED1_TIME, focal_mm: float = 24.0, width_p
                 exposure_s: float = 0.5, tracked: bool = True, iso: float = 3200.0, f_number: float = 1.4,
                 model: str = "D5", earth: bool = True, structure: bool = False, sky_dn: float = 6.0,
                 noise_dn: float = 2.0, hot_pixels: int = 40, jpeg_quality: int = 75, clock_offset_s: float = 0.0,
-                layers=STAR_LAYERS, exif: bool = True, seed: int = 1) -> SynthPhoto:
+                layers=STAR_LAYERS, exif: bool = True, seed: int = 1, settings=None) -> SynthPhoto:
     """Render a synthetic photograph at a known attitude, write it as a JPEG at `path` and return it
     with its truth.
 
@@ -236,7 +236,8 @@ def synth_photo(path, *, time: str = SEED1_TIME, focal_mm: float = 24.0, width_p
         att = Attitude(np.asarray(rows_icrs, float) @ icrs_to_teme.T)
     else:
         att = Attitude.from_look(cam.look, scene, cam.roll_deg)
-    frame = render(scene, cam, attitude=att, layers=tuple(layers), force=True, settings=PHOTO_SETTINGS)
+    frame = render(scene, cam, attitude=att, layers=tuple(layers), force=True,
+                   settings=PHOTO_SETTINGS if settings is None else settings)
     lum = frame.luminance.copy()
     if earth and frame.geometry.hit.any():
         lum += _earth_and_limb(frame, rng)

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from photo_synth import DAY_TIME, SEED1_TIME, synth_photo
+from photo_synth import PHOTO_SETTINGS, DAY_TIME, SEED1_TIME, synth_photo
 
 from cupola.errors import InputError
 from cupola.orbit import Satellite
@@ -19,7 +19,10 @@ from cupola.timebase import add_seconds
 CLOCK_TOL_S = 2.0  # the truth: the clock offset within 2 s
 OFFSETS_S = (0.0, 5.0, -5.0, 13.0, -13.0, 60.0, -60.0)
 MOONLIT_TIME = "2024-01-22T04:05:00Z"  # night over Canada, the Moon 69 deg up: moonlit ground, bright airglow
-DAY = dict(time=DAY_TIME, earth=False, layers=("earth",), exposure_s=1 / 500, iso=200.0, f_number=8.0)
+# A cloudless limb: where the clouds (67 % of the globe) reach the limb, its bright edge is their tops
+# (~6 km), which the clock's height fit then finds instead of the haze's fade.
+DAY = dict(time=DAY_TIME, earth=False, layers=("earth",), exposure_s=1 / 500, iso=200.0, f_number=8.0,
+           settings=PHOTO_SETTINGS.replace(clouds=False))
 
 
 @pytest.fixture(scope="module")
