@@ -375,3 +375,78 @@ def test_a_killed_batch_job_resumes_to_every_row_once(tmp_path):
     assert man["rows"] == 4000 and len(man["parts"]) == 16
     got = read_output(out)
     assert len(got) == 4000 and got["photo_id"].is_unique and list(got["photo_id"]) == list(df["photo_id"])
+
+
+# -- the vectorised parts the in_view summary uses, against their single-instant counterparts ----
+def _varied_instants(n: int, seed: int) -> np.ndarray:
+    """Return n random instants in the bundled element sets' spans plus instants within a minute of
+    UTC midnight (a new magnetic table, a new star hour) and over the antimeridian, both
+    hemispheres (checked)."""
+    rng = np.random.default_rng(seed)
+    t = to_utc64(list(catalogue(n, seed=seed, fraction_digits=3)["time_utc"]))
+    days = np.array(["2024-01-19", "2024-01-22", "2021-05-02"], "datetime64[ns]")
+    midnight = rng.choice(days, 40) + (rng.integers(-60_000, 60_000, 40) * 1_000_000).astype("timedelta64[ns]")
+    dense = np.datetime64("2024-01-20T00:00:00", "ns") + np.arange(0, 86400, 7).astype("timedelta64[s]")
+    lon = Satellite.from_archive().at(dense).lon_deg
+    seam = dense[np.abs(lon) > 178.0][:: 5]
+    out = np.concatenate([t, midnight, seam])
+    lat = Satellite.from_archive().at(out).lat_deg
+    assert seam.size >= 20 and (lat > 30).any() and (lat < -30).any()
+    return out
+
+
+def test_moon_above_limb_equals_the_bodies_answer_exactly(monkeypatch):
+    import importlib
+
+    from cupola.sky.bodies import bodies, moon_above_limb
+
+    bodies_module = importlib.import_module("cupola.sky.bodies")  # cupola.sky.bodies is also a function
+
+    sat = Satellite.from_archive()
+    t = _varied_instants(1500, seed=21)
+    series = sat.at(t, exact=True)
+    got = moon_above_limb(series)
+    assert got.shape == t.shape and got.any() and not got.all()
+    for k in np.random.default_rng(2).choice(t.size, 25, replace=False):  # the single-instant Scene's answer
+        assert bool(got[k]) == bool(compute_scene(t[k], sat=sat).body("Moon").above_limb), k
+    assert np.array_equal(got, np.asarray(bodies(series, names=("moon",))[0].above_limb))
+    # Rows near the limb take the exact frame: widen the band so that many do, the answer is the same.
+    monkeypatch.setattr(bodies_module, "MOON_LIMB_EXACT_DEG", 40.0)
+    assert np.array_equal(moon_above_limb(series), got)
+    failed = sat.at(np.array(["2024-01-20T00:00:00", "1990-01-01T00:00:00"] * 20, "datetime64[ns]"), exact=True)
+    assert not moon_above_limb(failed)[1::2].any()
+
+
+def test_star_counts_of_a_scattered_series_equal_each_instant_s(monkeypatch):
+    from cupola.sky.stars import visible_stars
+
+    sat = Satellite.from_archive()
+    t = _varied_instants(400, seed=22)
+    for policy in ("0", ""):  # compiled everywhere; the default (one instant runs the numpy twin)
+        monkeypatch.setenv("CUPOLA_NO_JIT", policy)
+        counts = visible_stars(sat.at(t, exact=True)).count
+        for k in np.random.default_rng(3).choice(t.size, 30, replace=False):
+            assert counts[k] == int(visible_stars(sat.at(t[k])).count), (policy, k)
+
+
+@pytest.mark.parametrize("kp", [None, 0.0, 5.0, 9.0])
+def test_the_oval_kernel_s_pruning_changes_no_answer(monkeypatch, kp):
+    import functools
+
+    from cupola.phenomena import aurora
+
+    monkeypatch.setenv("CUPOLA_NO_JIT", "0")
+    sat = Satellite.from_archive()
+    st = sat.at(_varied_instants(1200, seed=23 + int(kp or 0)), exact=True)
+    pruned = aurora.aurora_in_view(st, kp=kp, missing="nan")
+    monkeypatch.setattr(aurora, "_summary", functools.partial(aurora._summary, prune=False))
+    full = aurora.aurora_in_view(st, kp=kp, missing="nan")
+    for name in ("visible", "hemisphere", "azimuth_deg", "elevation_deg", "distance_km", "lines_in_view",
+                 "iss_mlat_deg", "magnetic_model", "note"):
+        a, b = np.asarray(getattr(pruned, name)), np.asarray(getattr(full, name))
+        assert a.shape == b.shape and (np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f"
+                                       else np.array_equal(a, b)), name
+    vis = np.asarray(full.visible, bool)
+    assert vis.any() and not vis.all()
+    if kp != 0.0:
+        assert {"north", "south"} <= set(np.asarray(full.hemisphere)[vis])

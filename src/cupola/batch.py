@@ -49,6 +49,7 @@ from . import __version__
 from .answers.i18n import check_lang
 from .answers.json import IN_VIEW_SUMMARY, WHERE_FIELDS, in_view_summary, warning_codes, where_columns
 from .errors import CupolaError, DataMissingError, InputError
+from .sky.bodies import moon_above_limb
 from .timebase import EARLIEST_UTC, LATEST_UTC, SUPPORTED_RANGE, to_utc64
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ DEFAULT_COLUMNS = ("where", "in_view")
 # The Scene parts each output column reads (the state is always computed).
 _PARTS = {"sunlit": ("lighting",), "sun_elevation_deg": ("lighting",), "phase": ("lighting",),
           "caption": ("lighting", "places"), "next_orbital_sunrise_utc": ("lighting",),
-          "next_orbital_sunset_utc": ("lighting",), "stars_visible": ("stars",), "moon_visible": ("bodies",),
+          "next_orbital_sunset_utc": ("lighting",), "stars_visible": ("stars",), "moon_visible": (),
           "airglow_visible": ("airglow",), "aurora_visible": ("aurora",), "aurora_kp": ("aurora",),
           "aurora_distance_km": ("aurora",), "city_name": ("cities",), "city_country": ("cities",),
           "city_distance_km": ("cities",)}
@@ -253,8 +254,11 @@ def _annotate_chunk(sat, t64: np.ndarray, cols, lang: str, kp, allow_stale: bool
         got["satellite"] = np.full(ok.size, got["satellite"], object)
     if "warnings" in cols:
         got["warnings"] = warning_codes(series)
-    if any(c in IN_VIEW_SUMMARY for c in cols):
-        got.update(in_view_summary(series, [c for c in cols if c in IN_VIEW_SUMMARY]))
+    summary = [c for c in cols if c in IN_VIEW_SUMMARY and c != "moon_visible"]
+    if summary:
+        got.update(in_view_summary(series, summary))
+    if "moon_visible" in cols:  # the Moon alone, not the 'bodies' part: its exact filtered twin
+        got["moon_visible"] = moon_above_limb(series.state)
     for name, v in got.items():
         values[name] = (ok, v)
     return values, err
