@@ -526,7 +526,7 @@ def _write_part(pdf, i: int, out_dir: str, fmt: str, job: str, kwargs: dict) -> 
         _write_atomic(part, lambda tmp: out.to_parquet(tmp, index=False))
     rec = {"job": job, "part": part.name, "rows": int(len(out)), "errors": int(out[ERROR_COLUMN].notna().sum()),
            "bytes": part.stat().st_size, "sha256": _sha256(part), "seconds": round(time.perf_counter() - t0, 3),
-           "cpu_s": round(time.process_time() - c0, 3)}
+           "cpu_s": round(time.process_time() - c0, 3), "worker_pid": os.getpid()}
     _write_json(d / "_parts" / f"part-{i:05d}.json", rec)
     return rec
 
