@@ -484,11 +484,12 @@ def _band_mlat(kp: np.ndarray, n_mlt: int) -> np.ndarray:
     """Return the magnetic latitudes (deg, northern) of the sampled oval rows (T, kinds, n_mlt):
     the three boundaries, then points across the discrete band (``_INSIDE_FRACTIONS``)."""
     mlt = np.arange(n_mlt) * (24.0 / n_mlt)
-    k = np.asarray(kp, float)[:, None]
-    colat = {b: oval_colatitude_deg(mlt[None, :], k, b) for b in BOUNDARIES}
+    # Once per distinct Kp (the history's 3-hour values: a few dozen among thousands of instants).
+    k, inv = np.unique(np.asarray(kp, float), return_inverse=True)
+    colat = {b: oval_colatitude_deg(mlt[None, :], k[:, None], b) for b in BOUNDARIES}
     eq, pole = 90.0 - colat["equatorward"], 90.0 - colat["poleward"]
     rows = [pole, eq, 90.0 - colat["diffuse"]] + [eq + f * (pole - eq) for f in _INSIDE_FRACTIONS]
-    return np.stack(rows, axis=1)
+    return np.stack(rows, axis=1)[inv.reshape(-1)]
 
 
 _KINDS = np.array([0, 1, 2] + [3] * len(_INSIDE_FRACTIONS), np.int8)  # KIND_NAMES index per row
@@ -909,7 +910,7 @@ def aurora_in_view(state, kp: float | None = None, n_mlt: int = N_MLT,
                   & (a_iss <= oval_mlat_deg(iss_mlt[gi], kp_v[gi], "poleward")))
         min_green[gi] = np.where(inside, 0.0, min_green[gi])
         used_dip = dip_used[gi] | iss_dip[gi]
-        table_dip = np.array([tables[k].model == "dipole" for k in day_idx])
+        table_dip = np.array([t.model == "dipole" for t in tables])[day_idx]
         model_name[gi] = np.where(table_dip, "dipole", np.where(used_dip, "aacgmv2+dipole", "aacgmv2"))
 
     al = np.where(known, kp_to_al_nt(np.where(known, kp_v, 0.0)), np.nan)
@@ -962,16 +963,22 @@ def _iss_magnetic(state, flat_idx, table: MagneticTable, mlon_mid, strict: bool)
 
 
 def _notes(sym, source, interval, scale, al, model_name, dark_deg, known) -> np.ndarray:
-    """Return the note of each instant, built once per distinct (Kp, interval, model)."""
-    keys = list(zip(sym.tolist(), source.tolist(), interval.astype(np.int64).tolist(), model_name.tolist()))
-    cache: dict = {}
-    out = np.full(len(keys), "", dtype=object)
-    for k, key in enumerate(keys):
-        if not known[k]:
-            continue
-        if key not in cache:
-            cache[key] = _note(sym[k], source[k], interval[k], scale[k], float(al[k]), model_name[k], dark_deg)
-        out[k] = cache[key]
+    """Return the note of each instant, built once per distinct (Kp, interval, model): no Python
+    call per instant."""
+    out = np.full(sym.shape, "", dtype=object)
+    rows = np.flatnonzero(known)
+    if rows.size == 0:
+        return out
+    # One integer code per instant from the codes of each part of the key.
+    code = np.zeros(rows.size, np.int64)
+    for part in (sym[rows].astype(str), source[rows].astype(str), interval[rows].astype(np.int64),
+                 model_name[rows].astype(str)):
+        uniq, inv = np.unique(part, return_inverse=True)
+        code = code * uniq.size + inv.reshape(-1)
+    _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+    notes = np.array([_note(sym[k], source[k], interval[k], scale[k], float(al[k]), model_name[k], dark_deg)
+                      for k in rows[first]], dtype=object)
+    out[rows] = notes[inv.reshape(-1)]
     return out
 
 
