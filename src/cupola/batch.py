@@ -82,7 +82,7 @@ _DTYPES = {**{c: "float64" for c in ("tle_age_days", "position_uncertainty_km", 
 # chunks are smaller (memory stays under ~0.5 GB a worker).
 CHUNK_ROWS = {"where": 200_000, "in_view": 20_000}
 # Rows per partition aimed at when `partitions` is not given (Parquet), and CSV bytes per
-# partition: a part is a few seconds of one core either way (the in_view summary costs ~15x the
+# partition: a part is a few seconds of one core either way (the in_view summary costs ~10x the
 # where fields a row), so progress, balance and what a killed run loses stay small.
 PART_ROWS = {"where": 100_000, "in_view": 20_000}
 CSV_BLOCK_BYTES = {"where": 4_000_000, "in_view": 1_000_000}
