@@ -44,6 +44,14 @@ def catalogue(n: int, seed: int = 0, fraction_digits: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"photo_id": [f"ISS{k:07d}" for k in range(n)], "time_utc": text})
 
 
+def _catalogue_csv(tmp_path, n: int, seed: int) -> tuple[pd.DataFrame, Path]:
+    """Return (catalogue(n, seed), the CSV file in `tmp_path` holding it)."""
+    df = catalogue(n, seed=seed)
+    src = tmp_path / "photos.csv"
+    df.to_csv(src, index=False)
+    return df, src
+
+
 def _same(value, truth) -> bool:
     if truth is None:
         return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
@@ -348,9 +356,7 @@ def test_a_real_scheduler_and_workers_on_loopback_survive_a_killed_worker(tmp_pa
 
 @pytest.mark.slow
 def test_a_killed_batch_job_resumes_to_every_row_once(tmp_path):
-    df = catalogue(4000, seed=8)
-    src = tmp_path / "photos.csv"
-    df.to_csv(src, index=False)
+    df, src = _catalogue_csv(tmp_path, 4000, 8)
     out = tmp_path / "annotated.parquet"
     args = ("batch", str(src), "-o", str(out), "--columns", "where", "--workers", "1", "--partitions", "16",
             "--no-progress")
@@ -375,3 +381,153 @@ def test_a_killed_batch_job_resumes_to_every_row_once(tmp_path):
     assert man["rows"] == 4000 and len(man["parts"]) == 16
     got = read_output(out)
     assert len(got) == 4000 and got["photo_id"].is_unique and list(got["photo_id"]) == list(df["photo_id"])
+
+
+# -- the vectorised parts the in_view summary uses, against their single-instant counterparts ----
+def _varied_instants(n: int, seed: int) -> np.ndarray:
+    """Return n random instants in the bundled element sets' spans plus instants within a minute of
+    UTC midnight (a new magnetic table, a new star hour) and over the antimeridian, both
+    hemispheres (checked)."""
+    rng = np.random.default_rng(seed)
+    t = to_utc64(list(catalogue(n, seed=seed, fraction_digits=3)["time_utc"]))
+    days = np.array(["2024-01-19", "2024-01-22", "2021-05-02"], "datetime64[ns]")
+    midnight = rng.choice(days, 40) + (rng.integers(-60_000, 60_000, 40) * 1_000_000).astype("timedelta64[ns]")
+    dense = np.datetime64("2024-01-20T00:00:00", "ns") + np.arange(0, 86400, 7).astype("timedelta64[s]")
+    lon = Satellite.from_archive().at(dense).lon_deg
+    seam = dense[np.abs(lon) > 178.0][:: 5]
+    out = np.concatenate([t, midnight, seam])
+    lat = Satellite.from_archive().at(out).lat_deg
+    assert seam.size >= 20 and (lat > 30).any() and (lat < -30).any()
+    return out
+
+
+def test_moon_above_limb_equals_the_bodies_answer_exactly(monkeypatch):
+    import importlib
+
+    from cupola.sky.bodies import bodies, moon_above_limb
+
+    bodies_module = importlib.import_module("cupola.sky.bodies")  # cupola.sky.bodies is also a function
+
+    sat = Satellite.from_archive()
+    t = _varied_instants(1500, seed=21)
+    series = sat.at(t, exact=True)
+    got = moon_above_limb(series)
+    assert got.shape == t.shape and got.any() and not got.all()
+    for k in np.random.default_rng(2).choice(t.size, 25, replace=False):  # the single-instant Scene's answer
+        assert bool(got[k]) == bool(compute_scene(t[k], sat=sat).body("Moon").above_limb), k
+    assert np.array_equal(got, np.asarray(bodies(series, names=("moon",))[0].above_limb))
+    # Rows near the limb take the exact frame: widen the band so that many do, the answer is the same.
+    monkeypatch.setattr(bodies_module, "MOON_LIMB_EXACT_DEG", 40.0)
+    assert np.array_equal(moon_above_limb(series), got)
+    failed = sat.at(np.array(["2024-01-20T00:00:00", "1990-01-01T00:00:00"] * 20, "datetime64[ns]"), exact=True)
+    assert not moon_above_limb(failed)[1::2].any()
+
+
+def test_star_counts_of_a_scattered_series_equal_each_instant_s(monkeypatch):
+    from cupola.sky.stars import visible_stars
+
+    sat = Satellite.from_archive()
+    t = _varied_instants(400, seed=22)
+    for policy in ("0", ""):  # compiled everywhere; the default (one instant runs the numpy twin)
+        monkeypatch.setenv("CUPOLA_NO_JIT", policy)
+        counts = visible_stars(sat.at(t, exact=True)).count
+        for k in np.random.default_rng(3).choice(t.size, 30, replace=False):
+            assert counts[k] == int(visible_stars(sat.at(t[k])).count), (policy, k)
+
+
+@pytest.mark.parametrize("kp", [None, 0.0, 5.0, 9.0])
+def test_the_oval_kernel_s_pruning_changes_no_answer(monkeypatch, kp):
+    import functools
+
+    from cupola.phenomena import aurora
+
+    monkeypatch.setenv("CUPOLA_NO_JIT", "0")
+    sat = Satellite.from_archive()
+    st = sat.at(_varied_instants(1200, seed=23 + int(kp or 0)), exact=True)
+    pruned = aurora.aurora_in_view(st, kp=kp, missing="nan")
+    monkeypatch.setattr(aurora, "_summary", functools.partial(aurora._summary, prune=False))
+    full = aurora.aurora_in_view(st, kp=kp, missing="nan")
+    for name in ("visible", "hemisphere", "azimuth_deg", "elevation_deg", "distance_km", "lines_in_view",
+                 "iss_mlat_deg", "magnetic_model", "note"):
+        a, b = np.asarray(getattr(pruned, name)), np.asarray(getattr(full, name))
+        assert a.shape == b.shape and (np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f"
+                                       else np.array_equal(a, b)), name
+    vis = np.asarray(full.visible, bool)
+    assert vis.any() and not vis.all()
+    if kp != 0.0:
+        assert {"north", "south"} <= set(np.asarray(full.hemisphere)[vis])
+
+
+# -- a full disk (issue 17) ----------------------------------------------------------------------
+def _consistent(out: Path) -> list[str]:
+    """Assert no temporary or manifest is left and every part has a matching sidecar; return the parts."""
+    assert not list(out.glob(".*tmp-*")) and not list((out / "_parts").glob(".*tmp-*"))
+    assert not (out / "_manifest.json").exists()
+    parts = sorted(p.name for p in out.glob("part-*"))
+    for name in parts:
+        side = json.loads((out / "_parts" / (name.split(".")[0] + ".json")).read_text())
+        import hashlib
+
+        assert side["sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest(), name
+    return parts
+
+
+def test_a_disk_that_fills_mid_batch_says_so_once_and_resume_finishes_every_row_once(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from cupola.errors import OutputError
+
+    df, src = _catalogue_csv(tmp_path, 480, 9)
+    out = tmp_path / "annotated.parquet"
+    real = pd.DataFrame.to_parquet
+    room = {"parts": 2}
+
+    def filling(self, path, *a, **kw):  # two parts fit; the third is cut short by a full disk
+        if room["parts"] == 0:
+            Path(path).write_bytes(b"PAR1 half a part")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        room["parts"] -= 1
+        return real(self, path, *a, **kw)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", filling)
+    argv = ["batch", str(src), "-o", str(out), "--columns", "where", "--scheduler", "threads", "--workers", "1",
+            "--partitions", "6", "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"cupola: error: cannot write the batch output {str(out)!r}: "
+                                                   "No space left on device (writing part-0000"), err
+    assert "no part is left half-written" in err and "free some disk space, then resume the run (option --resume)" in err
+    assert _consistent(out) and len(_consistent(out)) == 2
+    with pytest.raises(OutputError, match=r"resume=True\) computes only the missing parts$") as info:
+        run_batch(src, out, columns="where", scheduler="threads", workers=1, partitions=6, resume=True)
+    assert info.value.errno == errno.ENOSPC and isinstance(info.value, OSError) and len(_consistent(out)) == 2
+    room["parts"] = 10**6  # space freed
+    r = run_batch(src, out, columns="where", scheduler="threads", workers=1, partitions=6, resume=True)
+    assert (r.rows, r.skipped, r.written) == (480, 2, 4)
+    got = read_output(out)
+    assert list(got["photo_id"]) == list(df["photo_id"])
+    fresh = run_batch(src, tmp_path / "fresh.parquet", columns="where", scheduler="threads", partitions=6)
+    pd.testing.assert_frame_equal(got, read_output(fresh.output))
+
+
+@pytest.mark.slow
+def test_a_file_size_limit_stops_a_batch_with_one_line_and_nothing_half_written(tmp_path):
+    # A real write that the kernel refuses (RLIMIT_FSIZE: EFBIG, as a full disk), in a subprocess.
+    df, src = _catalogue_csv(tmp_path, 400, 10)
+    out = tmp_path / "annotated.csv"
+    args = ["batch", str(src), "-o", str(out), "--columns", "where", "--scheduler", "threads", "--workers", "1",
+            "--partitions", "4", "--no-progress"]
+    # The kernels are compiled (and numba's cache written) before the limit is set.
+    limited = ("import resource, signal, sys; import pandas as pd; from cupola.batch import annotate_frame; "
+               "from cupola.cli import main; annotate_frame(pd.DataFrame({'time_utc': ['2024-01-22T13:05:00Z'] * 300}), "
+               "columns='where'); signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (8000, 8000)); sys.exit(main())")
+    done = subprocess.run([sys.executable, "-c", limited, *args], env=_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(
+        f"cupola: error: cannot write the batch output {str(out)!r}: File too large (writing part-0000"), done.stderr
+    assert _consistent(out) == []
+    again = subprocess.run(_cupola(*args, "--resume"), env=_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    got = read_output(out)
+    assert len(got) == 400 and list(got["photo_id"]) == list(df["photo_id"]) and got["error"].isna().all()

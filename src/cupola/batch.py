@@ -48,7 +48,9 @@ import numpy as np
 from . import __version__
 from .answers.i18n import check_lang
 from .answers.json import IN_VIEW_SUMMARY, WHERE_FIELDS, in_view_summary, warning_codes, where_columns
-from .errors import CupolaError, DataMissingError, InputError
+from .errors import CupolaError, DataMissingError, InputError, OutputError
+from .render.output import _NO_ROOM  # errno values of a full disk or file-size limit (one place)
+from .sky.bodies import moon_above_limb
 from .timebase import EARLIEST_UTC, LATEST_UTC, SUPPORTED_RANGE, to_utc64
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ DEFAULT_COLUMNS = ("where", "in_view")
 # The Scene parts each output column reads (the state is always computed).
 _PARTS = {"sunlit": ("lighting",), "sun_elevation_deg": ("lighting",), "phase": ("lighting",),
           "caption": ("lighting", "places"), "next_orbital_sunrise_utc": ("lighting",),
-          "next_orbital_sunset_utc": ("lighting",), "stars_visible": ("stars",), "moon_visible": ("bodies",),
+          "next_orbital_sunset_utc": ("lighting",), "stars_visible": ("stars",), "moon_visible": (),
           "airglow_visible": ("airglow",), "aurora_visible": ("aurora",), "aurora_kp": ("aurora",),
           "aurora_distance_km": ("aurora",), "city_name": ("cities",), "city_country": ("cities",),
           "city_distance_km": ("cities",)}
@@ -80,7 +82,7 @@ _DTYPES = {**{c: "float64" for c in ("tle_age_days", "position_uncertainty_km", 
 # chunks are smaller (memory stays under ~0.5 GB a worker).
 CHUNK_ROWS = {"where": 200_000, "in_view": 20_000}
 # Rows per partition aimed at when `partitions` is not given (Parquet), and CSV bytes per
-# partition: a part is a few seconds of one core either way (the in_view summary costs ~15x the
+# partition: a part is a few seconds of one core either way (the in_view summary costs ~10x the
 # where fields a row), so progress, balance and what a killed run loses stay small.
 PART_ROWS = {"where": 100_000, "in_view": 20_000}
 CSV_BLOCK_BYTES = {"where": 4_000_000, "in_view": 1_000_000}
@@ -253,8 +255,11 @@ def _annotate_chunk(sat, t64: np.ndarray, cols, lang: str, kp, allow_stale: bool
         got["satellite"] = np.full(ok.size, got["satellite"], object)
     if "warnings" in cols:
         got["warnings"] = warning_codes(series)
-    if any(c in IN_VIEW_SUMMARY for c in cols):
-        got.update(in_view_summary(series, [c for c in cols if c in IN_VIEW_SUMMARY]))
+    summary = [c for c in cols if c in IN_VIEW_SUMMARY and c != "moon_visible"]
+    if summary:
+        got.update(in_view_summary(series, summary))
+    if "moon_visible" in cols:  # the Moon alone, not the 'bodies' part: its exact filtered twin
+        got["moon_visible"] = moon_above_limb(series.state)
     for name, v in got.items():
         values[name] = (ok, v)
     return values, err
@@ -450,16 +455,42 @@ def _sha256(path: Path) -> str:
 
 
 def _write_atomic(path: Path, write) -> None:
-    """Write `path` by `write(tmp)` to a temporary name in its folder, then rename it into place."""
+    """Write `path` by `write(tmp)` to a temporary name in its folder, then rename it into place.
+
+    Raises OSError (its errno and reason, `path` as the file name) once the temporary is removed,
+    whichever writer failed (pyarrow's errors carry no errno: EFBIG/ENOSPC are read from the text).
+    """
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
     try:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        code = exc.errno or next((c for c in _NO_ROOM if os.strerror(c) in str(exc)), None)
+        raise OSError(code, os.strerror(code) if code else str(exc), str(path)) from exc
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _remove_temporaries(out_dir: Path) -> None:
+    """Remove the temporaries a killed or failed run left in `out_dir` (never a finished part)."""
+    for stale in list(out_dir.glob(".part-*.tmp-*")) + list((out_dir / "_parts").glob(".*.tmp-*")):
+        stale.unlink(missing_ok=True)
+
+
+def _output_failed(out_dir: Path, exc: OSError, kept: int) -> OutputError:
+    """Return the OutputError of a batch whose write `exc` failed, once no temporary is left."""
+    what = Path(exc.filename).name if exc.filename else "a file"
+    reason = exc.strerror or str(exc)
+    room = "free some disk space" if exc.errno in _NO_ROOM else "make the folder writable"
+    return OutputError(f"cannot write the batch output {str(out_dir)!r}: {reason} (writing {what}); no part is left "
+                       f"half-written (the partial file was removed) and "
+                       + (f"the {kept:,} part{'s' if kept != 1 else ''} complete so far {'are' if kept != 1 else 'is'} "
+                          "kept" if kept else "no part was complete yet") + f"; {room}, then resume the run",
+                       param="resume", fix="run_batch(..., resume=True) computes only the missing parts",
+                       errno=exc.errno)
 
 
 def _write_json(path: Path, obj) -> None:
@@ -495,7 +526,7 @@ def _write_part(pdf, i: int, out_dir: str, fmt: str, job: str, kwargs: dict) -> 
         _write_atomic(part, lambda tmp: out.to_parquet(tmp, index=False))
     rec = {"job": job, "part": part.name, "rows": int(len(out)), "errors": int(out[ERROR_COLUMN].notna().sum()),
            "bytes": part.stat().st_size, "sha256": _sha256(part), "seconds": round(time.perf_counter() - t0, 3),
-           "cpu_s": round(time.process_time() - c0, 3)}
+           "cpu_s": round(time.process_time() - c0, 3), "worker_pid": os.getpid()}
     _write_json(d / "_parts" / f"part-{i:05d}.json", rec)
     return rec
 
@@ -557,6 +588,9 @@ def run_batch(input, output, *, sat=None, time_column: str = TIME_COLUMN, column
     Raises:
         InputError / DataMissingError: a missing or unreadable input, no time column, an output
             that holds another job's parts (or any, without `resume`), bad options.
+        OutputError: a write failed (a full disk, a file-size limit): the parts still to do are
+            cancelled, no temporary is left, no manifest is written and the complete parts are kept,
+            so ``resume=True`` once there is room finishes the job with every row once.
     """
     from .scene import _check_kp
 
@@ -588,9 +622,11 @@ def run_batch(input, output, *, sat=None, time_column: str = TIME_COLUMN, column
                              "options or partitions), so it cannot be resumed", param="output",
                              fix="choose a new folder, or the same input and options as the run that wrote it")
     (out_dir / "_parts").mkdir(parents=True, exist_ok=True)
-    for stale in list(out_dir.glob(".part-*.tmp-*")) + list((out_dir / "_parts").glob(".*.tmp-*")):
-        stale.unlink(missing_ok=True)  # a killed run's half-written files
-    _write_json(job_file, {"job": job, "input": _fingerprint(src), **options})
+    _remove_temporaries(out_dir)  # a killed run's half-written files
+    try:
+        _write_json(job_file, {"job": job, "input": _fingerprint(src), **options})
+    except OSError as exc:
+        raise _output_failed(out_dir, exc, 0) from None
     done = {i: rec for i in range(n_parts) if resume and (rec := _part_done(out_dir, i, fmt, job))}
     todo = [i for i in range(n_parts) if i not in done]
     kwargs = {"sat": sat, "time_column": time_column, "columns": cols[:-1], "lang": lang, "kp": kp,
@@ -614,11 +650,19 @@ def run_batch(input, output, *, sat=None, time_column: str = TIME_COLUMN, column
         warmup_s = time.perf_counter() - w0
         t0 = time.perf_counter()
         bar = tqdm(total=len(todo), unit="part", file=sys.stderr, disable=not progress, desc="cupola batch")
+        failed = None
         try:
             futures = client.compute(tasks)
             rows = 0
             for fut in as_completed(futures):
-                rec = fut.result()
+                try:
+                    rec = fut.result()
+                except CupolaError:
+                    raise
+                except OSError as exc:  # a full disk, a file-size limit, a folder made read-only
+                    failed = exc
+                    client.cancel(futures)  # no more parts: each would fail the same way
+                    break
                 records[int(rec["part"][5:10])] = rec
                 rows += rec["rows"]
                 bar.set_postfix_str(f"{rows / max(time.perf_counter() - t0, 1e-9):,.0f} rows/s", refresh=False)
@@ -628,6 +672,9 @@ def run_batch(input, output, *, sat=None, time_column: str = TIME_COLUMN, column
             client.close()
             if cluster is not None:
                 cluster.close()
+        if failed is not None:
+            _remove_temporaries(out_dir)  # a part cut short when its worker was stopped
+            raise _output_failed(out_dir, failed, sum(1 for i in range(n_parts) if _part_done(out_dir, i, fmt, job)))
     seconds = time.perf_counter() - t0
     parts_list = [records[i] for i in range(n_parts)]
     computed = sum(records[i]["rows"] for i in todo)
@@ -636,10 +683,13 @@ def run_batch(input, output, *, sat=None, time_column: str = TIME_COLUMN, column
                          rows_per_s=computed / seconds if seconds > 0 else 0.0, partitions=n_parts, written=len(todo),
                          skipped=len(done), computed_rows=computed, workers=n_workers, warmup_s=warmup_s,
                          manifest=str(out_dir / "_manifest.json"), parts=parts_list)
-    _write_json(out_dir / "_manifest.json", {
-        "schema_version": 1, "job": job, "input": _fingerprint(src), **options, "rows": report.rows,
-        "errors": report.errors, "parts": parts_list,
-        "finished_utc": np.datetime_as_string(np.datetime64("now", "s")) + "Z"})
+    try:
+        _write_json(out_dir / "_manifest.json", {
+            "schema_version": 1, "job": job, "input": _fingerprint(src), **options, "rows": report.rows,
+            "errors": report.errors, "parts": parts_list,
+            "finished_utc": np.datetime_as_string(np.datetime64("now", "s")) + "Z"})
+    except OSError as exc:
+        raise _output_failed(out_dir, exc, n_parts) from None
     return report
 
 

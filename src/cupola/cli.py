@@ -222,11 +222,12 @@ def cmd_batch(args) -> int:
     from .batch import run_batch
 
     check_lang(args.lang)
-    if not args.debug:  # Dask's own INFO lines (cluster start, workers) are not cupola's answer
+    if not args.debug:  # Dask's own lines (cluster start, workers; a part's "Compute Failed", which run_batch
+        # raises again as one error) are not cupola's answer
         import distributed  # noqa: F401  (configures its loggers, each with its own level)
 
         for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
-            logging.getLogger(name).setLevel(logging.ERROR)
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     r = run_batch(args.input, args.output, sat=_satellite(args) if (args.tle or args.sat) else None,
                   time_column=args.time_column, columns=args.columns, lang=args.lang, kp=args.kp,
                   allow_stale=args.allow_stale, scheduler=args.scheduler, workers=args.workers,

@@ -484,11 +484,12 @@ def _band_mlat(kp: np.ndarray, n_mlt: int) -> np.ndarray:
     """Return the magnetic latitudes (deg, northern) of the sampled oval rows (T, kinds, n_mlt):
     the three boundaries, then points across the discrete band (``_INSIDE_FRACTIONS``)."""
     mlt = np.arange(n_mlt) * (24.0 / n_mlt)
-    k = np.asarray(kp, float)[:, None]
-    colat = {b: oval_colatitude_deg(mlt[None, :], k, b) for b in BOUNDARIES}
+    # Once per distinct Kp (the history's 3-hour values: a few dozen among thousands of instants).
+    k, inv = np.unique(np.asarray(kp, float), return_inverse=True)
+    colat = {b: oval_colatitude_deg(mlt[None, :], k[:, None], b) for b in BOUNDARIES}
     eq, pole = 90.0 - colat["equatorward"], 90.0 - colat["poleward"]
     rows = [pole, eq, 90.0 - colat["diffuse"]] + [eq + f * (pole - eq) for f in _INSIDE_FRACTIONS]
-    return np.stack(rows, axis=1)
+    return np.stack(rows, axis=1)[inv.reshape(-1)]
 
 
 _KINDS = np.array([0, 1, 2] + [3] * len(_INSIDE_FRACTIONS), np.int8)  # KIND_NAMES index per row
@@ -606,19 +607,45 @@ def _geodetic_latlon(x, y, z, a, e2):  # pragma: no cover - jit
     return lat, math.atan2(y, x)
 
 
+# Exact pruning in the kernel (`prune`, used when a table has no dipole node and no NaN): a point
+# whose green-line twin (same row and MLT) lies farther from the station than the sight line over
+# a sphere of the polar radius b reaches (arccos(b/r_station) + arccos(b/r_highest point of its
+# line)), plus the largest angle between a point and its twin (1.6 x the table's largest chord
+# between heights, ~1 deg) and this margin, cannot be in view and is not looked up. An
+# in-view point whose Sun stands this much above the darkness threshold, measured from the
+# geocentric direction (within 0.2 deg of the geodetic normal's), skips the geodetic foot.
+# Neither skip changes an answer (a test runs the kernel both ways).
+_PRUNE_MARGIN_RAD = math.radians(0.5)
+_LIT_MARGIN_DEG = 0.5
+
+
 @kernel(parallel=True)
 def _oval_kernel(band, kinds, mlon_mid, r_itrs, sun_itrs, unit_t, radius_t, dip_t, n_heights, a, b, e2, r_mean,
-                 dark_deg, diffuse_kind, green, vis_any, best_k, best_d, min_green, em_vis,
+                 dark_deg, diffuse_kind, green, prune, sep_rad, r_top, vis_any, best_k, best_d, min_green, em_vis,
                  dip_used):  # pragma: no cover - jit
     """Per instant: every oval point (hemisphere x kind row x MLT x height) looked up in the table,
     tested for a clear line of sight over the WGS84 ellipsoid and dark ground below, then reduced
-    as :func:`_summary_numpy` does."""
+    as :func:`_summary_numpy` does. The green-line points of the discrete rows are looked up first
+    (their nearest distance is every instant's answer); with `prune` (a table without dipole nodes
+    or NaN) the points that cannot be in view or dark are skipped (``_PRUNE_MARGIN_RAD``)."""
     nt, nrow, nmlt = band.shape
     kz = a / b
+    sin_lit = math.sin(math.radians(dark_deg + _LIT_MARGIN_DEG))
     for i in nb.prange(nt):
         ox, oy, oz = r_itrs[i, 0], r_itrs[i, 1], r_itrs[i, 2]
         ro = math.sqrt(ox * ox + oy * oy + oz * oz)
+        sn_ = math.sqrt(sun_itrs[i, 0] ** 2 + sun_itrs[i, 1] ** 2 + sun_itrs[i, 2] ** 2)
+        sux, suy, suz = sun_itrs[i, 0] / sn_, sun_itrs[i, 1] / sn_, sun_itrs[i, 2] / sn_
+        reach = np.empty(n_heights)  # beyond this angle from the station a point of line hk is hidden
+        for hk in range(n_heights):
+            reach[hk] = math.acos(min(b / ro, 1.0)) + math.acos(min(b / r_top[hk], 1.0)) if ro > b else math.inf
         p = np.empty(3)
+        gp = np.empty((nrow, nmlt, 3))  # the green-line points of the discrete rows, looked up once
+        gdip = np.zeros((nrow, nmlt), np.bool_)
+        gang = np.full((nrow, nmlt), np.nan)  # their angle from the station (rad)
+        mlon_j = np.empty(nmlt)
+        for j in range(nmlt):
+            mlon_j[j] = mlon_mid[i] + 15.0 * (j * (24.0 / nmlt))
         best = math.inf
         vis_any[i] = False
         best_k[i] = -1
@@ -629,23 +656,41 @@ def _oval_kernel(band, kinds, mlon_mid, r_itrs, sun_itrs, unit_t, radius_t, dip_
         k = -1
         for hemi in range(2):
             for row in range(nrow):
+                if kinds[row] == diffuse_kind:
+                    continue
                 for j in range(nmlt):
-                    abs_mlat = band[i, row, j]
-                    mlon = mlon_mid[i] + 15.0 * (j * (24.0 / nmlt))
+                    q = gp[row, j]
+                    gdip[row, j] = _bilinear_point(unit_t, radius_t, dip_t, hemi, green, band[i, row, j], mlon_j[j], q)
+                    qn = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2])
+                    gang[row, j] = math.acos(min(max((q[0] * ox + q[1] * oy + q[2] * oz) / (qn * ro), -1.0), 1.0))
+            for row in range(nrow):
+                discrete = kinds[row] != diffuse_kind
+                for j in range(nmlt):
                     for hk in range(n_heights):
                         k += 1
-                        dip = _bilinear_point(unit_t, radius_t, dip_t, hemi, hk, abs_mlat, mlon, p)
+                        is_green = discrete and hk == green
+                        # (NaN angles never compare greater: no pruning there)
+                        far = prune and discrete and gang[row, j] - sep_rad[hemi] - _PRUNE_MARGIN_RAD > reach[hk]
+                        if prune and not is_green and (far or not discrete):
+                            continue  # nothing to add: not in view, no dipole node, no NaN
+                        if is_green:
+                            p[0], p[1], p[2] = gp[row, j, 0], gp[row, j, 1], gp[row, j, 2]
+                            dip = gdip[row, j]
+                        else:
+                            dip = _bilinear_point(unit_t, radius_t, dip_t, hemi, hk, band[i, row, j], mlon_j[j], p)
                         if not (math.isfinite(p[0]) and math.isfinite(p[1]) and math.isfinite(p[2])):
                             continue
                         if dip:
                             dip_used[i] = True
                         pn = math.sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2])
-                        c = (p[0] * ox + p[1] * oy + p[2] * oz) / (pn * ro)
-                        ground_km = math.acos(min(max(c, -1.0), 1.0)) * r_mean
-                        discrete = kinds[row] != diffuse_kind
-                        if discrete and hk == green and ground_km < min_green[i]:
+                        if is_green:
+                            ground_km = gang[row, j] * r_mean
+                        else:
+                            c = (p[0] * ox + p[1] * oy + p[2] * oz) / (pn * ro)
+                            ground_km = math.acos(min(max(c, -1.0), 1.0)) * r_mean
+                        if is_green and ground_km < min_green[i]:
                             min_green[i] = ground_km
-                        if not discrete:
+                        if not discrete or far:
                             continue
                         # Line of sight: does the ray meet the ellipsoid before the point?
                         dx, dy, dz = p[0] - ox, p[1] - oy, p[2] - oz
@@ -659,6 +704,8 @@ def _oval_kernel(band, kinds, mlon_mid, r_itrs, sun_itrs, unit_t, radius_t, dip_
                             near = (-bq - math.sqrt(disc)) / sn
                             if near > 0.0 and near < dist:
                                 continue
+                        if prune and (p[0] * sux + p[1] * suy + p[2] * suz) / pn > sin_lit:
+                            continue  # sunlit ground: clearly above the threshold
                         # Dark ground below: Sun elevation at the point's geodetic foot.
                         lat, lon = _geodetic_latlon(p[0], p[1], p[2], a, e2)
                         sl, cl = math.sin(lat), math.cos(lat)
@@ -677,8 +724,20 @@ def _oval_kernel(band, kinds, mlon_mid, r_itrs, sun_itrs, unit_t, radius_t, dip_
                             best_d[i, 0], best_d[i, 1], best_d[i, 2] = dx, dy, dz
 
 
-def _summary(table, band, mlon_mid, r_itrs, sun_itrs, n_mlt, dark_deg):
-    """Run :func:`_oval_kernel` (or its numpy reference: :func:`cupola.jit.use_twins`)."""
+def _prune_bounds(table) -> tuple[bool, np.ndarray, float]:
+    """Return (whether the kernel may prune with `table`: no dipole node, no NaN; per hemisphere
+    the bound on the angle between a point and its green-line twin, rad; per line the largest
+    radius, km)."""
+    u, r = table.unit_itrs, table.radius_km
+    if table.dipole.any() or not (np.isfinite(u).all() and np.isfinite(r).all()):
+        return False, np.zeros(2), np.full(len(AURORA_LINES), np.inf)
+    chord = np.linalg.norm(u - u[:, GREEN:GREEN + 1], axis=-1).reshape(2, -1).max(axis=1)
+    return True, 1.6 * chord, r.max(axis=(0, 2, 3))
+
+
+def _summary(table, band, mlon_mid, r_itrs, sun_itrs, n_mlt, dark_deg, prune: bool = True):
+    """Run :func:`_oval_kernel` (or its numpy reference: :func:`cupola.jit.use_twins`); `prune`
+    False runs the kernel over every point (the tests' check of the pruning)."""
     t = band.shape[0]
     nh = len(AURORA_LINES)
     if use_twins(t):
@@ -688,10 +747,11 @@ def _summary(table, band, mlon_mid, r_itrs, sun_itrs, n_mlt, dark_deg):
     vis_any, best_k = np.empty(t, bool), np.empty(t, np.int64)
     best_d, min_green = np.full((t, 3), np.nan), np.empty(t)
     em, dip = np.empty((t, nh), bool), np.empty(t, bool)
+    can, sep, r_top = _prune_bounds(table)
     _oval_kernel(np.ascontiguousarray(band), _KINDS, np.ascontiguousarray(mlon_mid), np.ascontiguousarray(r_itrs),
                  np.ascontiguousarray(sun_itrs), table.unit_itrs, table.radius_km, table.dipole, nh,
                  WGS84_A_KM, WGS84_B_KM, WGS84_E2, R_EARTH_KM, float(dark_deg), KIND_NAMES.index("diffuse"),
-                 GREEN, vis_any, best_k, best_d, min_green, em, dip)
+                 GREEN, bool(prune and can), sep, r_top, vis_any, best_k, best_d, min_green, em, dip)
     return vis_any, best_k, best_d, min_green, em, dip
 
 
@@ -850,7 +910,7 @@ def aurora_in_view(state, kp: float | None = None, n_mlt: int = N_MLT,
                   & (a_iss <= oval_mlat_deg(iss_mlt[gi], kp_v[gi], "poleward")))
         min_green[gi] = np.where(inside, 0.0, min_green[gi])
         used_dip = dip_used[gi] | iss_dip[gi]
-        table_dip = np.array([tables[k].model == "dipole" for k in day_idx])
+        table_dip = np.array([t.model == "dipole" for t in tables])[day_idx]
         model_name[gi] = np.where(table_dip, "dipole", np.where(used_dip, "aacgmv2+dipole", "aacgmv2"))
 
     al = np.where(known, kp_to_al_nt(np.where(known, kp_v, 0.0)), np.nan)
@@ -903,16 +963,22 @@ def _iss_magnetic(state, flat_idx, table: MagneticTable, mlon_mid, strict: bool)
 
 
 def _notes(sym, source, interval, scale, al, model_name, dark_deg, known) -> np.ndarray:
-    """Return the note of each instant, built once per distinct (Kp, interval, model)."""
-    keys = list(zip(sym.tolist(), source.tolist(), interval.astype(np.int64).tolist(), model_name.tolist()))
-    cache: dict = {}
-    out = np.full(len(keys), "", dtype=object)
-    for k, key in enumerate(keys):
-        if not known[k]:
-            continue
-        if key not in cache:
-            cache[key] = _note(sym[k], source[k], interval[k], scale[k], float(al[k]), model_name[k], dark_deg)
-        out[k] = cache[key]
+    """Return the note of each instant, built once per distinct (Kp, interval, model): no Python
+    call per instant."""
+    out = np.full(sym.shape, "", dtype=object)
+    rows = np.flatnonzero(known)
+    if rows.size == 0:
+        return out
+    # One integer code per instant from the codes of each part of the key.
+    code = np.zeros(rows.size, np.int64)
+    for part in (sym[rows].astype(str), source[rows].astype(str), interval[rows].astype(np.int64),
+                 model_name[rows].astype(str)):
+        uniq, inv = np.unique(part, return_inverse=True)
+        code = code * uniq.size + inv.reshape(-1)
+    _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+    notes = np.array([_note(sym[k], source[k], interval[k], scale[k], float(al[k]), model_name[k], dark_deg)
+                      for k in rows[first]], dtype=object)
+    out[rows] = notes[inv.reshape(-1)]
     return out
 
 

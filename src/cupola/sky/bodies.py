@@ -54,6 +54,7 @@ from .stars import (
     _skyfield_frame,
     aberrate,
     limb_margin_deg,
+    observer_frame,
 )
 
 # name -> DE421 target
@@ -270,20 +271,28 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
     Returns:
         list of :class:`Body`.
     """
-    from ..ephemeris import kernel
-
     unknown = [n for n in names if n not in BODY_KEYS]
     if unknown:
         from ..errors import InputError
 
         raise InputError(f"unknown body {unknown[0]!r}; choose from {', '.join(BODY_KEYS)}")
     inst = state.instants
+    rot, epos, evel = _skyfield_frame(np.asarray(inst.jd_whole, float).ravel(),
+                                      np.asarray(inst.tt_fraction, float).ravel())
+    return _bodies_in_frame(state, rot, epos, evel, atmosphere_km, names)
+
+
+def _bodies_in_frame(state, rot, epos, evel, atmosphere_km, names) -> list[Body]:
+    """Return :func:`bodies` with the GCRS->TEME rotation `rot` (n, 3, 3) and the Earth's
+    barycentric position (au) and velocity (au/day) (n, 3) given for the n flat instants."""
+    from ..ephemeris import kernel
+
+    inst = state.instants
     shape = inst.shape
     jdw = np.asarray(inst.jd_whole, float).ravel()
     ttf = np.asarray(inst.tt_fraction, float).ravel()
     n = jdw.size
     r_teme = np.asarray(state.r_teme_km, float).reshape(-1, 3)
-    rot, epos, evel = _skyfield_frame(jdw, ttf)
     obs, obs_v = _observer_bary(state, rot, epos, evel)
     beta = obs_v / C_AU_DAY
     ts = timescale()
@@ -359,5 +368,41 @@ def bodies(state, atmosphere_km: float = ATMOSPHERE_KM, names=tuple(BODY_KEYS)) 
     return out
 
 
-__all__ = ["BODY_BV", "BODY_KEYS", "Body", "MOON_PHASES", "RADIUS_KM", "bodies", "moon_albedo", "moon_frame_icrs", "moon_orientation",
-           "moon_phase_name", "planet_vmag"]
+# Half-width (deg) of the band around the limb inside which moon_above_limb recomputes a row with the
+# exact frame: the hourly interpolated rotation moves the Moon by < 1e-4" (stars.observer_frame),
+# 36,000 times less.
+MOON_LIMB_EXACT_DEG = 1e-3
+
+
+def moon_above_limb(state, atmosphere_km: float = ATMOSPHERE_KM) -> np.ndarray:
+    """Return whether the Moon's centre is above the limb at each instant of `state`, exactly as
+    ``bodies(state)`` says (``above_limb`` of the Moon), at a fifth of its cost for many instants.
+
+    The GCRS->TEME rotation (skyfield's IAU 2000A nutation, most of the cost) is interpolated
+    between hourly nodes (:func:`cupola.sky.stars.observer_frame`) and the Earth's barycentric
+    position and velocity read at each instant; rows whose Moon then stands within
+    ``MOON_LIMB_EXACT_DEG`` of the limb (or is not finite) are recomputed with the exact frame, so
+    every answer is the exact one. Shaped like the instants (False where the state failed).
+    """
+    from ..ephemeris import kernel
+
+    inst = state.instants
+    shape = inst.shape
+    jdw = np.asarray(inst.jd_whole, float).ravel()
+    ttf = np.asarray(inst.tt_fraction, float).ravel()
+    if jdw.size <= 16:  # observer_frame is exact there anyway
+        return np.asarray(bodies(state, atmosphere_km, ("moon",))[0].above_limb, bool)
+    rot, _, _ = observer_frame(inst)
+    earth = kernel()["earth"].at(timescale().tt_jd(jdw, ttf))
+    epos, evel = np.asarray(earth.position.au).T, np.asarray(earth.velocity.au_per_d).T
+    moon = _bodies_in_frame(state, rot, epos, evel, atmosphere_km, ("moon",))[0]
+    above = np.asarray(moon.above_limb, bool).ravel().copy()
+    margin = np.asarray(moon.limb_margin_deg, float).ravel()
+    redo = np.flatnonzero(~(np.abs(margin) > MOON_LIMB_EXACT_DEG) | (above != (margin > 0.0)))
+    if redo.size:
+        above[redo] = np.asarray(bodies(state[redo], atmosphere_km, ("moon",))[0].above_limb, bool)
+    return instant_shaped(above, shape)
+
+
+__all__ = ["BODY_BV", "BODY_KEYS", "Body", "MOON_PHASES", "RADIUS_KM", "bodies", "moon_albedo", "moon_frame_icrs",
+           "moon_orientation", "moon_phase_name", "planet_vmag", "moon_above_limb", "MOON_LIMB_EXACT_DEG"]

@@ -284,13 +284,10 @@ def observer_frame(inst: Instants):
     x = (jdw - jdw.min()) + ttf  # days from a common whole day, keeps precision
     base = jdw.min()
     k = np.floor(x / _NODE_DAYS).astype(np.int64)
-    lo, hi = k.min(), k.max()
-    if hi - lo < 4 * n + 64:
-        nodes = np.arange(lo, hi + 2)
-        j = k - lo
-    else:
-        nodes = np.unique(np.concatenate([k, k + 1]))
-        j = np.searchsorted(nodes, k)
+    # Only the hours that hold instants (and the next ones): instants scattered over years (a
+    # photo catalogue) need a few hundred nodes, not every hour between them.
+    nodes = np.unique(np.concatenate([k, k + 1]))
+    j = np.searchsorted(nodes, k)
     rot, pos, vel = _skyfield_frame(np.full(nodes.size, base), nodes * _NODE_DAYS)
     f = (x - k * _NODE_DAYS) / _NODE_DAYS
 
@@ -469,10 +466,13 @@ def visible_stars(state, mag_limit: float | None = 6.0, atmosphere_km: float = A
     nodes, first = np.unique(node[order], return_index=True)
     bounds = np.append(first, ns.size)
     dirs_s = None
+    # The call's size picks the kernel or its twin (cupola.jit.use_twins), not each hour's: a
+    # catalogue's instants, scattered over many hours, are a few dozen per hour.
+    count_visible = _count_visible.numpy_twin if use_twins(ns.size) else _count_visible.compiled
     for k, dirs_s in _node_dirs_scaled(mag_limit, nodes, s):  # a loop over hours, not instants
         sel = order[bounds[k]:bounds[k + 1]]
         got = np.empty(sel.size, np.int64)
-        _count_visible(np.ascontiguousarray(nadir[sel]), np.ascontiguousarray(cos_limb[sel]), dirs_s, got)
+        count_visible(np.ascontiguousarray(nadir[sel]), np.ascontiguousarray(cos_limb[sel]), dirs_s, got)
         counts[sel] = got
     counts[~ok] = -1
     count = shaped(counts, shape)
