@@ -234,3 +234,46 @@ def test_the_render_hook_is_the_second_buffer(coast):
     ground = render(scene, cam, QUIET.replace(layers=GROUND)).luminance.astype(np.float64)
     rest = render(scene, cam, QUIET.replace(layers=("city_lights", "stars", "milky_way", "bodies"))).luminance
     assert np.allclose(all_, ground + rest, rtol=1e-5, atol=1e-9)
+
+
+# -- the Cupola's window frame (optional foreground) -------------------------------------------------
+def test_window_geometry_closed_forms():
+    from cupola.render import foreground as fg
+
+    d = 0.5
+    edge = fg.CENTRAL_RADIUS_M / d  # tan of the central window's edge seen from d behind it: 0.8
+    assert fg.clear_fraction(edge - 0.01, 0.0, d) == 1.0 and fg.clear_fraction(0.0, edge + 0.01, d) == 0.0
+    assert fg.clear_fraction(0.5 * (edge + fg.RING_RADIUS_M / d), 0.0, d) == 0.0  # the ring around it
+    # The middle of the top side window: the band's mid-line, z = -depth / 2 at r = (r1 + r2) / 2.
+    z = -0.5 * fg.BAND_DEPTH_M
+    q = 0.5 * (fg.RING_RADIUS_M + fg.BAND_BASE_RADIUS_M) / (z + d)
+    assert fg.clear_fraction(0.0, -q, d) == 1.0
+    # The mullion between the top window and the next, 30 deg round, and its mirror image.
+    for sign in (1.0, -1.0):
+        u, v = sign * q * math.sin(math.pi / 6), -q * math.cos(math.pi / 6)
+        assert fg.clear_fraction(u, v, d) == 0.0
+        assert fg.clear_fraction(u, v, d, roll_deg=sign * 30.0) == 1.0  # turned onto a window
+    assert fg.clear_fraction(0.0, 100.0, d) == 0.0  # below the band: the cabin
+
+
+def test_window_frame_is_a_defocused_silhouette(coast):
+    from cupola.render import foreground as fg
+
+    scene, cam = coast
+    cam = cam.replace(focal_mm=14.0, exposure_s=1 / 1000, width_px=480, height_px=270)
+    assert RenderSettings().window_frame is False  # off by default
+    on = QUIET.replace(window_frame=True)
+    plain = render(scene, cam, QUIET).luminance
+    framed = render(scene, cam, on).luminance
+    mask = fg.window_mask(cam, on)
+    assert np.allclose(framed, plain * mask[..., None], rtol=1e-6)
+    cx, cy = cam.principal_point
+    f = cam.focal_px
+    edge_px = cx + f * fg.CENTRAL_RADIUS_M / on.window_distance_m  # the central window's edge on the centre row
+    row = mask[int(round(cy))]
+    blur = fg.blur_radius_px(f, cam.effective_focal_mm, cam.f_number, on.window_distance_m)
+    assert blur == pytest.approx(0.5 * f * (14e-3 / 1.4) / 0.5)
+    assert row[int(cx)] == pytest.approx(1.0)
+    assert row[int(edge_px - blur - 3)] == pytest.approx(1.0, abs=0.02)
+    assert row[int(edge_px + blur + 3)] == pytest.approx(0.0, abs=0.02)
+    assert row[int(round(edge_px))] == pytest.approx(0.5, abs=0.15)  # half the blur disc is clear

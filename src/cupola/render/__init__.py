@@ -26,6 +26,7 @@ from ..camera.attitude import why_not_in_view
 from ..camera.geometry import FramePool, RayGeometry, ray_geometry
 from ..errors import InputError
 from .earth import earth_layer
+from .foreground import window_mask
 from .glow import airglow_layer, aurora_layer
 from .lights import city_lights_layer
 from .points import bodies_layer, milky_way_layer, stars_layer
@@ -133,6 +134,8 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
             t0 = time.perf_counter()
             smear_in_place(total, field, settings, pool)
             timings["smear"] += time.perf_counter() - t0
+    if settings.window_frame:  # the Cupola's window frame in front of everything (render.foreground)
+        total *= window_mask(camera, settings)[..., None]
     t0 = time.perf_counter()
     sensor = apply_lens(total, camera, settings, pool.get("sensor", shape, np.float32) if pool is not None else None)
     rgb = develop(sensor, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),

@@ -58,6 +58,9 @@ The defaults are cupola's calibration; each is documented where it is used:
   exposure smear of the ground and the glows (``render.smear``): the motion field on every 8th
   pixel, at most 32 taps along a pixel's path, nothing done under 1 px of smear, the path
   average taken on the image reduced at most 8 times.
+* ``window_frame``, ``window_distance_m``, ``window_roll_deg``: the Cupola's window frame as a
+  dark, defocused silhouette for a camera on the central window's axis, its entrance pupil 0.5 m
+  behind the pane (``render.foreground``; off by default).
 """
 
 from __future__ import annotations
@@ -117,6 +120,9 @@ class RenderSettings:
     smear_max_taps: int = 32
     smear_min_px: float = 1.0
     smear_max_scale: int = 8
+    window_frame: bool = False  # the Cupola's window frame as a dark, defocused foreground
+    window_distance_m: float = 0.5
+    window_roll_deg: float = 0.0
 
     def __post_init__(self):
         layers = tuple(self.layers)
