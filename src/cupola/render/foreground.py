@@ -23,7 +23,7 @@ Only the central window's diameter and the dome's size are published; the ring, 
 mullions and the sills are assumed values scaled from NASA's photographs of the Cupola, so the
 side windows are a sketch of the real ones. The camera is focused at infinity, so the frame, a
 fraction of a metre away, is far out of focus: its blur disc spans (focal length / f-number) / d
-of angle (a 24 mm f/1.4 lens 0.5 m behind the window: ~1.9 deg, ~40 px on a 1920 px frame). The
+of angle (a 24 mm f/1.4 lens 0.5 m behind the window: ~2 deg, 44 px across on a 1920 px frame). The
 mask is traced on a grid of every :data:`MASK_STEP_PX`-th pixel, blurred by that disc there and
 interpolated bilinearly; it is cached per camera and settings. The frame is drawn dark: the
 cabin lights and the Earth's light on the frame's inside are left out.
