@@ -162,19 +162,21 @@ def _uniform_field(h, w, dx, step=8):
     return sm.MotionField(f, step)
 
 
-@pytest.mark.parametrize("scale", [1, 4])
-def test_a_uniform_smear_is_a_box_filter(scale):
+@pytest.mark.parametrize("scale, length, tol", [(1, 40.0, 0.03), (4, 40.0, 0.08), (8, 150.0, 0.06)])
+def test_a_uniform_smear_is_a_box_filter(scale, length, tol):
     """A vertical edge smeared by L px along x becomes a linear ramp L px wide (the box filter's closed
-    form); reduced by 4 for the path average, the ramp keeps its width and centre within 2 px."""
-    h, w, length = 64, 256, 40.0
+    form), also on the reduced images (4 and 8 times)."""
+    h, w = 64, 512
     img = np.zeros((h, w, 3), np.float32)
-    img[:, 128:] = 1.0
-    out = sm.smear_in_place(img.copy(), _uniform_field(h, w, length), RenderSettings(smear_max_scale=scale))
+    img[:, 256:] = 1.0
+    settings = RenderSettings(smear_max_scale=scale)
+    field = _uniform_field(h, w, length)
+    assert sm.smear_scale(field, settings) == scale
+    out = sm.smear_in_place(img.copy(), field, settings)
     x = np.arange(w)
-    ramp = np.clip((x - (127.5 - 0.5 * length)) / length, 0.0, 1.0)
-    tol = 0.03 if scale == 1 else 0.08
+    ramp = np.clip((x - (255.5 - 0.5 * length)) / length, 0.0, 1.0)
     assert np.abs(out[32, :, 0] - ramp).max() < tol
-    assert out[32, 20, 1] == pytest.approx(0.0, abs=1e-6) and out[32, 236, 2] == pytest.approx(1.0, abs=1e-6)
+    assert out[32, 20, 1] == pytest.approx(0.0, abs=1e-6) and out[32, 490, 2] == pytest.approx(1.0, abs=1e-6)
 
 
 def test_energy_is_kept(coast):
@@ -217,13 +219,18 @@ def test_kernels_match_their_numpy_twins(coast, monkeypatch):
     assert np.allclose(field.field, twin.field, atol=1e-6)
     rng = np.random.default_rng(4)
     img = rng.random((cam.height_px, cam.width_px, 3)).astype(np.float32)
-    for scale in (1, 2, 4, 8):
-        s = settings.replace(smear_max_scale=scale)
-        monkeypatch.setenv("CUPOLA_NO_JIT", "0")
-        a = sm.smear_in_place(img.copy(), field, s)
-        monkeypatch.setenv("CUPOLA_NO_JIT", "1")
-        b = sm.smear_in_place(img.copy(), field, s)
-        assert np.allclose(a, b, atol=2e-5)
+    # Paths from 20 to 200 px across the frame: the 8-times reduction blended with the 4-times one.
+    ramp = _uniform_field(cam.height_px, cam.width_px, 1.0)
+    ramp.field[...] *= np.linspace(20.0, 200.0, ramp.field.shape[1])[None, :, None]
+    assert sm._levels(ramp, settings) == (4, 8)
+    for f, scales in ((field, (1, 2, 4, 8)), (ramp, (8,))):
+        for scale in scales:
+            s = settings.replace(smear_max_scale=scale)
+            monkeypatch.setenv("CUPOLA_NO_JIT", "0")
+            a = sm.smear_in_place(img.copy(), f, s)
+            monkeypatch.setenv("CUPOLA_NO_JIT", "1")
+            b = sm.smear_in_place(img.copy(), f, s)
+            assert np.allclose(a, b, atol=2e-5)
 
 
 def test_the_render_hook_is_the_second_buffer(coast):

@@ -42,13 +42,14 @@ start -> p -> end, at taps evenly spaced in time, one per pixel of path or fewer
 The mean is taken on the image reduced by a factor s (a box average over s x s blocks, then the
 path average there with the field divided by s, then bilinear back to full resolution): s = 1
 under 2 px of smear (the frame's longest path), 2 under 8 px, 4 under :data:`EIGHTFOLD_FROM_PX`,
-else 8 (at most ``settings.smear_max_scale``). A path average at full resolution costs ~0.5 s of
-CPU for a 1920 x 1080 frame with 150 px paths; reduced, ~10-17 ms. The price is a blur of ~s px
-across the motion, where the smear itself spreads the image by 4 s px or more along it (s = 8:
-0.4 % of a 1920 px frame's width, from ~100 px of smear). The reduction is chosen by the frame's
-longest path, so a tracked limb that moves 15 px shares the reduction of a ground moving 130 px. The result is written over
-the image: the renderer draws the smeared layers first into its accumulator, smears it in place
-and lets the other layers add after (the same sum as a second buffer, without one).
+else 8 (at most ``settings.smear_max_scale``). At 8 the paths shorter than 32 px (a tracked
+limb, 15 px in 10 s at 24 mm, under a ground moving 130 px) keep the 4-times image, blended
+into the 8-times one up to 48 px (:data:`FOURFOLD_BELOW_PX`). A path average at full resolution
+costs ~0.5 s of CPU for a 1920 x 1080 frame with 150 px paths; reduced, 11-18 ms. The price is a
+blur of ~s px across the motion, where the smear itself spreads the image by 4 s px or more
+along it (s = 8: 0.4 % of a 1920 px frame's width). The result is written over the image: the
+renderer draws the smeared layers first into its accumulator, smears it in place and lets the
+other layers add after (the same sum as a second buffer, without one).
 
 Nothing is done (and the frame keeps its bytes) where an upper bound of the smear
 (:func:`smear_bound_px`), then the field's own longest path, is under ``settings.smear_min_px``.
@@ -71,7 +72,8 @@ from ..jit import inline, kernel, use_twins
 from .points import exposure_times
 
 SMEARED_LAYERS = ("earth", "airglow", "aurora")  # drawn at mid-exposure, smeared here
-EIGHTFOLD_FROM_PX = 96.0  # paths this long are averaged on the image reduced 8 times
+EIGHTFOLD_FROM_PX = 96.0  # a frame whose longest path is this long is averaged on the image reduced 8 times,
+FOURFOLD_BELOW_PX = (32.0, 48.0)  # but 4 times where paths are under 32 px, blending the two up to 48 px
 SHELL_TOP_KM = 300.0  # highest tangent point taken as the scene point of a ray that misses (module docstring)
 
 
@@ -224,11 +226,18 @@ def _field_kernel(xx, yy, bases, origins, turns, o0, b0, f, cx, cy, a, k, top_km
 # -- the filter: box down by `scale`, the path average there, bilinear up -------------------------------
 def smear_scale(field: MotionField, settings) -> int:
     """Return the factor (a power of two, at most ``settings.smear_max_scale``) by which the image is
-    reduced for the path average: 1 under 2 px of smear, then 2, 4 and 8 from 2, 8 and
-    :data:`EIGHTFOLD_FROM_PX` px (module docstring)."""
+    reduced for the path average: 1 under 2 px of smear (the frame's longest path), then 2, 4 and 8
+    from 2, 8 and :data:`EIGHTFOLD_FROM_PX` px (module docstring)."""
     m = field.max_px
     s = 1 if m < 2.0 else 2 if m < 8.0 else 4 if m < EIGHTFOLD_FROM_PX else 8
     return int(min(s, max(1, int(settings.smear_max_scale))))
+
+
+def _levels(field: MotionField, settings) -> tuple[int, int]:
+    """Return (fine, coarse) reductions: the same but at 8, where paths shorter than
+    :data:`EIGHTFOLD_FROM_PX` are averaged on the image reduced 4 times (module docstring)."""
+    s = smear_scale(field, settings)
+    return (s // 2 if s >= 8 else s), s
 
 
 @kernel(parallel=True)
@@ -284,9 +293,11 @@ def _tap(src, x, y, acc):  # pragma: no cover - jit
 
 
 @kernel(parallel=True)
-def _lic_kernel(low, grid, step, s, max_taps, lic):  # pragma: no cover - jit
+def _lic_kernel(low, grid, step, s, max_taps, coarse, ratio, w0, w1, lic):  # pragma: no cover - jit
     """Average `low` (the image reduced by `s`) along each pixel's path: the field (full-resolution
-    px, grid of every `step`-th pixel) at the pixel's centre, divided by `s`."""
+    px, grid of every `step`-th pixel) at the pixel's centre, divided by `s`. A pixel whose path is
+    longer than `w0` full-resolution px takes, in a share rising to 1 at `w1`, the already smeared
+    `coarse` (reduced `ratio` times more) instead, bilinear at its centre."""
     hl, wl = low.shape[0], low.shape[1]
     rows, cols = grid.shape[0], grid.shape[1]
     gmax_i, gmax_j = rows - 1.000001, cols - 1.000001
@@ -300,6 +311,7 @@ def _lic_kernel(low, grid, step, s, max_taps, lic):  # pragma: no cover - jit
         cf[j] = gj - cj[j]
     for i in nb.prange(hl):
         acc = np.empty(3)
+        far = np.empty(3)
         gi = min(max(((i + 0.5) * s - 0.5) / step, 0.0), gmax_i)
         i0 = int(gi)
         fi = gi - i0
@@ -314,25 +326,38 @@ def _lic_kernel(low, grid, step, s, max_taps, lic):  # pragma: no cover - jit
             d1 = g[j0, 1] + fj * (g[j0 + 1, 1] - g[j0, 1])
             d2 = g[j0, 2] + fj * (g[j0 + 1, 2] - g[j0, 2])
             d3 = g[j0, 3] + fj * (g[j0 + 1, 3] - g[j0, 3])
-            n = max(1, min(max_taps, int(math.ceil(math.sqrt(d0 * d0 + d1 * d1) + math.sqrt(d2 * d2 + d3 * d3)))))
-            if n == 1:  # the one tap is the pixel itself (the middle of the exposure)
-                for c in range(3):
-                    lic[i, j, c] = low[i, j, c]
-                continue
+            length = math.sqrt(d0 * d0 + d1 * d1) + math.sqrt(d2 * d2 + d3 * d3)
+            wc = 0.0
+            if length * s > w0:
+                wc = min((length * s - w0) / (w1 - w0), 1.0)
+            far[0] = 0.0
+            far[1] = 0.0
+            far[2] = 0.0
+            if wc > 0.0:
+                _tap(coarse, (j + 0.5) / ratio - 0.5, (i + 0.5) / ratio - 0.5, far)
             acc[0] = 0.0
             acc[1] = 0.0
             acc[2] = 0.0
-            for k in range(n):
-                u = 2.0 * (k + 0.5) / n
-                if u < 1.0:
-                    _tap(low, j + (1.0 - u) * d0, i + (1.0 - u) * d1, acc)
-                else:
-                    _tap(low, j + (u - 1.0) * d2, i + (u - 1.0) * d3, acc)
+            n = max(1, min(max_taps, int(math.ceil(length))))
+            if wc >= 1.0:
+                pass
+            elif n == 1:  # the one tap is the pixel itself (the middle of the exposure)
+                for c in range(3):
+                    acc[c] = low[i, j, c]
+            else:
+                for k in range(n):
+                    u = 2.0 * (k + 0.5) / n
+                    if u < 1.0:
+                        _tap(low, j + (1.0 - u) * d0, i + (1.0 - u) * d1, acc)
+                    else:
+                        _tap(low, j + (u - 1.0) * d2, i + (u - 1.0) * d3, acc)
+                for c in range(3):
+                    acc[c] /= n
             for c in range(3):
-                lic[i, j, c] = acc[c] / n
+                lic[i, j, c] = (1.0 - wc) * acc[c] + wc * far[c]
 
 
-def _lic_numpy(low, field: MotionField, s, max_taps):
+def _lic_numpy(low, field: MotionField, s, max_taps, coarse=None, ratio=1.0, w0=math.inf, w1=math.inf):
     hl, wl = low.shape[:2]
     yy, xx = np.mgrid[0:hl, 0:wl].astype(float)
     d = field.at((xx + 0.5) * s - 0.5, (yy + 0.5) * s - 0.5) / s
@@ -350,7 +375,14 @@ def _lic_numpy(low, field: MotionField, s, max_taps):
         acc[use] += _bilinear(low, x, y)
     single = n == 1
     acc[single] = low[single]  # one tap: the pixel itself, as the kernel
-    return acc / np.where(single, 1, n)[..., None]
+    acc /= np.where(single, 1, n)[..., None]
+    if coarse is None:
+        return acc
+    wc = np.clip((length * s - w0) / (w1 - w0), 0.0, 1.0)[..., None]
+    hc, wcols = coarse.shape[:2]
+    far = _bilinear(coarse, np.clip((xx + 0.5) / ratio - 0.5, 0.0, wcols - 1.0),
+                    np.clip((yy + 0.5) / ratio - 0.5, 0.0, hc - 1.0))
+    return (1.0 - wc) * acc + wc * far
 
 
 def _bilinear(img, x, y):
@@ -403,10 +435,15 @@ def smear_numpy(img: np.ndarray, field: MotionField, settings) -> np.ndarray:
     """Return `img` (H, W, 3) smeared along `field` as float32, with numpy only (the reference
     path of :func:`smear_in_place`)."""
     h, w = img.shape[:2]
-    s = smear_scale(field, settings)
-    low = _down_numpy(img.astype(np.float64), s)
-    lic = _lic_numpy(low, field, s, settings.smear_max_taps)
-    return (_up_numpy(lic, s, h, w) if s > 1 else lic).astype(np.float32)
+    sf, sc = _levels(field, settings)
+    low = _down_numpy(img.astype(np.float32), sf).astype(np.float32)
+    taps = settings.smear_max_taps
+    if sc > sf:
+        coarse = _lic_numpy(_down_numpy(low, sc // sf), field, sc, taps)
+        lic = _lic_numpy(low, field, sf, taps, coarse, sc / sf, *FOURFOLD_BELOW_PX)
+    else:
+        lic = _lic_numpy(low, field, sf, taps)
+    return (_up_numpy(lic, sf, h, w) if sf > 1 else lic).astype(np.float32)
 
 
 def smear_in_place(img: np.ndarray, field: MotionField, settings, pool=None) -> np.ndarray:
@@ -416,15 +453,24 @@ def smear_in_place(img: np.ndarray, field: MotionField, settings, pool=None) -> 
         img[...] = smear_numpy(img, field, settings)
         return img
     h, w = img.shape[:2]
-    s = smear_scale(field, settings)
-    shape = (-(-h // s), -(-w // s), 3)
+    sf, sc = _levels(field, settings)
     alloc = pool.get if pool is not None else (lambda name, sh, dt: np.empty(sh, dt))
+    shape = (-(-h // sf), -(-w // sf), 3)
     low, lic = alloc("smear_low", shape, np.float32), alloc("smear_lic", shape, np.float32)
-    _down_kernel(img, s, low)
-    _lic_kernel(low, np.ascontiguousarray(field.field), float(field.step), float(s), int(settings.smear_max_taps),
-                lic if s > 1 else img)
-    if s > 1:
-        _up_kernel(lic, float(s), img)
+    grid, taps = np.ascontiguousarray(field.field), int(settings.smear_max_taps)
+    _down_kernel(img, sf, low)
+    if sc > sf:
+        r = sc // sf
+        cshape = (-(-shape[0] // r), -(-shape[1] // r), 3)
+        low_c, coarse = alloc("smear_low_c", cshape, np.float32), alloc("smear_lic_c", cshape, np.float32)
+        _down_kernel(low, r, low_c)
+        _lic_kernel(low_c, grid, float(field.step), float(sc), taps, low_c, 1.0, math.inf, math.inf, coarse)
+        _lic_kernel(low, grid, float(field.step), float(sf), taps, coarse, float(r),
+                    *FOURFOLD_BELOW_PX, lic if sf > 1 else img)
+    else:
+        _lic_kernel(low, grid, float(field.step), float(sf), taps, low, 1.0, math.inf, math.inf, lic if sf > 1 else img)
+    if sf > 1:
+        _up_kernel(lic, float(sf), img)
     return img
 
 
