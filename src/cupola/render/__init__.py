@@ -8,8 +8,8 @@ zeroed accumulator (so the layers' order never matters), exposes the sum like a 
 
 The renderer reads only the Scene, the Camera and a frozen :class:`RenderSettings`: it imports
 nothing of the orbit, sky, phenomena or geo modules, nor skyfield. Over a long exposure the layers
-that move with the ground (earth, airglow, aurora) draw into a second buffer that is smeared along
-each pixel's motion (:mod:`cupola.render.smear`) and added in. What it draws (stars,
+that move with the ground (earth, airglow, aurora) draw first, and the accumulator is smeared along
+each pixel's motion (:mod:`cupola.render.smear`) before the others add in. What it draws (stars,
 bodies, airglow and aurora emission fields, the night-lights raster and the cloud map, the
 station's motion across the exposure from the Scene's own Satellite) is handed to it by the Scene.
 """
