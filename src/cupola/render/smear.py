@@ -45,7 +45,7 @@ under 2 px of smear (the frame's longest path), 2 under 8 px, 4 under :data:`EIG
 else 8 (at most ``settings.smear_max_scale``). At 8 the paths shorter than 32 px (a tracked
 limb, 15 px in 10 s at 24 mm, under a ground moving 130 px) keep the 4-times image, blended
 into the 8-times one up to 48 px (:data:`FOURFOLD_BELOW_PX`). A path average at full resolution
-costs ~0.5 s of CPU for a 1920 x 1080 frame with 150 px paths; reduced, 17-22 ms (one thread).
+costs ~0.5 s of CPU for a 1920 x 1080 frame with 150 px paths; reduced, 16-22 ms (one thread).
 The price is a blur of ~s px across the motion, where the smear itself spreads the image by
 4 s px or more along it (s = 8: 0.4 % of a 1920 px frame's width). The result is written over the image: the
 renderer draws the smeared layers first into its accumulator, smears it in place and lets the
