@@ -7,7 +7,9 @@ zeroed accumulator (so the layers' order never matters), exposes the sum like a 
 (v = 0.18 L t S / (K N^2)) and tone-maps it to 8-bit sRGB.
 
 The renderer reads only the Scene, the Camera and a frozen :class:`RenderSettings`: it imports
-nothing of the orbit, sky, phenomena or geo modules, nor skyfield. What it draws (stars,
+nothing of the orbit, sky, phenomena or geo modules, nor skyfield. Over a long exposure the layers
+that move with the ground (earth, airglow, aurora) draw first, and the accumulator is smeared along
+each pixel's motion (:mod:`cupola.render.smear`) before the others add in. What it draws (stars,
 bodies, airglow and aurora emission fields, the night-lights raster and the cloud map, the
 station's motion across the exposure from the Scene's own Satellite) is handed to it by the Scene.
 """
@@ -24,6 +26,7 @@ from ..camera.attitude import why_not_in_view
 from ..camera.geometry import FramePool, RayGeometry, ray_geometry
 from ..errors import InputError
 from .earth import earth_layer
+from .foreground import window_mask
 from .glow import airglow_layer, aurora_layer
 from .lights import city_lights_layer
 from .points import bodies_layer, milky_way_layer, stars_layer
@@ -31,6 +34,7 @@ from ..colour import white_balance_matrix
 from .optics import apply_lens
 from .response import develop, sensor_for
 from .settings import DEFAULT_SETTINGS, LAYER_NAMES, RenderSettings
+from .smear import SMEARED_LAYERS, motion_field, smear_in_place
 
 # Every layer is layer(scene, geom, out, settings) -> out: it adds (H, W, 3) float32 cd/m^2 into `out`.
 LAYERS = {
@@ -115,10 +119,23 @@ def render(scene, camera: Camera | None = None, settings: RenderSettings | None 
     shape = (camera.height_px, camera.width_px, 3)
     total = pool.get("luminance", shape, np.float32) if pool is not None else np.empty(shape, np.float32)
     total.fill(0.0)  # every layer adds into the accumulator, so their order does not matter
-    for name in settings.layers:
-        t0 = time.perf_counter()
-        LAYERS[name](scene, geom, total, settings)
-        timings[name] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    field = motion_field(scene, geom, settings) if set(SMEARED_LAYERS) & set(settings.layers) else None
+    timings["smear"] = time.perf_counter() - t0
+    # The layers that move with the ground draw first and are smeared in place (render.smear);
+    # the others add after: the same sum as a second buffer, without one.
+    moving = [n for n in settings.layers if n in SMEARED_LAYERS] if field is not None else []
+    for group in (moving, [n for n in settings.layers if n not in moving]):
+        for name in group:
+            t0 = time.perf_counter()
+            LAYERS[name](scene, geom, total, settings)
+            timings[name] = time.perf_counter() - t0
+        if group is moving and moving:
+            t0 = time.perf_counter()
+            smear_in_place(total, field, settings, pool)
+            timings["smear"] += time.perf_counter() - t0
+    if settings.window_frame:  # the Cupola's window frame in front of everything (render.foreground)
+        total *= window_mask(camera, settings)[..., None]
     t0 = time.perf_counter()
     sensor = apply_lens(total, camera, settings, pool.get("sensor", shape, np.float32) if pool is not None else None)
     rgb = develop(sensor, camera, sensor=sensor_for(camera, settings, _frame_seed(scene, settings)),

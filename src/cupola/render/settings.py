@@ -54,6 +54,13 @@ The defaults are cupola's calibration; each is documented where it is used:
   bilinear sampling at full resolution (aliases on wide frames).
 * ``limb_antialias``: give the pixels the hard limb crosses their fractional coverage of the Earth
   (``render.earth``), so the limb's edge is not a staircase.
+* ``smear``, ``smear_grid_px``, ``smear_max_taps``, ``smear_min_px``, ``smear_max_scale``: the
+  exposure smear of the ground and the glows (``render.smear``): the motion field on every 8th
+  pixel, at most 32 taps along a pixel's path, nothing done under 1 px of smear, the path
+  average taken on the image reduced at most 8 times.
+* ``window_frame``, ``window_distance_m``, ``window_roll_deg``: the Cupola's window frame as a
+  dark, defocused silhouette for a camera on the central window's axis, its entrance pupil 0.5 m
+  behind the pane (``render.foreground``; off by default).
 """
 
 from __future__ import annotations
@@ -108,6 +115,14 @@ class RenderSettings:
     texture_filter: bool = True  # sample the day texture's mip levels by each pixel's footprint
     limb_antialias: bool = True  # fractional coverage on the hard limb's edge pixels
     limb_ozone_aerosol: bool = True  # the limb and twilit ground by table (Rayleigh + ozone + aerosol)
+    smear: bool = True  # smear the earth, airglow and aurora layers along the exposure's motion
+    smear_grid_px: int = 8
+    smear_max_taps: int = 32
+    smear_min_px: float = 1.0
+    smear_max_scale: int = 8
+    window_frame: bool = False  # the Cupola's window frame as a dark, defocused foreground
+    window_distance_m: float = 0.5
+    window_roll_deg: float = 0.0
 
     def __post_init__(self):
         layers = tuple(self.layers)
