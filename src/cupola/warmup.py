@@ -24,7 +24,8 @@ from .timebase import shown
 KERNEL_MODULES = (
     "cupola._kernels", "cupola.sky.stars", "cupola.phenomena.airglow", "cupola.phenomena.aurora",
     "cupola.phenomena.emission", "cupola.camera.geometry", "cupola.render.earth", "cupola.render.glow",
-    "cupola.render.points", "cupola.render.lights", "cupola.render.response",
+    "cupola.render.points", "cupola.render.lights", "cupola.render.response", "cupola.render.optics",
+    "cupola.render.smear",
 )
 
 
@@ -109,6 +110,11 @@ def _workload() -> None:
                                  (Look("sky", name="Moon", body="moon"), True, night),
                                  (Look("sky", name="Sun", body="sun"), False, day)):
         render(scene, Camera(focal_mm=14.0, look=look, exposure_s=1.0, tracked=tracked, **small))
+    # A long exposure (the ground's smear) and a Sun seen through the limb (its refracted glare).
+    render(night, Camera(focal_mm=50.0, look=Look("nadir"), exposure_s=20.0, tracked=True, **small))
+    sunrise = compute_scene("2021-05-02T13:09:12Z", sat=sat)
+    render(sunrise, Camera(focal_mm=200.0, look=Look("sky", name="Sun", body="sun"), exposure_s=1e-4, **small),
+           force=True)
 
 
 __all__ = ["warmup", "cache_dir", "KERNEL_MODULES"]
