@@ -33,6 +33,7 @@ import functools
 import os
 
 import numba as nb
+import numpy as np
 
 FASTMATH = frozenset({"contract", "arcp", "afn", "reassoc"})  # no 'nnan', 'ninf' (module docstring)
 PARALLEL_MIN = 20_000
@@ -48,6 +49,23 @@ def kernel(parallel: bool = False):
 def inline(fn):
     """Compile `fn` as a helper inlined into the kernels that call it."""
     return nb.njit(cache=True, inline="always", fastmath=set(FASTMATH))(fn)
+
+
+# numba's prange hands each thread one contiguous block of rows; where the work sits in part of the
+# frame (the Earth in its lower half, cities in a few rows) one thread then does nearly all of it.
+# Kernels take row spread_row(k, h) on iteration k: a stride coprime to h scatters each block over
+# the whole frame, so every thread gets a fair share of ground, limb and sky.
+ROW_STRIDE = 7919  # a prime: coprime to every frame height that is not a multiple of it
+
+
+@inline
+def spread_row(k, n):  # pragma: no cover - jit
+    """Return the row for prange iteration `k` of `n` rows: a permutation of 0..n-1 that spreads
+    consecutive iterations across the frame (identity when n is a multiple of ROW_STRIDE)."""
+    kk, nn = np.int64(k), np.int64(n)  # prange's index may be unsigned: int64 arithmetic throughout
+    if nn % ROW_STRIDE == 0:
+        return kk
+    return (kk * ROW_STRIDE) % nn
 
 
 def use_twins(n: int | None = None) -> bool:

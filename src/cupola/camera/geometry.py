@@ -21,7 +21,7 @@ import numpy as np
 from ..constants import R_EARTH_KM, WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from ..errors import InputError
 from ..frames import gmst82
-from ..jit import inline, kernel
+from ..jit import inline, kernel, spread_row
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +120,8 @@ def _geometry_kernel(basis, f, cx, cy, o, sun_dir, theta, a, b, e2, r_mean, exac
     k = a / b
     ox, oy, oz = o[0], o[1], o[2] * k
     c, s = math.cos(theta), math.sin(theta)
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         yv = (i - cy) / f
         for j in range(w):
             # Pinhole ray through the pixel centre (same maths as camera.pixel_rays).

@@ -131,7 +131,7 @@ from ..colour import LUMA, SUN_TEMPERATURE_K, XYZ_TO_SRGB, cmf, planck_spd, srgb
 from ..constants import R_EARTH_KM, WATER_REFRACTIVE_INDEX, WGS84_A_KM, WGS84_B_KM
 from ..camera.geometry import RayGeometry, _fast_atan2, camera_ray, fast_atan2_np
 from ..errors import DataMissingError, InputError
-from ..jit import inline, kernel, use_twins
+from ..jit import inline, kernel, spread_row, use_twins
 from ..photometry import E_SUN_LUX, vmag_to_lux
 from ..raster import bilinear as _bilinear_np, box_levels, mip_factors
 from ..view import ray_ellipsoid
@@ -760,7 +760,8 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
     inv_pi = 1.0 / math.pi
     r_e = R_EARTH_KM
     sh = SCALE_HEIGHT_KM
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         rho = np.empty(3)
         lc = np.zeros(3)
         gl = np.zeros(3)

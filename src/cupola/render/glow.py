@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 
 from ..constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
-from ..jit import inline, kernel
+from ..jit import inline, kernel, spread_row
 from .settings import DEFAULT_SETTINGS, RenderSettings
 
 SCALE_Z = WGS84_A_KM / WGS84_B_KM  # z stretch that turns the ellipsoid into a sphere of radius a
@@ -122,7 +122,8 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
     h, w = dirs.shape[0], dirs.shape[1]
     nl = tin.shape[0]
     ng, mg = wave.shape[0], wave.shape[1]
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         for j in range(w):
             dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
             p, tc, sn = _scaled_ray(o, dx, dy, dz, kz)
@@ -220,7 +221,8 @@ def _aurora_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, para
     c, s = math.cos(theta), math.sin(theta)
     ox, oy, oz = o[0], o[1], o[2] * kz
     r_o = math.sqrt(ox * ox + oy * oy + oz * oz)
-    for ii in nb.prange(nr):
+    for k_row in nb.prange(nr):
+        ii = spread_row(k_row, nr)
         num = np.zeros(3)
         den = np.zeros(3)
         for jj in range(nc):
@@ -320,7 +322,8 @@ def _arc_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, prof, g
     r_o = math.sqrt(ox * ox + oy * oy + oz * oz)
     sq2pi = math.sqrt(2.0 * math.pi)
     inv_sq2 = 1.0 / math.sqrt(2.0)
-    for ii in nb.prange(nr):
+    for k_row in nb.prange(nr):
+        ii = spread_row(k_row, nr)
         z_a = np.empty(na)
         z_b = np.empty(na)
         for jj in range(nc):
@@ -411,7 +414,8 @@ def _upsample_kernel(low, lit, fct, off, lum_rgb, hit, out):  # pragma: no cover
     staircase along the limb."""
     h, w = out.shape[0], out.shape[1]
     nr, nc, nl = low.shape
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         i0, i1, fu = _grid_cell((i - off) / fct, nr)
         pi0 = min(int(off + i0 * fct), h - 1)
         pi1 = min(int(off + i1 * fct), h - 1)

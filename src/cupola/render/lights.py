@@ -48,7 +48,7 @@ import numba as nb
 import numpy as np
 
 from ..constants import CIVIL_DARK_SUN_ELEV_DEG, R_EARTH_KM, WGS84_A_KM, WGS84_B_KM
-from ..jit import inline, kernel, use_twins
+from ..jit import inline, kernel, spread_row, use_twins
 from ..view import ray_ellipsoid
 from ..raster import bilinear as _bilinear_np
 from ..raster import tile_at as _tile_at_np
@@ -205,7 +205,8 @@ def _lights_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, blo
     tex_y = packed.shape[0] / 180.0
     tex_x = packed.shape[1] / 360.0
     sub = sy / tex_y  # pattern cells per texel
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         acc = np.empty(2)
         for j in range(w):
             if not hit[i, j]:

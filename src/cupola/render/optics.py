@@ -64,7 +64,7 @@ import numba as nb
 import numpy as np
 
 from .. import bundled
-from ..jit import kernel, use_twins
+from ..jit import kernel, spread_row, use_twins
 
 WAVELENGTHS_NM = (600.0, 530.0, 460.0)  # effective wavelengths of a camera's R, G, B channels
 AIRY_SIGMA_PER_LAMBDA_N = 0.42  # best-fitting Gaussian of the Airy pattern (Zhang et al. 2007)
@@ -343,7 +343,8 @@ def _lens_kernel(lum, bloom, halo, keep, eta, clip, vmode, vk1, vk2, vk3, vr, ou
     one = np.float32(1.0)
     zero = np.float32(0.0)
     half = BLOOM_STEP // 2
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         flat = lum[i].reshape(3 * w)
         dest = out[i].reshape(3 * w)
         v3 = np.empty(3 * w, np.float32)  # V per value of the row (each pixel's three)

@@ -54,7 +54,7 @@ import numpy as np
 
 from ..camera.geometry import project
 from ..colour import LUMA, camera_star_rgb
-from ..jit import inline, kernel, twin
+from ..jit import inline, kernel, spread_row, twin
 from ..photometry import SUN_CD_M2, vmag_to_lux
 from .optics import add_glare, glare_obliquity, star_sigma_px
 from .settings import DEFAULT_SETTINGS, RenderSettings
@@ -314,7 +314,8 @@ def _milky_way_kernel(dirs, hit, rot, grid, step, rgb, out):  # pragma: no cover
             ra = math.degrees(math.atan2(y, x)) % 360.0
             dec = math.degrees(math.asin(min(max(z / math.sqrt(x * x + y * y + z * z), -1.0), 1.0)))
             node[gi, gj] = _bilinear_wrapped(grid, min(max(dec + 90.0 - 0.5, 0.0), nr - 1.0), ra - 0.5)
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         a = i / step
         a0 = min(int(a), gh - 2)
         fa = a - a0

@@ -68,7 +68,7 @@ import numpy as np
 
 from ..camera.geometry import camera_ray, ray_ellipsoid_near_far
 from ..constants import EARTH_ROTATION_RAD_S, WGS84_A_KM, WGS84_B_KM
-from ..jit import inline, kernel, use_twins
+from ..jit import inline, kernel, spread_row, use_twins
 from .points import exposure_times
 
 SMEARED_LAYERS = ("earth", "airglow", "aurora")  # drawn at mid-exposure, smeared here
@@ -408,7 +408,8 @@ def _up_kernel(lic, s, out):  # pragma: no cover - jit
         cj0[j] = min(int(x), max(wl - 2, 0))
         cj1[j] = min(cj0[j] + 1, wl - 1)
         cfx[j] = x - cj0[j]
-    for i in nb.prange(h):
+    for k_row in nb.prange(h):
+        i = spread_row(k_row, h)
         y = min(max((i + 0.5) * inv - 0.5, 0.0), hl - 1.0)
         i0 = min(int(y), max(hl - 2, 0))
         i1 = min(i0 + 1, hl - 1)
