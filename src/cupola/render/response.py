@@ -148,13 +148,11 @@ def _normal3(seed, n):  # pragma: no cover - jit
     cut at 2.45 sigma, indistinguishable from a Gaussian as sensor grain)."""
     h = _mix64(np.uint64(seed) + np.uint64(n) * np.uint64(_GOLD))
     m = np.uint64(0x3FF)
-    u0 = (float(h & m) + 0.5) / 1024.0
-    u1 = (float((h >> np.uint64(10)) & m) + 0.5) / 1024.0
-    u2 = (float((h >> np.uint64(20)) & m) + 0.5) / 1024.0
-    u3 = (float((h >> np.uint64(30)) & m) + 0.5) / 1024.0
-    u4 = (float((h >> np.uint64(40)) & m) + 0.5) / 1024.0
-    u5 = (float((h >> np.uint64(50)) & m) + 0.5) / 1024.0
-    return (u0 + u1 - 1.0) * SQRT6, (u2 + u3 - 1.0) * SQRT6, (u4 + u5 - 1.0) * SQRT6
+    # u_a + u_b - 1 with u = (k + 0.5) / 1024 is (k_a + k_b - 1023) / 1024: one conversion per deviate.
+    k = np.int64(h & m) + np.int64((h >> np.uint64(10)) & m) - 1023
+    q = np.int64((h >> np.uint64(20)) & m) + np.int64((h >> np.uint64(30)) & m) - 1023
+    r = np.int64((h >> np.uint64(40)) & m) + np.int64((h >> np.uint64(50)) & m) - 1023
+    return float(k) * (SQRT6 / 1024.0), float(q) * (SQRT6 / 1024.0), float(r) * (SQRT6 / 1024.0)
 
 
 @inline
@@ -194,6 +192,7 @@ def _develop_kernel(lum, scale, wb, dither, noise, e_per_v, read_e, seed, hot_st
     h, w = lum.shape[0], lum.shape[1]
     span = WHITE_FULL - WHITE_KNEE
     r2 = read_e * read_e
+    inv_e = 1.0 / e_per_v if noise else 0.0
     for i in nb.prange(h):
         q = hot_start[i] if noise else 0  # the row's next hot pixel
         q_end = hot_start[i + 1] if noise else 0
@@ -205,9 +204,9 @@ def _develop_kernel(lum, scale, wb, dither, noise, e_per_v, read_e, seed, hot_st
             xb = _finite((wb[2, 0] * r0 + wb[2, 1] * g0 + wb[2, 2] * b0) * scale)
             if noise:
                 zr, zg, zb = _normal3(seed, i * w + j)
-                xr += math.sqrt(max(xr, 0.0) * e_per_v + r2) * zr / e_per_v
-                xg += math.sqrt(max(xg, 0.0) * e_per_v + r2) * zg / e_per_v
-                xb += math.sqrt(max(xb, 0.0) * e_per_v + r2) * zb / e_per_v
+                xr += math.sqrt(max(xr, 0.0) * e_per_v + r2) * (zr * inv_e)
+                xg += math.sqrt(max(xg, 0.0) * e_per_v + r2) * (zg * inv_e)
+                xb += math.sqrt(max(xb, 0.0) * e_per_v + r2) * (zb * inv_e)
             xr = max(xr, 0.0)
             xg = max(xg, 0.0)
             xb = max(xb, 0.0)
