@@ -73,12 +73,41 @@ def test_star_core_is_diffraction_defocus_and_pixel_in_quadrature(f_number):
     cam = Camera(model="D5", width_px=6000, height_px=16, f_number=f_number, focal_mm=50.0)
     pitch_um = 35.9 / 6000 * 1000
     airy_um = 0.42 * GREEN_UM * f_number
-    defocus_um = 25.0 / f_number / 4.0  # a 25 um focus error: blur disc 25 / N, sigma a quarter of it
+    defocus_um = DEFAULT_SETTINGS.lens_defocus_um / f_number / 4.0  # blur disc dz / N, sigma a quarter of it
     expected = math.sqrt((airy_um ** 2 + defocus_um ** 2) / pitch_um ** 2 + 1 / 12)
     assert optics.star_sigma_px(cam, DEFAULT_SETTINGS) == pytest.approx(expected, rel=1e-9)
     assert _splat_sigma(cam, DEFAULT_SETTINGS) == pytest.approx(expected, rel=0.03)
     # The setting overrides the lens.
     assert _splat_sigma(cam, DEFAULT_SETTINGS.replace(psf_sigma_px=1.5)) == pytest.approx(1.5, rel=0.03)
+
+
+REAL_PHOTO = Path("/work/shared/data/photos/ISS030-E-130515.jpg")
+
+
+@pytest.mark.skipif(not REAL_PHOTO.exists(), reason="the shared photo is not on this machine")
+def test_star_core_matches_the_stars_of_a_real_iss_photo():
+    """The lens's core at the real photo's settings (D3S, 24 mm f/1.4, 4256 px) against the stars measured
+    in it: second-moment sigma of the unsaturated stars in the sky above the airglow, with the variance of
+    its ~3 px trail (L^2 / 12, the tracking check of cupola annotate) taken out."""
+    from PIL import Image
+    from scipy import ndimage
+
+    im = np.asarray(Image.open(REAL_PHOTO).convert("L"), float)[450:900, 1500:3000]
+    d = im - ndimage.median_filter(im, 15)
+    lab, _ = ndimage.label(d > 40)
+    sig = []
+    for sl in ndimage.find_objects(lab):
+        y0, x0 = sl[0].start - 4, sl[1].start - 4
+        w = d[max(y0, 0):y0 + 12, max(x0, 0):x0 + 12].clip(0)
+        if y0 < 0 or x0 < 0 or w.sum() < 300 or w.max() > 240:  # edges, faint or saturated
+            continue
+        yy, xx = np.indices(w.shape)
+        cy, cx = (w * yy).sum() / w.sum(), (w * xx).sum() / w.sum()
+        sig.append(math.sqrt((w * ((yy - cy) ** 2 + (xx - cx) ** 2)).sum() / w.sum() / 2))
+    assert len(sig) > 50
+    measured = math.sqrt(float(np.median(sig)) ** 2 - 3.0 ** 2 / 12 / 2)  # the trail's variance, per axis
+    cam = Camera(model="D5", width_px=4256, height_px=2832, focal_mm=24.0, f_number=1.4)
+    assert optics.star_sigma_px(cam, DEFAULT_SETTINGS) == pytest.approx(measured, rel=0.2)
 
 
 def test_star_core_sharpens_then_blurs_as_the_lens_stops_down():

@@ -7,11 +7,13 @@ The point-spread function (PSF) of a camera lens is modelled as two parts that s
     Gaussian has sigma = 0.42 lambda N (Zhang, Zerubia & Olivo-Marin 2007, "Gaussian approximations of
     fluorescence microscope point-spread function models", Applied Optics 46, 1819, Table 1: 0.21 lambda / NA,
     NA = 1 / (2N)), per colour channel at the channels' effective wavelengths :data:`WAVELENGTHS_NM`;
-  - defocus and residual aberrations: a focus error dz (``RenderSettings.lens_defocus_um``, 25 um: a focus set
+  - defocus and residual aberrations: a focus error dz (``RenderSettings.lens_defocus_um``, 80 um: a focus set
     by hand on stars through the cupola's window, plus the field curvature and spherical aberration of a fast
-    lens wide open) blurs a point into a disc of diameter dz / N, whose sigma is a quarter of it (a uniform
-    disc of radius R has sigma R / 2). At f/1.4 that is 4.5 um, MTF50 ~42 lp/mm: what lens tests measure at the
-    centre of good fast lenses wide open; stopped down it shrinks as 1 / N while diffraction grows as N;
+    lens wide open and the window's panes) blurs a point into a disc of diameter dz / N, whose sigma is a
+    quarter of it (a uniform disc of radius R has sigma R / 2). Calibrated on the real photograph
+    ISS030-E-130515 (NIKON D3S, 24 mm f/1.4, 8.46 um pixels): its unsaturated stars have a median second-moment
+    sigma of 2.0 px, ~1.8 px once its ~3 px trail is taken out, 15 um, which 80 um / 1.4 / 4 = 14.3 um and the
+    pixel give (a test measures it). Stopped down it shrinks as 1 / N while diffraction grows as N;
   - the pixel: integrating over a square pixel of pitch p adds p^2 / 12 (a box's variance). The pitch is the
     rendered image's (the sensor width over the image width), since a frame is what a camera records scaled to
     that size.

@@ -35,7 +35,8 @@ The defaults are cupola's calibration; each is documented where it is used:
 * ``light_detail``: spread each night-lights texel's light by the sub-texel pattern
   (``phenomena.lights.light_detail_tile``); False draws the texels' bilinear mean.
 * ``lens_defocus_um``: the focus error that, with diffraction and the pixel, sets the PSF core:
-  25 um, a blur disc of 25 um / N (``render.optics``).
+  80 um, a blur disc of 80 um / N, calibrated on the stars of the real photograph ISS030-E-130515
+  (``render.optics``).
 * ``psf_wing_fraction``, ``psf_wing_slope``, ``psf_wing_core_deg``: the PSF's veiling-glare wing,
   3 % of every source's light spread as (theta^2 + a^2)^(-2.5 / 2), a = 0.02 deg (the form of the
   CIE 146:2002 glare spread function and of measured camera-lens wings; ``render.optics``); the
@@ -104,7 +105,7 @@ class RenderSettings:
     sensor_seed: int = 3
     white_balance: str | float = "daylight"
     light_detail: bool = True
-    lens_defocus_um: float = 25.0
+    lens_defocus_um: float = 80.0
     psf_wing_fraction: float = 0.03
     psf_wing_slope: float = 2.5
     psf_wing_core_deg: float = 0.02
