@@ -49,8 +49,8 @@ WARP = 0.25  # domain warp amplitude (unit-sphere units) from three coarse octav
 PRIOR_WEIGHT = 0.8  # the texture prior's weight against the noise (both standardised)
 PRIOR_SIGMA_TEXELS = 60  # ~600 km at the equator
 EDGE = 1.1  # soft threshold width, in the field's standard deviations
-DETAIL = 0.2  # an overcast's opacity dips by this (1 sigma, half the deck opaque) with a finer field: texture
-DETAIL_RANGE = (0.4, 1.0)
+DETAIL = 0.35  # an overcast's opacity dips by this (1 sigma, half the deck opaque) with a finer field: texture
+DETAIL_RANGE = (0.2, 1.0)
 
 
 def _hash3(ix, iy, iz, seed):
@@ -129,7 +129,7 @@ def compose(texture: np.ndarray, seed: int = SEED) -> np.ndarray:
         return (a - m) / np.sqrt(float(((a - m) ** 2 * wts).sum() / (wts.sum() * w)))
 
     s = standard(standard(field) + PRIOR_WEIGHT * standard(smooth_rows_cols(texture, PRIOR_SIGMA_TEXELS)))
-    detail = np.clip(1.0 + DETAIL * standard(fbm(p, seed + 9000, octaves=5, base=48.0).reshape(h, w)),
+    detail = np.clip(1.0 + DETAIL * standard(fbm(p, seed + 9000, octaves=6, base=16.0).reshape(h, w)),
                      *DETAIL_RANGE)
     want = zonal_target(lat)
     lo, hi = np.full(h, -6.0), np.full(h, 6.0)
