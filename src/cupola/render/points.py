@@ -377,6 +377,12 @@ def _refract_ray(dx, dy, dz, o, alpha):  # pragma: no cover - jit
     return ca * dx - sa * ux, ca * dy - sa * uy, ca * dz - sa * uz
 
 
+@inline
+def _seen_ray(dirs, i, j, o, step, bend, h):  # pragma: no cover - jit
+    """Return pixel (i, j)'s ray turned back by the limb's bending at its tangent height `h`."""
+    return _refract_ray(dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2], o, _lookup(step, bend, h, 0))
+
+
 def _refract_rays_numpy(d, o, alpha):
     """numpy twin of :func:`_refract_ray` for rays `d` (..., 3)."""
     t = -(d @ o)
@@ -464,7 +470,7 @@ def _moon_kernel(dirs, hit, tangent, i0, i1, j0, j1, o, step, bend, trans, m_dir
             if hit[i, j]:
                 continue
             h = tangent[i, j]
-            dx, dy, dz = _refract_ray(dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2], o, _lookup(step, bend, h, 0))
+            dx, dy, dz = _seen_ray(dirs, i, j, o, step, bend, h)
             # Two unit vectors across the pixel (perpendicular to the ray).
             ax, ay, az = m_dir[1] * dz - m_dir[2] * dy, m_dir[2] * dx - m_dir[0] * dz, m_dir[0] * dy - m_dir[1] * dx
             an = math.sqrt(ax * ax + ay * ay + az * az)
@@ -644,7 +650,7 @@ def _sun_disc_kernel(dirs, hit, tangent, i0, i1, j0, j1, o, step, bend, trans, s
             if hit[i, j]:
                 continue
             h = tangent[i, j]
-            dx, dy, dz = _refract_ray(dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2], o, _lookup(step, bend, h, 0))
+            dx, dy, dz = _seen_ray(dirs, i, j, o, step, bend, h)
             cx = dy * s_dir[2] - dz * s_dir[1]
             cy = dz * s_dir[0] - dx * s_dir[2]
             cz = dx * s_dir[1] - dy * s_dir[0]

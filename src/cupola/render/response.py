@@ -241,8 +241,7 @@ def to_uint8(v, dither: bool = True) -> np.ndarray:
     no noise)."""
     v = np.ascontiguousarray(v, np.float32)
     if use_twins():
-        return encode_numpy(np.maximum(np.where(v > -1e30, np.minimum(v, 1e30), 0.0).astype(np.float64), 0.0),
-                            dither)
+        return encode_numpy(np.maximum(_finite_np(v), 0.0), dither)
     out = np.empty(v.shape, np.uint8)
     _develop_kernel(v, 1.0, np.eye(3), bool(dither), *_noise_args(None, v.shape), _TONE_LUT, _OETF_LUT, out)
     return out
@@ -308,23 +307,28 @@ def _hash_numpy(seed, n):
 def _normal3_numpy(seed, n):
     h = _hash_numpy(seed, n)
     m = np.uint64(0x3FF)
-    u = [(((h >> np.uint64(10 * k)) & m).astype(float) + 0.5) / 1024.0 for k in range(6)]
-    return np.stack([(u[0] + u[1] - 1.0) * SQRT6, (u[2] + u[3] - 1.0) * SQRT6, (u[4] + u[5] - 1.0) * SQRT6], axis=-1)
+    k = [((h >> np.uint64(10 * b)) & m).astype(np.int64) for b in range(6)]  # the kernel's integer sums
+    return np.stack([(k[2 * c] + k[2 * c + 1] - 1023).astype(float) * (SQRT6 / 1024.0) for c in range(3)], axis=-1)
 
 
 def _uniform_numpy(seed, n):
     return (_hash_numpy(seed, n) >> np.uint64(11)).astype(float) / 9007199254740992.0
 
 
+def _finite_np(v) -> np.ndarray:
+    """numpy twin of :func:`_finite`: NaN -> 0, inf -> 1e30 (float64)."""
+    v = np.asarray(v, np.float64)
+    return np.where(v > -1e30, np.minimum(v, 1e30), 0.0)
+
+
 def sensor_values_numpy(luminance_rgb, camera, sensor: Sensor | None = None, white_balance=None) -> np.ndarray:
     """Return the linear sensor values (H, W, 3) after white balance, exposure, noise and hot
     pixels (clipped at 0), as :func:`develop` computes them before the tone curve."""
-    lum = np.asarray(luminance_rgb, np.float64)
-    lum = np.where(lum > -1e30, np.minimum(lum, 1e30), 0.0)  # NaN -> 0, inf -> 1e30 (as the kernel)
+    lum = _finite_np(luminance_rgb)
     wb = np.eye(3) if white_balance is None else np.asarray(white_balance, float)
     with np.errstate(over="ignore", invalid="ignore"):
         v = (lum @ wb.T) * exposure_scale(camera)
-    v = np.where(v > -1e30, np.minimum(v, 1e30), 0.0)
+    v = _finite_np(v)
     if sensor is not None:
         h, w = v.shape[:2]
         pix = np.arange(h * w, dtype=np.int64).reshape(h, w)
