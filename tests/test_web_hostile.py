@@ -212,14 +212,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp_path: Path, port: int, grace_s: float | None = None) -> subprocess.Popen:
+def start_server(tmp_path: Path, port: int, grace_s: float | None = None,
+                 frame_delay_s: float | None = None) -> subprocess.Popen:
     """`cupola serve --port PORT` with TMPDIR and the working directory in `tmp_path` (grace_s: a shorter
-    SHUTDOWN_GRACE_S, set before the server starts); return it once it answers."""
+    SHUTDOWN_GRACE_S, set before the server starts; frame_delay_s: every rendered frame takes at least this much
+    longer, so a job is surely mid-run however fast the machine); return it once it answers."""
     tmp_root, cwd = tmp_path / "tmp", tmp_path / "cwd"
     tmp_root.mkdir(exist_ok=True)
     cwd.mkdir(exist_ok=True)
+    slow = ("import time, cupola.render as r; _render = r.render; "
+            f"r.render = lambda *a, **k: (time.sleep({frame_delay_s}), _render(*a, **k))[1]; ")
     code = ("import sys; import cupola.web.app as a; " + (f"a.SHUTDOWN_GRACE_S = {grace_s}; " if grace_s else "")
-            + "from cupola.cli import main; sys.exit(main())")
+            + (slow if frame_delay_s else "") + "from cupola.cli import main; sys.exit(main())")
     proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port)], cwd=cwd,
                             env=_server_env(tmp_root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -573,7 +577,7 @@ def test_sigterm_mid_timelapse_stops_it_at_a_frame_and_leaves_nothing(tmp_path):
     """A queued timelapse job a few frames in when SIGTERM comes stops at its next frame: the server exits 143
     within the grace, and neither the clip nor its temporary is left."""
     port = free_port()
-    proc = start_server(tmp_path, port)
+    proc = start_server(tmp_path, port, frame_delay_s=0.2)  # 119 frames >= 24 s: a fast machine cannot finish first
     base = f"http://127.0.0.1:{port}"
     try:
         q = {"from": "2024-01-19T16:00:00Z", "to": "2024-01-19T16:59:00Z", "step": "30s", "w": 64, "h": 36,
