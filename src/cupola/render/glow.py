@@ -30,27 +30,34 @@ SCALE_Z = WGS84_A_KM / WGS84_B_KM  # z stretch that turns the ellipsoid into a s
 
 
 @inline
-def _lerp(table, k, x, x0, dx, n0):  # pragma: no cover - jit
-    """Linear interpolation in table[k, n0:] sampled at x0 + i dx (clamped)."""
-    u = (x - x0) / dx
-    n = table.shape[1] - n0
+def _table_cell(n_in, n_out, p, inward, params):  # pragma: no cover - jit
+    """Return (i0, i1, f) of impact parameter `p` in the ray tables (phenomena.emission.RayTable:
+    inward rays on a fine grid below params[2] and a coarse one above it, outward rays on one
+    grid), clamped at the ends: every line's column is then ``T[k, i0] (1 - f) + T[k, i1] f``
+    with T the inward table (n_in columns) or the outward one (n_out), found once for all lines."""
+    if inward:
+        if p < params[2]:
+            x0, dx, n0, n = 0.0, params[1], 0, n_in
+        else:
+            n0 = int(params[0])
+            x0, dx, n = params[2], params[3], n_in - n0
+    else:
+        x0, dx, n0, n = 0.0, params[4], 0, n_out
+    u = (p - x0) / dx
     if u <= 0.0:
-        return table[k, n0]
+        return n0, n0, 0.0
     i = int(u)
     if i >= n - 1:
-        return table[k, n0 + n - 1]
-    f = u - i
-    return table[k, n0 + i] * (1.0 - f) + table[k, n0 + i + 1] * f
+        return n0 + n - 1, n0 + n - 1, 0.0
+    return n0 + i, n0 + i + 1, u - i
 
 
 @inline
 def _table_at(tin, tout, k, p, inward, params):  # pragma: no cover - jit
-    n_coarse = int(params[0])
-    if inward:
-        if p < params[2]:
-            return _lerp(tin, k, p, 0.0, params[1], 0)
-        return _lerp(tin, k, p, params[2], params[3], n_coarse)
-    return _lerp(tout, k, p, 0.0, params[4], 0)
+    """Return line `k`'s tabulated column along a ray of impact parameter `p` (:func:`_table_cell`)."""
+    i0, i1, f = _table_cell(tin.shape[1], tout.shape[1], p, inward, params)
+    t = tin if inward else tout
+    return t[k, i0] * (1.0 - f) + t[k, i1] * f
 
 
 @inline
@@ -121,13 +128,13 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
                     wave, step, out):  # pragma: no cover - jit
     h, w = dirs.shape[0], dirs.shape[1]
     nl = tin.shape[0]
+    n_in, n_out = tin.shape[1], tout.shape[1]
     ng, mg = wave.shape[0], wave.shape[1]
     for k_row in nb.prange(h):
         i = spread_row(k_row, h)
+        a0, a1, fa = _grid_cell(_node_pos(i, step, ng, h), ng)  # the row's place in the modulation grid
         for j in range(w):
             dx, dy, dz = dirs[i, j, 0], dirs[i, j, 1], dirs[i, j, 2]
-            p, tc, sn = _scaled_ray(o, dx, dy, dz, kz)
-            inward = tc > 0.0
             # Solar zenith angle where the emission comes from: the ground point for rays that
             # hit, the tangent point for rays that pass, the station for rays going outward.
             if hit[i, j]:
@@ -138,9 +145,13 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
                     t = 0.0
                 px, py, pz = o[0] + t * dx, o[1] + t * dy, o[2] + t * dz
                 c = (px * sun[0] + py * sun[1] + pz * sun[2]) / math.sqrt(px * px + py * py + pz * pz)
+            p, tc, sn = _scaled_ray(o, dx, dy, dz, kz)
+            inward = tc > 0.0
             r = 0.0
             g = 0.0
             b = 0.0
+            i0, i1, f = _table_cell(n_in, n_out, p, inward, params)
+            tab = tin if inward else tout
             for k in range(nl):
                 # Linear ramp in cos(SZA) across the threshold (the ramp is a few degrees wide).
                 wt = (thr_cos[k] - c) / ramp_cos[k] + 0.5
@@ -148,14 +159,13 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
                     continue
                 if wt > 1.0:
                     wt = 1.0
-                e = _table_at(tin, tout, k, p, inward, params) * wt / sn
+                e = (tab[k, i0] * (1.0 - f) + tab[k, i1] * f) * wt / sn
                 r += e * lum_rgb[k, 0]
                 g += e * lum_rgb[k, 1]
                 b += e * lum_rgb[k, 2]
             if r == 0.0 and g == 0.0 and b == 0.0:
                 continue
             # Bilinear in the modulation grid (node gi at row min(gi * step, h - 1)).
-            a0, a1, fa = _grid_cell(_node_pos(i, step, ng, h), ng)
             b0, b1, fb = _grid_cell(_node_pos(j, step, mg, w), mg)
             m = ((wave[a0, b0] * (1.0 - fb) + wave[a0, b1] * fb) * (1.0 - fa)
                  + (wave[a1, b0] * (1.0 - fb) + wave[a1, b1] * fb) * fa)
@@ -276,25 +286,33 @@ ARC_SUBSTEPS = 8  # ... each cut in 8 where an arc is near
 @inline
 def _arc_point(o, dx, dy, dz, p, tc, sn, sign, ww, c, s, e2, frames, rings, grid, step_deg):  # pragma: no cover - jit
     """Return (valid, rho, phi, r_pole, width, env, rr, t_s) of the ray's point at w = `ww` on one
-    branch: its angle from the oval's centre, azimuth, the band's edges there and the oval grid."""
+    branch: its angle from the oval's centre, azimuth, the band's edges there and the oval grid.
+    The geodetic unit vector comes from the Earth-fixed position directly (no sin/cos of the
+    latitude and longitude): (cos lat cos lon, cos lat sin lon, sin lat) = ((1-e2) x, (1-e2) y, z) / n."""
     nlat, nlon = grid.shape
     nphi = rings.shape[1]
     rr = p + ww * ww
-    lat, lon, t_s = _branch_latlon(o, dx, dy, dz, p, tc, sn, sign, rr, c, s, e2)
-    hemi = 0 if lat > 0.0 else 1
+    t_s = tc + sign * math.sqrt(max(rr * rr - p * p, 0.0))
+    t = t_s / sn
+    X = o[0] + t * dx
+    Y = o[1] + t * dy
+    Z = o[2] + t * dz
+    xi = (c * X + s * Y) * (1.0 - e2)
+    yi = (-s * X + c * Y) * (1.0 - e2)
+    hemi = 0 if Z > 0.0 else 1
     if not math.isfinite(rings[hemi, 0, 0]):
         return False, 0.0, 0.0, 0.0, 0.0, 0.0, rr, t_s
-    ux = math.cos(lat) * math.cos(lon)
-    uy = math.cos(lat) * math.sin(lon)
-    uz = math.sin(lat)
+    q = math.sqrt(xi * xi + yi * yi)
+    inv = 1.0 / math.sqrt(q * q + Z * Z)
+    ux, uy, uz = xi * inv, yi * inv, Z * inv
     f = frames[hemi]
     rho = math.acos(min(max(ux * f[2, 0] + uy * f[2, 1] + uz * f[2, 2], -1.0), 1.0))
     phi = math.atan2(ux * f[1, 0] + uy * f[1, 1] + uz * f[1, 2], ux * f[0, 0] + uy * f[0, 1] + uz * f[0, 2])
     kb = int((phi + math.pi) / (2.0 * math.pi) * nphi) % nphi
     r_pole = rings[hemi, kb, 0]
     width = rings[hemi, kb, 1] - r_pole
-    gi = min(max(int((math.degrees(lat) + 90.0) / step_deg), 0), nlat - 1)
-    gj = min(max(int((math.degrees(lon) + 180.0) / step_deg), 0), nlon - 1)
+    gi = min(max(int((math.degrees(math.atan2(Z, q)) + 90.0) / step_deg), 0), nlat - 1)
+    gj = min(max(int((math.degrees(math.atan2(yi, xi)) + 180.0) / step_deg), 0), nlon - 1)
     return width > 0.0, rho, phi, r_pole, width, grid[gi, gj], rr, t_s
 
 
@@ -326,6 +344,7 @@ def _arc_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, prof, g
         ii = spread_row(k_row, nr)
         z_a = np.empty(na)
         z_b = np.empty(na)
+        z_e = np.empty(na)
         for jj in range(nc):
             if not mask[ii, jj]:
                 continue
@@ -340,28 +359,38 @@ def _arc_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, prof, g
                 dw = (wb - wa) / n_steps
                 ok0, rho0, phi0, rp0, wd0, env0, rr0, ts0 = _arc_point(o, dx, dy, dz, p, tc, sn, sign, wa, c, s, e2,
                                                                        frames, rings, grid, step_deg)
+                have0 = False  # z_a holds every arc's z at the segment's start (computed at the last step)
                 for q in range(1, n_steps + 1):
                     ok1, rho1, phi1, rp1, wd1, env1, rr1, ts1 = _arc_point(o, dx, dy, dz, p, tc, sn, sign,
                                                                            wa + q * dw, c, s, e2, frames, rings,
                                                                            grid, step_deg)
                     near = False
+                    have1 = False
                     if ok0 and ok1 and (env0 > 0.0 or env1 > 0.0):
+                        if not have0:
+                            for k in range(na):
+                                z_a[k] = _arc_z(arcs, k, rho0, phi0, rp0, wd0, sigma)
                         for k in range(na):
-                            za = _arc_z(arcs, k, rho0, phi0, rp0, wd0, sigma)
-                            zb = _arc_z(arcs, k, rho1, phi1, rp1, wd1, sigma)
+                            z_e[k] = _arc_z(arcs, k, rho1, phi1, rp1, wd1, sigma)
+                            za, zb = z_a[k], z_e[k]
                             if abs(za) < 8.0 or abs(zb) < 8.0 or za * zb < 0.0:  # near, or crossed
                                 near = True
+                        have1 = True
                     if near:
-                        # The segment in n_sub pieces, each arc integrated exactly on each piece.
+                        # The segment in n_sub pieces, each arc integrated exactly on each piece;
+                        # the last piece ends at the segment's end, whose point and z are known.
                         pk, pr, pphi, prp, pwd, penv, prr, pts = ok0, rho0, phi0, rp0, wd0, env0, rr0, ts0
-                        for k in range(na):
-                            z_a[k] = _arc_z(arcs, k, pr, pphi, prp, pwd, sigma) if pk else 99.0
                         for u in range(1, n_sub + 1):
-                            qk, qr, qphi, qrp, qwd, qenv, qrr, qts = _arc_point(
-                                o, dx, dy, dz, p, tc, sn, sign, wa + (q - 1 + u / n_sub) * dw, c, s, e2,
-                                frames, rings, grid, step_deg)
-                            for k in range(na):
-                                z_b[k] = _arc_z(arcs, k, qr, qphi, qrp, qwd, sigma) if qk else 99.0
+                            if u == n_sub:
+                                qk, qr, qphi, qrp, qwd, qenv, qrr, qts = ok1, rho1, phi1, rp1, wd1, env1, rr1, ts1
+                                for k in range(na):
+                                    z_b[k] = z_e[k]
+                            else:
+                                qk, qr, qphi, qrp, qwd, qenv, qrr, qts = _arc_point(
+                                    o, dx, dy, dz, p, tc, sn, sign, wa + (q - 1 + u / n_sub) * dw, c, s, e2,
+                                    frames, rings, grid, step_deg)
+                                for k in range(na):
+                                    z_b[k] = _arc_z(arcs, k, qr, qphi, qrp, qwd, sigma) if qk else 99.0
                             env = 0.5 * (penv + qenv)
                             if pk and qk and env > 0.0:
                                 seg = abs(qts - pts)
@@ -390,6 +419,10 @@ def _arc_kernel(dirs, rows, cols, mask, o, kz, a, e2, theta, r_lo, r_hi, prof, g
                             for k in range(na):
                                 z_a[k] = z_b[k]
                             pk, pr, pphi, prp, pwd, penv, prr, pts = qk, qr, qphi, qrp, qwd, qenv, qrr, qts
+                    elif have1:
+                        for k in range(na):
+                            z_a[k] = z_e[k]
+                    have0 = have1
                     ok0, rho0, phi0, rp0, wd0, env0, rr0, ts0 = ok1, rho1, phi1, rp1, wd1, env1, rr1, ts1
 
 

@@ -205,9 +205,18 @@ def _lights_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, blo
     tex_y = packed.shape[0] / 180.0
     tex_x = packed.shape[1] / 360.0
     sub = sy / tex_y  # pattern cells per texel
+    gw = grid.shape[1]
     for k_row in nb.prange(h):
         i = spread_row(k_row, h)
         acc = np.empty(2)
+        row = np.empty((gw, 4))  # the motion grid interpolated to this row, at every grid column
+        if smear:
+            gi = i / step
+            i0 = int(gi)
+            fi = gi - i0
+            for q in range(gw):
+                for c in range(4):
+                    row[q, c] = (1 - fi) * grid[i0, q, c] + fi * grid[i0 + 1, q, c]
         for j in range(w):
             if not hit[i, j]:
                 continue
@@ -218,33 +227,33 @@ def _lights_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, packed, lut, rgbs, blo
             la, lo = lat[i, j], lon[i, j]
             acc[0] = 0.0
             acc[1] = 0.0
-            n = 1
             cells = hit_km[i, j] * foot / math.sqrt(max(cos_vz[i, j], 0.05))  # the pixel's footprint
+            d0 = d1 = d2 = d3 = 0.0  # no smear: one tap at the pixel's ground point
             if smear:
-                gi, gj = i / step, j / step
-                i0, j0 = int(gi), int(gj)
-                fi, fj = gi - i0, gj - j0
-                w00, w01, w10, w11 = (1 - fi) * (1 - fj), (1 - fi) * fj, fi * (1 - fj), fi * fj
-                d0 = w00 * grid[i0, j0, 0] + w01 * grid[i0, j0 + 1, 0] + w10 * grid[i0 + 1, j0, 0] + w11 * grid[i0 + 1, j0 + 1, 0]
-                d1 = w00 * grid[i0, j0, 1] + w01 * grid[i0, j0 + 1, 1] + w10 * grid[i0 + 1, j0, 1] + w11 * grid[i0 + 1, j0 + 1, 1]
-                d2 = w00 * grid[i0, j0, 2] + w01 * grid[i0, j0 + 1, 2] + w10 * grid[i0 + 1, j0, 2] + w11 * grid[i0 + 1, j0 + 1, 2]
-                d3 = w00 * grid[i0, j0, 3] + w01 * grid[i0, j0 + 1, 3] + w10 * grid[i0 + 1, j0, 3] + w11 * grid[i0 + 1, j0 + 1, 3]
-                l0 = math.hypot(d0 * tex_y, d1 * tex_x)
-                l1 = math.hypot(d2 * tex_y, d3 * tex_x)
-                # No tap can reach a lit block: the path stays within max(l0, l1) texels.
-                if _nearest(blocks, la, lo) > max(l0, l1) * (1.0 / LIT_BLOCK) + 2.0:
-                    continue
-                n = max(1, min(max_taps, int(math.ceil(l0 + l1))))
-                keep = math.sqrt(corr / (corr + cells + SMEAR_DETAIL_AVERAGE * (l0 + l1) * sub / n))
+                gj = j / step
+                j0 = int(gj)
+                fj = gj - j0
+                d0 = (1 - fj) * row[j0, 0] + fj * row[j0 + 1, 0]
+                d1 = (1 - fj) * row[j0, 1] + fj * row[j0 + 1, 1]
+                d2 = (1 - fj) * row[j0, 2] + fj * row[j0 + 1, 2]
+                d3 = (1 - fj) * row[j0, 3] + fj * row[j0 + 1, 3]
+            l0 = math.sqrt((d0 * tex_y) ** 2 + (d1 * tex_x) ** 2)
+            l1 = math.sqrt((d2 * tex_y) ** 2 + (d3 * tex_x) ** 2)
+            # No tap can reach a lit block: the path stays within max(l0, l1) texels.
+            if _nearest(blocks, la, lo) > max(l0, l1) * (1.0 / LIT_BLOCK) + 2.0:
+                continue
+            n = max(1, min(max_taps, int(math.ceil(l0 + l1))))
+            keep = math.sqrt(corr / (corr + cells + SMEAR_DETAIL_AVERAGE * (l0 + l1) * sub / n))
+            if n == 1:  # the middle of the path: the pixel's own ground point
+                _light_tap(la, lo, packed, lut, blocks, tile, sy, sx, keep, acc)
+            else:
                 for k in range(n):
                     u = 2.0 * (k + 0.5) / n
                     if u < 1.0:
-                        _light_tap(la + (1.0 - u) * d0, lo + (1.0 - u) * d1, packed, lut, blocks, tile, sy, sx, keep, acc)
+                        t_la, t_lo = la + (1.0 - u) * d0, lo + (1.0 - u) * d1
                     else:
-                        _light_tap(la + (u - 1.0) * d2, lo + (u - 1.0) * d3, packed, lut, blocks, tile, sy, sx, keep, acc)
-            else:
-                keep = math.sqrt(corr / (corr + cells))
-                _light_tap(la, lo, packed, lut, blocks, tile, sy, sx, keep, acc)
+                        t_la, t_lo = la + (u - 1.0) * d2, lo + (u - 1.0) * d3
+                    _light_tap(t_la, t_lo, packed, lut, blocks, tile, sy, sx, keep, acc)
             if acc[0] == 0.0 and acc[1] == 0.0:
                 continue
             m_v = _airmass(max(cos_vz[i, j], 0.0))
