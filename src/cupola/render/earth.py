@@ -403,14 +403,26 @@ def _rho_tap(day, lut, lat, lon, out_rho):  # pragma: no cover - jit
 
 
 @inline
-def _trans(tl, k, m):  # pragma: no cover - jit
-    """Return exp(-tau_k m) from the table `tl` (linear interpolation; m in air masses)."""
+def _trans_cell(m):  # pragma: no cover - jit
+    """Return (i0, i1, f) of air mass `m` in the transmission table (clamped at TRANS_MAX): found
+    once, read for the three channels by :func:`_trans_at`."""
     x = m * (TRANS_N - 1) / TRANS_MAX
     if x >= TRANS_N - 1:
-        return tl[k, TRANS_N - 1]
+        return TRANS_N - 1, TRANS_N - 1, 0.0
     i = int(x)
-    f = x - i
-    return tl[k, i] + f * (tl[k, i + 1] - tl[k, i])
+    return i, i + 1, x - i
+
+
+@inline
+def _trans_at(tl, k, cell):  # pragma: no cover - jit
+    i0, i1, f = cell
+    return tl[k, i0] + f * (tl[k, i1] - tl[k, i0])
+
+
+@inline
+def _trans(tl, k, m):  # pragma: no cover - jit
+    """Return exp(-tau_k m) from the table `tl` (linear interpolation; m in air masses)."""
+    return _trans_at(tl, k, _trans_cell(m))
 
 
 @inline
@@ -795,13 +807,13 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                         e_tw_c, _ = _night_terms(nt, mus_c)
                         if not atmos:
                             e_tw_c = 0.0
-                        m_s_c = _airmass(mus_c) * above
-                        m_v_c = _airmass(muv_c) * above
+                        cv = _trans_cell(_airmass(muv_c) * above)
+                        cs = _trans_cell(_airmass(mus_c) * above)
                         for k in range(3):
-                            t_v = _trans(tl, k, m_v_c) if atmos else 1.0
+                            t_v = _trans_at(tl, k, cv) if atmos else 1.0
                             v = (e_tw_c * tw_rgb[k] + e_c) * t_v
                             if mus_c > 0.0:
-                                v += e_sun * mus_c * t_v * (_trans(tl, k, m_s_c) if atmos else 1.0)
+                                v += e_sun * mus_c * t_v * (_trans_at(tl, k, cs) if atmos else 1.0)
                             lc[k] = alpha * cloud_rho * v * inv_pi
             if hit[i, j]:
                 la, lo = lat[i, j], lon[i, j]
@@ -825,12 +837,15 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                 m_s = _airmass(mus)
                 m_v = _airmass(muv)
                 gw = _ground_rgb(gt, lg, mus, muv, mu_sr, lv) if atmos and lg[14] < mus < lg[15] else 0.0
+                cv = _trans_cell(m_v)
+                cs = _trans_cell(m_s)
+                ce = _trans_cell(fade * (m_s + m_v))
                 for k in range(3):
                     t_v = 1.0
                     t_s = 1.0
                     if atmos:
-                        t_v = _trans(tl, k, m_v)
-                        t_s = _trans(tl, k, m_s)
+                        t_v = _trans_at(tl, k, cv)
+                        t_s = _trans_at(tl, k, cs)
                     val = (e_tw * tw_rgb[k] + e_night) * rho[k] * t_v * inv_pi
                     if mus > 0.0:
                         val += e_sun * mus * t_s * t_v * rho[k] * inv_pi
@@ -841,7 +856,7 @@ def _earth_kernel(hit, hit_km, lat, lon, cos_sz, cos_vz, tangent, cos_sr, dirs, 
                     if atmos and fade > 1e-12 and gw < 1.0:
                         # Path radiance of the sunlit air above the shadow (all of it by day, where
                         # exp(-tau (m_s + m_v)) = t_s t_v); over a cloud, of the air above it.
-                        ext = t_s * t_v if fade == 1.0 else _trans(tl, k, fade * (m_s + m_v))
+                        ext = t_s * t_v if fade == 1.0 else _trans_at(tl, k, ce)
                         val += ((1.0 - gw) * e_sun * phase * inv4pi * m_v / (m_s + m_v) * (1.0 - ext)
                                 * (1.0 - alpha + alpha * above))
                     if gw > 0.0:  # the twilit path (sunlight through the limb to each height): by table

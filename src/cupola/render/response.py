@@ -194,10 +194,10 @@ def _develop_kernel(lum, scale, wb, dither, noise, e_per_v, read_e, seed, hot_st
     r2 = read_e * read_e
     inv_e = 1.0 / e_per_v if noise else 0.0
     for i in nb.prange(h):
-        q = hot_start[i] if noise else 0  # the row's next hot pixel
-        q_end = hot_start[i + 1] if noise else 0
+        # Three passes per row: the sensor values (a loop without branches on the pixel, which
+        # the compiler vectorises), the row's few hot pixels, then the tone curve and the OETF.
+        xs = np.empty((3, w))
         for j in range(w):
-            d = _ign(j, i) - 0.5 if dither else 0.0
             r0, g0, b0 = _finite(lum[i, j, 0]), _finite(lum[i, j, 1]), _finite(lum[i, j, 2])
             xr = _finite((wb[0, 0] * r0 + wb[0, 1] * g0 + wb[0, 2] * b0) * scale)
             xg = _finite((wb[1, 0] * r0 + wb[1, 1] * g0 + wb[1, 2] * b0) * scale)
@@ -207,29 +207,20 @@ def _develop_kernel(lum, scale, wb, dither, noise, e_per_v, read_e, seed, hot_st
                 xr += math.sqrt(max(xr, 0.0) * e_per_v + r2) * (zr * inv_e)
                 xg += math.sqrt(max(xg, 0.0) * e_per_v + r2) * (zg * inv_e)
                 xb += math.sqrt(max(xb, 0.0) * e_per_v + r2) * (zb * inv_e)
-            xr = max(xr, 0.0)
-            xg = max(xg, 0.0)
-            xb = max(xb, 0.0)
-            while q < q_end and hot_col[q] == j:
-                c = hot_ch[q]
-                if c == 0:
-                    xr += hot_amount[q] * hot_v
-                elif c == 1:
-                    xg += hot_amount[q] * hot_v
-                else:
-                    xb += hot_amount[q] * hot_v
-                q += 1
+            xs[0, j] = max(xr, 0.0)
+            xs[1, j] = max(xg, 0.0)
+            xs[2, j] = max(xb, 0.0)
+        if noise:
+            for q in range(hot_start[i], hot_start[i + 1]):
+                xs[hot_ch[q], hot_col[q]] += hot_amount[q] * hot_v
+        for j in range(w):
+            d = _ign(j, i) - 0.5 if dither else 0.0
+            xr, xg, xb = xs[0, j], xs[1, j], xs[2, j]
             m = max(xr, max(xg, xb))
-            if m <= 0.0:
-                c0 = _code(0.0, d, oetf_lut)
-                out[i, j, 0] = c0
-                out[i, j, 1] = c0
-                out[i, j, 2] = c0
-                continue
-            y = _tone_lut(m, tone_lut)
+            y = _tone_lut(m, tone_lut)  # 0 at m = 0: a black pixel codes as _code(0, d)
             t = (m - WHITE_KNEE) / span
             wgt = 0.0 if t <= 0.0 else (1.0 if t >= 1.0 else t * t * (3.0 - 2.0 * t))
-            f = (y / m) * (1.0 - wgt)
+            f = (y / m) * (1.0 - wgt) if m > 0.0 else 0.0
             base = y * wgt
             out[i, j, 0] = _code(xr * f + base, d, oetf_lut)
             out[i, j, 1] = _code(xg * f + base, d, oetf_lut)
