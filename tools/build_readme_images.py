@@ -16,7 +16,7 @@ from pathlib import Path
 from cupola.camera import Camera
 from cupola.inputs import parse_look
 from cupola.demo import seed_cameras
-from cupola.render import render
+from cupola.render import RenderSettings, render
 from cupola.render.output import save_frame
 from cupola.scene import compute_scene
 
@@ -43,6 +43,7 @@ def side_by_side(photo: Path, frame_path: Path, out: Path, height: int = 480) ->
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photo", type=Path, help="ISS030-E-130515.jpg, for the side-by-side picture")
+    ap.add_argument("--only", metavar="NAME", help="rebuild only this picture, e.g. sunrise_spikes.jpg")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     cam1, cam2 = seed_cameras((1280, 720))
@@ -59,9 +60,15 @@ def main(argv=None) -> None:
         ("moonlit_clouds.jpg", MOONLIT_T,
          Camera(model="FF", focal_mm=24.0, width_px=1080, height_px=720, look=parse_look("horizon:0,-6"),
                 exposure_s=1 / 2, iso=3200.0, f_number=1.4)),
+        # The Sun just risen over the limb through a lens stopped down to f/16: 9 blades, 18 spikes.
+        ("sunrise_spikes.jpg", "2021-05-02T06:58:10Z",
+         Camera(model="D5", focal_mm=24.0, width_px=1280, height_px=720, look=parse_look("sky:sun"),
+                exposure_s=1 / 2000, iso=200.0, f_number=16.0), RenderSettings(aperture_blades=9)),
     ]
-    for name, t, cam in shots:
-        frame = render(compute_scene(t, camera=cam), cam)
+    for name, t, cam, *settings in shots:
+        if args.only and name != args.only:
+            continue
+        frame = render(compute_scene(t, camera=cam), cam, *settings)
         path = save_frame(frame, OUT / name, caption=True)
         print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB)")
     if args.photo is not None:

@@ -22,7 +22,7 @@ OPTION_FOR_PARAM = {
     "kp": "--kp N", "lang": "--lang en|fr", "sat": "--tle FILE / --sat NAME|NORAD_ID", "look": "--look", "exposure": "--exposure",
     "size": "--size WIDTHxHEIGHT", "model": "--camera", "focal_mm": "--lens", "fov_deg": "--fov", "iso": "--iso",
     "layers": "--layers", "camera": "the camera options", "allow_stale": "--tle FILE with sets nearer that time, or --allow-stale",
-    "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number",
+    "force": "--force", "t": "TIME", "roll_deg": "--roll", "f_number": "--f-number", "aperture_blades": "--blades",
     "out": "--out DIR", "output": "-o FILE", "lat_deg": "LAT", "lon_deg": "LON",
     "start": "START", "end": "END", "step_s": "--step", "fps": "--fps", "pointing": "--pointing station|look",
     "min_duration_s": "--min-duration S", "region": "PLACE",
@@ -81,7 +81,7 @@ def _shot(args):
 
     return shot_from_text(model=args.camera, lens=args.lens, fov=args.fov, size=args.size, look=args.look,
                           roll=args.roll, exposure=args.exposure, iso=args.iso, f_number=args.f_number,
-                          tracked=args.tracked, layers=args.layers)
+                          tracked=args.tracked, layers=args.layers, blades=args.blades)
 
 
 def _saying_when_in_view(look, after, sat, args, applies: bool = True):
@@ -358,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--iso", type=float, default=1600.0, help="ISO sensitivity (default 1600)")
     shot.add_argument("--f-number", type=float, default=1.4, help="aperture f-number (default 1.4)")
     shot.add_argument("--tracked", action="store_true", help="sidereal tracking: stars stay round and in place")
+    shot.add_argument("--blades", type=int, default=0,
+                      help="aperture blades (3-24) for diffraction spikes on the Sun, Moon and bright stars "
+                           "(default 0: a round aperture, as a lens wide open)")
     shot.add_argument("--caption", action="store_true",
                       help="write time, caption and element-set epoch on the image (a strip on every frame)")
     shot.add_argument("--layers", default=None, help="comma-separated subset of layers to draw (default all), in any order")

@@ -209,12 +209,25 @@ def camera_from_text(model: str = "D5", lens=24.0, fov=None, size="1920x1080", l
                   iso=_as_number(iso), f_number=_as_number(f_number), tracked=bool(tracked))
 
 
-def shot_from_text(layers=None, **camera_text):
+def shot_from_text(layers=None, blades=0, **camera_text):
     """Return (Camera, RenderSettings) from user text: the camera options of
-    :func:`camera_from_text` and `layers`, a comma-separated subset of the render layers (None: all)."""
+    :func:`camera_from_text`, `layers`, a comma-separated subset of the render layers (None: all), and
+    `blades`, the aperture's blade count for diffraction spikes (0: a round aperture)."""
     from .render import RenderSettings
 
     names = tuple(s.strip() for s in str(layers).split(",")) if layers else None
-    return camera_from_text(**camera_text), RenderSettings(layers=names) if names else RenderSettings()
+    extra = {"layers": names} if names else {}
+    return camera_from_text(**camera_text), RenderSettings(aperture_blades=_as_blades(blades), **extra)
+
+
+def _as_blades(text) -> int:
+    """Return a blade count from user text (RenderSettings checks its range)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"blades must be a whole number (0, or 3 to 24), got {text!r}", param="aperture_blades") from None
+    if not value.is_integer():
+        raise InputError(f"blades must be a whole number (0, or 3 to 24), got {text!r}", param="aperture_blades")
+    return int(value)
 
 __all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "parse_step", "camera_from_text", "shot_from_text"]

@@ -95,7 +95,7 @@ def _workload() -> None:
     from .camera import Camera, Look
     from .jit import PARALLEL_MIN
     from .orbit import Satellite
-    from .render import render
+    from .render import RenderSettings, render
     from .scene import compute_scene
 
     sat = Satellite.from_archive()
@@ -115,6 +115,9 @@ def _workload() -> None:
     sunrise = compute_scene("2021-05-02T13:09:12Z", sat=sat)
     render(sunrise, Camera(focal_mm=200.0, look=Look("sky", name="Sun", body="sun"), exposure_s=1e-4, **small),
            force=True)
+    # A stopped-down lens with blades: the diffraction spikes' kernel.
+    render(day, Camera(focal_mm=24.0, look=Look("sky", name="Sun", body="sun"), exposure_s=1e-3, f_number=11.0,
+                       **small), RenderSettings(aperture_blades=6))
 
 
 __all__ = ["warmup", "cache_dir", "KERNEL_MODULES"]

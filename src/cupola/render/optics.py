@@ -51,8 +51,27 @@ the calibrated apertures (held at the ends: a lens opened wider than it goes is 
 lengths: the natural vignetting of an ideal lens, cos^4 of the field angle (e.g. Ray, Applied Photographic
 Optics, 3rd ed., section 2.3).
 
-Left out: diffraction spikes of the aperture blades, ghosts (reflections between elements), the wing's colour,
-the core's growth off axis (coma, astigmatism), the window's own scatter.
+Diffraction spikes (:func:`spikes_for`, :func:`add_spikes`; ``RenderSettings.aperture_blades``, off by default):
+an aperture stopped down to a regular polygon of N straight blades diffracts light perpendicular to each edge.
+The far field of an aperture of area A is U(q) = int exp(-i q.x) d^2x, q = 2 pi theta / lambda, and the PSF per
+steradian is |U|^2 / (lambda^2 A) (peak A / lambda^2, unit integral). Along the normal of an edge of length L the
+divergence theorem leaves that edge's term, |U| = L / q, and across it sinc(q_perp L / 2); integrated across,
+the spike carries, per radian along it,
+
+    S(theta) = m L lambda / (4 pi^2 A theta^2),     L = D sin(pi / N),  A = N D^2 sin(2 pi / N) / 8,
+
+with m = 2 where two parallel edges share a spike (N even: N spikes) and m = 1 otherwise (N odd: 2N spikes),
+D = f / N_f the entrance pupil and lambda the channel's wavelength (so spikes are longer in red). Drawn at full
+resolution along each spike's line: S(theta) with its onset softened as 1 / (theta^2 + theta0^2), theta0 the
+larger of 2 lambda / D (where the asymptotic form starts to hold), the source's radius and two core sigmas,
+and across it a Gaussian of the core's sigma and the source's (a disc of radius r: sigma r / 2). Its share of
+the source's light, m L lambda / (4 pi^2 A) * pi / (2 theta0) per spike, is taken from the source's core: light
+is moved, not made. Drawn for the Sun, the Moon and the planets and stars of V <= :data:`SPIKE_MAX_VMAG` (a
+moving source at the middle of its exposure); angles are pixel distances over the focal length (the pinhole's
+tangent plane). A lens wide open has a round aperture (the barrel, not the blades): leave the blades at 0.
+
+Left out: ghosts (reflections between elements), rounded blades (weaker spikes), the wing's colour, the core's
+growth off axis (coma, astigmatism), the window's own scatter, spikes from city lights and glints.
 """
 
 from __future__ import annotations
@@ -74,6 +93,9 @@ AIRY_FIRST_ZERO = 1.22  # first dark ring at 1.22 lambda N
 BLOOM_STEP = 6  # bloom works on 6 x 6 pixel blocks (even: the lens pass interpolates between block centres)
 BLOOM_PAD = 1.5  # FFT grid / frame per axis (the wing beyond half a frame folds over: < 1e-5 of a source there)
 BLOOM_CLIP_CD_M2 = 1.0e6  # luminance above which a pixel's light is not spread by bloom (the Sun's disc)
+SPIKE_ONSET_LAMBDA_D = 2.0  # spikes start (softly) at 2 lambda / D, where |U| ~ L / q holds
+SPIKE_SIGMAS = 4.0  # a spike is drawn to 4 sigma across
+SPIKE_MAX_VMAG = 1.0  # stars and planets at least this bright get spikes
 VIGNETTING_TABLE = "lens_vignetting.json"
 REBUILD = "python tools/build_lens_vignetting.py"
 
@@ -169,6 +191,131 @@ def add_glare(out, cos_source_ray, illuminance_lux: float, settings) -> np.ndarr
     th = np.arccos(np.clip(cc, -1.0, 1.0))
     g = (amp * (th * th + a * a) ** (-0.5 * beta)).astype(np.float32)
     return add_halo(out, Halo(np.ascontiguousarray(np.broadcast_to(g, (3, hs, ws))), 0.0, BLOOM_CLIP_CD_M2, w))
+
+
+# -- diffraction spikes -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spikes:
+    """The diffraction spikes of one camera's aperture (module docstring) for sources of given radii."""
+
+    cos_a: np.ndarray  # (R,) each spike's direction in the image (x right, y down)
+    sin_a: np.ndarray
+    k_rad: np.ndarray  # (3,) m L lambda / (4 pi^2 A) per channel (rad)
+    onset_px: np.ndarray  # (n,) theta0 of each source, px
+    sigma_px: np.ndarray  # (n,) the spike's Gaussian sigma across, px
+    share: np.ndarray  # (n, 3) each source's light in its spikes, per channel
+
+    def share_luma(self) -> np.ndarray:
+        """Return (n,) the share of each source's light its spikes carry, the luminance-weighted mean of the
+        channels' (their spread is under 1 % of the light): what its core gives up."""
+        from ..colour import LUMA
+
+        return self.share @ np.asarray(LUMA, float)
+
+
+def spike_directions(blades: int, rotation_deg: float = 0.0) -> tuple[np.ndarray, int]:
+    """Return (angles (R,) rad, m) of the spikes of a regular `blades`-gon: the edges' outward normals and
+    their opposites, R = N for N even (m = 2 parallel edges per spike), 2N for N odd (m = 1)."""
+    n = int(blades)
+    normals = math.radians(float(rotation_deg)) + (2.0 * np.arange(n) + 1.0) * math.pi / n
+    if n % 2 == 0:
+        return normals, 2
+    return np.concatenate([normals, normals + math.pi]), 1
+
+
+def spike_constant_rad(camera, blades: int) -> np.ndarray:
+    """Return m L lambda / (4 pi^2 A) (rad) per channel R, G, B for `camera`'s entrance pupil as a regular
+    `blades`-gon of diameter D = f / N."""
+    n = int(blades)
+    _, m = spike_directions(n)
+    d_mm = float(camera.effective_focal_mm) / float(camera.f_number)
+    edge = d_mm * math.sin(math.pi / n)
+    area = n * d_mm * d_mm * math.sin(2.0 * math.pi / n) / 8.0
+    lam_mm = np.asarray(WAVELENGTHS_NM) * 1e-6
+    return m * edge * lam_mm / (4.0 * math.pi ** 2 * area)
+
+
+def spikes_for(camera, settings, radius_px) -> Spikes | None:
+    """Return the :class:`Spikes` of sources of angular radii `radius_px` (n,) px seen by `camera`, or None
+    when ``settings.aperture_blades`` is 0 (a round aperture)."""
+    blades = int(settings.aperture_blades)
+    if blades == 0:
+        return None
+    ang, _ = spike_directions(blades, settings.aperture_rotation_deg)
+    k = spike_constant_rad(camera, blades)
+    f = float(camera.focal_px)
+    r = np.atleast_1d(np.asarray(radius_px, float))
+    core = float(core_sigma_px(camera, settings)[1])
+    d_um = 1000.0 * float(camera.effective_focal_mm) / float(camera.f_number)
+    start = SPIKE_ONSET_LAMBDA_D * WAVELENGTHS_NM[1] * 1e-3 / d_um * f  # 2 lambda / D in px
+    onset = np.maximum(np.maximum(start, r), 2.0 * core)
+    sigma = np.sqrt(core * core + (0.5 * r) ** 2)
+    share = ang.size * k[None, :] * f * math.pi / (2.0 * onset[:, None])
+    return Spikes(np.cos(ang), np.sin(ang), k, onset, sigma, np.minimum(share, 0.5))
+
+
+@kernel()
+def _spike_kernel(xs, ys, amp, sigma, onset, cos_a, sin_a, reach, out):  # pragma: no cover - jit
+    """Add amp[s, c] exp(-v^2 / 2 sigma^2) / (sigma (u^2 + u0^2)) along each spike of each source, u along the
+    spike from the source at (xs, ys) and v across it (px), to `reach` sigmas across. Serial: spikes cross."""
+    h, w = out.shape[0], out.shape[1]
+    for s in range(xs.shape[0]):
+        sg = sigma[s]
+        inv2 = 0.5 / (sg * sg)
+        q0 = onset[s] * onset[s]
+        half = reach * sg
+        x0, y0 = xs[s], ys[s]
+        for r in range(cos_a.shape[0]):
+            c, sn = cos_a[r], sin_a[r]
+            along_x = abs(c) >= abs(sn)
+            n_major = w if along_x else h
+            n_minor = h if along_x else w
+            for a in range(n_major):
+                # The spike's centre line at this column (row): its minor coordinate, then the band across.
+                if along_x:
+                    t = (a - x0) / c
+                    mid = y0 + t * sn
+                    band = half / abs(c)
+                else:
+                    t = (a - y0) / sn
+                    mid = x0 + t * c
+                    band = half / abs(sn)
+                if t < -band:
+                    continue
+                b0 = max(int(math.ceil(mid - band)), 0)
+                b1 = min(int(math.floor(mid + band)), n_minor - 1)
+                for b in range(b0, b1 + 1):
+                    j, i = (a, b) if along_x else (b, a)
+                    dx, dy = j - x0, i - y0
+                    u = dx * c + dy * sn
+                    if u <= 0.0:
+                        continue
+                    v = dy * c - dx * sn
+                    g = math.exp(-v * v * inv2) / (sg * (u * u + q0))
+                    for k in range(3):
+                        out[i, j, k] += amp[s, k] * g
+
+
+def add_spikes(out, spikes: Spikes, x, y, illuminance_rgb, camera) -> np.ndarray:
+    """Add the spikes of sources at pixels (`x`, `y`) (n,) of illuminance `illuminance_rgb` (n, 3) lux (the
+    light reaching the lens, per channel) to `out` (H, W, 3) float32 cd/m^2; return `out`. Sources off the
+    frame by more than a frame's size are skipped (their spikes there are faint and the tangent plane poor)."""
+    x = np.atleast_1d(np.asarray(x, float))
+    y = np.atleast_1d(np.asarray(y, float))
+    e = np.atleast_2d(np.asarray(illuminance_rgb, float))
+    h, w = out.shape[:2]
+    keep = (np.isfinite(x) & np.isfinite(y) & (x > -w) & (x < 2 * w) & (y > -h) & (y < 2 * h)
+            & (e.max(axis=1) > 0.0))
+    if not keep.any():
+        return out
+    f = float(camera.focal_px)
+    # S(theta) g(v) per steradian with theta = u / f, g = f exp(-v^2 / 2 sigma^2) / (sqrt(2 pi) sigma):
+    # E k f^3 / sqrt(2 pi) times exp(...) / (sigma (u^2 + u0^2)) in px.
+    amp = e[keep] * spikes.k_rad[None, :] * f ** 3 / math.sqrt(2.0 * math.pi)
+    _spike_kernel(np.ascontiguousarray(x[keep]), np.ascontiguousarray(y[keep]), np.ascontiguousarray(amp),
+                  np.ascontiguousarray(spikes.sigma_px[keep]), np.ascontiguousarray(spikes.onset_px[keep]),
+                  spikes.cos_a, spikes.sin_a, SPIKE_SIGMAS, out)
+    return out
 
 
 # -- bloom ----------------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ from ..camera.geometry import project
 from ..colour import LUMA, camera_star_rgb
 from ..jit import inline, kernel, spread_row, twin
 from ..photometry import SUN_CD_M2, vmag_to_lux
-from .optics import add_glare, glare_obliquity, star_sigma_px
+from .optics import SPIKE_MAX_VMAG, add_glare, add_spikes, glare_obliquity, spikes_for, star_sigma_px
 from .settings import DEFAULT_SETTINGS, RenderSettings
 
 def star_positions(scene, camera, attitude, times_s, dirs_teme=None):
@@ -271,8 +271,18 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     # Colours as the camera records them (black bodies at the B-V temperature through its
     # sensitivities), per unit of the eye's illuminance, times the limb path's transmission.
     colour = np.maximum(camera_star_rgb(bv), 0.0) * ref.transmission_rgb[keep]
+    lux = vmag_to_lux(vmag)
+    bright = np.flatnonzero(vmag <= SPIKE_MAX_VMAG)
+    spikes = spikes_for(cam, settings, np.zeros(bright.size)) if bright.size else None
+    if spikes is not None:  # the aperture's spikes at the middle of each exposure, their light from the core
+        mid = x.shape[0] // 2
+        ok = front[mid, bright]
+        e = (lux[bright] * colour[bright].T).T
+        add_spikes(out, spikes, np.where(ok, x[mid, bright], np.nan), y[mid, bright], e, cam)
+        lux = lux.copy()
+        lux[bright] *= 1.0 - spikes.share_luma()
     # Stars within 1.5 mag of the limit: their PSF wings are below the noise (3 x 3 windows).
-    return splat(out, geom, x.T, y.T, front.T, vmag_to_lux(vmag), colour, star_sigma_px(cam, settings), True,
+    return splat(out, geom, x.T, y.T, front.T, lux, colour, star_sigma_px(cam, settings), True,
                  settings, faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
 
 
@@ -618,6 +628,14 @@ def moon_layer(scene, geom, out: np.ndarray | None = None,
     lit_scale = float(vmag_to_lux(vmag)) / (pattern * omega / n_disc) if pattern > 0.0 else 0.0
     k = float(moon.illuminated_fraction)
     dark = settings.earthshine_cd_m2 * (1.0 - k) / max(mean_alb, 1e-6)
+    spikes = spikes_for(cam, settings, [rad * cam.focal_px])
+    if spikes is not None:  # the aperture's spikes, their light taken from the disc's
+        keep = 1.0 - float(spikes.share_luma()[0])
+        lit_scale, dark = lit_scale * keep, dark * keep
+        seen = scene.refract(m_dir[None])
+        if seen.visible[0]:
+            _spikes_at(rgb, spikes, geom, seen.dir_teme[:1],
+                       float(vmag_to_lux(vmag)) * np.asarray(seen.transmission_rgb[:1], float))
     optics = scene.limb_optics
     _moon_kernel(geom.dirs_teme, geom.hit, geom.tangent_km, *box, np.asarray(scene.state.r_teme_km, float).reshape(3),
                  float(optics.step_km), np.ascontiguousarray(optics.bending_rad, float).reshape(-1, 1),
@@ -676,6 +694,13 @@ def _cos_to(dirs, d, out):  # pragma: no cover - jit
             out[i, j] = dirs[i, j, 0] * d[0] + dirs[i, j, 1] * d[1] + dirs[i, j, 2] * d[2]
 
 
+def _spikes_at(out, spikes, geom, dirs_teme, illuminance_rgb):
+    """Add the spikes of sources seen in directions `dirs_teme` (n, 3) with `illuminance_rgb` (n, 3) lux;
+    none for a source behind the camera."""
+    x, y, front = project(geom.camera, geom.basis_teme, np.asarray(dirs_teme, float))
+    add_spikes(out, spikes, np.where(front, x, np.nan), y, illuminance_rgb, geom.camera)
+
+
 def sun_layer(scene, geom, out: np.ndarray | None = None,
               settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
     """Add the Sun's disc (1.6e9 cd/m^2 outside the atmosphere x the PSF core's share; refracted,
@@ -704,6 +729,12 @@ def sun_layer(scene, geom, out: np.ndarray | None = None,
     e_sun = SUN_CD_M2 * 2.0 * math.pi * (1.0 - math.cos(r_sun)) * weight * glare_obliquity(float(seen_dir @ fwd))
     if e_sun > 0.0:
         add_glare(rgb, cos_sr, e_sun, settings)
+    spikes = spikes_for(cam, settings, [r_sun * cam.focal_px])
+    if spikes is not None:  # the aperture's spikes, their light taken from the disc's
+        core -= float(spikes.share_luma()[0])
+        trans = seen.transmission_rgb[0] if seen.visible[0] else np.zeros(3)
+        _spikes_at(rgb, spikes, geom, seen_dir[None], (SUN_CD_M2 * 2.0 * math.pi * (1.0 - math.cos(r_sun)) * frac
+                                                       * np.asarray(trans, float))[None])
     box = _disc_box(scene, geom, s_dir, r_sun, 2.0)
     if box is not None:  # the disc, refracted
         optics = scene.limb_optics

@@ -59,6 +59,9 @@ The defaults are cupola's calibration; each is documented where it is used:
   exposure smear of the ground and the glows (``render.smear``): the motion field on every 8th
   pixel, at most 32 taps along a pixel's path, nothing done under 1 px of smear, the path
   average taken on the image reduced at most 8 times.
+* ``aperture_blades``, ``aperture_rotation_deg``: the diffraction spikes of an aperture stopped down to a
+  regular polygon of that many straight blades (0, the default: a round aperture, no spikes; 3-24 blades),
+  its first edge's normal turned by the rotation from the image's x axis (``render.optics``).
 * ``window_frame``, ``window_distance_m``, ``window_roll_deg``: the Cupola's window frame as a
   dark, defocused silhouette for a camera on the central window's axis, its entrance pupil 0.5 m
   behind the pane (``render.foreground``; off by default).
@@ -67,6 +70,7 @@ The defaults are cupola's calibration; each is documented where it is used:
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -121,6 +125,8 @@ class RenderSettings:
     smear_max_taps: int = 32
     smear_min_px: float = 1.0
     smear_max_scale: int = 8
+    aperture_blades: int = 0  # 0: a round aperture; 3-24: straight blades, diffraction spikes (render.optics)
+    aperture_rotation_deg: float = 0.0
     window_frame: bool = False  # the Cupola's window frame as a dark, defocused foreground
     window_distance_m: float = 0.5
     window_roll_deg: float = 0.0
@@ -139,6 +145,15 @@ class RenderSettings:
             raise InputError(f"the PSF wing needs psf_wing_slope > 2, 0 <= psf_wing_fraction < 1 and "
                              f"psf_wing_core_deg > 0, got {self.psf_wing_slope!r}, {self.psf_wing_fraction!r}, "
                              f"{self.psf_wing_core_deg!r}", param="settings")
+
+        blades = self.aperture_blades
+        if isinstance(blades, bool) or not isinstance(blades, numbers.Integral) or not (blades == 0 or 3 <= blades <= 24):
+            raise InputError(f"aperture_blades must be 0 (a round aperture) or a whole number of blades from 3 to 24, "
+                             f"got {blades!r}", param="aperture_blades")
+        object.__setattr__(self, "aperture_blades", int(blades))
+        if not abs(float(self.aperture_rotation_deg)) <= 360.0:
+            raise InputError(f"aperture_rotation_deg must be within -360..360 degrees, got {self.aperture_rotation_deg!r}",
+                             param="aperture_rotation_deg")
 
     def replace(self, **changes) -> "RenderSettings":
         """Return a copy with `changes` applied (checked like a new value)."""

@@ -363,9 +363,9 @@ def create_app(limits: WebLimits | None = None):
         # the frame's pooled arrays stay valid until this thread's next frame: encoded before it
         return frame_bytes(frame, fmt, caption, lang)
 
-    def shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers) -> dict:
+    def shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers, blades=0) -> dict:
         return dict(model=camera, lens=lens, fov=fov, size=f"{w}x{h}", look=look, roll=roll, exposure=exposure,
-                    iso=iso, f_number=fnumber, tracked=tracked, layers=layers)
+                    iso=iso, f_number=fnumber, tracked=tracked, layers=layers, blades=blades)
 
     side = Query(1280, ge=16, le=lim.max_side_px)
 
@@ -378,14 +378,16 @@ def create_app(limits: WebLimits | None = None):
                          tracked: bool = False, w: int = side, h: int = Query(720, ge=16, le=lim.max_side_px),
                          format: str = Query("png", pattern="^(png|jpeg|jpg)$"), caption: bool = False,
                          lang: str = "en", kp: float | None = Query(None, ge=0, le=9), allow_stale: bool = False,
-                         force: bool = False, layers: str | None = None):
+                         force: bool = False, layers: str | None = None,
+                         blades: int = Query(0, ge=0, le=24, description="aperture blades for diffraction spikes "
+                                                                         "(0: a round aperture)")):
         from ..answers import check_lang
 
         check_lang(lang)
         check_size(w, h, lim.max_render_px)
         t64 = _instant(t, "t")
         sat, key = session_sat(request)
-        shot = shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers)
+        shot = shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers, blades)
         body = await pool.run(render_bytes, t64, shot, format, caption, lang, kp, allow_stale, force, sat, key)
         return Response(body, media_type="image/png" if format == "png" else "image/jpeg",
                         headers={"Cache-Control": "no-store"})
@@ -501,7 +503,9 @@ def create_app(limits: WebLimits | None = None):
                             tracked: bool = False, w: int = Query(640, ge=16, le=lim.max_side_px),
                             h: int = Query(360, ge=16, le=lim.max_side_px), caption: bool = False, lang: str = "en",
                             kp: float | None = Query(None, ge=0, le=9), allow_stale: bool = False,
-                            force: bool = False, layers: str | None = None):
+                            force: bool = False, layers: str | None = None,
+                            blades: int = Query(0, ge=0, le=24, description="aperture blades for diffraction spikes "
+                                                                            "(0: a round aperture)")):
         from ..answers import check_lang
         from ..inputs import parse_step, shot_from_text
         from ..video import check_timelapse_output, frame_times
@@ -511,7 +515,7 @@ def create_app(limits: WebLimits | None = None):
         t0, t1 = _instant(start, "from"), _instant(end, "to")
         step_s = parse_step(step)
         n = len(frame_times(t0, t1, step_s, max_frames=lim.max_clip_frames))
-        shot = shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers)
+        shot = shot_text(camera, lens, fov, look, roll, exposure, iso, fnumber, tracked, w, h, layers, blades)
         shot_from_text(**shot)  # refuse bad camera text now, not in the job
         job_id = secrets.token_hex(8)
         path = clip_dir / f"{job_id}.{format}"
