@@ -56,7 +56,12 @@ def _table_cell(n_in, n_out, p, inward, params):  # pragma: no cover - jit
 def _table_at(tin, tout, k, p, inward, params):  # pragma: no cover - jit
     """Return line `k`'s tabulated column along a ray of impact parameter `p` (:func:`_table_cell`)."""
     i0, i1, f = _table_cell(tin.shape[1], tout.shape[1], p, inward, params)
-    t = tin if inward else tout
+    return _column(tin if inward else tout, k, i0, i1, f)
+
+
+@inline
+def _column(t, k, i0, i1, f):  # pragma: no cover - jit
+    """Line `k`'s column in table `t` at the cell (i0, i1, f) of :func:`_table_cell`."""
     return t[k, i0] * (1.0 - f) + t[k, i1] * f
 
 
@@ -159,7 +164,7 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
                     continue
                 if wt > 1.0:
                     wt = 1.0
-                e = (tab[k, i0] * (1.0 - f) + tab[k, i1] * f) * wt / sn
+                e = _column(tab, k, i0, i1, f) * wt / sn
                 r += e * lum_rgb[k, 0]
                 g += e * lum_rgb[k, 1]
                 b += e * lum_rgb[k, 2]
@@ -176,17 +181,21 @@ def _airglow_kernel(dirs, hit, cos_sz, o, sun, kz, params, tin, tout, lum_rgb, t
 
 
 @inline
-def _branch_latlon(o, dx, dy, dz, p, tc, sn, sign, rr, c, s, e2):  # pragma: no cover - jit
-    """Return (geodetic lat, lon in radians, scaled distance t_s) of the point at scaled radius `rr`
-    on one branch of a ray (`sign` -1 before the tangent point, +1 after), Earth-fixed by the
-    rotation (c, s) = (cos, sin) of GMST."""
+def _branch_point(o, dx, dy, dz, p, tc, sn, sign, rr, c, s):  # pragma: no cover - jit
+    """Return (x, y, z Earth-fixed km, scaled distance t_s) of the point at scaled radius `rr` on one
+    branch of a ray (`sign` -1 before the tangent point, +1 after), Earth-fixed by the rotation
+    (c, s) = (cos, sin) of GMST."""
     t_s = tc + sign * math.sqrt(max(rr * rr - p * p, 0.0))
     t = t_s / sn
     X = o[0] + t * dx
     Y = o[1] + t * dy
-    Z = o[2] + t * dz
-    xi = c * X + s * Y
-    yi = -s * X + c * Y
+    return c * X + s * Y, -s * X + c * Y, o[2] + t * dz, t_s
+
+
+@inline
+def _branch_latlon(o, dx, dy, dz, p, tc, sn, sign, rr, c, s, e2):  # pragma: no cover - jit
+    """Return (geodetic lat, lon in radians, scaled distance t_s) of :func:`_branch_point`."""
+    xi, yi, Z, t_s = _branch_point(o, dx, dy, dz, p, tc, sn, sign, rr, c, s)
     return math.atan2(Z, (1.0 - e2) * math.sqrt(xi * xi + yi * yi)), math.atan2(yi, xi), t_s
 
 
@@ -292,13 +301,9 @@ def _arc_point(o, dx, dy, dz, p, tc, sn, sign, ww, c, s, e2, frames, rings, grid
     nlat, nlon = grid.shape
     nphi = rings.shape[1]
     rr = p + ww * ww
-    t_s = tc + sign * math.sqrt(max(rr * rr - p * p, 0.0))
-    t = t_s / sn
-    X = o[0] + t * dx
-    Y = o[1] + t * dy
-    Z = o[2] + t * dz
-    xi = (c * X + s * Y) * (1.0 - e2)
-    yi = (-s * X + c * Y) * (1.0 - e2)
+    xi, yi, Z, t_s = _branch_point(o, dx, dy, dz, p, tc, sn, sign, rr, c, s)
+    xi *= 1.0 - e2
+    yi *= 1.0 - e2
     hemi = 0 if Z > 0.0 else 1
     if not math.isfinite(rings[hemi, 0, 0]):
         return False, 0.0, 0.0, 0.0, 0.0, 0.0, rr, t_s

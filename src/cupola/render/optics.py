@@ -251,7 +251,7 @@ def spikes_for(camera, settings, radius_px) -> Spikes | None:
     onset = np.maximum(np.maximum(start, r), 2.0 * core)
     sigma = np.sqrt(core * core + (0.5 * r) ** 2)
     share = ang.size * k[None, :] * f * math.pi / (2.0 * onset[:, None])
-    return Spikes(np.cos(ang), np.sin(ang), k, onset, sigma, np.minimum(share, 0.5))
+    return Spikes(np.cos(ang), np.sin(ang), k, onset, sigma, share)  # at most R m / (4 pi N cos(pi / N)), ~0.2
 
 
 @kernel()

@@ -277,10 +277,9 @@ def stars_layer(scene, geom, out: np.ndarray | None = None,
     if spikes is not None:  # the aperture's spikes at the middle of each exposure, their light from the core
         mid = x.shape[0] // 2
         ok = front[mid, bright]
-        e = (lux[bright] * colour[bright].T).T
-        add_spikes(out, spikes, np.where(ok, x[mid, bright], np.nan), y[mid, bright], e, cam)
-        lux = lux.copy()
-        lux[bright] *= 1.0 - spikes.share_luma()
+        add_spikes(out, spikes, np.where(ok, x[mid, bright], np.nan), y[mid, bright],
+                   lux[bright, None] * colour[bright], cam)
+        lux[bright] *= 1.0 - spikes.share_luma()  # vmag_to_lux gave a fresh array
     # Stars within 1.5 mag of the limit: their PSF wings are below the noise (3 x 3 windows).
     return splat(out, geom, x.T, y.T, front.T, lux, colour, star_sigma_px(cam, settings), True,
                  settings, faint_lux=float(vmag_to_lux(limit - FAINT_WINDOW_MAG)))
@@ -726,15 +725,15 @@ def sun_layer(scene, geom, out: np.ndarray | None = None,
         _cos_to(geom.dirs_teme, seen_dir, cos_sr)
         weight = float(seen.transmission_rgb[0] @ LUMA)
     # The glare: the wing around the visible part of the disc (E = L Omega_sun), wherever the Sun is.
-    e_sun = SUN_CD_M2 * 2.0 * math.pi * (1.0 - math.cos(r_sun)) * weight * glare_obliquity(float(seen_dir @ fwd))
+    e_disc = SUN_CD_M2 * 2.0 * math.pi * (1.0 - math.cos(r_sun))  # the whole disc's illuminance, lx
+    e_sun = e_disc * weight * glare_obliquity(float(seen_dir @ fwd))
     if e_sun > 0.0:
         add_glare(rgb, cos_sr, e_sun, settings)
     spikes = spikes_for(cam, settings, [r_sun * cam.focal_px])
     if spikes is not None:  # the aperture's spikes, their light taken from the disc's
         core -= float(spikes.share_luma()[0])
         trans = seen.transmission_rgb[0] if seen.visible[0] else np.zeros(3)
-        _spikes_at(rgb, spikes, geom, seen_dir[None], (SUN_CD_M2 * 2.0 * math.pi * (1.0 - math.cos(r_sun)) * frac
-                                                       * np.asarray(trans, float))[None])
+        _spikes_at(rgb, spikes, geom, seen_dir[None], e_disc * frac * np.asarray(trans, float)[None])
     box = _disc_box(scene, geom, s_dir, r_sun, 2.0)
     if box is not None:  # the disc, refracted
         optics = scene.limb_optics
