@@ -1,11 +1,11 @@
 """Hardening of the web app (issue 17): hostile uploads to /api/annotate, overload, SIGTERM mid-request.
 
-The hostile files are written here byte by byte (a PNG's IHDR, a JPEG's SOF, a TIFF's IFD, an EXIF block), so
-what they declare is known independently of Pillow's and exifread's readers. Every refusal must be a 4xx JSON
-error naming the request parameter and the problem, with no server path in it; every request, answered or
-refused, must leave nothing behind: the app's temporary folder holds only the overlays it serves, and the
-temporary root (a private one: TMPDIR, or ``tempfile.tempdir`` in-process) and the working directory hold
-nothing new. The subprocess servers run ``cupola serve`` itself.
+The hostile files are written byte by byte (a PNG's IHDR, a JPEG's SOF, a TIFF's IFD, an EXIF block: the
+builders of ``tests/exif_bytes.py``), so what they declare is known independently of Pillow's and exifread's
+readers. Every refusal must be a 4xx JSON error naming the request parameter and the problem, with no server path
+in it; every request, answered or refused, must leave nothing behind: the app's temporary folder holds only the
+overlays it serves, and the temporary root (a private one: TMPDIR, or ``tempfile.tempdir`` in-process) and the
+working directory hold nothing new. The subprocess servers run ``cupola serve`` itself.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import os
 import re
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,8 @@ import pytest
 
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
+from exif_bytes import (ascii_tag, exif_block, jpeg_declaring, png_declaring, rational,  # noqa: E402
+                        small_image, tiff_declaring)
 from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image  # noqa: E402
 from test_web_api import SEED1, check_error  # noqa: E402
@@ -40,87 +40,6 @@ MB = 1 << 20
 ROOT = Path(__file__).resolve().parents[1]
 # What a tiny photo needs to be annotated without EXIF (it has too few pixels for stars: the fallback look).
 GIVEN = {"lens": 24, "camera": "D5", "time": SEED1, "look": "horizon:ahead,8"}
-
-
-# -- hostile files, byte by byte ----------------------------------------------------------------------
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_declaring(w: int, h: int) -> bytes:
-    """A PNG whose IHDR says w x h RGB, with 4 kB of zeros as its only pixel data (a decompression bomb)."""
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 4096, 9))
-            + _chunk(b"IEND", b""))
-
-
-def jpeg_declaring(w: int, h: int) -> bytes:
-    """SOI, a baseline SOF0 of w x h (three components), an SOS and 512 zero bytes: a JPEG header alone."""
-    def seg(marker, data):
-        return b"\xff" + bytes([marker]) + struct.pack(">H", len(data) + 2) + data
-
-    sof = struct.pack(">BHHB", 8, h, w, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
-    return b"\xff\xd8" + seg(0xC0, sof) + seg(0xDA, b"\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00") + bytes(512)
-
-
-def ifd(entries, at: int, next_ifd: int = 0) -> bytes:
-    """One little-endian TIFF IFD at offset `at`: entries (tag, type, count, value bytes), values that do not
-    fit in 4 bytes placed after it."""
-    body, extra = struct.pack("<H", len(entries)), b""
-    data_at = at + 2 + 12 * len(entries) + 4
-    for tag, typ, count, value in sorted(entries):
-        if len(value) <= 4:
-            body += struct.pack("<HHI", tag, typ, count) + value.ljust(4, b"\0")
-        else:
-            body += struct.pack("<HHII", tag, typ, count, data_at + len(extra))
-            extra += value + b"\0" * (len(value) % 2)
-    return body + struct.pack("<I", next_ifd) + extra
-
-
-def u16(v):
-    return struct.pack("<H", v)
-
-
-def u32(v):
-    return struct.pack("<I", v)
-
-
-def tiff_declaring(w: int, h: int) -> bytes:
-    """A grey 8-bit TIFF whose IFD says w x h, with 1 kB of pixel data."""
-    entries = [(256, 4, 1, u32(w)), (257, 4, 1, u32(h)), (258, 3, 1, u16(8)), (259, 3, 1, u16(1)),
-               (262, 3, 1, u16(1)), (273, 4, 1, u32(8 + 2 + 12 * 9 + 4)), (277, 3, 1, u16(1)),
-               (278, 4, 1, u32(h)), (279, 4, 1, u32(min(w * h, 2**32 - 1)))]
-    return b"II*\x00" + u32(8) + ifd(entries, 8) + bytes(1024)
-
-
-def rational(num: int, den: int = 1, signed: bool = False) -> bytes:
-    return struct.pack("<ii" if signed else "<II", num, den)
-
-
-def ascii_tag(tag: int, text: str):
-    data = text.encode() + b"\0"
-    return tag, 2, len(data), data
-
-
-def exif_block(ifd0=(), exif=(), gps=(), loop: bool = False) -> bytes:
-    """'Exif\\0\\0' and a TIFF: IFD0 (with pointers to the EXIF and GPS IFDs), the EXIF IFD, the GPS IFD;
-    `loop`: IFD0's next-IFD pointer points back at IFD0."""
-    pointers = [(0x8769, 4, 1, u32(0)), (0x8825, 4, 1, u32(0))]
-    exif_at = 8 + len(ifd(list(ifd0) + pointers, 8))
-    exif_ifd = ifd(list(exif), exif_at)
-    gps_at = exif_at + len(exif_ifd)
-    pointers = [(0x8769, 4, 1, u32(exif_at)), (0x8825, 4, 1, u32(gps_at))]
-    tiff = b"II*\x00" + u32(8) + ifd(list(ifd0) + pointers, 8, 8 if loop else 0) + exif_ifd + ifd(list(gps), gps_at)
-    return b"Exif\x00\x00" + tiff
-
-
-def small_image(fmt: str, w: int = 64, h: int = 48, **save) -> bytes:
-    rgb = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, fmt, **save)
-    return buf.getvalue()
-
-
 CONTENT_TYPE = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff"}
 
 

@@ -20,8 +20,9 @@ The model (EXIF 2.32, CIPA DC-008-2019):
   (as :attr:`cupola.camera.Camera.focal_px`), so a downsized copy keeps its field of view.
 - **Reading.** exifread (maintained, offline) parses the EXIF block, without maker notes and
   thumbnails; it is handed only that block (a JPEG's APP1 'Exif' segment, at most 64 kB; a PNG's
-  eXIf chunk) or, for TIFF and NEF (TIFF-based raw), the file behind a reader that stops after
-  :data:`MAX_EXIF_BYTES`, so a hostile file costs bounded time and memory. The image size comes
+  eXIf chunk) or, for TIFF and NEF (TIFF-based raw), the file, behind a reader that stops after
+  :data:`MAX_EXIF_BYTES` read (the same bytes read again count again: entries may share their
+  values), so a hostile file costs bounded time and memory. The image size comes
   from Pillow's header, read before any pixel, with its decompression-bomb limit kept on and the
   camera model's own pixel limit (:data:`cupola.camera.MAX_PIXELS`) below it.
 
@@ -51,7 +52,7 @@ from ..camera import MAX_PIXELS, RANGES, SENSORS, Camera, Look
 from ..elements.validity import KNOWN_LAUNCH_UTC
 from ..constants import ISS_NORAD_ID
 from ..errors import CupolaError, InputError, TimeInputError
-from ..timebase import add_seconds, iso_utc, to_utc64
+from ..timebase import add_seconds, iso_utc, shown, to_utc64
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ log = logging.getLogger(__name__)
 # RGB TIFF is 384 MB), and no EXIF block needs more (a JPEG's is at most 64 kB).
 MAX_FILE_BYTES = 600_000_000
 MAX_EXIF_BYTES = 1 << 20
+# Reads of the EXIF block that come back short: an IFD entry or a value past the end of the block (or
+# file). A sound block has none; exifread walks every entry an IFD declares (up to 65,535), and one
+# past the end costs as much as one inside, so a 400-byte block declaring that many took 0.2 s.
+MAX_SHORT_READS = 1_000
 MAX_JPEG_SEGMENTS = 1024
 MAX_PNG_CHUNKS = 100_000
 # The diagonal of a 36 x 24 mm frame, what FocalLengthIn35mmFilm refers to (CIPA DC-008 4.6.5).
@@ -74,6 +79,12 @@ _FOCAL_PLANE_UNIT_MM = {2: 25.4, 3: 10.0, 4: 1.0, 5: 0.001}
 _MODEL_ALIASES = {"DCS760C": "DCS760", "DCS760M": "DCS760", "KODAKDCS760": "DCS760", "Z9": "Z9"}
 FORMATS = {"JPEG": "JPEG", "TIFF": "TIFF", "PNG": "PNG", "NEF": "NEF"}
 
+# datetime64[ns] holds the years 1678 to 2262 and wraps silently past them (9999 became 1816, and 2600
+# became 2015, a plausible time): a capture time outside these (a day's margin kept for the zone) is
+# judged on the datetime, before it is converted.
+_NS_FIRST, _NS_LAST = _dt.datetime(1678, 1, 2), _dt.datetime(2261, 12, 30)
+# SubSecTimeOriginal's digits read: past nanoseconds they change nothing (int() refuses 4,300 of them).
+_SUBSEC_DIGITS = 12
 _DATETIME = re.compile(r"^\s*(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})\s*$")
 _OFFSET = re.compile(r"^\s*(?:([+-])(\d{2}):?(\d{2})|Z)\s*$")
 
@@ -174,15 +185,23 @@ def check_file(path) -> tuple[Path, str]:
 
 
 class _ReadBudgetExceeded(Exception):
-    """More bytes were asked of an EXIF block than :data:`MAX_EXIF_BYTES`."""
+    """More bytes were asked of an EXIF block than :data:`MAX_EXIF_BYTES`, or more reads came back short
+    than :data:`MAX_SHORT_READS`; the argument is the note that says so."""
+
+
+def _too_large() -> _ReadBudgetExceeded:
+    return _ReadBudgetExceeded(f"the EXIF block is larger than {MAX_EXIF_BYTES // 1024} kB, or its entries read "
+                               "more than that: ignored")
 
 
 class _BoundedReader:
-    """A read-only binary file that raises once more than `budget` bytes were read (seeks are free)."""
+    """A read-only binary file that raises once more than `budget` bytes were read, or more than
+    :data:`MAX_SHORT_READS` reads came back short (past the end); seeks are free."""
 
     def __init__(self, f, budget: int):
         self._f = f
         self._left = int(budget)
+        self._short = 0
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0 or n > self._left:
@@ -190,7 +209,12 @@ class _BoundedReader:
         data = self._f.read(n)
         self._left -= len(data)
         if self._left < 0:
-            raise _ReadBudgetExceeded
+            raise _too_large()
+        if len(data) < n:
+            self._short += 1
+            if self._short > MAX_SHORT_READS:
+                raise _ReadBudgetExceeded(f"the EXIF block points past its end more than {MAX_SHORT_READS:,} "
+                                          "times (it is corrupt): ignored")
         return data
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -247,7 +271,7 @@ def _png_exif_block(f) -> bytes | None:
             return None
         if kind == b"eXIf":
             if n > MAX_EXIF_BYTES:
-                raise _ReadBudgetExceeded
+                raise _too_large()
             data = f.read(n)
             return data[6:] if data.startswith(b"Exif\x00\x00") else data
         f.seek(n + 4, 1)
@@ -264,19 +288,18 @@ def read_exif(path, fmt: str) -> tuple[dict, list[str]]:
     notes: list[str] = []
     try:
         with open(path, "rb") as f:
-            if fmt == "JPEG":
-                block = _jpeg_exif_block(f)
-                source = io.BytesIO(block) if block else None
-            elif fmt == "PNG":
-                block = _png_exif_block(f)
-                source = io.BytesIO(block) if block else None
+            if fmt in ("JPEG", "PNG"):
+                block = _jpeg_exif_block(f) if fmt == "JPEG" else _png_exif_block(f)
+                # The block is in memory, but its IFD entries may all point at the same values: the reads
+                # are counted as a TIFF's are (a 64 kB block of entries each of 999 rationals took 13-15 s).
+                source = _BoundedReader(io.BytesIO(block), MAX_EXIF_BYTES) if block else None
             else:
                 source = _BoundedReader(f, MAX_EXIF_BYTES)
             if source is None:
                 return {}, ["the file carries no EXIF block"]
             tags = exifread.process_file(source, details=False, extract_thumbnail=False, strict=False)
-    except _ReadBudgetExceeded:
-        return {}, [f"the EXIF block is larger than {MAX_EXIF_BYTES // 1024} kB: ignored"]
+    except _ReadBudgetExceeded as exc:
+        return {}, [str(exc)]
     except Exception as exc:  # a hostile block may break the parser in any way; it is then ignored
         log.debug("exifread failed on %s: %r", path, exc)
         return {}, [f"the EXIF block could not be read ({type(exc).__name__}): ignored"]
@@ -317,47 +340,63 @@ def _in_range(name: str, value: float | None) -> bool:
     return value is not None and lo <= value <= hi
 
 
-def _parse_exif_time(stamp: str, subsec: str | None, offset: str | None, notes: list[str]):
-    """Return (UTC datetime64[ns] of the camera's reading, time parts (code, value)) or (None, why)."""
+def _parse_exif_time(stamp: str, subsec: str | None, offset: str | None, notes: list[str], what: str):
+    """Return (UTC datetime64[ns] of the camera's reading, time parts (code, value)), or (None, (code, why)):
+    code 'unreadable' for a stamp that is no date, 'absurd' for one no datetime64[ns] holds."""
     m = _DATETIME.match(stamp)
     if not m:
-        return None, f"its capture time {stamp!r} is not EXIF's 'YYYY:MM:DD HH:MM:SS'"
+        return None, ("unreadable", f"its capture time {shown(stamp)} is not EXIF's 'YYYY:MM:DD HH:MM:SS'")
     try:
         t = _dt.datetime(*(int(g) for g in m.groups()))
     except ValueError:
-        return None, f"its capture time {stamp!r} is not a date"
+        return None, ("unreadable", f"its capture time {shown(stamp)} is not a date")
+    if not _NS_FIRST <= t <= _NS_LAST:
+        shown_time = f"{what} {t.isoformat()} (camera time)"
+        return None, ("absurd", _too_early(shown_time) if t < _NS_FIRST else _too_late(shown_time))
     t64 = np.datetime64(t, "ns")
     words = []
     if subsec:
         digits = subsec.strip()
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit():  # str.isdigit() alone takes '²', which int() refuses
+            digits = digits[:_SUBSEC_DIGITS]
             t64 = t64 + np.timedelta64(int(round(int(digits) / 10 ** len(digits) * 1e9)), "ns")
         else:
-            notes.append(f"the sub-second tag {subsec!r} is not digits: ignored")
+            notes.append(f"the sub-second tag {shown(subsec)} is not digits: ignored")
     if offset:
         mo = _OFFSET.match(offset)
-        if mo and mo.group(1):
+        if mo and mo.group(1) and (int(mo.group(2)) > 23 or int(mo.group(3)) > 59):
+            notes.append(f"the zone tag {shown(offset)} is not a zone (hours to 23, minutes to 59): assumed UTC")
+            words.append(("offset_bad", None))
+        elif mo and mo.group(1):
             minutes = (int(mo.group(2)) * 60 + int(mo.group(3))) * (1 if mo.group(1) == "+" else -1)
             t64 = t64 - np.timedelta64(minutes, "m")
             words.append(("offset", offset.strip()))
         elif mo:
             words.append(("offset", "Z"))
         else:
-            notes.append(f"the zone tag {offset!r} is not '+HH:MM': assumed UTC")
+            notes.append(f"the zone tag {shown(offset)} is not '+HH:MM': assumed UTC")
             words.append(("offset_bad", None))
     else:
         words.append(("no_offset", None))
     return t64, words
 
 
+def _too_early(shown_time: str) -> str:
+    return (f"{shown_time} is before the station existed (its first module was launched "
+            f"{iso_utc(EARLIEST_CAPTURE_UTC)[:10]}): the camera clock was not set")
+
+
+def _too_late(shown_time: str) -> str:
+    return f"{shown_time} is in the future: the camera clock was wrong"
+
+
 def _plausible(t64, what: str) -> str | None:
     """Return why `t64` cannot be a photograph from the station (None when it can be)."""
     if t64 < EARLIEST_CAPTURE_UTC:
-        return (f"{what} {iso_utc(t64)} is before the station existed (its first module was launched "
-                f"{iso_utc(EARLIEST_CAPTURE_UTC)[:10]}): the camera clock was not set")
+        return _too_early(f"{what} {iso_utc(t64)}")
     now = np.datetime64(_dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None), "ns")
     if t64 > now + np.timedelta64(FUTURE_SLACK_DAYS, "D"):
-        return f"{what} {iso_utc(t64)} is in the future: the camera clock was wrong"
+        return _too_late(f"{what} {iso_utc(t64)}")
     return None
 
 
@@ -379,10 +418,11 @@ def _time_of(tags: dict, time, clock_offset_s: float, exposure_s: float | None, 
             if not stamp:
                 continue
             t64, parsed = _parse_exif_time(stamp, _text(tags, f"EXIF SubSecTime{kind}"),
-                                           _text(tags, f"EXIF OffsetTime{kind}"), notes)
+                                           _text(tags, f"EXIF OffsetTime{kind}"), notes, f"its EXIF DateTime{kind}")
             if t64 is None:
-                notes.append(f"{parsed}; give the capture time (time=ISO-8601 with a zone)")
-                return None, None, (("unknown", "unreadable"),)
+                code, why = parsed
+                notes.append(f"{why}; give the capture time (time=ISO-8601 with a zone)")
+                return None, None, (("unknown", code),)
             why = _plausible(t64, f"its EXIF DateTime{kind}")
             if why:
                 notes.append(f"{why}; give the capture time (time=ISO-8601 with a zone)")
@@ -434,7 +474,7 @@ def _sensor_of(tags: dict, camera, model_text: str, width: int, height: int, foc
     if camera is not None:
         key = sensor_key(camera)
         if key is None:
-            raise InputError(f"unknown camera body {camera!r}; use one of {', '.join(SENSORS)}", param="camera")
+            raise InputError(f"unknown camera body {shown(camera)}; use one of {', '.join(SENSORS)}", param="camera")
         sw, sh, _ = SENSORS[key]
         return key, (sw, sh), "given"
     model = _text(tags, "Image Model") or ""
@@ -446,7 +486,7 @@ def _sensor_of(tags: dict, camera, model_text: str, width: int, height: int, foc
     if f35 and focal_mm and f35 >= focal_mm * 0.9:
         diag = FULL_FRAME_DIAGONAL_MM * focal_mm / f35
         k = diag / math.hypot(width, height)
-        notes.append(f"camera body {model_text or 'unknown'!r} is not in cupola's table: its sensor "
+        notes.append(f"camera body {shown(model_text or 'unknown')} is not in cupola's table: its sensor "
                      f"({width * k:.1f} x {height * k:.1f} mm) comes from the 35 mm-equivalent focal length "
                      f"{f35:g} mm (whole millimetres: a few per cent); give camera=BODY for the exact size")
         return None, (width * k, height * k), "from the crop factor"
@@ -458,10 +498,10 @@ def _sensor_of(tags: dict, camera, model_text: str, width: int, height: int, foc
     if xres and yres and xres > 0 and yres > 0 and unit_mm:
         sw, sh = wide / xres * unit_mm, tall / yres * unit_mm
         if 1.0 < sw < 100.0 and 1.0 < sh < 100.0:
-            notes.append(f"camera body {model_text or 'unknown'!r} is not in cupola's table: its sensor "
+            notes.append(f"camera body {shown(model_text or 'unknown')} is not in cupola's table: its sensor "
                          f"({sw:.1f} x {sh:.1f} mm) comes from FocalPlaneX/YResolution")
             return None, (sw, sh), "from the focal-plane resolution"
-    notes.append(f"the sensor of camera body {model_text or 'unknown'!r} is not known; give camera=BODY "
+    notes.append(f"the sensor of camera body {shown(model_text or 'unknown')} is not known; give camera=BODY "
                  f"(one of {', '.join(SENSORS)})")
     return None, None, "unknown"
 
