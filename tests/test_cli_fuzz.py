@@ -29,7 +29,8 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hostile_values import TEXT, fuzz
+from hypothesis import given
 from hypothesis import strategies as st
 from test_timebase import assert_clean
 
@@ -41,45 +42,8 @@ T = "2024-01-22T13:05:00Z"  # inside the bundled 2024 sets
 T_END = "2024-01-22T13:05:10Z"
 SPAN = ["--from", "2024-01-20T00:00:00Z", "--to", "2024-01-20T00:30:00Z"]
 
-# Examples per test: where a value the command accepts costs a search (plan, find), fewer.
-EXAMPLES = 150
+# Examples per test: hostile_values.EXAMPLES; where a value the command accepts costs a search (plan, find), fewer.
 SEARCH_EXAMPLES = 60
-
-
-def fuzz(test=None, *, examples: int = EXAMPLES):
-    """Return `test` under the suite's hypothesis settings: `examples` derandomized examples, no database."""
-    wrap = settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.function_scoped_fixture])
-    return wrap(test) if test is not None else wrap
-
-# Text a user (or a script, or a file name) may pass: numbers in every spelling float() reads and some it
-# does not, and characters that have broken parsers before.
-_HOSTILE = [
-    "", " ", "-", "--", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e309", "-1e309", "1e-320", "-0", "0", "1",
-    "-1", "90", "-90", "180", "-180", "360", "540", "89.999", "-89.999", "179.9999", "1e5", "9" * 400, "0x10",
-    "1_000", " 5 ", "\u0663", "\uff15", "5\u00a0", "\x00", "a\x00b", "\x1b[31m", "\u202eevil", "\udcff", "\ud800",
-    "é", "a" * 3000, "1/0", "0/0", "1/", "/", "1/-60", "x", "1x1", "16x16", "0x0", "-16x16", "16x", ",", ",,",
-    "90,180", "-90,-180", "45,", ",45", "nan,0", "0,inf", "48.85,2.35", "Paris", "paris", "PARIS", "Pacific Ocean",
-    "Quebec", "Sirius", "moon", "sun", "Milky Way core", "nadir", "horizon:", "horizon:30", "horizon:ahead,-5",
-    "target:", "target:48.8,2.3", "target:Paris", "target:Nowhere", "sky:", "sky:Sirius", "sky:moon", "sky:10,95",
-    "en", "fr", "EN", "de", "D4", "D5", "Z9", "FF", "earth", "stars,earth", "earth,,", "10s", "500ms", "1m", "1h",
-    "0s", "-1s", "1e-9", "10 s", "25544", "ISS", "ISS (ZARYA)", "zarya", "99999", "0", "%", "%s", "{}", "{0}",
-    "'", '"', "\\", "\n", "\r\n", "\t", "$(id)", "`id`", "../../etc/passwd", "~", "."
-]
-_NUMBERS = st.one_of(
-    st.floats().map(repr),
-    st.integers(-(10**30), 10**30).map(str),
-    st.floats(-1e4, 1e4).map(lambda x: f"{x:.6g}"),
-    st.decimals(allow_nan=True).map(str),
-)
-_CHARS = st.characters(codec=None, exclude_categories=())
-TEXT = st.one_of(
-    st.sampled_from(_HOSTILE),
-    _NUMBERS,
-    st.text(_CHARS, max_size=30),
-    st.tuples(st.sampled_from(_HOSTILE), st.sampled_from(["", ",", ":", "x", "/", " "]), _NUMBERS).map("".join),
-)
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:

@@ -39,11 +39,11 @@ def test_an_output_name_the_file_system_refuses_is_refused_before_rendering(tmp_
 
 @pytest.mark.parametrize("fps", ["1e-9", "0.0004"])
 def test_a_frame_rate_that_rounds_to_zero_is_refused_not_a_zerodivisionerror(tmp_path, fps):
-    from cupola.video import MIN_FPS, _check_fps
+    from cupola.video import MIN_FPS, check_fps
 
     with pytest.raises(InputError, match=f"at least {MIN_FPS:g} and at most 50 frames/s for a GIF, got '{fps}'"):
-        _check_fps(fps, "gif")
-    assert _check_fps(MIN_FPS, "gif") > 0
+        check_fps(fps, "gif")
+    assert check_fps(MIN_FPS, "gif") > 0
     check_cli(["timelapse", T, "2024-01-22T13:05:10Z", "-o", str(tmp_path / "x.gif"), f"--fps={fps}"], fps, "--fps")
 
 

@@ -198,7 +198,7 @@ def test_refusal_is_shown_on_the_page(laptop, server):
     laptop.page.click("#now")  # today is far from the bundled element sets
     laptop.page.wait_for_function("() => document.getElementById('status').textContent.includes('element set')",
                                   timeout=WAIT_MS)
-    assert "use element sets nearer that time" in laptop.page.inner_text("#status")
+    assert "send element sets nearer that time" in laptop.page.inner_text("#status")
     assert laptop.page.get_attribute("#status", "class") == "error"
 
 

@@ -196,7 +196,7 @@ def _row_refusals(sat, t64: np.ndarray) -> np.ndarray:
     """Return the single-instant API's refusal before any propagation (launch, ephemeris) per
     instant, None where there is none."""
     from .ephemeris import check_coverage, coverage_utc
-    from .scene import _refuse_before_launch
+    from .scene import refuse_before_launch
     from .timebase import instants
 
     err = np.full(t64.shape, None, object)
@@ -207,7 +207,7 @@ def _row_refusals(sat, t64: np.ndarray) -> np.ndarray:
         bad |= t64 < launched
     for k in np.flatnonzero(bad):
         try:
-            _refuse_before_launch(sat, t64[k:k + 1])
+            refuse_before_launch(sat, t64[k:k + 1])
             check_coverage(instants(t64[k:k + 1]))
         except CupolaError as exc:
             err[k] = str(exc)
@@ -218,7 +218,7 @@ def _state_refusals(sat, st, allow_stale: bool) -> np.ndarray:
     """Return the single-instant API's refusal after propagation (SGP4 failed, element set too far
     away unless `allow_stale`) per instant of `st`, None where there is none."""
     from .constants import STALE_REFUSE_KM
-    from .scene import _refuse_failed, _refuse_stale
+    from .scene import refuse_failed, refuse_stale
 
     err = np.full(st.shape, None, object)
     bad = np.asarray(st.error) != 0
@@ -227,9 +227,9 @@ def _state_refusals(sat, st, allow_stale: bool) -> np.ndarray:
     for k in np.flatnonzero(bad):
         one = st[int(k)]
         try:
-            _refuse_failed(sat, one)
+            refuse_failed(sat, one)
             if not allow_stale:
-                _refuse_stale(one)
+                refuse_stale(one)
         except CupolaError as exc:
             err[k] = str(exc)
     return err

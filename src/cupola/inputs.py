@@ -25,6 +25,7 @@ from .camera import Camera, Look
 from .camera import looks_numeric
 from .camera import parse_look as parse_look_numbers
 from .errors import InputError
+from .timebase import shown
 
 
 def fold(text: str) -> str:
@@ -100,7 +101,7 @@ def place(text: str) -> tuple[float, float, str]:
     if hit is None:
         close = list(dict.fromkeys(difflib.get_close_matches(want, suggest, n=6, cutoff=0.75)))[:3]
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise InputError(f"no place called {text!r} in the bundled GeoNames list{hint} "
+        raise InputError(f"no place called {shown(text)} in the bundled GeoNames list{hint} "
                          "(or give coordinates: target:LAT,LON)", param="look")
     _pop, lat, lon, name = hit
     return float(lat), float(lon), name
@@ -117,7 +118,7 @@ def sky_object(text: str) -> Look:
     by_name = {fold(n): hip for hip, n in NAMES.items()}
     if want not in by_name:
         names = sorted(NAMES.values())
-        raise InputError(f"unknown sky object {text!r}; name a body ({', '.join(BODY_KEYS)}), a bright star "
+        raise InputError(f"unknown sky object {shown(text)}; name a body ({', '.join(BODY_KEYS)}), a bright star "
                          f"({', '.join(names[:6])}, ...) or give sky:RA_DEG,DEC_DEG", param="look")
     cat = catalog()
     k = int(cat.index_of([by_name[want]])[0])
@@ -151,10 +152,10 @@ def parse_exposure(text) -> float:
         else:
             value = float(t)
     except (ValueError, ZeroDivisionError):
-        raise InputError(f"cannot read the exposure {text!r}; write seconds such as 10, 0.5 or 1/320",
+        raise InputError(f"cannot read the exposure {shown(text)}; write seconds such as 10, 0.5 or 1/320",
                          param="exposure") from None
     if not (math.isfinite(value) and value > 0):
-        raise InputError(f"the exposure must be a positive number of seconds, got {text!r}; e.g. 10 or 1/320",
+        raise InputError(f"the exposure must be a positive number of seconds, got {shown(text)}; e.g. 10 or 1/320",
                          param="exposure")
     return value
 
@@ -167,7 +168,7 @@ def parse_size(text) -> tuple[int, int]:
             raise ValueError
         return int(w), int(h)
     except ValueError:
-        raise InputError(f"cannot read the image size {text!r}; write WIDTHxHEIGHT, e.g. 1920x1080",
+        raise InputError(f"cannot read the image size {shown(text)}; write WIDTHxHEIGHT, e.g. 1920x1080",
                          param="size") from None
 
 
@@ -184,11 +185,11 @@ def parse_step(text) -> float:
     m = _STEP.match(str(text))
     unit = m.group(2).lower() if m else ""
     if not m or (unit and unit not in _STEP_UNITS):
-        raise InputError(f"cannot read the time step {text!r}; write seconds such as 2 or 10s, or 500ms, 1m, 1h",
+        raise InputError(f"cannot read the time step {shown(text)}; write seconds such as 2 or 10s, or 500ms, 1m, 1h",
                          param="step_s")
     value = float(m.group(1)) * _STEP_UNITS.get(unit, 1.0)
     if not (math.isfinite(value) and value > 0):
-        raise InputError(f"the time step must be a finite time of more than 0 s, got {text!r}; e.g. 10s", param="step_s")
+        raise InputError(f"the time step must be a finite time of more than 0 s, got {shown(text)}; e.g. 10s", param="step_s")
     return value
 
 
@@ -225,9 +226,9 @@ def _as_blades(text) -> int:
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise InputError(f"blades must be a whole number (0, or 3 to 24), got {text!r}", param="aperture_blades") from None
+        raise InputError(f"blades must be a whole number (0, or 3 to 24), got {shown(text)}", param="aperture_blades") from None
     if not value.is_integer():
-        raise InputError(f"blades must be a whole number (0, or 3 to 24), got {text!r}", param="aperture_blades")
+        raise InputError(f"blades must be a whole number (0, or 3 to 24), got {shown(text)}", param="aperture_blades")
     return int(value)
 
 __all__ = ["fold", "place", "sky_object", "parse_look", "parse_exposure", "parse_size", "parse_step", "camera_from_text", "shot_from_text"]

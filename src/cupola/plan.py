@@ -62,7 +62,7 @@ from .errors import InputError
 from .frames import enu_basis, geodetic_to_itrs, gmst82, rotate_z, unit
 from .scene import SCENE_PARTS, compute_scene
 from .search import Predicate, find_edges_in_spans
-from .timebase import NS_PER_S, iso_utc, to_utc64
+from .timebase import NS_PER_S, iso_utc, shown, to_utc64
 
 MAX_SPAN_DAYS = 366  # the longest span one search takes (a year and a day)
 CHUNK = 20_000  # instants evaluated at once (a SceneSeries of this many instants, only the parts read)
@@ -321,7 +321,7 @@ def _check_number(value, name: str, lo: float, hi: float, unit: str = "", param:
     except (TypeError, ValueError):
         v = math.nan
     if not (math.isfinite(v) and lo <= v <= hi):
-        raise InputError(f"{name} must be a number from {lo:g} to {hi:g}{unit}, got {value!r}", param=param or name)
+        raise InputError(f"{name} must be a number from {lo:g} to {hi:g}{unit}, got {shown(value)}", param=param or name)
     return v
 
 
@@ -596,7 +596,7 @@ def _unknown_area(text: str, what: str, param: str, place_error: InputError | No
     hint = f"; did you mean {', '.join(repr(n) for n in dict.fromkeys(names))}?" if names else ""
     if not hint and place_error is not None and "did you mean" in str(place_error):
         hint = "; did you mean" + str(place_error).split("did you mean", 1)[1].split("?")[0] + "?"
-    return InputError(f"no {what} called {text!r}{hint}", param=param,
+    return InputError(f"no {what} called {shown(text)}{hint}", param=param,
                       fix="name a sea or ocean, a country, a region or a GeoNames place, or give lat_deg and lon_deg")
 
 
@@ -650,7 +650,7 @@ def ground(kind: str) -> Condition:
     """Return the condition: the ground below the station is 'dark' (Sun below -6 deg there, the
     end of civil twilight), in 'twilight' (-6 to 0 deg) or 'lit' (the Sun above the horizon)."""
     if kind not in GROUND_STATES:
-        raise InputError(f"unknown ground state {kind!r}; use one of {', '.join(GROUND_STATES)}", param="ground")
+        raise InputError(f"unknown ground state {shown(kind)}; use one of {', '.join(GROUND_STATES)}", param="ground")
     lo, hi = _GROUND_RANGES[kind]
 
     def fn(s):
@@ -720,7 +720,7 @@ def over(region=None, *, lat_deg=None, lon_deg=None, radius_km: float | None = N
         InputError: an unknown name (with close names), coordinates or a radius out of range.
     """
     if ground is not None and ground not in GROUND_STATES:
-        raise InputError(f"unknown ground state {ground!r}; use one of {', '.join(GROUND_STATES)}", param="ground")
+        raise InputError(f"unknown ground state {shown(ground)}; use one of {', '.join(GROUND_STATES)}", param="ground")
     area = None
     if isinstance(region, str):
         if not region.strip():
@@ -792,7 +792,7 @@ def aurora_in_view(dark_station: bool = False, hemisphere: str | None = None) ->
     to 0 at ``AURORA_FIT_KM``. A cheap test (the Sun below the station too high for any oval
     point in view to be dark) runs first, so the oval is computed only where it can show."""
     if hemisphere not in (None, "north", "south"):
-        raise InputError(f"hemisphere must be 'north' or 'south', got {hemisphere!r}", param="hemisphere")
+        raise InputError(f"hemisphere must be 'north' or 'south', got {shown(hemisphere)}", param="hemisphere")
 
     def possible(s):
         return np.asarray(s.lighting.sun_elevation_below_deg, float) < _aurora_sun_limit_deg(s.state.alt_km)
@@ -824,7 +824,7 @@ def near_sun_event(kind: str = "sunrise", within_min: float = 5.0) -> Condition:
     from .lighting import next_sun_events
 
     if kind not in SUN_EVENT_KINDS:
-        raise InputError(f"unknown orbital event {kind!r}; use one of {', '.join(SUN_EVENT_KINDS)}", param="kind")
+        raise InputError(f"unknown orbital event {shown(kind)}; use one of {', '.join(SUN_EVENT_KINDS)}", param="kind")
     n_min = _check_number(within_min, "the time from the orbital event", 0.05, 45.0, " min", "within_min")
     half = np.timedelta64(int(round(n_min * 60 * _NS)), "ns")
 
@@ -864,7 +864,7 @@ def _sky_target(name: str):
         words = list(BODY_KEYS) + sorted(NAMES.values()) + ["Milky Way core"]
         close = difflib.get_close_matches(fold(name), [fold(w) for w in words], n=3, cutoff=0.7)
         hint = f"; did you mean {', '.join(repr(w) for w in words if fold(w) in close)}?" if close else ""
-        raise InputError(f"unknown sky object {name!r}{hint}", param="sky_name",
+        raise InputError(f"unknown sky object {shown(name)}{hint}", param="sky_name",
                          fix=f"name a body ({', '.join(BODY_KEYS)}), a bright star (Sirius, Vega, ...) or the Milky Way core") from None
     if look.body:
         return "body", look.body, look.name
@@ -943,7 +943,7 @@ def target_in_view(target=None, *, lat_deg=None, lon_deg=None, max_slant_km: flo
     from .lighting import sun_elevation_deg
 
     if ground is not None and ground not in GROUND_STATES:
-        raise InputError(f"unknown ground state {ground!r}; use one of {', '.join(GROUND_STATES)}", param="ground")
+        raise InputError(f"unknown ground state {shown(ground)}; use one of {', '.join(GROUND_STATES)}", param="ground")
     lat, lon, label = _resolve_point(target, lat_deg, lon_deg, "target", "place")
     min_el = _check_number(min_elevation_deg, "the minimum elevation", 0.0, 89.0, " deg", "min_elevation_deg")
     slant = None if max_slant_km is None else _check_number(max_slant_km, "the slant range", 1.0, 50_000.0, " km", "max_slant_km")
@@ -1333,7 +1333,7 @@ def search(kind: str, start, end, *, where=None, min_elevation_deg: float = 10.0
         InputError: (param 'kind') an unknown kind, and whatever the makers and searches refuse.
     """
     if kind not in PLAN_KINDS:
-        raise InputError(f"unknown plan {kind!r}; use one of {', '.join(PLAN_KINDS)}", param="kind")
+        raise InputError(f"unknown plan {shown(kind)}; use one of {', '.join(PLAN_KINDS)}", param="kind")
     if kind == "passes":
         if where is None:
             raise InputError("passes need an observer: a place or LAT,LON", param="observer")

@@ -303,7 +303,7 @@ def _check_kp(kp):
     return value
 
 
-def _refuse_before_launch(sat: Satellite, t64: np.ndarray) -> None:
+def refuse_before_launch(sat: Satellite, t64: np.ndarray) -> None:
     launched = sat.launched_utc
     if np.isnat(launched):
         return
@@ -315,7 +315,7 @@ def _refuse_before_launch(sat: Satellite, t64: np.ndarray) -> None:
                          param="t")
 
 
-def _refuse_failed(sat: Satellite, st: State) -> None:
+def refuse_failed(sat: Satellite, st: State) -> None:
     """Raise InputError when SGP4 (or the height check) failed at the first instant of `st`."""
     code = int(np.asarray(st.error).reshape(-1)[0])
     if code != 0:
@@ -327,7 +327,7 @@ def _refuse_failed(sat: Satellite, st: State) -> None:
             fix="use element sets nearer that time, e.g. Satellite.from_file(path)")
 
 
-def _refuse_stale(st: State) -> None:
+def refuse_stale(st: State) -> None:
     unc = np.asarray(st.position_uncertainty_km, float).ravel()
     bad = np.flatnonzero(unc > STALE_REFUSE_KM)
     if bad.size:
@@ -386,12 +386,12 @@ def compute_scene(t, camera=None, sat: Satellite | None = None, kp: float | None
     sat = sat or Satellite.from_archive()
     t64 = to_utc64(t)
     scalar = t64.ndim == 0
-    _refuse_before_launch(sat, t64)
+    refuse_before_launch(sat, t64)
     st = sat.at(t64.reshape(1) if scalar else t64, exact=exact)
     if scalar:
-        _refuse_failed(sat, st)
+        refuse_failed(sat, st)
     if not allow_stale:
-        _refuse_stale(st)
+        refuse_stale(st)
     aurora, note = _aurora(st, kp_value) if "aurora" in want else (None, None)
     series = SceneSeries(
         t_utc=np.asarray(st.t_utc),

@@ -223,7 +223,7 @@ def check_timelapse_output(path, width: int | None = None, height: int | None = 
     return OutputPlan(suffix[1:], path, path.parent)
 
 
-def _check_fps(fps, kind: str) -> Fraction:
+def check_fps(fps, kind: str) -> Fraction:
     try:
         value = float(fps)
     except (TypeError, ValueError):
@@ -574,7 +574,7 @@ def timelapse(start, end, step_s: float, camera, path, fps: float = 30, sat=None
     t_begin = time.perf_counter()
     check_lang(lang)
     plan = check_timelapse_output(path, camera.width_px, camera.height_px)
-    rate = _check_fps(fps, plan.kind)
+    rate = check_fps(fps, plan.kind)
     times = frame_times(start, end, step_s)
     if plan.kind == "mp4":
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ..errors import InputError
+from ..timebase import shown
 
 LANGS = ("en", "fr")
 NARROW_NBSP = "\u202f"
@@ -189,7 +190,7 @@ TRACKING_NOTES = {
 def check_lang(lang) -> str:
     """Return `lang` if cupola speaks it, else raise InputError naming the languages."""
     if lang not in LANGS:
-        raise InputError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}", param="lang")
+        raise InputError(f"unknown language {shown(lang)}; use one of: {', '.join(LANGS)}", param="lang")
     return lang
 
 

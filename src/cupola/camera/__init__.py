@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..timebase import shown
 
 # Sensor sizes (mm) and the model names a camera writes in EXIF: the bodies flown on the ISS
 # (crew Earth-observation photography since 2000). Sizes from the makers' specifications
@@ -110,7 +111,7 @@ class Look:
 
     def __post_init__(self):
         if self.mode not in LOOK_MODES:
-            raise InputError(f"unknown pointing mode {self.mode!r}; {LOOK_HELP}", param="look")
+            raise InputError(f"unknown pointing mode {shown(self.mode)}; {LOOK_HELP}", param="look")
         if isinstance(self.azimuth, str):
             if self.azimuth not in NAMED_AZIMUTHS and self.azimuth not in RELATIVE_AZIMUTHS:
                 raise InputError(f"unknown direction {self.azimuth!r}; {LOOK_HELP}", param="look")
@@ -142,12 +143,12 @@ def _floats(text: str, n: int, what: str) -> list[float]:
     try:
         vals = [float(p) for p in parts]
     except ValueError:
-        raise InputError(f"cannot read {what} from {text!r}; {LOOK_HELP}", param="look") from None
+        raise InputError(f"cannot read {what} from {shown(text)}; {LOOK_HELP}", param="look") from None
     if len(vals) != n:
-        raise InputError(f"{what} needs {n} numbers separated by a comma, got {text!r}; {LOOK_HELP}", param="look")
+        raise InputError(f"{what} needs {n} numbers separated by a comma, got {shown(text)}; {LOOK_HELP}", param="look")
     if not all(math.isfinite(v) for v in vals):
         kind = "a finite number" if n == 1 else "finite numbers"
-        raise InputError(f"{what} must be {kind}, got {text!r}; {LOOK_HELP}", param="look")
+        raise InputError(f"{what} must be {kind}, got {shown(text)}; {LOOK_HELP}", param="look")
     return vals
 
 
@@ -179,7 +180,7 @@ def parse_look(text: str) -> Look:
     if mode in forms:
         named, syntax, what, bounded, example = forms[mode]
         if arg and not looks_numeric(arg):
-            raise InputError(f"{text!r} names {named}; names are resolved by cupola.inputs.parse_look "
+            raise InputError(f"{shown(text)} names {named}; names are resolved by cupola.inputs.parse_look "
                              f"(or give {syntax})", param="look")
         a, b = _floats(arg, 2, what)
         lat_like = a if mode == "target" else b
@@ -188,7 +189,7 @@ def parse_look(text: str) -> Look:
         if mode == "target":
             return Look("target", lat_deg=a, lon_deg=((b + 180.0) % 360.0) - 180.0 if not -180.0 <= b <= 180.0 else b)
         return Look("sky", ra_deg=a % 360.0, dec_deg=b)
-    raise InputError(f"unknown pointing {text!r}; {LOOK_HELP}", param="look")
+    raise InputError(f"unknown pointing {shown(text)}; {LOOK_HELP}", param="look")
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class Camera:
 
     def __post_init__(self):
         if self.model not in SENSORS:
-            raise InputError(f"unknown camera {self.model!r}; use one of {', '.join(SENSORS)}", param="model")
+            raise InputError(f"unknown camera {shown(self.model)}; use one of {', '.join(SENSORS)}", param="model")
         ok_ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (self.width_px, self.height_px))
         if not (ok_ints and self.width_px >= 8 and self.height_px >= 8 and self.width_px * self.height_px <= MAX_PIXELS):
             raise InputError(f"image size {self.width_px!r}x{self.height_px!r} is out of range (whole numbers, 8x8 to "

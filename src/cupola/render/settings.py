@@ -74,6 +74,7 @@ import numbers
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..timebase import shown
 
 LAYER_NAMES = ("earth", "airglow", "aurora", "city_lights", "stars", "milky_way", "bodies")
 
@@ -135,7 +136,7 @@ class RenderSettings:
         layers = tuple(self.layers)
         unknown = [n for n in layers if n not in LAYER_NAMES]
         if unknown:
-            raise InputError(f"unknown render layer {unknown[0]!r}; use some of: {', '.join(LAYER_NAMES)}",
+            raise InputError(f"unknown render layer {shown(unknown[0])}; use some of: {', '.join(LAYER_NAMES)}",
                              param="layers")
         if len(set(layers)) != len(layers):
             raise InputError(f"render layers repeat: {', '.join(layers)}; name each at most once", param="layers")

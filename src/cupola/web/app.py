@@ -56,6 +56,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..answers import in_view_lines, where_json
 from ..answers.json import (elements_json, error_json, job_json, plan_json, presets_json, track_geojson)
 from ..errors import CupolaError, InputError
+from ..timebase import shown as quoted
 from .limits import Batcher, Busy, LruStore, Slots, TokenBuckets, WorkerPool
 
 SESSION_COOKIE = "cupola_session"
@@ -66,8 +67,10 @@ PARAM_FOR_API = {
     "fov_deg": "fov", "f_number": "fnumber", "roll_deg": "roll", "sat": "elements", "observer": "where",
     "region": "place", "radius_km": "radius", "min_elevation_deg": "min_elevation", "min_duration_s": "min_duration",
     "within_min": "within", "sky_name": "name", "observer_height_km": "height", "output": "format",
-    "path": "body",
+    "path": "body", "aperture_blades": "blades", "select": "sat",
 }
+# The web's own fix where the library's is a call of its API: element sets are the session's (POST /api/elements).
+FIX_FOR_API = {"sat": "send element sets nearer that time (TLE or OMM text) with POST /api/elements"}
 # What each answer costs from a client's token bucket (the rest: 1).
 COST = {"/api/render": 5.0, "/api/plan": 10.0, "/api/timelapse": 20.0, "/api/track": 2.0, "/api/elements": 2.0,
         "/api/annotate": 20.0}
@@ -165,7 +168,9 @@ def create_app(limits: WebLimits | None = None):
     @app.exception_handler(CupolaError)
     async def _cupola_error(_request, exc: CupolaError):
         param = PARAM_FOR_API.get(exc.param, exc.param) if exc.param else None
-        return _error(type(exc).__name__, str(exc), getattr(exc, "status", 422), param, exc.fix)
+        fix = FIX_FOR_API.get(exc.param, exc.fix) if exc.fix else None
+        return _error(type(exc).__name__, f"{exc.detail}; {fix}" if fix else str(exc), getattr(exc, "status", 422),
+                      param, fix)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request, exc: RequestValidationError):
@@ -174,7 +179,7 @@ def create_app(limits: WebLimits | None = None):
         param = ".".join(loc) or None
         got = first.get("input")
         detail = f"{param or 'the request'}: {first.get('msg', 'invalid')}" + (
-            f", got {got!r}" if got is not None and not isinstance(got, dict) else "")
+            f", got {quoted(got)}" if got is not None and not isinstance(got, dict) else "")
         return _error("InputError", detail, 422, param)
 
     @app.exception_handler(Busy)
@@ -234,7 +239,7 @@ def create_app(limits: WebLimits | None = None):
     @app.post("/api/elements", summary="Element sets (TLE or OMM text) for this browser session")
     async def post_elements(request: Request, sat: str | None = Query(None, description="NORAD id or name when the "
                                                                                               "text holds several")):
-        from ..elements import parse_element_sets
+        from ..elements import parse_element_sets, select_sets
         from ..orbit import Satellite
 
         raw = await read_body(request, lim.max_elements_bytes, "the element text", "paste the sets of one satellite")
@@ -253,7 +258,14 @@ def create_app(limits: WebLimits | None = None):
             sets = parse_element_sets(text, source="<pasted>")
         except CupolaError as exc:  # a parse error is about the pasted text
             raise type(exc)(exc.detail, param=exc.param or "sat", fix=exc.fix) from None
-        found = Satellite.from_sets(sets, select=select)
+        if not sets:
+            raise InputError("the text holds no element set (only comments or blank lines): paste a TLE (two or "
+                             "three lines) or OMM (JSON, XML, CSV)", param="body")
+        try:
+            chosen = select_sets(sets, select, where="the pasted text")
+        except CupolaError as exc:  # which of the pasted satellites: the request's sat (the library says select=)
+            raise type(exc)(exc.detail.replace("select=", "sat="), param="select", fix=exc.fix) from None
+        found = Satellite.from_sets(chosen)
         token = request.cookies.get(SESSION_COOKIE) or secrets.token_urlsafe(24)
         sessions.put(token, {"sat": found, "key": secrets.token_hex(8)})
         response = JSONResponse(elements_json(found))
@@ -396,14 +408,29 @@ def create_app(limits: WebLimits | None = None):
     def track_body(t, t0, t1, step, kp, allow_stale, sat, key):
         from ..geo.geojson import map_view
         from ..orbit import Satellite
-        from ..scene import compute_scene
+        from ..scene import refuse_stale, compute_scene
 
         n = int((t1 - t0) / np.timedelta64(1, "ns") // int(step * 1e9)) + 1
         times = t0 + (np.arange(n, dtype=np.int64) * int(round(step * 1e9))).astype("timedelta64[ns]")
         cached = scenes.get((int(t.astype(np.int64)), key, kp, allow_stale))  # the page asked where first
         scene = cached or compute_scene(t, sat=sat, kp=kp, allow_stale=allow_stale, parts=("aurora",))
         sat = sat or Satellite.from_archive()
-        return _json(track_geojson(map_view(sat.at(times), scene.state, scene.aurora_oval), t, step))
+        check_launched(sat, t0)
+        track = sat.at(times)
+        if not allow_stale:  # the track's instants are refused as the scene's are
+            refuse_stale(track)
+        return _json(track_geojson(map_view(track, scene.state, scene.aurora_oval), t, step))
+
+    def check_launched(sat, t0) -> None:
+        """Refuse a span (a track, a clip) that starts before the satellite was launched, as compute_scene
+        refuses an instant: the start is the parameter at fault."""
+        from ..orbit import Satellite
+        from ..scene import refuse_before_launch
+
+        try:
+            refuse_before_launch(sat or Satellite.from_archive(), t0)
+        except InputError as exc:
+            raise InputError(exc.detail, param="start", fix=exc.fix) from None
 
     @app.get("/api/track", summary="Ground track, footprint, terminator and auroral oval (GeoJSON)",
              responses={200: {"content": {"application/geo+json": {}}}})
@@ -457,11 +484,16 @@ def create_app(limits: WebLimits | None = None):
         t0, t1 = _instant(start, "from"), _instant(end, "to")
         check_span(t0, t1, max_days=lim.max_plan_days)
         sat, _ = session_sat(request)
-        what, found = await pool.run(
-            search, kind, t0, t1, where=where, min_elevation_deg=min_elevation, observer_height_km=height,
-            hemisphere=hemisphere, region=place, radius_km=radius, ground=ground, within_min=within, sky_name=name,
-            ground_dark=not any_ground, at_night=night, min_duration_s=min_duration, sat=sat, kp=kp,
-            allow_stale=allow_stale, lang=lang)
+        try:
+            what, found = await pool.run(
+                search, kind, t0, t1, where=where, min_elevation_deg=min_elevation, observer_height_km=height,
+                hemisphere=hemisphere, region=place, radius_km=radius, ground=ground, within_min=within,
+                sky_name=name, ground_dark=not any_ground, at_night=night, min_duration_s=min_duration, sat=sat,
+                kp=kp, allow_stale=allow_stale, lang=lang)
+        except CupolaError as exc:  # an instant of the search it cannot answer (before the launch) is its start
+            if exc.param != "t":
+                raise
+            raise type(exc)(exc.detail, param="start", fix=exc.fix) from None
         return Response(_json(plan_json(kind, what, found, t0, t1)), media_type="application/json")
 
     # -- timelapse (queued) -----------------------------------------------------------------------------
@@ -508,7 +540,7 @@ def create_app(limits: WebLimits | None = None):
                                                                             "(0: a round aperture)")):
         from ..answers import check_lang
         from ..inputs import parse_step, shot_from_text
-        from ..video import check_timelapse_output, frame_times
+        from ..video import check_fps, check_timelapse_output, frame_times
 
         check_lang(lang)
         check_size(w, h, lim.max_clip_px)
@@ -520,9 +552,11 @@ def create_app(limits: WebLimits | None = None):
         job_id = secrets.token_hex(8)
         path = clip_dir / f"{job_id}.{format}"
         check_timelapse_output(path, w, h)
+        check_fps(fps, format)  # the job's own checks, before it is queued
+        sat, _ = session_sat(request)
+        check_launched(sat, t0)
         jobs.put(job_id, {"status": "queued", "path": str(path), "frames": n, "done_frames": 0,
                           "media": "image/gif" if format == "gif" else "video/mp4"})
-        sat, _ = session_sat(request)
         try:
             pool.submit(run_clip, job_id, t0, t1, step_s, shot, fps, caption, lang, kp, allow_stale, force, sat)
         except Busy:
@@ -535,11 +569,15 @@ def create_app(limits: WebLimits | None = None):
                              summary="Queue a short timelapse (GIF or MP4); answers its job and status URL")(
             timelapse_job)
 
+    def no_job(job_id: str):
+        return _error("InputError", f"no job {quoted(job_id)} (jobs are kept {lim.job_ttl_s / 60:g} min)", 404,
+                      "job_id")
+
     @app.get("/api/jobs/{job_id}", summary="A queued job's state")
     def get_job(job_id: str):
         job = jobs.get(job_id)
         if job is None:
-            return _error("InputError", f"no job {job_id!r} (jobs are kept {lim.job_ttl_s / 60:g} min)", 404, "job_id")
+            return no_job(job_id)
         return job_answer(job_id, job)
 
     @app.get("/api/jobs/{job_id}/clip", summary="A finished timelapse",
@@ -547,7 +585,7 @@ def create_app(limits: WebLimits | None = None):
     def get_clip(job_id: str):
         job = jobs.get(job_id)
         if job is None:
-            return _error("InputError", f"no job {job_id!r} (jobs are kept {lim.job_ttl_s / 60:g} min)", 404, "job_id")
+            return no_job(job_id)
         if job["status"] != "done":
             return _error("InputError", f"job {job_id} is {job['status']}, not done"
                           + (f": {job['detail']}" if job.get("detail") else ""), 409, "job_id")
@@ -598,8 +636,12 @@ def create_app(limits: WebLimits | None = None):
         """The body is the photo itself (JPEG, PNG or TIFF), or a form with one file field
         (``curl -F photo=@x.jpg``), at most ``max_upload_bytes``; at most ``max_uploads`` at once."""
         from ..answers import check_lang
+        from ..camera import SENSORS
+        from ..photo.metadata import sensor_key
 
         check_lang(lang)
+        if camera is not None and sensor_key(camera) is None:  # refused before a byte of the photo is read
+            raise InputError(f"unknown camera body {quoted(camera)}; use one of {', '.join(SENSORS)}", param="camera")
         with uploads.held():  # past it 503 before a byte is read: uploads never pile up on disk
             return await annotate_upload(request, lang, time, lens, camera, look, name, kp, allow_stale)
 
@@ -676,8 +718,8 @@ def create_app(limits: WebLimits | None = None):
     def get_overlay(token: str):
         path = overlays.get(token)
         if path is None:
-            return _error("InputError", f"no overlay {token!r} (overlays are kept {lim.job_ttl_s / 60:g} min)", 404,
-                          "token")
+            return _error("InputError", f"no overlay {quoted(token)} (overlays are kept {lim.job_ttl_s / 60:g} min)",
+                          404, "token")
         return FileResponse(path, media_type="image/png")
 
     # -- presets and the page ---------------------------------------------------------------------------
