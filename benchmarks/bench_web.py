@@ -125,6 +125,28 @@ def load(base: str, urls, seconds: float, threads: int):
     return len(lat) / (time.perf_counter() - t0), np.array(lat), codes
 
 
+# The mixed load's requests, by weight: where at new and at repeated instants, track, renders and plans.
+MIXED_KINDS = ("where_new", "where_hot", "where_hot", "where_hot", "track", "render", "plan")
+
+
+def mixed_urls(pick, new_instant, hot, w: int, h: int):
+    """Return a function giving the mixed load's next URL: `pick(seq)` draws an element (thread-safe if the
+    clients share it), `new_instant()` gives an instant not asked before, `hot` the instants asked again,
+    renders are `w` x `h` JPEGs."""
+    def url() -> str:
+        kind = pick(MIXED_KINDS)
+        if kind == "where_new":
+            return f"/api/where?t={new_instant()}"
+        if kind == "where_hot":
+            return f"/api/where?t={pick(hot)}"
+        if kind == "track":
+            return f"/api/track?t={iso(SEED1 + np.timedelta64(int(pick(range(3600))), 's'))}"
+        if kind == "render":
+            return f"/api/render?t={pick(hot)}&w={w}&h={h}&format=jpeg"
+        return "/api/plan?kind=sunrise&from=2024-01-19T12:00:00Z&to=2024-01-19T18:00:00Z"
+    return url
+
+
 def report(label: str, rps: float, lat: np.ndarray, codes: dict, goal: str = "", pid: int | None = None) -> None:
     p50, p99 = np.percentile(lat, [50, 99]) * 1e3
     peak = f", server peak RSS {rss_mb(pid, 'VmHWM'):.0f} MB" if pid else ""
@@ -196,20 +218,9 @@ def main() -> None:
               f"ms, slowest {busy[-1] * 1e3:.0f} ms)" + (f", others {other}" if other else "") +
               f"; server peak RSS {rss_mb(proc.pid, 'VmHWM'):.0f} MB" if ok and busy else f"overload: {got}")
 
-        kinds = ["where_new", "where_hot", "where_hot", "where_hot", "track", "render", "plan"]
         counter2 = iter(range(10**9))
-
-        def mixed_url():
-            k = kinds[rng.integers(len(kinds))]
-            if k == "where_new":
-                return f"/api/where?t={iso(SEED1 + np.timedelta64(90_000 + next(counter2), 's'))}"
-            if k == "where_hot":
-                return f"/api/where?t={hot[rng.integers(64)]}"
-            if k == "track":
-                return f"/api/track?t={iso(SEED1 + np.timedelta64(int(rng.integers(3600)), 's'))}"
-            if k == "render":
-                return f"/api/render?t={hot[rng.integers(64)]}&w=640&h=360&format=jpeg"
-            return "/api/plan?kind=sunrise&from=2024-01-19T12:00:00Z&to=2024-01-19T18:00:00Z"
+        mixed_url = mixed_urls(lambda seq: seq[rng.integers(len(seq))],
+                               lambda: iso(SEED1 + np.timedelta64(90_000 + next(counter2), "s")), hot, 640, 360)
 
         reset_peak(proc.pid)
         samples = [rss_mb(proc.pid)]
