@@ -2,7 +2,7 @@
 
 Each input is the bytes of a photograph file, written to a temporary folder of its own (in ``/dev/shm`` where
 there is one, so that the writes cost no disk; removed once the input is read) and read there by :func:`cupola.photo.metadata.read_photo`, then,
-when it returned and the image is at most :data:`MAX_DECODE_PIXELS`, by :func:`cupola.photo.metadata.load_pixels`
+when it returned and the image is at most ``photo_contract.MAX_DECODE_PIXELS``, by :func:`cupola.photo.metadata.load_pixels`
 (larger images are within cupola's limits but cost seconds to decode, not new code). The file's name follows its
 first bytes, as a camera's would: ``x.png`` for the PNG signature, ``x.tif`` for a TIFF's, ``x.jpg`` otherwise
 (the reader goes by the bytes, not the name); a TIFF is read a second time as ``x.nef``, the one name that changes
@@ -11,7 +11,7 @@ instead: it goes into the APP1 segment of a valid 16 x 16 JPEG, so that libFuzze
 tag parsing and metadata.py's reading of the tags (``_time_of``, ``_exposure_of``, ``_focal_of``, ``_sensor_of``)
 rather than breaking the file around them.
 
-The contract checked: read_photo returns a PhotoMeta whose values are None or finite and within
+The contract checked (``fuzz/photo_contract.py``): read_photo returns a PhotoMeta whose values are None or finite and within
 :data:`cupola.camera.RANGES`, whose time is None or a plausible capture time, and whose notes are short clean text,
 or it raises a :class:`cupola.errors.CupolaError` whose message starts lower-case, is short and holds no raw
 control character, bidirectional control or lone surrogate; load_pixels returns the header's (H, W, 3) uint8
@@ -34,10 +34,8 @@ every corrupt field) are silenced below ERROR, as the command line does.
 from __future__ import annotations
 
 import atexit
-import datetime as dt
 import io
 import logging
-import math
 import os
 import struct
 import sys
@@ -46,34 +44,23 @@ import tempfile
 import atheris
 
 # exifread is instrumented too (coverage of its tag parsing guides the mutations), and imported here for that:
-# cupola.photo.metadata imports it (and cupola.answers.text) only when a photograph is read.
+# cupola.photo.metadata imports it (and cupola.answers.text) only when a photograph is read. The contract itself
+# (photo_contract, beside this file) is shared with tests/test_exif_fuzz.py.
 with atheris.instrument_imports(include=["cupola", "exifread"]):
     import exifread  # noqa: F401
     import numpy as np
     from PIL import Image
 
     import cupola.answers.text  # noqa: F401
-    from cupola.camera import MAX_PIXELS, RANGES
-    from cupola.errors import CupolaError
-    from cupola.photo.metadata import EARLIEST_CAPTURE_UTC, FUTURE_SLACK_DAYS, PhotoMeta, load_pixels, read_photo
+    from photo_contract import read_checked
 
 # Bytes past this are cut: libFuzzer's -max_len bounds inputs too, this keeps one slow input from stalling a run.
 MAX_INPUT_BYTES = 64 * 1024
 # An EXIF block is at most what a JPEG's APP1 segment holds (its length field is 16 bits and counts itself).
 MAX_BLOCK_BYTES = 0xFFFF - 2
-# Images up to this many pixels also have their pixels decoded (a 64 MP header would cost seconds each time).
-MAX_DECODE_PIXELS = 512 * 512
-# The longest error message and note: the message names the file (a short temporary path here) and the problem.
-MAX_MESSAGE = 600
-MAX_NOTE = 600
-# The latest plausible exposure middle: the capture-time check's slack, plus half the longest exposure.
-LATEST_SLACK = np.timedelta64(FUTURE_SLACK_DAYS, "D") + np.timedelta64(int(RANGES["exposure_s"][1] * 1e9 / 2), "ns")
 EXIF_PREFIX = b"Exif\x00\x00"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
-# Characters a message or note must not hold raw: C0 controls but newline, DEL, C1 controls, bidi controls.
-_UNSAFE = {chr(c) for c in [*range(32), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                            *range(0x2066, 0x206A)]} - {"\n"}
 _COUNTS = {"inputs": 0, "read": 0, "refused": 0}
 
 
@@ -89,76 +76,15 @@ BASE_JPEG = _base_jpeg()
 TMP_ROOT = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
-def _clean(text, what: str, most: int, head: bytes) -> None:
-    bad = [c for c in text if c in _UNSAFE or "\ud800" <= c <= "\udfff"] if isinstance(text, str) else ["not text"]
-    if bad or len(text) > most:
-        raise AssertionError(f"bad {what} for input {head!r}: {str(text)[:400]!r} (raw {bad[:5]!r}, {len(text)} chars)")
-
-
-def _check_refusal(exc: CupolaError, head: bytes) -> None:
-    message = str(exc)
-    if not message[:1].islower():
-        raise AssertionError(f"message not lower-case for input {head!r}: {message[:400]!r}")
-    _clean(message, "message", MAX_MESSAGE, head)
-    _COUNTS["refused"] += 1
-
-
-def _in(name: str, value) -> bool:
-    lo, hi = RANGES[name][:2]
-    return value is None or (isinstance(value, float) and math.isfinite(value) and lo <= value <= hi)
-
-
-def _check_meta(m: PhotoMeta, head: bytes) -> None:
-    if not isinstance(m, PhotoMeta):
-        raise AssertionError(f"read_photo returned {type(m).__name__} for input {head!r}")
-    size_ok = isinstance(m.width_px, int) and isinstance(m.height_px, int) and m.width_px >= 8 and m.height_px >= 8
-    if not (size_ok and m.width_px * m.height_px <= MAX_PIXELS):
-        raise AssertionError(f"size {m.width_px!r} x {m.height_px!r} let through for input {head!r}")
-    for name, value in (("focal_mm", m.focal_mm), ("exposure_s", m.exposure_s), ("iso", m.iso),
-                        ("f_number", m.f_number)):
-        if not _in(name, value):
-            raise AssertionError(f"{name} {value!r} let through for input {head!r}")
-    # The field of view is derived (a sliver of an image may see less than RANGES' 0.01 deg across): a real angle.
-    if m.focal_px is not None and not (math.isfinite(m.focal_px) and m.focal_px > 0 and 0 < m.fov_deg < 180):
-        raise AssertionError(f"focal_px {m.focal_px!r} (field of view {m.fov_deg!r} deg) let through for input "
-                             f"{head!r}")
-    if m.sensor_mm is not None and not all(math.isfinite(s) and 0 < s < 1000 for s in m.sensor_mm):
-        raise AssertionError(f"sensor {m.sensor_mm!r} let through for input {head!r}")
-    now = np.datetime64(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), "ns")
-    for t in (m.start_utc, m.time_utc):
-        if t is not None and not (t.dtype == np.dtype("datetime64[ns]") and EARLIEST_CAPTURE_UTC <= t
-                                  <= now + LATEST_SLACK):
-            raise AssertionError(f"capture time {t!r} let through for input {head!r}")
-    if not isinstance(m.notes, tuple):
-        raise AssertionError(f"notes {m.notes!r} for input {head!r}")
-    for note in m.notes:
-        _clean(note, "note", MAX_NOTE, head)
-    _clean(m.time_source, "time source", MAX_NOTE, head)
-    _COUNTS["read"] += 1
-
-
-def _check_pixels(path: str, m: PhotoMeta, head: bytes) -> None:
-    try:
-        rgb = load_pixels(path)
-    except CupolaError as exc:
-        _check_refusal(exc, head)
-        return
-    if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.shape == (m.height_px, m.width_px, 3)):
-        raise AssertionError(f"load_pixels gave {getattr(rgb, 'dtype', rgb)!r} "
-                             f"{getattr(rgb, 'shape', '')} for a {m.width_px}x{m.height_px} header, input {head!r}")
-
-
 def _read(path: str, data: bytes, head: bytes) -> None:
     with open(path, "wb") as f:
         f.write(data)
     try:
-        m = read_photo(path)
-    except CupolaError as exc:
-        _check_refusal(exc, head)
-        return
-    _check_meta(m, head)
-    if m.width_px * m.height_px <= MAX_DECODE_PIXELS:
-        _check_pixels(path, m, head)
+        m, refused = read_checked(path)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}, for input {head!r}") from None
+    _COUNTS["read"] += m is not None
+    _COUNTS["refused"] += refused
 
 
 def test_one_input(data: bytes) -> None:

@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("bench_web", ROOT / "benchmarks" / "bench_web.py")
 bench_web = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_web)
+iso = bench_web.iso
 
-SEED1 = np.datetime64("2024-01-19T16:02:54", "s")
+SEED1 = bench_web.SEED1
 PHASE_S = 4.0     # each /api/where phase
 SOAK_S = 40.0     # the mixed soak
 THREADS = 4       # concurrent clients
@@ -40,10 +41,6 @@ FLOOD = 16        # renders sent at once: more than the one worker and its 8 que
 # 12 MB from its first quarter to its last, once the stores were full).
 RSS_GROWTH_MB = 100.0
 REFUSALS = {429, 503}
-
-
-def iso(t) -> str:
-    return bench_web.iso(t)
 
 
 def _figures(label: str, rps: float, lat: np.ndarray, codes: dict) -> str:
@@ -80,10 +77,9 @@ def test_load_overload_and_soak_against_cupola_serve(tmp_path):
         lines.append(_figures("/api/where, cache hits", rps, lat, codes))
 
         counter = iter(range(10**9))
-        step = threading.Lock()
 
         def new_instant(offset: int) -> str:
-            with step:
+            with lock:
                 return iso(SEED1 + np.timedelta64(offset + next(counter), "s"))
 
         rps, lat, codes = bench_web.load(base, lambda: f"/api/where?t={new_instant(1000)}", PHASE_S, THREADS)

@@ -646,11 +646,15 @@ def _great_circle_km(lat1, lon1, lat2, lon2):
 
 
 # -- conditions ------------------------------------------------------------------------------------------
+def _check_ground(kind) -> None:
+    if kind not in GROUND_STATES:
+        raise InputError(f"unknown ground state {shown(kind)}; use one of {', '.join(GROUND_STATES)}", param="ground")
+
+
 def ground(kind: str) -> Condition:
     """Return the condition: the ground below the station is 'dark' (Sun below -6 deg there, the
     end of civil twilight), in 'twilight' (-6 to 0 deg) or 'lit' (the Sun above the horizon)."""
-    if kind not in GROUND_STATES:
-        raise InputError(f"unknown ground state {shown(kind)}; use one of {', '.join(GROUND_STATES)}", param="ground")
+    _check_ground(kind)
     lo, hi = _GROUND_RANGES[kind]
 
     def fn(s):
@@ -719,8 +723,8 @@ def over(region=None, *, lat_deg=None, lon_deg=None, radius_km: float | None = N
     Raises:
         InputError: an unknown name (with close names), coordinates or a radius out of range.
     """
-    if ground is not None and ground not in GROUND_STATES:
-        raise InputError(f"unknown ground state {shown(ground)}; use one of {', '.join(GROUND_STATES)}", param="ground")
+    if ground is not None:
+        _check_ground(ground)
     area = None
     if isinstance(region, str):
         if not region.strip():
@@ -942,8 +946,8 @@ def target_in_view(target=None, *, lat_deg=None, lon_deg=None, max_slant_km: flo
     station's elevation seen from the place / 90 deg (1 straight overhead)."""
     from .lighting import sun_elevation_deg
 
-    if ground is not None and ground not in GROUND_STATES:
-        raise InputError(f"unknown ground state {shown(ground)}; use one of {', '.join(GROUND_STATES)}", param="ground")
+    if ground is not None:
+        _check_ground(ground)
     lat, lon, label = _resolve_point(target, lat_deg, lon_deg, "target", "place")
     min_el = _check_number(min_elevation_deg, "the minimum elevation", 0.0, 89.0, " deg", "min_elevation_deg")
     slant = None if max_slant_km is None else _check_number(max_slant_km, "the slant range", 1.0, 50_000.0, " km", "max_slant_km")

@@ -39,7 +39,6 @@ import datetime as _dt
 import io
 import logging
 import math
-import os
 import re
 import warnings
 from contextlib import contextmanager
@@ -469,12 +468,19 @@ def sensor_key(text: str) -> str | None:
     return by_name.get(t)
 
 
+def given_camera(camera) -> str:
+    """Return the :data:`cupola.camera.SENSORS` key of a body the user named (`camera=`), or raise InputError
+    naming the bodies cupola knows."""
+    key = sensor_key(camera)
+    if key is None:
+        raise InputError(f"unknown camera body {shown(camera)}; use one of {', '.join(SENSORS)}", param="camera")
+    return key
+
+
 def _sensor_of(tags: dict, camera, model_text: str, width: int, height: int, focal_mm, notes: list[str]):
     """Return (sensor key or None, (w, h) mm or None, words)."""
     if camera is not None:
-        key = sensor_key(camera)
-        if key is None:
-            raise InputError(f"unknown camera body {shown(camera)}; use one of {', '.join(SENSORS)}", param="camera")
+        key = given_camera(camera)
         sw, sh, _ = SENSORS[key]
         return key, (sw, sh), "given"
     model = _text(tags, "Image Model") or ""
@@ -720,4 +726,4 @@ def camera_for(meta: PhotoMeta, look: Look | None = None, *, focal_px: float | N
 
 
 __all__ = ["PhotoMeta", "read_photo", "load_pixels", "camera_for", "check_file", "image_header", "read_exif",
-           "sensor_key", "MAX_FILE_BYTES", "MAX_EXIF_BYTES", "EARLIEST_CAPTURE_UTC"]
+           "sensor_key", "given_camera", "MAX_FILE_BYTES", "MAX_EXIF_BYTES", "EARLIEST_CAPTURE_UTC"]

@@ -636,12 +636,11 @@ def create_app(limits: WebLimits | None = None):
         """The body is the photo itself (JPEG, PNG or TIFF), or a form with one file field
         (``curl -F photo=@x.jpg``), at most ``max_upload_bytes``; at most ``max_uploads`` at once."""
         from ..answers import check_lang
-        from ..camera import SENSORS
-        from ..photo.metadata import sensor_key
+        from ..photo.metadata import given_camera
 
         check_lang(lang)
-        if camera is not None and sensor_key(camera) is None:  # refused before a byte of the photo is read
-            raise InputError(f"unknown camera body {quoted(camera)}; use one of {', '.join(SENSORS)}", param="camera")
+        if camera is not None:
+            given_camera(camera)  # an unknown body is refused before a byte of the photo is read
         with uploads.held():  # past it 503 before a byte is read: uploads never pile up on disk
             return await annotate_upload(request, lang, time, lens, camera, look, name, kp, allow_stale)
 
